@@ -1,0 +1,166 @@
+package envelope
+
+import (
+	"crypto"
+	"crypto/rsa"
+	"crypto/x509"
+	"encoding/pem"
+	"errors"
+	"fmt"
+	"os"
+
+	dsig "github.com/russellhaering/goxmldsig"
+)
+
+// Signer signs edXML envelopes: RSA-SHA256, exclusive c14n, enveloped,
+// Reference URI="", the Signature (xmldsig namespace, prefix ds) as the last
+// child of edXMLHeader, KeyInfo holding the leaf then its intermediates.
+type Signer struct {
+	key   crypto.Signer
+	chain []*x509.Certificate
+	lim   Limits
+}
+
+// NewSigner returns a Signer for an RSA key and its chain, leaf first (the
+// root may be left out).
+func NewSigner(key crypto.Signer, chain []*x509.Certificate) (*Signer, error) {
+	if len(chain) == 0 {
+		return nil, errors.New("envelope: signer needs a certificate")
+	}
+	if _, ok := key.(*rsa.PrivateKey); !ok {
+		return nil, errors.New("envelope: signer key must be RSA (ECDSA signatures do not interoperate with xmlsec1)")
+	}
+	pub, ok := chain[0].PublicKey.(*rsa.PublicKey)
+	if !ok || !pub.Equal(key.Public()) {
+		return nil, errors.New("envelope: the first certificate does not match the key")
+	}
+	return &Signer{key: key, chain: chain}, nil
+}
+
+// LoadSigner reads a PEM private key (PKCS#1 or PKCS#8) and a PEM chain file
+// (leaf first).
+func LoadSigner(keyFile, chainFile string) (*Signer, error) {
+	kb, err := os.ReadFile(keyFile)
+	if err != nil {
+		return nil, err
+	}
+	key, err := ParsePrivateKeyPEM(kb)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", keyFile, err)
+	}
+	cb, err := os.ReadFile(chainFile)
+	if err != nil {
+		return nil, err
+	}
+	chain, err := ParseCertificatesPEM(cb)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", chainFile, err)
+	}
+	return NewSigner(key, chain)
+}
+
+// Leaf is the signing certificate.
+func (s *Signer) Leaf() *x509.Certificate { return s.chain[0] }
+
+// Sign returns raw with any existing Signature in edXMLHeader replaced by a
+// new one. The document must be a well-formed edXML envelope within the
+// default limits; its header is not validated (sign what you mean to send).
+func (s *Signer) Sign(raw []byte) ([]byte, error) {
+	doc, err := parseTree(raw, s.lim.withDefaults())
+	if err != nil {
+		return nil, err
+	}
+	sk, err := readSkeleton(doc.Root())
+	if err != nil {
+		return nil, err
+	}
+	for _, c := range sk.header.ChildElements() {
+		if isSignature(c) {
+			sk.header.RemoveChild(c)
+		}
+	}
+	certs := make([][]byte, len(s.chain))
+	for i, c := range s.chain {
+		certs[i] = c.Raw
+	}
+	ctx, err := dsig.NewSigningContext(s.key, certs)
+	if err != nil {
+		return nil, err
+	}
+	ctx.Canonicalizer = dsig.MakeC14N10ExclusiveCanonicalizerWithPrefixList("")
+	ctx.IdAttribute = "\x00" // always Reference URI=""
+	sig, err := ctx.ConstructSignature(doc.Root(), true)
+	if err != nil {
+		return nil, fmt.Errorf("envelope: sign: %w", err)
+	}
+	sk.header.AddChild(sig)
+	return doc.WriteToBytes()
+}
+
+// ParsePrivateKeyPEM reads the first private key in PEM data.
+func ParsePrivateKeyPEM(b []byte) (crypto.Signer, error) {
+	for {
+		var blk *pem.Block
+		blk, b = pem.Decode(b)
+		if blk == nil {
+			return nil, errors.New("no private key in PEM data")
+		}
+		switch blk.Type {
+		case "RSA PRIVATE KEY":
+			return x509.ParsePKCS1PrivateKey(blk.Bytes)
+		case "PRIVATE KEY":
+			k, err := x509.ParsePKCS8PrivateKey(blk.Bytes)
+			if err != nil {
+				return nil, err
+			}
+			s, ok := k.(crypto.Signer)
+			if !ok {
+				return nil, errors.New("private key cannot sign")
+			}
+			return s, nil
+		}
+	}
+}
+
+// ParseCertificatesPEM reads every CERTIFICATE block in PEM data, in order.
+func ParseCertificatesPEM(b []byte) ([]*x509.Certificate, error) {
+	var out []*x509.Certificate
+	for {
+		var blk *pem.Block
+		blk, b = pem.Decode(b)
+		if blk == nil {
+			break
+		}
+		if blk.Type != "CERTIFICATE" {
+			continue
+		}
+		c, err := x509.ParseCertificate(blk.Bytes)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, c)
+	}
+	if len(out) == 0 {
+		return nil, errors.New("no certificate in PEM data")
+	}
+	return out, nil
+}
+
+// LoadRoots reads PEM files into a pool.
+func LoadRoots(files ...string) (*x509.CertPool, error) {
+	pool := x509.NewCertPool()
+	for _, f := range files {
+		b, err := os.ReadFile(f)
+		if err != nil {
+			return nil, err
+		}
+		certs, err := ParseCertificatesPEM(b)
+		if err != nil {
+			return nil, fmt.Errorf("%s: %w", f, err)
+		}
+		for _, c := range certs {
+			pool.AddCert(c)
+		}
+	}
+	return pool, nil
+}
