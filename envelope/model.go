@@ -43,29 +43,29 @@ var StatusCodes = map[string]string{
 // plus its manifest and attachments. A Message taken from a *Verified was read
 // from the signed bytes only; one from Parse is unverified.
 type Message struct {
-	Kind             Kind              `json:"kind"`
-	From             Organization      `json:"from"`
-	To               []Organization    `json:"to,omitempty"`
-	DocumentID       string            `json:"document_id,omitempty"`
-	Code             Code              `json:"code"`
-	PromulgationInfo PromulgationInfo  `json:"promulgation_info"`
-	DocumentType     DocumentType      `json:"document_type"`
-	Subject          string            `json:"subject,omitempty"`
-	Content          string            `json:"content,omitempty"`
-	SignerInfo       SignerInfo        `json:"signer_info"`
-	DueDate          string            `json:"due_date,omitempty"`
-	OtherInfo        OtherInfo         `json:"other_info"`
-	ResponseFor      []ResponseFor     `json:"response_for,omitempty"`
-	SteeringType     string            `json:"steering_type,omitempty"`
-	ToPlaces         []string          `json:"to_places,omitempty"`
-	TraceHeaders     []TraceHeader     `json:"trace_headers,omitempty"`
-	Business         *Business         `json:"business,omitempty"`
-	StaffInfo        *StaffInfo        `json:"staff_info,omitempty"` // status messages
-	StatusCode       string            `json:"status_code,omitempty"`
-	Description      string            `json:"description,omitempty"`
-	Timestamp        string            `json:"timestamp,omitempty"`
-	Manifest         []ManifestRef     `json:"manifest,omitempty"`
-	Attachments      []*Attachment     `json:"attachments,omitempty"`
+	Kind             Kind             `json:"kind"`
+	From             Organization     `json:"from"`
+	To               []Organization   `json:"to,omitempty"`
+	DocumentID       string           `json:"document_id,omitempty"`
+	Code             Code             `json:"code"`
+	PromulgationInfo PromulgationInfo `json:"promulgation_info"`
+	DocumentType     DocumentType     `json:"document_type"`
+	Subject          string           `json:"subject,omitempty"`
+	Content          string           `json:"content,omitempty"`
+	SignerInfo       SignerInfo       `json:"signer_info"`
+	DueDate          string           `json:"due_date,omitempty"`
+	OtherInfo        OtherInfo        `json:"other_info"`
+	ResponseFor      []ResponseFor    `json:"response_for,omitempty"`
+	SteeringType     string           `json:"steering_type,omitempty"`
+	ToPlaces         []string         `json:"to_places,omitempty"`
+	TraceHeaders     []TraceHeader    `json:"trace_headers,omitempty"`
+	Business         *Business        `json:"business,omitempty"`
+	StaffInfo        *StaffInfo       `json:"staff_info,omitempty"` // status messages
+	StatusCode       string           `json:"status_code,omitempty"`
+	Description      string           `json:"description,omitempty"`
+	Timestamp        string           `json:"timestamp,omitempty"`
+	Manifest         []ManifestRef    `json:"manifest,omitempty"`
+	Attachments      []*Attachment    `json:"attachments,omitempty"`
 }
 
 // Organization is a From or To block.

@@ -77,8 +77,8 @@ type Verifier struct {
 
 type chainResult struct {
 	chain     []*x509.Certificate // leaf first
-	notBefore time.Time // latest NotBefore in the chain
-	notAfter  time.Time // earliest NotAfter in the chain
+	notBefore time.Time           // latest NotBefore in the chain
+	notAfter  time.Time           // earliest NotAfter in the chain
 }
 
 // NewVerifier returns a Verifier for p. Roots are required.

@@ -301,7 +301,7 @@ func replaceOnce(b []byte, old, new string) []byte {
 
 // signWith signs m with goxmldsig directly, for variants our Signer refuses to
 // make (SHA-1, an Id reference).
-func signWith(m *envelope.Message, pki, who string, hash crypto.Hash, rootID string) ([]byte, error) {
+func signWith(m *envelope.Message, pki, who string, hash crypto.Hash, rootID, prefix string) ([]byte, error) {
 	raw, err := envelope.Encode(m)
 	if err != nil {
 		return nil, err
@@ -319,6 +319,7 @@ func signWith(m *envelope.Message, pki, who string, hash crypto.Hash, rootID str
 		return nil, err
 	}
 	ctx.Hash = hash
+	ctx.Prefix = prefix
 	ctx.Canonicalizer = dsig.MakeC14N10ExclusiveCanonicalizerWithPrefixList("")
 	d := mustDoc(raw)
 	if rootID != "" {
@@ -345,7 +346,8 @@ func hostile(good []byte, signAs signFunc, pki string) ([]hcase, error) {
 	{
 		d := mustDoc(good)
 		orig := d.Root().FindElement("./edXML:edXMLEnvelope").Copy()
-		orig.RemoveChild(orig.FindElement("./edXML:edXMLHeader/ds:Signature"))
+		osig := orig.FindElement("./edXML:edXMLHeader/ds:Signature")
+		osig.Parent().RemoveChild(osig)
 		mh := header(d).FindElement("./edXML:MessageHeader")
 		mh.FindElement("./edXML:From/edXML:OrganId").SetText(Province)
 		mh.FindElement("./edXML:Subject").SetText("Quyết định giả mạo")
@@ -417,12 +419,15 @@ func hostile(good []byte, signAs signFunc, pki string) ([]hcase, error) {
 		add("signature-removed", "signature_missing", "the Signature element deleted", bytesOf(d))
 	}
 	{
-		d := mustDoc(good)
-		sig := signature(d)
-		sig.RemoveAttr("xmlns:ds")
-		for _, el := range append([]*etree.Element{sig}, sig.FindElements(".//*")...) {
-			el.Space = ""
+		// A legacy signer computed SignedInfo unprefixed in the xmldsig
+		// namespace, then wrote the Signature without its xmlns.
+		raw, err := signWith(NewDocument(), pki, commune, crypto.SHA256, "", "")
+		if err != nil {
+			return nil, err
 		}
+		d := mustDoc(raw)
+		sig := header(d).FindElement("./Signature")
+		sig.RemoveAttr("xmlns")
 		add("signature-edxml-namespace", "signature_missing",
 			"the Signature without the xmldsig namespace, as field systems emit it (verifies with the legacy option)", bytesOf(d))
 	}
@@ -449,12 +454,12 @@ func hostile(good []byte, signAs signFunc, pki string) ([]hcase, error) {
 		signature(d).RemoveChild(ki)
 		add("keyinfo-removed", "certificate_untrusted", "no certificate in KeyInfo", bytesOf(d))
 	}
-	idRef, err := signWith(NewDocument(), pki, commune, crypto.SHA256, "doc-15")
+	idRef, err := signWith(NewDocument(), pki, commune, crypto.SHA256, "doc-15", "ds")
 	if err != nil {
 		return nil, err
 	}
 	add("reference-id-uri", "signature_invalid", `Reference URI="#doc-15" (an Id) instead of URI=""`, idRef)
-	sha1, err := signWith(NewDocument(), pki, commune, crypto.SHA1, "")
+	sha1, err := signWith(NewDocument(), pki, commune, crypto.SHA1, "", "ds")
 	if err != nil {
 		return nil, err
 	}

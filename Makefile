@@ -1,0 +1,33 @@
+# axis — see README.md. Every target works on a fresh clone.
+GO         ?= go
+STATICCHECK = $(GO) run honnef.co/go/tools/cmd/staticcheck@v0.8.2
+FUZZTIME   ?= 1m
+
+.PHONY: build test lint fuzz bench testdata clean
+
+build:
+	$(GO) build -o bin/ ./cmd/...
+
+test:
+	$(GO) test -race ./...
+
+lint:
+	@out=$$(gofmt -l $$(git ls-files '*.go')); if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi
+	$(GO) vet ./...
+	$(STATICCHECK) ./...
+
+fuzz:
+	$(GO) test ./envelope -run '^$$' -fuzz '^FuzzParse$$' -fuzztime $(FUZZTIME)
+	$(GO) test ./envelope -run '^$$' -fuzz '^FuzzVerify$$' -fuzztime $(FUZZTIME)
+	$(GO) test ./envelope -run '^$$' -fuzz '^FuzzParseOrganID$$' -fuzztime $(FUZZTIME)
+
+bench:
+	$(GO) test ./envelope -run '^$$' -bench . -benchmem -count 6
+
+# Regenerate testdata/envelopes and testdata/hostile from the demo PKI
+# (add ARGS=-pki for a new demo PKI: every signed file changes).
+testdata:
+	$(GO) run ./internal/cmd/gentestdata $(ARGS)
+
+clean:
+	rm -rf bin
