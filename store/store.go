@@ -1,0 +1,731 @@
+package store
+
+import (
+	"bytes"
+	"context"
+	"crypto/sha256"
+	"encoding/binary"
+	"encoding/hex"
+	"encoding/json"
+	"fmt"
+	"io"
+	"sync"
+	"time"
+	_ "time/tzdata" // "a day" is a day in Asia/Ho_Chi_Minh, on any machine
+
+	"github.com/axis-h40/axis/envelope"
+	bolt "go.etcd.io/bbolt"
+)
+
+// Zone is the time zone of days in indexes and statistics.
+var Zone = mustZone("Asia/Ho_Chi_Minh")
+
+func mustZone(name string) *time.Location {
+	z, err := time.LoadLocation(name)
+	if err != nil {
+		panic(err)
+	}
+	return z
+}
+
+// Day formats t as the Asia/Ho_Chi_Minh date YYYY-MM-DD.
+func Day(t time.Time) string { return t.In(Zone).Format("2006-01-02") }
+
+// Bucket names.
+var (
+	bMeta       = []byte("meta")
+	bDocs       = []byte("docs")        // doc id → Document JSON
+	bBlobs      = []byte("blobs")       // doc id → envelope bytes, exactly as received
+	bByHash     = []byte("by_hash")     // sha256 (32 bytes) → doc id
+	bByDocID    = []byte("by_docid")    // from organ \x00 edXML DocumentId → doc id
+	bDeliveries = []byte("deliveries")  // doc id \x00 organ → Delivery JSON
+	bQueues     = []byte("queues")      // organ → { seq → doc id } (FIFO, until acked)
+	bOutboxes   = []byte("outboxes")    // peer → { seq → OutboxEntry JSON }
+	bBySender   = []byte("by_sender")   // organ \x00 day \x00 seq → doc id
+	bByRecip    = []byte("by_recipient") // organ \x00 day \x00 seq → doc id
+	bEvents     = []byte("events")      // seq → Event JSON (one hash chain)
+	bDocEvents  = []byte("doc_events")  // doc id \x00 seq → nil
+	allBuckets  = [][]byte{bMeta, bDocs, bBlobs, bByHash, bByDocID, bDeliveries, bQueues, bOutboxes, bBySender, bByRecip, bEvents, bDocEvents}
+	kChainHead  = []byte("chain_head")
+	kSchema     = []byte("schema")
+)
+
+const schemaVersion = "1"
+
+// Delivery states.
+const (
+	StateQueued    = "queued"
+	StateDelivered = "delivered"
+	StateAckedDone = "acked_done"
+	StateAckedFail = "acked_fail"
+	StateRelaying  = "relaying"
+	StateRelayed   = "relayed"
+	StateDead      = "dead"
+)
+
+// Event types.
+const (
+	EventReceived  = "received"
+	EventVerified  = "verified"
+	EventQueued    = "queued"
+	EventOutboxed  = "outboxed"
+	EventFetched   = "fetched"
+	EventAcked     = "acked"
+	EventStatus    = "status"
+	EventRelated   = "related"
+	EventDuplicate = "duplicate"
+)
+
+// Options tune Open; nil means defaults.
+type Options struct {
+	// MaxBatchDelay is how long an intake waits for others to share its
+	// commit; default 2ms.
+	MaxBatchDelay time.Duration
+	// MaxBatchSize caps the intakes in one commit; default 256.
+	MaxBatchSize int
+	// Timeout waits for the file lock; default 5s.
+	Timeout time.Duration
+	// OnBatch, when set, is told how many intakes or acks each commit held.
+	OnBatch func(n int)
+}
+
+// DB is the store.
+type DB struct {
+	bolt    *bolt.DB
+	onBatch func(int)
+	mu      sync.Mutex
+	txCalls map[*bolt.Tx]int
+}
+
+// Open opens or creates the store file.
+func Open(path string, opts *Options) (*DB, error) {
+	o := Options{MaxBatchDelay: 2 * time.Millisecond, MaxBatchSize: 256, Timeout: 5 * time.Second}
+	if opts != nil {
+		if opts.MaxBatchDelay > 0 {
+			o.MaxBatchDelay = opts.MaxBatchDelay
+		}
+		if opts.MaxBatchSize > 0 {
+			o.MaxBatchSize = opts.MaxBatchSize
+		}
+		if opts.Timeout > 0 {
+			o.Timeout = opts.Timeout
+		}
+		o.OnBatch = opts.OnBatch
+	}
+	bdb, err := bolt.Open(path, 0o600, &bolt.Options{Timeout: o.Timeout, FreelistType: bolt.FreelistMapType})
+	if err != nil {
+		return nil, fmt.Errorf("store: open %s: %w", path, err)
+	}
+	bdb.MaxBatchDelay = o.MaxBatchDelay
+	bdb.MaxBatchSize = o.MaxBatchSize
+	err = bdb.Update(func(tx *bolt.Tx) error {
+		for _, b := range allBuckets {
+			if _, err := tx.CreateBucketIfNotExists(b); err != nil {
+				return err
+			}
+		}
+		m := tx.Bucket(bMeta)
+		if v := m.Get(kSchema); v == nil {
+			return m.Put(kSchema, []byte(schemaVersion))
+		} else if string(v) != schemaVersion {
+			return fmt.Errorf("store: schema %q, this program knows %q", v, schemaVersion)
+		}
+		return nil
+	})
+	if err != nil {
+		bdb.Close()
+		return nil, err
+	}
+	return &DB{bolt: bdb, onBatch: o.OnBatch, txCalls: map[*bolt.Tx]int{}}, nil
+}
+
+// Close closes the file.
+func (db *DB) Close() error { return db.bolt.Close() }
+
+// Path is the file's path.
+func (db *DB) Path() string { return db.bolt.Path() }
+
+// batch runs fn in a shared commit (fn must be idempotent) and reports batch
+// sizes.
+func (db *DB) batch(ctx context.Context, fn func(tx *bolt.Tx) error) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	return db.bolt.Batch(func(tx *bolt.Tx) error {
+		if db.onBatch != nil {
+			db.mu.Lock()
+			n, seen := db.txCalls[tx]
+			db.txCalls[tx] = n + 1
+			if !seen {
+				if len(db.txCalls) > 1024 { // entries of rolled-back batches
+					clear(db.txCalls)
+					db.txCalls[tx] = 1
+				}
+				tx.OnCommit(func() {
+					db.mu.Lock()
+					c := db.txCalls[tx]
+					delete(db.txCalls, tx)
+					db.mu.Unlock()
+					db.onBatch(c)
+				})
+			}
+			db.mu.Unlock()
+		}
+		return fn(tx)
+	})
+}
+
+func u64(n uint64) []byte {
+	b := make([]byte, 8)
+	binary.BigEndian.PutUint64(b, n)
+	return b
+}
+
+func key(parts ...[]byte) []byte { return bytes.Join(parts, []byte{0}) }
+
+// DocIDFor is the document id of envelope bytes with this SHA-256.
+func DocIDFor(sum [32]byte) string { return hex.EncodeToString(sum[:16]) }
+
+// Route says where one recipient's copy goes: Peer "" is local delivery.
+type Route struct {
+	OrganID string `json:"organ_id"`
+	Peer    string `json:"peer,omitempty"`
+}
+
+// Name is "local" or the peer's name.
+func (r Route) Name() string {
+	if r.Peer == "" {
+		return "local"
+	}
+	return r.Peer
+}
+
+// Document is the hub's record of one envelope, from its verified header.
+type Document struct {
+	ID           string    `json:"id"`
+	Seq          uint64    `json:"seq"`
+	SHA256       string    `json:"sha256"`
+	Size         int       `json:"size"`
+	Kind         string    `json:"kind"`
+	From         string    `json:"from"`
+	To           []string  `json:"to,omitempty"`
+	DocumentID   string    `json:"document_id,omitempty"`
+	Code         string    `json:"code,omitempty"`
+	Subject      string    `json:"subject,omitempty"`
+	BusinessType int       `json:"business_type"`
+	StatusCode   string    `json:"status_code,omitempty"`
+	RespondsTo   string    `json:"responds_to,omitempty"` // our id of the document a status or revoke/update/replace targets
+	Recipients   []Route   `json:"recipients"`
+	ReceivedAt   time.Time `json:"received_at"`
+	Via          string    `json:"via,omitempty"` // peer hub it came through
+	Signer       string    `json:"signer"`
+	SignerSHA256 string    `json:"signer_sha256"`
+}
+
+// Delivery is one recipient's copy of a document.
+type Delivery struct {
+	DocID      string    `json:"doc_id"`
+	OrganID    string    `json:"organ_id"`
+	Route      string    `json:"route"`
+	State      string    `json:"state"`
+	QueueSeq   uint64    `json:"queue_seq"`
+	StatusCode string    `json:"status_code,omitempty"`
+	StatusAt   time.Time `json:"status_at,omitzero"`
+	Reason     string    `json:"reason,omitempty"`
+	Attempts   int       `json:"attempts,omitempty"`
+	LastError  string    `json:"last_error,omitempty"`
+	PeerDocID  string    `json:"peer_doc_id,omitempty"`
+	UpdatedAt  time.Time `json:"updated_at"`
+}
+
+// OutboxEntry is one envelope waiting to be relayed to a peer.
+type OutboxEntry struct {
+	Seq     uint64    `json:"seq"`
+	DocID   string    `json:"doc_id"`
+	Organs  []string  `json:"organs"`
+	Created time.Time `json:"created"`
+}
+
+// Event is one line of the trace: append-only and hash-chained (Hash is the
+// SHA-256 of Prev and the event's other fields).
+type Event struct {
+	Seq     uint64    `json:"seq"`
+	At      time.Time `json:"at"`
+	DocID   string    `json:"doc_id"`
+	OrganID string    `json:"organ_id,omitempty"`
+	Type    string    `json:"type"`
+	Detail  string    `json:"detail,omitempty"`
+	Prev    string    `json:"prev"`
+	Hash    string    `json:"hash"`
+}
+
+func (e *Event) computeHash() string {
+	h := sha256.New()
+	fmt.Fprintf(h, "%s\n%d\n%s\n%s\n%s\n%s\n%s", e.Prev, e.Seq, e.At.UTC().Format(time.RFC3339Nano), e.DocID, e.OrganID, e.Type, e.Detail)
+	return hex.EncodeToString(h.Sum(nil))
+}
+
+// appendEvent adds e to the chain inside tx.
+func appendEvent(tx *bolt.Tx, e Event) error {
+	eb := tx.Bucket(bEvents)
+	seq, err := eb.NextSequence()
+	if err != nil {
+		return err
+	}
+	e.Seq = seq
+	e.Prev = string(tx.Bucket(bMeta).Get(kChainHead))
+	e.Hash = e.computeHash()
+	v, err := json.Marshal(&e)
+	if err != nil {
+		return err
+	}
+	if err := eb.Put(u64(seq), v); err != nil {
+		return err
+	}
+	if err := tx.Bucket(bMeta).Put(kChainHead, []byte(e.Hash)); err != nil {
+		return err
+	}
+	return tx.Bucket(bDocEvents).Put(key([]byte(e.DocID), u64(seq)), nil)
+}
+
+func putJSON(b *bolt.Bucket, k []byte, v any) error {
+	data, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+	return b.Put(k, data)
+}
+
+func jsonDecode(data []byte, v any) error { return json.Unmarshal(data, v) }
+
+func getJSON(b *bolt.Bucket, k []byte, v any) error {
+	data := b.Get(k)
+	if data == nil {
+		return ErrNotFound
+	}
+	return json.Unmarshal(data, v)
+}
+
+// PutEnvelope stores a verified envelope with one delivery per route, in one
+// transaction, and returns its record. created is false when the same bytes
+// were stored before: then nothing is written but a "duplicate" event.
+// via names the peer hub it came from ("" for an agency).
+func (db *DB) PutEnvelope(ctx context.Context, v *envelope.Verified, routes []Route, at time.Time, via string) (*Document, bool, error) {
+	m := v.Message()
+	sum := v.SHA256()
+	id := DocIDFor(sum)
+	doc := &Document{
+		ID: id, SHA256: v.SHA256Hex(), Size: len(v.Raw()), Kind: string(m.Kind), From: m.From.OrganID,
+		DocumentID: m.DocumentID, Code: m.Code.String(), Subject: m.Subject, BusinessType: m.BusinessDocType(),
+		StatusCode: m.StatusCode, Recipients: routes, ReceivedAt: at.UTC(), Via: via,
+		Signer: v.Signer().Subject.String(), SignerSHA256: v.SignerFingerprint(),
+	}
+	for _, t := range m.To {
+		doc.To = append(doc.To, t.OrganID)
+	}
+	var target *envelope.ResponseFor
+	if len(m.ResponseFor) > 0 {
+		target = &m.ResponseFor[0]
+	}
+	var out *Document
+	var created bool
+	err := db.batch(ctx, func(tx *bolt.Tx) error {
+		out, created = nil, false
+		if old := tx.Bucket(bByHash).Get(sum[:]); old != nil {
+			var d Document
+			if err := getJSON(tx.Bucket(bDocs), old, &d); err != nil {
+				return err
+			}
+			out = &d
+			return nil
+		}
+		d := *doc
+		docs := tx.Bucket(bDocs)
+		seq, err := docs.NextSequence()
+		if err != nil {
+			return err
+		}
+		d.Seq = seq
+		if target != nil {
+			if t := tx.Bucket(bByDocID).Get(key([]byte(target.OrganID), []byte(target.DocumentID))); t != nil {
+				d.RespondsTo = string(t)
+			}
+		}
+		idb := []byte(id)
+		day := []byte(Day(at))
+		if err := tx.Bucket(bBlobs).Put(idb, v.Raw()); err != nil {
+			return err
+		}
+		if err := putJSON(docs, idb, &d); err != nil {
+			return err
+		}
+		if err := tx.Bucket(bByHash).Put(sum[:], idb); err != nil {
+			return err
+		}
+		if d.Kind == string(envelope.KindDocument) && d.DocumentID != "" {
+			k := key([]byte(d.From), []byte(d.DocumentID))
+			if tx.Bucket(bByDocID).Get(k) == nil {
+				if err := tx.Bucket(bByDocID).Put(k, idb); err != nil {
+					return err
+				}
+			}
+		}
+		if err := tx.Bucket(bBySender).Put(key([]byte(d.From), day, u64(seq)), idb); err != nil {
+			return err
+		}
+		detail := fmt.Sprintf("sha256=%s size=%d", d.SHA256, d.Size)
+		if via != "" {
+			detail += " via=" + via
+		}
+		if err := appendEvent(tx, Event{At: at, DocID: id, OrganID: d.From, Type: EventReceived, Detail: detail}); err != nil {
+			return err
+		}
+		if err := appendEvent(tx, Event{At: at, DocID: id, OrganID: d.From, Type: EventVerified,
+			Detail: fmt.Sprintf("signer=%q alg=%s", d.Signer, v.Algorithms().Signature)}); err != nil {
+			return err
+		}
+		outboxes := map[string]*OutboxEntry{}
+		var peers []string
+		for _, r := range routes {
+			dl := Delivery{DocID: id, OrganID: r.OrganID, Route: r.Name(), UpdatedAt: at.UTC()}
+			if r.Peer == "" {
+				qb, err := tx.Bucket(bQueues).CreateBucketIfNotExists([]byte(r.OrganID))
+				if err != nil {
+					return err
+				}
+				qs, err := qb.NextSequence()
+				if err != nil {
+					return err
+				}
+				if err := qb.Put(u64(qs), idb); err != nil {
+					return err
+				}
+				dl.State, dl.QueueSeq = StateQueued, qs
+				if err := appendEvent(tx, Event{At: at, DocID: id, OrganID: r.OrganID, Type: EventQueued, Detail: "local"}); err != nil {
+					return err
+				}
+			} else {
+				dl.State = StateRelaying
+				e := outboxes[r.Peer]
+				if e == nil {
+					e = &OutboxEntry{DocID: id, Created: at.UTC()}
+					outboxes[r.Peer] = e
+					peers = append(peers, r.Peer)
+				}
+				e.Organs = append(e.Organs, r.OrganID)
+			}
+			if err := putJSON(tx.Bucket(bDeliveries), key(idb, []byte(r.OrganID)), &dl); err != nil {
+				return err
+			}
+			if err := tx.Bucket(bByRecip).Put(key([]byte(r.OrganID), day, u64(seq)), idb); err != nil {
+				return err
+			}
+		}
+		for _, p := range peers {
+			ob, err := tx.Bucket(bOutboxes).CreateBucketIfNotExists([]byte(p))
+			if err != nil {
+				return err
+			}
+			e := outboxes[p]
+			if e.Seq, err = ob.NextSequence(); err != nil {
+				return err
+			}
+			if err := putJSON(ob, u64(e.Seq), e); err != nil {
+				return err
+			}
+			for _, o := range e.Organs {
+				if err := appendEvent(tx, Event{At: at, DocID: id, OrganID: o, Type: EventOutboxed, Detail: "peer=" + p}); err != nil {
+					return err
+				}
+			}
+		}
+		if d.RespondsTo != "" {
+			if err := linkToTarget(tx, &d, at); err != nil {
+				return err
+			}
+		}
+		out, created = &d, true
+		return nil
+	})
+	if err != nil {
+		return nil, false, err
+	}
+	if !created {
+		// Outside the intake batch: a duplicate must not slow the others.
+		_ = db.bolt.Update(func(tx *bolt.Tx) error {
+			return appendEvent(tx, Event{At: at, DocID: out.ID, OrganID: doc.From, Type: EventDuplicate, Detail: "same bytes posted again; nothing stored"})
+		})
+	}
+	return out, created, nil
+}
+
+// linkToTarget records a status message (or a revoke, update or replace) on
+// the document it answers.
+func linkToTarget(tx *bolt.Tx, d *Document, at time.Time) error {
+	if d.Kind == string(envelope.KindStatus) {
+		dk := key([]byte(d.RespondsTo), []byte(d.From))
+		var dl Delivery
+		if err := getJSON(tx.Bucket(bDeliveries), dk, &dl); err == nil {
+			dl.StatusCode, dl.StatusAt, dl.UpdatedAt = d.StatusCode, at.UTC(), at.UTC()
+			if err := putJSON(tx.Bucket(bDeliveries), dk, &dl); err != nil {
+				return err
+			}
+		}
+		return appendEvent(tx, Event{At: at, DocID: d.RespondsTo, OrganID: d.From, Type: EventStatus,
+			Detail: fmt.Sprintf("status=%s (%s) message=%s", d.StatusCode, envelope.StatusCodes[d.StatusCode], d.ID)})
+	}
+	return appendEvent(tx, Event{At: at, DocID: d.RespondsTo, OrganID: d.From, Type: EventRelated,
+		Detail: fmt.Sprintf("business_type=%d by=%s", d.BusinessType, d.ID)})
+}
+
+// Document returns a document's record.
+func (db *DB) Document(ctx context.Context, id string) (*Document, error) {
+	var d Document
+	err := db.bolt.View(func(tx *bolt.Tx) error { return getJSON(tx.Bucket(bDocs), []byte(id), &d) })
+	if err != nil {
+		return nil, err
+	}
+	return &d, nil
+}
+
+// Blob returns a copy of a document's envelope bytes, exactly as received.
+func (db *DB) Blob(ctx context.Context, id string) ([]byte, error) {
+	var out []byte
+	err := db.bolt.View(func(tx *bolt.Tx) error {
+		v := tx.Bucket(bBlobs).Get([]byte(id))
+		if v == nil {
+			return ErrNotFound
+		}
+		out = bytes.Clone(v)
+		return nil
+	})
+	return out, err
+}
+
+// Deliveries returns every recipient's delivery of a document, in route order.
+func (db *DB) Deliveries(ctx context.Context, id string) ([]Delivery, error) {
+	var out []Delivery
+	err := db.bolt.View(func(tx *bolt.Tx) error {
+		var d Document
+		if err := getJSON(tx.Bucket(bDocs), []byte(id), &d); err != nil {
+			return err
+		}
+		for _, r := range d.Recipients {
+			var dl Delivery
+			if err := getJSON(tx.Bucket(bDeliveries), key([]byte(id), []byte(r.OrganID)), &dl); err != nil {
+				return fmt.Errorf("%w: delivery %s/%s: %v", ErrCorrupt, id, r.OrganID, err)
+			}
+			out = append(out, dl)
+		}
+		return nil
+	})
+	return out, err
+}
+
+// Delivery returns one recipient's delivery.
+func (db *DB) Delivery(ctx context.Context, id, organ string) (*Delivery, error) {
+	var dl Delivery
+	err := db.bolt.View(func(tx *bolt.Tx) error {
+		return getJSON(tx.Bucket(bDeliveries), key([]byte(id), []byte(organ)), &dl)
+	})
+	if err != nil {
+		return nil, err
+	}
+	return &dl, nil
+}
+
+// InboxItem is one not-yet-acked entry of an agency's queue.
+type InboxItem struct {
+	Seq uint64
+	Doc Document
+}
+
+// Inbox lists up to limit entries of organ's queue after the cursor, oldest
+// first, and whether more follow.
+func (db *DB) Inbox(ctx context.Context, organ string, after uint64, limit int) ([]InboxItem, bool, error) {
+	var out []InboxItem
+	more := false
+	err := db.bolt.View(func(tx *bolt.Tx) error {
+		qb := tx.Bucket(bQueues).Bucket([]byte(organ))
+		if qb == nil {
+			return nil
+		}
+		c := qb.Cursor()
+		k, v := c.Seek(u64(after + 1))
+		for ; k != nil; k, v = c.Next() {
+			if len(out) == limit {
+				more = true
+				break
+			}
+			var d Document
+			if err := getJSON(tx.Bucket(bDocs), v, &d); err != nil {
+				return fmt.Errorf("%w: queue %s entry %x: %v", ErrCorrupt, organ, k, err)
+			}
+			out = append(out, InboxItem{Seq: binary.BigEndian.Uint64(k), Doc: d})
+		}
+		return nil
+	})
+	return out, more, err
+}
+
+// MarkFetched moves a local delivery from queued to delivered (once; later
+// fetches change nothing) and returns it.
+func (db *DB) MarkFetched(ctx context.Context, id, organ string, at time.Time) (*Delivery, error) {
+	var out Delivery
+	err := db.batch(ctx, func(tx *bolt.Tx) error {
+		out = Delivery{}
+		dk := key([]byte(id), []byte(organ))
+		if err := getJSON(tx.Bucket(bDeliveries), dk, &out); err != nil {
+			return nil // reported below
+		}
+		if out.State != StateQueued {
+			return nil
+		}
+		out.State, out.UpdatedAt = StateDelivered, at.UTC()
+		if err := putJSON(tx.Bucket(bDeliveries), dk, &out); err != nil {
+			return err
+		}
+		return appendEvent(tx, Event{At: at, DocID: id, OrganID: organ, Type: EventFetched, Detail: "pull"})
+	})
+	if err != nil {
+		return nil, err
+	}
+	if out.DocID == "" {
+		return nil, ErrNotFound
+	}
+	return &out, nil
+}
+
+// Ack records a local recipient's acknowledgement (done or fail) and removes
+// the entry from its queue. Acking again with the same outcome is a no-op;
+// with the other outcome it is ErrConflict.
+func (db *DB) Ack(ctx context.Context, id, organ string, done bool, reason string, at time.Time) (*Delivery, error) {
+	want := StateAckedFail
+	if done {
+		want = StateAckedDone
+	}
+	var out Delivery
+	var failure error
+	err := db.batch(ctx, func(tx *bolt.Tx) error {
+		out, failure = Delivery{}, nil
+		dk := key([]byte(id), []byte(organ))
+		if err := getJSON(tx.Bucket(bDeliveries), dk, &out); err != nil {
+			failure = ErrNotFound
+			return nil
+		}
+		switch out.State {
+		case want:
+			return nil
+		case StateQueued, StateDelivered:
+		default:
+			failure = fmt.Errorf("%w: delivery is %s", ErrConflict, out.State)
+			return nil
+		}
+		if qb := tx.Bucket(bQueues).Bucket([]byte(organ)); qb != nil {
+			if err := qb.Delete(u64(out.QueueSeq)); err != nil {
+				return err
+			}
+		}
+		out.State, out.Reason, out.UpdatedAt = want, reason, at.UTC()
+		if err := putJSON(tx.Bucket(bDeliveries), dk, &out); err != nil {
+			return err
+		}
+		detail := want
+		if reason != "" {
+			detail += ": " + reason
+		}
+		return appendEvent(tx, Event{At: at, DocID: id, OrganID: organ, Type: EventAcked, Detail: detail})
+	})
+	if err != nil {
+		return nil, err
+	}
+	if failure != nil {
+		return nil, failure
+	}
+	return &out, nil
+}
+
+// Events returns a document's trace, oldest first.
+func (db *DB) Events(ctx context.Context, id string) ([]Event, error) {
+	var out []Event
+	err := db.bolt.View(func(tx *bolt.Tx) error {
+		c := tx.Bucket(bDocEvents).Cursor()
+		prefix := append([]byte(id), 0)
+		for k, _ := c.Seek(prefix); k != nil && bytes.HasPrefix(k, prefix); k, _ = c.Next() {
+			var e Event
+			if err := getJSON(tx.Bucket(bEvents), k[len(prefix):], &e); err != nil {
+				return fmt.Errorf("%w: event %x: %v", ErrCorrupt, k[len(prefix):], err)
+			}
+			out = append(out, e)
+		}
+		return nil
+	})
+	return out, err
+}
+
+// QueueDepths returns the number of not-yet-acked entries per agency queue.
+func (db *DB) QueueDepths(ctx context.Context) (map[string]int, error) {
+	out := map[string]int{}
+	err := db.bolt.View(func(tx *bolt.Tx) error {
+		return tx.Bucket(bQueues).ForEachBucket(func(k []byte) error {
+			out[string(k)] = tx.Bucket(bQueues).Bucket(k).Stats().KeyN
+			return nil
+		})
+	})
+	return out, err
+}
+
+// OutboxDepths returns the number of entries waiting per peer.
+func (db *DB) OutboxDepths(ctx context.Context) (map[string]int, error) {
+	out := map[string]int{}
+	err := db.bolt.View(func(tx *bolt.Tx) error {
+		return tx.Bucket(bOutboxes).ForEachBucket(func(k []byte) error {
+			out[string(k)] = tx.Bucket(bOutboxes).Bucket(k).Stats().KeyN
+			return nil
+		})
+	})
+	return out, err
+}
+
+// Outbox lists up to limit entries waiting for peer, oldest first.
+func (db *DB) Outbox(ctx context.Context, peer string, limit int) ([]OutboxEntry, error) {
+	var out []OutboxEntry
+	err := db.bolt.View(func(tx *bolt.Tx) error {
+		ob := tx.Bucket(bOutboxes).Bucket([]byte(peer))
+		if ob == nil {
+			return nil
+		}
+		c := ob.Cursor()
+		for k, v := c.First(); k != nil && len(out) < limit; k, v = c.Next() {
+			var e OutboxEntry
+			if err := json.Unmarshal(v, &e); err != nil {
+				return err
+			}
+			out = append(out, e)
+		}
+		return nil
+	})
+	return out, err
+}
+
+// Count returns the number of stored documents.
+func (db *DB) Count(ctx context.Context) (int, error) {
+	n := 0
+	err := db.bolt.View(func(tx *bolt.Tx) error {
+		n = tx.Bucket(bDocs).Stats().KeyN
+		return nil
+	})
+	return n, err
+}
+
+// Backup writes a consistent copy of the whole file to w while the store
+// keeps serving (bbolt Tx.WriteTo). Restore = start on the copy.
+func (db *DB) Backup(ctx context.Context, w io.Writer) (int64, error) {
+	var n int64
+	err := db.bolt.View(func(tx *bolt.Tx) error {
+		var err error
+		n, err = tx.WriteTo(w)
+		return err
+	})
+	return n, err
+}
