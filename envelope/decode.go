@@ -291,8 +291,8 @@ func (m *Message) Validate() error {
 		}
 		switch m.BusinessDocType() {
 		case BusinessRevoke, BusinessUpdate:
-			if len(m.ResponseFor) == 0 {
-				return bad("missing ResponseFor (the target of a revoke or update)")
+			if len(m.ResponseFor) == 0 && m.Business.DocumentID == "" {
+				return bad("missing ResponseFor or Bussiness/DocumentId (the target of a revoke or update)")
 			}
 		case BusinessReplace:
 			if len(m.ResponseFor) == 0 && (m.Business == nil || len(m.Business.Replacements) == 0) {

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"fmt"
 	"io"
+	"maps"
 	"strings"
 	"unicode/utf8"
 
@@ -163,7 +164,39 @@ func parseTree(raw []byte, lim Limits) (*etree.Document, error) {
 	if roots != 1 {
 		return nil, fmt.Errorf("%w: %d root elements, want exactly one", ErrMalformedXML, roots)
 	}
+	if err := checkPrefixes(doc.Root(), map[string]bool{"xml": true, "xmlns": true}); err != nil {
+		return nil, err
+	}
 	return doc, nil
+}
+
+// checkPrefixes refuses an element or attribute whose namespace prefix is not
+// declared in scope (encoding/xml and etree let that through; an XML
+// namespace processor must not).
+func checkPrefixes(el *etree.Element, scope map[string]bool) error {
+	declared, cloned := scope, false
+	for _, a := range el.Attr {
+		if a.Space == "xmlns" {
+			if !cloned {
+				declared, cloned = maps.Clone(scope), true
+			}
+			declared[a.Key] = true
+		}
+	}
+	if el.Space != "" && !declared[el.Space] {
+		return fmt.Errorf("%w: element %s:%s uses an undeclared namespace prefix", ErrMalformedXML, el.Space, el.Tag)
+	}
+	for _, a := range el.Attr {
+		if a.Space != "" && !declared[a.Space] {
+			return fmt.Errorf("%w: attribute %s:%s uses an undeclared namespace prefix", ErrMalformedXML, a.Space, a.Key)
+		}
+	}
+	for _, c := range el.ChildElements() {
+		if err := checkPrefixes(c, declared); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // Parse reads an envelope WITHOUT verifying its signature, for looking at what

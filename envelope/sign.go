@@ -164,3 +164,28 @@ func LoadRoots(files ...string) (*x509.CertPool, error) {
 	}
 	return pool, nil
 }
+
+// SignXML signs any XML document (a receipt, say) the same way as an
+// envelope, with the Signature appended as the last child of the root.
+func (s *Signer) SignXML(raw []byte) ([]byte, error) {
+	doc, err := parseTree(raw, s.lim.withDefaults())
+	if err != nil {
+		return nil, err
+	}
+	certs := make([][]byte, len(s.chain))
+	for i, c := range s.chain {
+		certs[i] = c.Raw
+	}
+	ctx, err := dsig.NewSigningContext(s.key, certs)
+	if err != nil {
+		return nil, err
+	}
+	ctx.Canonicalizer = dsig.MakeC14N10ExclusiveCanonicalizerWithPrefixList("")
+	ctx.IdAttribute = "\x00"
+	sig, err := ctx.ConstructSignature(doc.Root(), true)
+	if err != nil {
+		return nil, fmt.Errorf("envelope: sign: %w", err)
+	}
+	doc.Root().AddChild(sig)
+	return doc.WriteToBytes()
+}
