@@ -377,7 +377,7 @@ func TestTestdataUpToDate(t *testing.T) {
 	if err := testgen.Generate(dir); err != nil {
 		t.Fatal(err)
 	}
-	for _, sub := range []string{"envelopes", "hostile"} {
+	for _, sub := range []string{"envelopes", "hostile", "demo"} {
 		err := filepath.WalkDir(filepath.Join(dir, sub), func(p string, d os.DirEntry, err error) error {
 			if err != nil || d.IsDir() {
 				return err

@@ -258,7 +258,10 @@ func Generate(dir string) error {
 		}
 		fmt.Fprintf(&index, "| %s | %s | %s |\n", c.name, c.code, c.what)
 	}
-	return os.WriteFile(filepath.Join(hdir, "README.md"), []byte(index.String()), 0o644)
+	if err := os.WriteFile(filepath.Join(hdir, "README.md"), []byte(index.String()), 0o644); err != nil {
+		return err
+	}
+	return WriteDemoConfig(filepath.Join(dir, "demo"))
 }
 
 type hcase struct {

@@ -1,0 +1,210 @@
+package axis
+
+import (
+	"bytes"
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+
+	"github.com/axis-h40/axis/envelope"
+	"go.yaml.in/yaml/v3"
+)
+
+// Config is axisd's YAML configuration. The keys are a contract: add keys,
+// never rename them. Relative paths are relative to the config file.
+type Config struct {
+	Listen       string       `yaml:"listen"`
+	DataDir      string       `yaml:"data_dir"`
+	Hub          HubConfig    `yaml:"hub"`
+	Trust        TrustConfig  `yaml:"trust"`
+	Limits       LimitsConfig `yaml:"limits"`
+	Admin        AdminConfig  `yaml:"admin"`
+	AgenciesFile string       `yaml:"agencies_file"`
+	Agencies     []Agency     `yaml:"agencies"`
+	Peers        []Peer       `yaml:"peers"`
+	Log          LogConfig    `yaml:"log"`
+
+	dir string // the config file's folder
+}
+
+// HubConfig is the hub's own identity: it signs receipts with this key.
+type HubConfig struct {
+	Name string `yaml:"name"`
+	Key  string `yaml:"key"`  // PEM private key
+	Cert string `yaml:"cert"` // PEM chain, leaf first
+}
+
+// TrustConfig is the verification policy.
+type TrustConfig struct {
+	Roots             []string `yaml:"roots"`
+	AllowSHA1         bool     `yaml:"allow_sha1"`
+	LegacySignatureNS bool     `yaml:"legacy_signature_ns"`
+}
+
+// LimitsConfig bounds what intake takes.
+type LimitsConfig struct {
+	MaxEnvelopeBytes int64 `yaml:"max_envelope_bytes"`
+}
+
+// AdminConfig lists the SHA-256 (hex) of administrator tokens.
+type AdminConfig struct {
+	TokenSHA256 []string `yaml:"token_sha256"`
+}
+
+// LogConfig sets the log level (debug, info, warn, error).
+type LogConfig struct {
+	Level string `yaml:"level"`
+}
+
+// Agency is one entry of the directory.
+type Agency struct {
+	OrganID     string   `yaml:"organ_id"`
+	Name        string   `yaml:"name"`
+	Parent      string   `yaml:"parent,omitempty"`
+	TokenSHA256 string   `yaml:"token_sha256,omitempty"`
+	CertSHA256  []string `yaml:"cert_sha256,omitempty"`
+	PushURL     string   `yaml:"push_url,omitempty"`
+}
+
+// Peer is another axis hub (the national axis, a neighbouring province).
+type Peer struct {
+	Name        string   `yaml:"name"`
+	URL         string   `yaml:"url"`
+	Kind        string   `yaml:"kind"`   // "axis" (native); more kinds come with their protocols
+	Routes      []string `yaml:"routes"` // organ-code patterns; "*" is everything else
+	Token       string   `yaml:"token,omitempty"`
+	TokenEnv    string   `yaml:"token_env,omitempty"` // read the outbound token from this variable instead
+	TokenSHA256 string   `yaml:"token_sha256,omitempty"`
+}
+
+// Defaults.
+const (
+	DefaultListen   = "127.0.0.1:8080"
+	DefaultDataDir  = "./var"
+	DefaultMaxBytes = 64 << 20
+)
+
+// LoadConfig reads and checks a YAML config file; unknown keys are errors.
+func LoadConfig(path string) (*Config, error) {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return nil, err
+	}
+	c := &Config{dir: filepath.Dir(path)}
+	if err := decodeStrict(b, c); err != nil {
+		return nil, fmt.Errorf("config %s: %w", path, err)
+	}
+	if c.AgenciesFile != "" {
+		ab, err := os.ReadFile(c.Path(c.AgenciesFile))
+		if err != nil {
+			return nil, fmt.Errorf("config: agencies_file: %w", err)
+		}
+		var more []Agency
+		if err := decodeStrict(ab, &more); err != nil {
+			return nil, fmt.Errorf("config: agencies_file %s: %w", c.AgenciesFile, err)
+		}
+		c.Agencies = append(c.Agencies, more...)
+	}
+	if err := c.check(); err != nil {
+		return nil, fmt.Errorf("config %s: %w", path, err)
+	}
+	return c, nil
+}
+
+func decodeStrict(b []byte, v any) error {
+	dec := yaml.NewDecoder(bytes.NewReader(b))
+	dec.KnownFields(true)
+	return dec.Decode(v)
+}
+
+// Path resolves a path from the config against the config file's folder.
+func (c *Config) Path(p string) string {
+	if p == "" || filepath.IsAbs(p) {
+		return p
+	}
+	return filepath.Join(c.dir, p)
+}
+
+func (c *Config) check() error {
+	if c.Listen == "" {
+		c.Listen = DefaultListen
+	}
+	if c.DataDir == "" {
+		c.DataDir = DefaultDataDir
+	}
+	if c.Limits.MaxEnvelopeBytes <= 0 {
+		c.Limits.MaxEnvelopeBytes = DefaultMaxBytes
+	}
+	if c.Hub.Name == "" {
+		return errors.New("hub.name is required")
+	}
+	if len(c.Trust.Roots) == 0 {
+		return errors.New("trust.roots: at least one root certificate is required")
+	}
+	var errs []error
+	seen := map[string]bool{}
+	tokens := map[string]string{}
+	for i, a := range c.Agencies {
+		if _, err := envelope.ParseOrganID(a.OrganID); err != nil {
+			errs = append(errs, fmt.Errorf("agencies[%d]: %w", i, err))
+			continue
+		}
+		if seen[a.OrganID] {
+			errs = append(errs, fmt.Errorf("agencies[%d]: %s listed twice", i, a.OrganID))
+		}
+		seen[a.OrganID] = true
+		if a.TokenSHA256 != "" {
+			if !isHex256(a.TokenSHA256) {
+				errs = append(errs, fmt.Errorf("agencies[%d] %s: token_sha256 is not 64 hex digits", i, a.OrganID))
+			} else if other, dup := tokens[strings.ToLower(a.TokenSHA256)]; dup {
+				errs = append(errs, fmt.Errorf("agencies[%d] %s: same token as %s", i, a.OrganID, other))
+			}
+			tokens[strings.ToLower(a.TokenSHA256)] = a.OrganID
+		}
+		for _, fp := range a.CertSHA256 {
+			if !isHex256(fp) {
+				errs = append(errs, fmt.Errorf("agencies[%d] %s: cert_sha256 %q is not 64 hex digits", i, a.OrganID, fp))
+			}
+		}
+	}
+	names := map[string]bool{}
+	for i, p := range c.Peers {
+		switch {
+		case p.Name == "" || names[p.Name]:
+			errs = append(errs, fmt.Errorf("peers[%d]: name missing or repeated", i))
+		case p.Kind != "axis":
+			errs = append(errs, fmt.Errorf("peers[%d] %s: kind %q (want axis)", i, p.Name, p.Kind))
+		case len(p.Routes) == 0:
+			errs = append(errs, fmt.Errorf("peers[%d] %s: no routes", i, p.Name))
+		case p.TokenSHA256 != "" && !isHex256(p.TokenSHA256):
+			errs = append(errs, fmt.Errorf("peers[%d] %s: token_sha256 is not 64 hex digits", i, p.Name))
+		}
+		names[p.Name] = true
+		for _, r := range p.Routes {
+			if _, err := matchRoute(r, "000.00.00.H40"); err != nil {
+				errs = append(errs, fmt.Errorf("peers[%d] %s: route %q: %w", i, p.Name, r, err))
+			}
+		}
+	}
+	for _, h := range c.Admin.TokenSHA256 {
+		if !isHex256(h) {
+			errs = append(errs, fmt.Errorf("admin.token_sha256 %q is not 64 hex digits", h))
+		}
+	}
+	return errors.Join(errs...)
+}
+
+func isHex256(s string) bool {
+	b, err := hex.DecodeString(s)
+	return err == nil && len(b) == 32
+}
+
+// TokenHash is the SHA-256 (lower-case hex) under which a token is configured.
+func TokenHash(token string) string {
+	s := sha256.Sum256([]byte(token))
+	return hex.EncodeToString(s[:])
+}

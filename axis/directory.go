@@ -1,0 +1,144 @@
+package axis
+
+import (
+	"fmt"
+	"os"
+	"path"
+	"strings"
+
+	"github.com/axis-h40/axis/store"
+)
+
+// Directory is this hub's view of who is where: its own agencies, its peers
+// and their routes, and who holds which token.
+type Directory struct {
+	agencies map[string]*Agency
+	order    []string
+	peers    []*Peer
+	byName   map[string]*Peer
+	tokens   map[string]Caller // token SHA-256 → caller
+}
+
+// Caller is an authenticated client.
+type Caller struct {
+	Agency string // organ code, for an agency
+	Peer   string // peer name, for a peer hub
+	Admin  bool
+}
+
+func (c Caller) String() string {
+	switch {
+	case c.Admin:
+		return "admin"
+	case c.Peer != "":
+		return "peer:" + c.Peer
+	}
+	return c.Agency
+}
+
+// NewDirectory indexes a checked config.
+func NewDirectory(c *Config) *Directory {
+	d := &Directory{agencies: map[string]*Agency{}, byName: map[string]*Peer{}, tokens: map[string]Caller{}}
+	for i := range c.Agencies {
+		a := &c.Agencies[i]
+		d.agencies[a.OrganID] = a
+		d.order = append(d.order, a.OrganID)
+		if a.TokenSHA256 != "" {
+			d.tokens[strings.ToLower(a.TokenSHA256)] = Caller{Agency: a.OrganID}
+		}
+	}
+	for i := range c.Peers {
+		p := &c.Peers[i]
+		d.peers = append(d.peers, p)
+		d.byName[p.Name] = p
+		if p.TokenSHA256 != "" {
+			d.tokens[strings.ToLower(p.TokenSHA256)] = Caller{Peer: p.Name}
+		}
+	}
+	for _, h := range c.Admin.TokenSHA256 {
+		d.tokens[strings.ToLower(h)] = Caller{Admin: true}
+	}
+	return d
+}
+
+// Authenticate maps a bearer token to its caller.
+func (d *Directory) Authenticate(token string) (Caller, bool) {
+	if token == "" {
+		return Caller{}, false
+	}
+	c, ok := d.tokens[TokenHash(token)]
+	return c, ok
+}
+
+// Agency returns a local agency.
+func (d *Directory) Agency(organ string) (*Agency, bool) {
+	a, ok := d.agencies[organ]
+	return a, ok
+}
+
+// Agencies lists the local agencies in config order.
+func (d *Directory) Agencies() []*Agency {
+	out := make([]*Agency, len(d.order))
+	for i, o := range d.order {
+		out[i] = d.agencies[o]
+	}
+	return out
+}
+
+// Peer returns a peer by name.
+func (d *Directory) Peer(name string) (*Peer, bool) {
+	p, ok := d.byName[name]
+	return p, ok
+}
+
+// Peers lists the peers in config order.
+func (d *Directory) Peers() []*Peer { return d.peers }
+
+// Pins maps each agency to its registered certificate fingerprints, for the
+// verifier's sender binding.
+func (d *Directory) Pins() map[string][]string {
+	out := map[string][]string{}
+	for o, a := range d.agencies {
+		if len(a.CertSHA256) > 0 {
+			out[o] = a.CertSHA256
+		}
+	}
+	return out
+}
+
+// matchRoute reports whether organ matches a route pattern ("*" matches
+// everything; otherwise shell-style, e.g. "*.H41", "000.00.*.G22").
+func matchRoute(pattern, organ string) (bool, error) {
+	if pattern == "*" {
+		return true, nil
+	}
+	return path.Match(pattern, organ)
+}
+
+// Route decides where organ's copy goes: local when it is in the directory,
+// else the first peer whose route matches. from is the peer an envelope came
+// through: a route back to it is refused (no loops).
+func (d *Directory) Route(organ, from string) (store.Route, error) {
+	if _, ok := d.agencies[organ]; ok {
+		return store.Route{OrganID: organ}, nil
+	}
+	for _, p := range d.peers {
+		for _, pat := range p.Routes {
+			if ok, _ := matchRoute(pat, organ); ok {
+				if p.Name == from {
+					return store.Route{}, fmt.Errorf("%s routes back to %s, where the envelope came from", organ, from)
+				}
+				return store.Route{OrganID: organ, Peer: p.Name}, nil
+			}
+		}
+	}
+	return store.Route{}, fmt.Errorf("%s is not in this hub's directory and no peer route matches", organ)
+}
+
+// outboundToken is the token this hub presents to a peer.
+func (p *Peer) outboundToken() string {
+	if p.TokenEnv != "" {
+		return os.Getenv(p.TokenEnv)
+	}
+	return p.Token
+}

@@ -1,0 +1,72 @@
+package axis
+
+import (
+	"errors"
+	"fmt"
+	"net/http"
+
+	"github.com/axis-h40/axis/envelope"
+	"github.com/axis-h40/axis/store"
+)
+
+// Problem is an error with a stable machine code and an HTTP status, served
+// as application/problem+json.
+type Problem struct {
+	Code   string
+	Status int
+	Title  string
+}
+
+func (p *Problem) Error() string { return "axis: " + p.Title }
+
+// Hub errors, beside the envelope package's verification codes.
+var (
+	ErrUnauthorized     = &Problem{"unauthorized", http.StatusUnauthorized, "missing or unknown bearer token"}
+	ErrForbidden        = &Problem{"forbidden", http.StatusForbidden, "not allowed for this caller"}
+	ErrNotFound         = &Problem{"not_found", http.StatusNotFound, "no such document for this caller"}
+	ErrUnknownRecipient = &Problem{"unknown_recipient", http.StatusUnprocessableEntity, "unknown recipient"}
+	ErrCallerMismatch   = &Problem{"sender_mismatch", http.StatusForbidden, "the authenticated caller is not the envelope's sender"}
+	ErrBadRequest       = &Problem{"bad_request", http.StatusBadRequest, "bad request"}
+	ErrConflict         = &Problem{"conflict", http.StatusConflict, "state conflict"}
+	ErrUnavailable      = &Problem{"unavailable", http.StatusServiceUnavailable, "hub is shutting down"}
+	ErrInternal         = &Problem{"internal", http.StatusInternalServerError, "internal error"}
+)
+
+// verification codes → HTTP status; bad input is never a 5xx.
+var envelopeStatus = map[string]int{
+	"malformed_xml":         http.StatusBadRequest,
+	"doctype_forbidden":     http.StatusBadRequest,
+	"too_large":             http.StatusRequestEntityTooLarge,
+	"too_deep":              http.StatusBadRequest,
+	"header_invalid":        http.StatusBadRequest,
+	"signature_missing":     http.StatusUnprocessableEntity,
+	"signature_invalid":     http.StatusUnprocessableEntity,
+	"digest_mismatch":       http.StatusUnprocessableEntity,
+	"algorithm_forbidden":   http.StatusUnprocessableEntity,
+	"certificate_untrusted": http.StatusUnprocessableEntity,
+	"certificate_expired":   http.StatusUnprocessableEntity,
+	"certificate_usage":     http.StatusUnprocessableEntity,
+	"sender_mismatch":       http.StatusForbidden,
+}
+
+// problemOf maps any error to (status, code, detail).
+func problemOf(err error) (int, string, string) {
+	var p *Problem
+	if errors.As(err, &p) {
+		return p.Status, p.Code, err.Error()
+	}
+	if code := envelope.CodeOf(err); code != "" {
+		return envelopeStatus[code], code, err.Error()
+	}
+	switch {
+	case errors.Is(err, store.ErrNotFound):
+		return http.StatusNotFound, ErrNotFound.Code, ErrNotFound.Title
+	case errors.Is(err, store.ErrConflict):
+		return http.StatusConflict, ErrConflict.Code, err.Error()
+	}
+	return http.StatusInternalServerError, ErrInternal.Code, ErrInternal.Title
+}
+
+func problemf(p *Problem, format string, a ...any) error {
+	return fmt.Errorf("%w: "+format, append([]any{p}, a...)...)
+}

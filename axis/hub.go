@@ -1,0 +1,372 @@
+package axis
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/axis-h40/axis/envelope"
+	"github.com/axis-h40/axis/store"
+	"github.com/beevik/etree"
+)
+
+// Hub is the document axis: intake, routing, local delivery, receipts.
+type Hub struct {
+	cfg      *Config
+	dir      *Directory
+	log      *slog.Logger
+	now      func() time.Time
+	verifier *envelope.Verifier
+	signer   *envelope.Signer
+	db       *store.DB
+	metrics  *metrics
+	storeOpt store.Options
+
+	mu     sync.RWMutex
+	closed bool
+}
+
+// Options adjust a Hub for tests and tools; zero values are production
+// defaults.
+type Options struct {
+	Logger *slog.Logger
+	// Now is the hub's clock (receipts, certificate checks); default time.Now.
+	Now func() time.Time
+	// Store tunes the bbolt store.
+	Store *store.Options
+}
+
+// NewHub prepares a hub for a checked config; Open starts it.
+func NewHub(cfg *Config, o Options) *Hub {
+	if o.Logger == nil {
+		o.Logger = slog.New(slog.NewJSONHandler(os.Stderr, nil))
+	}
+	if o.Now == nil {
+		o.Now = time.Now
+	}
+	h := &Hub{cfg: cfg, dir: NewDirectory(cfg), log: o.Logger, now: o.Now, metrics: newMetrics()}
+	if o.Store != nil {
+		h.storeOpt = *o.Store
+	}
+	return h
+}
+
+// Open loads the trust roots and hub key and opens the store.
+func (h *Hub) Open(ctx context.Context) error {
+	var roots []string
+	for _, r := range h.cfg.Trust.Roots {
+		roots = append(roots, h.cfg.Path(r))
+	}
+	pool, err := envelope.LoadRoots(roots...)
+	if err != nil {
+		return fmt.Errorf("axis: trust roots: %w", err)
+	}
+	h.verifier, err = envelope.NewVerifier(envelope.Policy{
+		Roots:             pool,
+		AllowSHA1:         h.cfg.Trust.AllowSHA1,
+		LegacySignatureNS: h.cfg.Trust.LegacySignatureNS,
+		Pins:              h.dir.Pins(),
+		Now:               h.now,
+		Limits:            envelope.Limits{MaxBytes: h.cfg.Limits.MaxEnvelopeBytes},
+	})
+	if err != nil {
+		return err
+	}
+	if h.cfg.Hub.Key != "" {
+		if h.signer, err = envelope.LoadSigner(h.cfg.Path(h.cfg.Hub.Key), h.cfg.Path(h.cfg.Hub.Cert)); err != nil {
+			return fmt.Errorf("axis: hub key: %w", err)
+		}
+	}
+	dataDir := h.cfg.Path(h.cfg.DataDir)
+	if err := os.MkdirAll(dataDir, 0o700); err != nil {
+		return err
+	}
+	opts := h.storeOpt
+	opts.OnBatch = func(n int) { h.metrics.batchSize.Observe(float64(n)) }
+	if h.db, err = store.Open(filepath.Join(dataDir, "axis.db"), &opts); err != nil {
+		return err
+	}
+	h.metrics.watchStore(h.db)
+	h.log.Info("hub open", "hub", h.cfg.Hub.Name, "agencies", len(h.dir.agencies), "peers", len(h.dir.peers), "store", h.db.Path())
+	return nil
+}
+
+// Close stops taking work and closes the store. Callers stop the HTTP server
+// first so in-flight intakes finish.
+func (h *Hub) Close() error {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	if h.closed || h.db == nil {
+		return nil
+	}
+	h.closed = true
+	return h.db.Close()
+}
+
+// Store is the hub's store (for tools and tests).
+func (h *Hub) Store() *store.DB { return h.db }
+
+// Directory is the hub's directory.
+func (h *Hub) Directory() *Directory { return h.dir }
+
+// Ready reports whether the hub can take intakes.
+func (h *Hub) Ready() error {
+	h.mu.RLock()
+	defer h.mu.RUnlock()
+	if h.closed || h.db == nil {
+		return ErrUnavailable
+	}
+	return nil
+}
+
+// Receipt is intake's answer.
+type Receipt struct {
+	DocID      string          `json:"doc_id"`
+	SHA256     string          `json:"sha256"`
+	ReceivedAt time.Time       `json:"received_at"`
+	Recipients []RecipientInfo `json:"recipients"`
+}
+
+// RecipientInfo is one recipient and its route.
+type RecipientInfo struct {
+	OrganID string `json:"organ_id"`
+	Route   string `json:"route"`
+}
+
+func receiptOf(d *store.Document) *Receipt {
+	r := &Receipt{DocID: d.ID, SHA256: d.SHA256, ReceivedAt: d.ReceivedAt}
+	for _, rt := range d.Recipients {
+		r.Recipients = append(r.Recipients, RecipientInfo{OrganID: rt.OrganID, Route: rt.Name()})
+	}
+	return r
+}
+
+// recipientsOf is who an envelope goes to: every To of a document (once
+// each), or the original sender a status message answers.
+func recipientsOf(m *envelope.Message) []string {
+	var out []string
+	seen := map[string]bool{}
+	add := func(o string) {
+		if !seen[o] {
+			seen[o] = true
+			out = append(out, o)
+		}
+	}
+	if m.Kind == envelope.KindStatus {
+		add(m.ResponseFor[0].OrganID)
+		return out
+	}
+	for _, t := range m.To {
+		add(t.OrganID)
+	}
+	return out
+}
+
+// Intake verifies, routes and stores one envelope for caller. created is
+// false when the same bytes were already stored. Nothing is stored unless
+// every step succeeds.
+func (h *Hub) Intake(ctx context.Context, caller Caller, raw []byte) (*Receipt, bool, error) {
+	h.mu.RLock()
+	defer h.mu.RUnlock()
+	if h.closed {
+		return nil, false, ErrUnavailable
+	}
+	t0 := time.Now()
+	v, err := h.verifier.Verify(raw)
+	h.metrics.verifySeconds.Observe(time.Since(t0).Seconds())
+	if err != nil {
+		return nil, false, err
+	}
+	m := v.Message()
+	switch {
+	case caller.Peer != "":
+	case caller.Agency == m.From.OrganID:
+	default:
+		return nil, false, problemf(ErrCallerMismatch, "authenticated as %s, From/OrganId is %s", caller, m.From.OrganID)
+	}
+	var routes []store.Route
+	var unknown []string
+	for _, o := range recipientsOf(m) {
+		r, err := h.dir.Route(o, caller.Peer)
+		if err != nil {
+			unknown = append(unknown, err.Error())
+			continue
+		}
+		routes = append(routes, r)
+	}
+	if len(unknown) > 0 {
+		return nil, false, problemf(ErrUnknownRecipient, "%s", strings.Join(unknown, "; "))
+	}
+	t1 := time.Now()
+	doc, created, err := h.db.PutEnvelope(ctx, v, routes, h.now(), caller.Peer)
+	h.metrics.commitSeconds.Observe(time.Since(t1).Seconds())
+	if err != nil {
+		return nil, false, err
+	}
+	return receiptOf(doc), created, nil
+}
+
+// canSee reports whether caller may read a document: its sender, one of its
+// recipients, the peer it came through or goes to, or an admin.
+func canSee(caller Caller, d *store.Document) bool {
+	if caller.Admin || caller.Agency == d.From {
+		return true
+	}
+	for _, r := range d.Recipients {
+		if caller.Agency != "" && r.OrganID == caller.Agency && r.Peer == "" {
+			return true
+		}
+		if caller.Peer != "" && r.Peer == caller.Peer {
+			return true
+		}
+	}
+	return caller.Peer != "" && d.Via == caller.Peer
+}
+
+func (h *Hub) visible(ctx context.Context, caller Caller, id string) (*store.Document, error) {
+	d, err := h.db.Document(ctx, id)
+	if errors.Is(err, store.ErrNotFound) || (err == nil && !canSee(caller, d)) {
+		return nil, ErrNotFound
+	}
+	return d, err
+}
+
+// Fetch returns a document's exact bytes; a local recipient's first fetch
+// marks its delivery delivered.
+func (h *Hub) Fetch(ctx context.Context, caller Caller, id string) ([]byte, error) {
+	d, err := h.visible(ctx, caller, id)
+	if err != nil {
+		return nil, err
+	}
+	raw, err := h.db.Blob(ctx, d.ID)
+	if err != nil {
+		return nil, err
+	}
+	if caller.Agency != "" && caller.Agency != d.From {
+		if _, err := h.db.MarkFetched(ctx, d.ID, caller.Agency, h.now()); err != nil {
+			return nil, err
+		}
+	}
+	return raw, nil
+}
+
+// Ack records a local recipient's acknowledgement.
+func (h *Hub) Ack(ctx context.Context, caller Caller, id string, done bool, reason string) (*store.Delivery, error) {
+	if caller.Agency == "" {
+		return nil, problemf(ErrForbidden, "only a recipient agency acks")
+	}
+	d, err := h.visible(ctx, caller, id)
+	if err != nil {
+		return nil, err
+	}
+	if _, err := h.db.Delivery(ctx, d.ID, caller.Agency); err != nil {
+		return nil, ErrNotFound // the sender, not a recipient
+	}
+	return h.db.Ack(ctx, d.ID, caller.Agency, done, reason, h.now())
+}
+
+// Inbox lists caller's not-yet-acked documents and status messages.
+func (h *Hub) Inbox(ctx context.Context, caller Caller, after uint64, limit int) ([]store.InboxItem, bool, error) {
+	if caller.Agency == "" {
+		return nil, false, problemf(ErrForbidden, "the inbox belongs to an agency")
+	}
+	return h.db.Inbox(ctx, caller.Agency, after, limit)
+}
+
+// DocStatus is a document's per-recipient state.
+type DocStatus struct {
+	DocID      string            `json:"doc_id"`
+	Recipients []RecipientStatus `json:"recipients"`
+}
+
+// RecipientStatus is one recipient's state and latest processing status.
+type RecipientStatus struct {
+	OrganID    string     `json:"organ_id"`
+	Route      string     `json:"route"`
+	State      string     `json:"state"`
+	StatusCode string     `json:"status_code,omitempty"`
+	StatusAt   *time.Time `json:"status_at,omitempty"`
+	UpdatedAt  time.Time  `json:"updated_at"`
+}
+
+// Status is a document's per-recipient state, for its sender or an admin.
+func (h *Hub) Status(ctx context.Context, caller Caller, id string) (*DocStatus, error) {
+	d, err := h.visible(ctx, caller, id)
+	if err != nil {
+		return nil, err
+	}
+	if !caller.Admin && caller.Agency != d.From {
+		return nil, ErrNotFound
+	}
+	dls, err := h.db.Deliveries(ctx, d.ID)
+	if err != nil {
+		return nil, err
+	}
+	s := &DocStatus{DocID: d.ID}
+	for _, dl := range dls {
+		rs := RecipientStatus{OrganID: dl.OrganID, Route: dl.Route, State: dl.State, StatusCode: dl.StatusCode, UpdatedAt: dl.UpdatedAt}
+		if !dl.StatusAt.IsZero() {
+			t := dl.StatusAt
+			rs.StatusAt = &t
+		}
+		s.Recipients = append(s.Recipients, rs)
+	}
+	return s, nil
+}
+
+// ReceiptNamespace is the namespace of signed receipts.
+const ReceiptNamespace = "urn:axis:receipt:1"
+
+// SignedReceipt returns the XML receipt of a document, signed with the hub
+// key. It is made on demand from stored records: RSA PKCS#1 v1.5 is
+// deterministic, so the same receipt comes back byte-for-byte every time.
+func (h *Hub) SignedReceipt(ctx context.Context, caller Caller, id string) ([]byte, error) {
+	d, err := h.visible(ctx, caller, id)
+	if err != nil {
+		return nil, err
+	}
+	if h.signer == nil {
+		return nil, problemf(ErrInternal, "hub has no signing key (hub.key)")
+	}
+	return h.signer.SignXML(receiptXML(h.cfg.Hub.Name, h.signer.Leaf().Subject.String(), d))
+}
+
+func receiptXML(hub, hubSubject string, d *store.Document) []byte {
+	doc := etree.NewDocument()
+	doc.CreateProcInst("xml", `version="1.0" encoding="UTF-8"`)
+	r := doc.CreateElement("Receipt")
+	r.CreateAttr("xmlns", ReceiptNamespace)
+	r.CreateElement("DocId").SetText(d.ID)
+	r.CreateElement("SHA256").SetText(d.SHA256)
+	r.CreateElement("From").SetText(d.From)
+	if d.DocumentID != "" {
+		r.CreateElement("DocumentId").SetText(d.DocumentID)
+	}
+	if d.Code != "" {
+		r.CreateElement("Code").SetText(d.Code)
+	}
+	rs := r.CreateElement("Recipients")
+	recips := append([]store.Route(nil), d.Recipients...)
+	sort.SliceStable(recips, func(i, j int) bool { return recips[i].OrganID < recips[j].OrganID })
+	for _, rt := range recips {
+		e := rs.CreateElement("Recipient")
+		e.CreateAttr("route", rt.Name())
+		e.SetText(rt.OrganID)
+	}
+	r.CreateElement("ReceivedAt").SetText(d.ReceivedAt.UTC().Format(time.RFC3339Nano))
+	hb := r.CreateElement("Hub")
+	hb.CreateAttr("certificate", hubSubject)
+	hb.SetText(hub)
+	doc.Indent(2)
+	var b bytes.Buffer
+	doc.WriteTo(&b)
+	return b.Bytes()
+}

@@ -1,0 +1,89 @@
+package axis
+
+import (
+	"context"
+	"time"
+
+	"github.com/axis-h40/axis/store"
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+)
+
+// metrics live in a registry per hub, so several hubs can run in one process
+// (tests).
+type metrics struct {
+	reg           *prometheus.Registry
+	intake        *prometheus.CounterVec
+	verifySeconds prometheus.Histogram
+	commitSeconds prometheus.Histogram
+	batchSize     prometheus.Histogram
+	httpRequests  *prometheus.CounterVec
+}
+
+func newMetrics() *metrics {
+	m := &metrics{
+		reg: prometheus.NewRegistry(),
+		intake: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "axis_intake_total", Help: "Envelopes posted, by result code (created, duplicate, or the error code).",
+		}, []string{"result"}),
+		verifySeconds: prometheus.NewHistogram(prometheus.HistogramOpts{
+			Name: "axis_verify_seconds", Help: "Time to verify one envelope.",
+			Buckets: prometheus.ExponentialBuckets(0.0002, 2, 14),
+		}),
+		commitSeconds: prometheus.NewHistogram(prometheus.HistogramOpts{
+			Name: "axis_commit_seconds", Help: "Time from handing an intake to the store until its transaction is on disk.",
+			Buckets: prometheus.ExponentialBuckets(0.0005, 2, 12),
+		}),
+		batchSize: prometheus.NewHistogram(prometheus.HistogramOpts{
+			Name: "axis_commit_batch_size", Help: "Intakes and acks sharing one store commit.",
+			Buckets: []float64{1, 2, 4, 8, 16, 32, 64, 128, 256},
+		}),
+		httpRequests: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "axis_http_requests_total", Help: "HTTP requests by route and status.",
+		}, []string{"route", "status"}),
+	}
+	m.reg.MustRegister(m.intake, m.verifySeconds, m.commitSeconds, m.batchSize, m.httpRequests,
+		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	return m
+}
+
+// storeCollector reports queue and outbox depths at scrape time.
+type storeCollector struct {
+	db     *store.DB
+	queue  *prometheus.Desc
+	outbox *prometheus.Desc
+	docs   *prometheus.Desc
+}
+
+func (m *metrics) watchStore(db *store.DB) {
+	m.reg.MustRegister(&storeCollector{
+		db:     db,
+		queue:  prometheus.NewDesc("axis_queue_depth", "Documents and status messages waiting for an agency to ack.", []string{"organ_id"}, nil),
+		outbox: prometheus.NewDesc("axis_outbox_depth", "Envelopes waiting to be relayed to a peer.", []string{"peer"}, nil),
+		docs:   prometheus.NewDesc("axis_documents", "Envelopes stored.", nil, nil),
+	})
+}
+
+func (c *storeCollector) Describe(ch chan<- *prometheus.Desc) {
+	ch <- c.queue
+	ch <- c.outbox
+	ch <- c.docs
+}
+
+func (c *storeCollector) Collect(ch chan<- prometheus.Metric) {
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	if q, err := c.db.QueueDepths(ctx); err == nil {
+		for organ, n := range q {
+			ch <- prometheus.MustNewConstMetric(c.queue, prometheus.GaugeValue, float64(n), organ)
+		}
+	}
+	if o, err := c.db.OutboxDepths(ctx); err == nil {
+		for peer, n := range o {
+			ch <- prometheus.MustNewConstMetric(c.outbox, prometheus.GaugeValue, float64(n), peer)
+		}
+	}
+	if n, err := c.db.Count(ctx); err == nil {
+		ch <- prometheus.MustNewConstMetric(c.docs, prometheus.GaugeValue, float64(n))
+	}
+}

@@ -1,0 +1,148 @@
+// Command axisd is the axis hub daemon: it reads its YAML config, opens the
+// store, and serves the HTTP API until SIGINT or SIGTERM, then finishes
+// in-flight requests and closes the store.
+//
+//	axisd --config testdata/demo/axis-h40.yaml
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"os/signal"
+	"strings"
+	"syscall"
+	"time"
+
+	"github.com/axis-h40/axis/axis"
+)
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	m := NewMain()
+	if err := m.ParseFlags(os.Args[1:]); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			os.Exit(0)
+		}
+		fmt.Fprintln(os.Stderr, "axisd:", err)
+		os.Exit(2)
+	}
+	if err := m.Run(ctx); err != nil {
+		fmt.Fprintln(os.Stderr, "axisd:", err)
+		os.Exit(1)
+	}
+	<-ctx.Done()
+	if err := m.Close(); err != nil {
+		fmt.Fprintln(os.Stderr, "axisd: shutdown:", err)
+		os.Exit(1)
+	}
+}
+
+// Main is the program: tests run it in-process with Addr "127.0.0.1:0".
+type Main struct {
+	ConfigPath string
+	Config     *axis.Config
+	// Addr overrides the config's listen address when set.
+	Addr string
+	// ShutdownTimeout bounds how long Close waits for in-flight requests.
+	ShutdownTimeout time.Duration
+	Options         axis.Options
+
+	Hub    *axis.Hub
+	server *http.Server
+	ln     net.Listener
+	done   chan error
+}
+
+// NewMain returns a Main with defaults.
+func NewMain() *Main { return &Main{ShutdownTimeout: 30 * time.Second} }
+
+// ParseFlags reads the command line and the config file.
+func (m *Main) ParseFlags(args []string) error {
+	fs := flag.NewFlagSet("axisd", flag.ContinueOnError)
+	fs.StringVar(&m.ConfigPath, "config", "axisd.yaml", "YAML config file")
+	fs.StringVar(&m.Addr, "listen", "", "listen address (overrides the config's listen)")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	cfg, err := axis.LoadConfig(m.ConfigPath)
+	if err != nil {
+		return err
+	}
+	m.Config = cfg
+	return nil
+}
+
+// Run opens the hub and starts serving in the background.
+func (m *Main) Run(ctx context.Context) error {
+	if m.Options.Logger == nil {
+		m.Options.Logger = slog.New(slog.NewJSONHandler(os.Stderr, &slog.HandlerOptions{Level: logLevel(m.Config.Log.Level)}))
+	}
+	m.Hub = axis.NewHub(m.Config, m.Options)
+	if err := m.Hub.Open(ctx); err != nil {
+		return err
+	}
+	addr := m.Config.Listen
+	if m.Addr != "" {
+		addr = m.Addr
+	}
+	ln, err := net.Listen("tcp", addr)
+	if err != nil {
+		m.Hub.Close()
+		return err
+	}
+	m.ln = ln
+	m.server = &http.Server{
+		Handler:           m.Hub.Handler(),
+		ReadHeaderTimeout: 10 * time.Second,
+		IdleTimeout:       2 * time.Minute,
+	}
+	m.done = make(chan error, 1)
+	go func() { m.done <- m.server.Serve(ln) }()
+	m.Options.Logger.Info("axisd listening", "addr", ln.Addr().String(), "hub", m.Config.Hub.Name)
+	return nil
+}
+
+// URL is the base URL the hub serves on.
+func (m *Main) URL() string { return "http://" + m.ln.Addr().String() }
+
+// Close stops accepting connections, waits for in-flight requests (so every
+// intake that started finishes and is acknowledged or refused), then closes
+// the store.
+func (m *Main) Close() error {
+	var errs []error
+	if m.server != nil {
+		ctx, cancel := context.WithTimeout(context.Background(), m.ShutdownTimeout)
+		defer cancel()
+		if err := m.server.Shutdown(ctx); err != nil {
+			errs = append(errs, err)
+		}
+		if err := <-m.done; err != nil && !errors.Is(err, http.ErrServerClosed) {
+			errs = append(errs, err)
+		}
+	}
+	if m.Hub != nil {
+		if err := m.Hub.Close(); err != nil {
+			errs = append(errs, err)
+		}
+	}
+	return errors.Join(errs...)
+}
+
+func logLevel(s string) slog.Level {
+	switch strings.ToLower(s) {
+	case "debug":
+		return slog.LevelDebug
+	case "warn":
+		return slog.LevelWarn
+	case "error":
+		return slog.LevelError
+	}
+	return slog.LevelInfo
+}
