@@ -265,4 +265,3 @@ func (h *Hub) getReceipt(c echo.Context) error {
 	}
 	return c.Blob(http.StatusOK, "application/xml", r)
 }
-

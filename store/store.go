@@ -34,17 +34,17 @@ func Day(t time.Time) string { return t.In(Zone).Format("2006-01-02") }
 // Bucket names.
 var (
 	bMeta       = []byte("meta")
-	bDocs       = []byte("docs")        // doc id → Document JSON
-	bBlobs      = []byte("blobs")       // doc id → envelope bytes, exactly as received
-	bByHash     = []byte("by_hash")     // sha256 (32 bytes) → doc id
-	bByDocID    = []byte("by_docid")    // from organ \x00 edXML DocumentId → doc id
-	bDeliveries = []byte("deliveries")  // doc id \x00 organ → Delivery JSON
-	bQueues     = []byte("queues")      // organ → { seq → doc id } (FIFO, until acked)
-	bOutboxes   = []byte("outboxes")    // peer → { seq → OutboxEntry JSON }
-	bBySender   = []byte("by_sender")   // organ \x00 day \x00 seq → doc id
+	bDocs       = []byte("docs")         // doc id → Document JSON
+	bBlobs      = []byte("blobs")        // doc id → envelope bytes, exactly as received
+	bByHash     = []byte("by_hash")      // sha256 (32 bytes) → doc id
+	bByDocID    = []byte("by_docid")     // from organ \x00 edXML DocumentId → doc id
+	bDeliveries = []byte("deliveries")   // doc id \x00 organ → Delivery JSON
+	bQueues     = []byte("queues")       // organ → { seq → doc id } (FIFO, until acked)
+	bOutboxes   = []byte("outboxes")     // peer → { seq → OutboxEntry JSON }
+	bBySender   = []byte("by_sender")    // organ \x00 day \x00 seq → doc id
 	bByRecip    = []byte("by_recipient") // organ \x00 day \x00 seq → doc id
-	bEvents     = []byte("events")      // seq → Event JSON (one hash chain)
-	bDocEvents  = []byte("doc_events")  // doc id \x00 seq → nil
+	bEvents     = []byte("events")       // seq → Event JSON (one hash chain)
+	bDocEvents  = []byte("doc_events")   // doc id \x00 seq → nil
 	allBuckets  = [][]byte{bMeta, bDocs, bBlobs, bByHash, bByDocID, bDeliveries, bQueues, bOutboxes, bBySender, bByRecip, bEvents, bDocEvents}
 	kChainHead  = []byte("chain_head")
 	kSchema     = []byte("schema")

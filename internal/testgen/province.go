@@ -64,7 +64,6 @@ func DemoProvince() []DemoAgency {
 	return append(out, communes...)
 }
 
-
 // WriteDemoConfig writes the demo hub's config and directory into dir
 // (testdata/demo): axis-h40.yaml and agencies-h40.yaml.
 func WriteDemoConfig(dir string) error {
