@@ -3,7 +3,13 @@ GO         ?= go
 STATICCHECK = $(GO) run honnef.co/go/tools/cmd/staticcheck@v0.8.2
 FUZZTIME   ?= 1m
 
-.PHONY: build test lint fuzz bench testdata clean
+.PHONY: build run test lint fuzz bench testdata clean
+
+# Starts a hub on 127.0.0.1:8080 with the demo province (Nam Định, H40);
+# its bbolt file is var/axis.db.
+run: build
+	mkdir -p var
+	bin/axisd --config testdata/demo/axis-h40.yaml
 
 build:
 	$(GO) build -o bin/ ./cmd/...

@@ -15,6 +15,7 @@ import (
 	"net/http"
 	"os"
 	"os/signal"
+	"path/filepath"
 	"strings"
 	"syscall"
 	"time"
@@ -50,6 +51,8 @@ type Main struct {
 	Config     *axis.Config
 	// Addr overrides the config's listen address when set.
 	Addr string
+	// DataDir overrides the config's data_dir when set.
+	DataDir string
 	// ShutdownTimeout bounds how long Close waits for in-flight requests.
 	ShutdownTimeout time.Duration
 	Options         axis.Options
@@ -68,12 +71,18 @@ func (m *Main) ParseFlags(args []string) error {
 	fs := flag.NewFlagSet("axisd", flag.ContinueOnError)
 	fs.StringVar(&m.ConfigPath, "config", "axisd.yaml", "YAML config file")
 	fs.StringVar(&m.Addr, "listen", "", "listen address (overrides the config's listen)")
+	fs.StringVar(&m.DataDir, "data-dir", "", "data folder (overrides the config's data_dir)")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
 	cfg, err := axis.LoadConfig(m.ConfigPath)
 	if err != nil {
 		return err
+	}
+	if m.DataDir != "" {
+		if cfg.DataDir, err = filepath.Abs(m.DataDir); err != nil {
+			return err
+		}
 	}
 	m.Config = cfg
 	return nil

@@ -1,0 +1,197 @@
+package main
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"math/rand/v2"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/axis-h40/axis/axis"
+	"github.com/axis-h40/axis/envelope"
+	"github.com/axis-h40/axis/internal/fixture"
+	"github.com/axis-h40/axis/internal/testgen"
+	"github.com/axis-h40/axis/store"
+)
+
+// buildAxisd compiles the real binary once per test run.
+func buildAxisd(t *testing.T) string {
+	t.Helper()
+	bin := filepath.Join(t.TempDir(), "axisd")
+	cmd := exec.Command("go", "build", "-race", "-o", bin, ".")
+	if os.Getenv("AXIS_CRASH_NORACE") != "" {
+		cmd = exec.Command("go", "build", "-o", bin, ".")
+	}
+	if out, err := cmd.CombinedOutput(); err != nil {
+		t.Fatalf("go build: %v\n%s", err, out)
+	}
+	return bin
+}
+
+// startProcess starts axisd as its own process and waits for its address.
+func startProcess(t *testing.T, bin, dataDir string) (*exec.Cmd, string) {
+	t.Helper()
+	cmd := exec.Command(bin, "--config", demoConfig, "--listen", "127.0.0.1:0", "--data-dir", dataDir)
+	stderr, err := cmd.StderrPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	addr := make(chan string, 1)
+	go func() {
+		sc := bufio.NewScanner(stderr)
+		for sc.Scan() {
+			var line struct {
+				Msg  string `json:"msg"`
+				Addr string `json:"addr"`
+			}
+			if json.Unmarshal(sc.Bytes(), &line) == nil && line.Msg == "axisd listening" {
+				addr <- line.Addr
+			}
+		}
+	}()
+	select {
+	case a := <-addr:
+		return cmd, "http://" + a
+	case <-time.After(30 * time.Second):
+		cmd.Process.Kill()
+		t.Fatal("axisd did not start")
+	}
+	return nil, ""
+}
+
+// TestCrashNothingAcknowledgedIsLost posts from concurrent clients, SIGKILLs
+// axisd at random moments and restarts it, five times; every envelope that got
+// a 2xx must then be stored byte-for-byte and queued exactly once per
+// recipient, and the store must pass its consistency check.
+func TestCrashNothingAcknowledgedIsLost(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds and kills the real binary")
+	}
+	bin := buildAxisd(t)
+	dataDir := t.TempDir()
+	recipients := []string{testgen.Department, testgen.District}
+
+	// A pool of distinct signed envelopes, made before any clock starts.
+	const poolSize = 400
+	pool := make([][]byte, poolSize)
+	var wg sync.WaitGroup
+	for w := 0; w < 2; w++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := w; i < poolSize; i += 2 {
+				m := testgen.NewDocument()
+				m.Code.CodeNumber = fmt.Sprintf("C%d", i)
+				m.To = []envelope.Organization{testgen.Organ(testgen.Department), testgen.Organ(testgen.District)}
+				pool[i] = fixture.Sign(t, m)
+			}
+		}()
+	}
+	wg.Wait()
+
+	acked := map[string][]byte{} // doc id → bytes that got a 2xx
+	var mu sync.Mutex
+	next := 0
+	client := &http.Client{Timeout: 10 * time.Second}
+	seed := uint64(time.Now().UnixNano())
+	t.Logf("kill moments from seed %d", seed)
+	rng := rand.New(rand.NewPCG(seed, seed>>7))
+	for cycle := 0; cycle < 5; cycle++ {
+		cmd, url := startProcess(t, bin, dataDir)
+		stop := make(chan struct{})
+		var cw sync.WaitGroup
+		for c := 0; c < 6; c++ {
+			cw.Add(1)
+			go func() {
+				defer cw.Done()
+				for {
+					select {
+					case <-stop:
+						return
+					default:
+					}
+					mu.Lock()
+					if next >= poolSize {
+						mu.Unlock()
+						return
+					}
+					raw := pool[next]
+					next++
+					mu.Unlock()
+					req, _ := http.NewRequest("POST", url+"/api/v1/envelopes", bytes.NewReader(raw))
+					req.Header.Set("Authorization", "Bearer "+testgen.DemoToken(testgen.Commune))
+					resp, err := client.Do(req)
+					if err != nil {
+						continue // killed mid-request: not acknowledged
+					}
+					var rc axis.Receipt
+					err = json.NewDecoder(resp.Body).Decode(&rc)
+					resp.Body.Close()
+					if resp.StatusCode/100 == 2 && err == nil {
+						mu.Lock()
+						acked[rc.DocID] = raw
+						mu.Unlock()
+					}
+				}
+			}()
+		}
+		time.Sleep(time.Duration(150+rng.IntN(600)) * time.Millisecond)
+		if err := cmd.Process.Signal(syscall.SIGKILL); err != nil {
+			t.Fatal(err)
+		}
+		cmd.Wait()
+		close(stop)
+		cw.Wait()
+		mu.Lock()
+		t.Logf("cycle %d: killed after %d posts, %d acknowledged so far", cycle+1, next, len(acked))
+		mu.Unlock()
+	}
+	if len(acked) == 0 {
+		t.Fatal("nothing was acknowledged: the test proves nothing")
+	}
+
+	db, err := store.Open(filepath.Join(dataDir, "axis.db"), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	ctx := context.Background()
+	if err := db.Check(ctx); err != nil {
+		t.Fatal(err)
+	}
+	for id, raw := range acked {
+		got, err := db.Blob(ctx, id)
+		if err != nil || !bytes.Equal(got, raw) {
+			t.Fatalf("%s acknowledged but not stored byte-for-byte: %v", id, err)
+		}
+	}
+	for _, r := range recipients {
+		items, _, err := db.Inbox(ctx, r, 0, 1<<20)
+		if err != nil {
+			t.Fatal(err)
+		}
+		seen := map[string]int{}
+		for _, it := range items {
+			seen[it.Doc.ID]++
+		}
+		for id := range acked {
+			if seen[id] != 1 {
+				t.Fatalf("%s is queued %d times for %s", id, seen[id], r)
+			}
+		}
+	}
+	n, _ := db.Count(ctx)
+	t.Logf("%d acknowledged, %d stored (the rest were in flight when killed)", len(acked), n)
+}
