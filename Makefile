@@ -3,7 +3,7 @@ GO         ?= go
 STATICCHECK = $(GO) run honnef.co/go/tools/cmd/staticcheck@v0.8.2
 FUZZTIME   ?= 1m
 
-.PHONY: build run test lint fuzz bench testdata clean
+.PHONY: build run test lint fuzz bench bench-go testdata clean
 
 # Starts a hub on 127.0.0.1:8080 with the demo province (Nam Định, H40);
 # its bbolt file is var/axis.db.
@@ -27,7 +27,12 @@ fuzz:
 	$(GO) test ./envelope -run '^$$' -fuzz '^FuzzVerify$$' -fuzztime $(FUZZTIME)
 	$(GO) test ./envelope -run '^$$' -fuzz '^FuzzParseOrganID$$' -fuzztime $(FUZZTIME)
 
+# The load generator's three standard scenarios against fresh hubs.
 bench:
+	scripts/bench.sh
+
+# Go benchmarks: Verify next to bare goxmldsig, 20 KB and 2 MB.
+bench-go:
 	$(GO) test ./envelope -run '^$$' -bench . -benchmem -count 6
 
 # Regenerate testdata/envelopes and testdata/hostile from the demo PKI
