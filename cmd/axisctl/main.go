@@ -39,6 +39,15 @@ var commands = map[string]command{
 	"sign":    runSign,
 	"verify":  runVerify,
 	"inspect": runInspect,
+
+	"send":      runSend,
+	"inbox":     runInbox,
+	"fetch":     runFetch,
+	"ack":       runAck,
+	"receipt":   runReceipt,
+	"status":    runStatus,
+	"demo-cert": runDemoCert,
+	"bench":     runBench,
 }
 
 // summaries holds the one-line description of each command for the usage.
@@ -46,6 +55,15 @@ var summaries = map[string]string{
 	"sign":    "sign an edXML envelope with an agency key and certificate chain",
 	"verify":  "verify an envelope's signature, certificate and sender against a trust policy",
 	"inspect": "show an envelope's header WITHOUT verifying it (untrusted)",
+
+	"send":      "post a signed envelope to the hub and print its receipt",
+	"inbox":     "list the documents and status messages waiting for the calling agency",
+	"fetch":     "download a document's exact bytes from the hub",
+	"ack":       "acknowledge a received document as done or fail",
+	"receipt":   "download the hub's signed XML receipt of a document",
+	"status":    "show a sent document's per-recipient delivery state",
+	"demo-cert": "issue a DEMO agency certificate for any organ code from the demo issuing CA",
+	"bench":     "measure the hub's intake throughput and latency against a verify-only baseline",
 }
 
 // stdin is read when an input file is "-". Tests may replace it.

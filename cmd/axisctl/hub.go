@@ -1,0 +1,536 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"mime"
+	"net/http"
+	"net/url"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"text/tabwriter"
+	"time"
+	"unicode"
+
+	"github.com/axis-h40/axis/axis"
+	"github.com/axis-h40/axis/envelope"
+)
+
+// Hub client defaults.
+const (
+	defaultHub     = "http://127.0.0.1:8080"
+	envHub         = "AXIS_HUB"
+	envToken       = "AXIS_TOKEN"
+	defaultTimeout = 2 * time.Minute
+	maxAnswerBytes = 32 << 20 // JSON answers (an inbox page of 1000 items is well under 1 MiB)
+	maxProblemSize = 64 << 10
+)
+
+// hubFlags are the flags every hub command takes. The environment defaults
+// are resolved after parsing, so that -h never prints a token.
+type hubFlags struct {
+	hub     *string
+	token   *string
+	timeout *time.Duration
+}
+
+func addHubFlags(fs *flag.FlagSet) *hubFlags {
+	return &hubFlags{
+		hub:     fs.String("hub", "", "hub base URL (default $"+envHub+", else "+defaultHub+")"),
+		token:   fs.String("token", "", "bearer token of the calling agency (default $"+envToken+")"),
+		timeout: fs.Duration("timeout", defaultTimeout, "give up on one HTTP request after this long"),
+	}
+}
+
+// client resolves the flags and the environment into a hub client.
+func (f *hubFlags) client() (*hubClient, error) {
+	base := *f.hub
+	if base == "" {
+		base = os.Getenv(envHub)
+	}
+	if base == "" {
+		base = defaultHub
+	}
+	u, err := url.Parse(base)
+	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+		return nil, fmt.Errorf("--hub %q: want an http:// or https:// URL such as %s", base, defaultHub)
+	}
+	if u.RawQuery != "" || u.Fragment != "" {
+		return nil, fmt.Errorf("--hub %q: want a base URL without query or fragment", base)
+	}
+	token := *f.token
+	if token == "" {
+		token = os.Getenv(envToken)
+	}
+	token = strings.TrimSpace(token)
+	if token == "" {
+		return nil, fmt.Errorf("--token (or $%s) is required: the hub answers only authenticated agencies", envToken)
+	}
+	if *f.timeout <= 0 {
+		return nil, fmt.Errorf("--timeout must be positive")
+	}
+	return &hubClient{
+		base:  strings.TrimRight(u.String(), "/"),
+		token: token,
+		hc:    &http.Client{Timeout: *f.timeout},
+	}, nil
+}
+
+// hubClient calls the hub's /api/v1.
+type hubClient struct {
+	base  string // no trailing slash
+	token string
+	hc    *http.Client
+}
+
+// hubError is an HTTP error answer of the hub: its problem+json code and
+// detail, or for an answer that is not problem+json (a proxy's error page),
+// a code made from the HTTP status.
+type hubError struct {
+	Method, Path string
+	Status       int
+	Code, Detail string
+}
+
+func (e *hubError) Error() string {
+	return fmt.Sprintf("hub: %s %s: %d %s: %s", e.Method, e.Path, e.Status, http.StatusText(e.Status), e.Detail)
+}
+
+// failHub reports err and returns exitFailure: a hub error as the message for
+// people then "CODE: detail"; any other error as fail does.
+func failHub(stderr io.Writer, err error) int {
+	var he *hubError
+	if errors.As(err, &he) {
+		fmt.Fprintf(stderr, "%s\n%s: %s\n", oneLine(he.Error()), he.Code, oneLine(he.Detail))
+		return exitFailure
+	}
+	return fail(stderr, err)
+}
+
+// do sends a request and returns a 2xx response, whose body the caller
+// closes. An HTTP error answer becomes a *hubError.
+func (c *hubClient) do(ctx context.Context, method, path string, body []byte, contentType string) (*http.Response, error) {
+	var r io.Reader
+	if body != nil {
+		r = bytes.NewReader(body)
+	}
+	req, err := http.NewRequestWithContext(ctx, method, c.base+path, r)
+	if err != nil {
+		return nil, err
+	}
+	req.Header.Set("Authorization", "Bearer "+c.token)
+	if contentType != "" {
+		req.Header.Set("Content-Type", contentType)
+	}
+	resp, err := c.hc.Do(req)
+	if err != nil {
+		return nil, err
+	}
+	if resp.StatusCode < 200 || resp.StatusCode > 299 {
+		defer resp.Body.Close()
+		return nil, problemFrom(method, path, resp)
+	}
+	return resp, nil
+}
+
+// call does a request and reads the whole (JSON or small) answer.
+func (c *hubClient) call(ctx context.Context, method, path string, body []byte, contentType string) (int, []byte, error) {
+	resp, err := c.do(ctx, method, path, body, contentType)
+	if err != nil {
+		return 0, nil, err
+	}
+	defer resp.Body.Close()
+	b, err := io.ReadAll(io.LimitReader(resp.Body, maxAnswerBytes+1))
+	if err != nil {
+		return 0, nil, fmt.Errorf("hub: %s %s: reading the answer: %w", method, path, err)
+	}
+	if len(b) > maxAnswerBytes {
+		return 0, nil, fmt.Errorf("hub: %s %s: answer larger than %d bytes", method, path, maxAnswerBytes)
+	}
+	return resp.StatusCode, b, nil
+}
+
+// problemFrom reads an error answer. It never fails: an unreadable body
+// still gives a code from the status.
+func problemFrom(method, path string, resp *http.Response) *hubError {
+	e := &hubError{Method: method, Path: path, Status: resp.StatusCode}
+	b, _ := io.ReadAll(io.LimitReader(resp.Body, maxProblemSize))
+	mt, _, _ := mime.ParseMediaType(resp.Header.Get("Content-Type"))
+	if mt == "application/problem+json" || mt == "application/json" {
+		var p struct {
+			Code   string `json:"code"`
+			Title  string `json:"title"`
+			Detail string `json:"detail"`
+		}
+		if json.Unmarshal(b, &p) == nil {
+			e.Code, e.Detail = p.Code, p.Detail
+			if e.Detail == "" {
+				e.Detail = p.Title
+			}
+		}
+	} else if s := strings.TrimSpace(string(b)); s != "" {
+		e.Detail = truncate(s, 200)
+	}
+	if e.Code == "" {
+		e.Code = statusCode(resp.StatusCode)
+	}
+	if e.Detail == "" {
+		e.Detail = http.StatusText(resp.StatusCode)
+	}
+	return e
+}
+
+// statusCode makes a machine code from an HTTP status the way the hub does
+// for its own HTTP errors ("Not Found" → "not_found").
+func statusCode(status int) string {
+	if t := http.StatusText(status); t != "" {
+		return strings.ToLower(strings.ReplaceAll(t, " ", "_"))
+	}
+	return "http_" + strconv.Itoa(status)
+}
+
+func truncate(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	return s[:n] + "…"
+}
+
+// docPath is /api/v1/envelopes/{id}[suffix] with id escaped.
+func docPath(id, suffix string) string {
+	return "/api/v1/envelopes/" + url.PathEscape(id) + suffix
+}
+
+// printJSON re-indents a JSON answer for people; the content is the hub's.
+func printJSON(w io.Writer, b []byte) error {
+	var buf bytes.Buffer
+	if err := json.Indent(&buf, bytes.TrimSpace(b), "", "  "); err != nil {
+		return fmt.Errorf("hub answer is not JSON: %w", err)
+	}
+	buf.WriteByte('\n')
+	_, err := w.Write(buf.Bytes())
+	return err
+}
+
+// cell makes remote text safe for one table cell: control characters
+// (tabs, newlines, terminal escapes) become spaces; empty is "-".
+func cell(s string) string {
+	if s == "" {
+		return "-"
+	}
+	return strings.Map(func(r rune) rune {
+		if unicode.IsControl(r) {
+			return ' '
+		}
+		return r
+	}, s)
+}
+
+func timeCell(t time.Time) string {
+	if t.IsZero() {
+		return "-"
+	}
+	return t.UTC().Format(time.RFC3339)
+}
+
+// oneDocArg checks for exactly one DOC_ID argument.
+func oneDocArg(name string, pos []string, stderr io.Writer) (string, bool) {
+	if len(pos) != 1 || strings.TrimSpace(pos[0]) == "" {
+		usageError(stderr, "%s: want exactly one DOC_ID, got %d arguments", name, len(pos))
+		return "", false
+	}
+	return strings.TrimSpace(pos[0]), true
+}
+
+// runSend: axisctl send FILE
+func runSend(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+	fs := newFlagSet("send", "[--hub URL] [--token T] FILE|-", stderr)
+	hf := addHubFlags(fs)
+	pos, code, done := parseFlags(fs, args)
+	if done {
+		return code
+	}
+	if len(pos) != 1 {
+		return usageError(stderr, "send: want exactly one signed envelope file (or - for standard input), got %d", len(pos))
+	}
+	c, err := hf.client()
+	if err != nil {
+		return usageError(stderr, "send: %v", err)
+	}
+	raw, err := readInput(pos[0])
+	if err != nil {
+		return usageError(stderr, "send: %v", err)
+	}
+	status, body, err := c.call(ctx, http.MethodPost, "/api/v1/envelopes", raw, "application/xml")
+	if err != nil {
+		return failHub(stderr, err)
+	}
+	var rc axis.Receipt
+	if err := json.Unmarshal(body, &rc); err != nil || rc.DocID == "" {
+		return fail(stderr, fmt.Errorf("hub: POST /api/v1/envelopes: %d answer is not a receipt: %s", status, truncate(string(body), 200)))
+	}
+	if err := printJSON(stdout, body); err != nil {
+		return fail(stderr, err)
+	}
+	switch status {
+	case http.StatusCreated:
+		fmt.Fprintf(stderr, "created: %s for %d recipient(s)\n", rc.DocID, len(rc.Recipients))
+	case http.StatusOK:
+		fmt.Fprintf(stderr, "duplicate: the hub already had these exact bytes as %s; nothing new was stored\n", rc.DocID)
+	default:
+		fmt.Fprintf(stderr, "hub answered %d for %s\n", status, rc.DocID)
+	}
+	return exitOK
+}
+
+// runInbox: axisctl inbox [--limit N] [--after CURSOR] [--all] [--json]
+func runInbox(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+	fs := newFlagSet("inbox", "[--hub URL] [--token T] [--limit N] [--after CURSOR | --all] [--json]", stderr)
+	hf := addHubFlags(fs)
+	limit := fs.Int("limit", 100, "items per page, 1..1000")
+	after := fs.String("after", "", "start after this cursor (the next of a previous page)")
+	all := fs.Bool("all", false, "follow the next cursors to the end of the inbox")
+	asJSON := fs.Bool("json", false, "print the hub's JSON (with --all, one page holding every item) instead of a table")
+	pos, code, done := parseFlags(fs, args)
+	if done {
+		return code
+	}
+	switch {
+	case len(pos) != 0:
+		return usageError(stderr, "inbox: takes no arguments, got %d", len(pos))
+	case *limit < 1 || *limit > 1000:
+		return usageError(stderr, "inbox: --limit must be 1..1000, got %d", *limit)
+	}
+	c, err := hf.client()
+	if err != nil {
+		return usageError(stderr, "inbox: %v", err)
+	}
+	var (
+		items []axis.InboxItem
+		next  = *after
+		raw   []byte
+	)
+	for {
+		q := url.Values{"limit": {strconv.Itoa(*limit)}}
+		if next != "" {
+			q.Set("after", next)
+		}
+		_, body, err := c.call(ctx, http.MethodGet, "/api/v1/inbox?"+q.Encode(), nil, "")
+		if err != nil {
+			return failHub(stderr, err)
+		}
+		var page axis.InboxPage
+		if err := json.Unmarshal(body, &page); err != nil {
+			return fail(stderr, fmt.Errorf("hub: GET /api/v1/inbox: answer is not an inbox page: %w", err))
+		}
+		raw = body
+		items = append(items, page.Items...)
+		if !*all || page.Next == "" || page.Next == next {
+			next = page.Next
+			break
+		}
+		next = page.Next
+	}
+	if *asJSON {
+		if *all {
+			err = writeJSON(stdout, axis.InboxPage{Items: append([]axis.InboxItem{}, items...)})
+		} else {
+			err = printJSON(stdout, raw)
+		}
+		if err != nil {
+			return fail(stderr, err)
+		}
+	} else if len(items) > 0 {
+		tw := tabwriter.NewWriter(stdout, 0, 4, 2, ' ', 0)
+		fmt.Fprintln(tw, "DOC_ID\tKIND\tFROM\tCODE\tSTATUS_CODE\tRECEIVED_AT\tSUBJECT")
+		for _, it := range items {
+			fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\n", cell(it.DocID), cell(it.Kind), cell(it.From), cell(it.Code),
+				cell(it.StatusCode), timeCell(it.ReceivedAt), cell(it.Subject))
+		}
+		if err := tw.Flush(); err != nil {
+			return fail(stderr, err)
+		}
+	}
+	switch {
+	case len(items) == 0:
+		fmt.Fprintln(stderr, "inbox: nothing waiting")
+	case !*all && next != "":
+		fmt.Fprintf(stderr, "inbox: %d item(s) shown, more waiting: axisctl inbox --after %s (or --all)\n", len(items), next)
+	default:
+		fmt.Fprintf(stderr, "inbox: %d item(s)\n", len(items))
+	}
+	return exitOK
+}
+
+// runFetch: axisctl fetch DOC_ID [-o FILE]
+func runFetch(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+	return runDownload(ctx, "fetch", "", args, stdout, stderr)
+}
+
+// runReceipt: axisctl receipt DOC_ID [-o FILE]
+func runReceipt(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+	return runDownload(ctx, "receipt", "/receipt", args, stdout, stderr)
+}
+
+// runDownload gets a document's bytes (fetch) or its signed receipt and
+// writes them unchanged to stdout or a file.
+func runDownload(ctx context.Context, name, suffix string, args []string, stdout, stderr io.Writer) int {
+	fs := newFlagSet(name, "[--hub URL] [--token T] [-o FILE] DOC_ID", stderr)
+	hf := addHubFlags(fs)
+	out := fs.String("o", "", "write to this file (replaced only once the whole answer has arrived) instead of standard output")
+	pos, code, done := parseFlags(fs, args)
+	if done {
+		return code
+	}
+	id, ok := oneDocArg(name, pos, stderr)
+	if !ok {
+		return exitUsage
+	}
+	c, err := hf.client()
+	if err != nil {
+		return usageError(stderr, "%s: %v", name, err)
+	}
+	path := docPath(id, suffix)
+	resp, err := c.do(ctx, http.MethodGet, path, nil, "")
+	if err != nil {
+		return failHub(stderr, err)
+	}
+	defer resp.Body.Close()
+	body := io.LimitReader(resp.Body, envelope.DefaultMaxBytes+1)
+	if *out == "" {
+		if _, err := io.Copy(stdout, body); err != nil {
+			return fail(stderr, fmt.Errorf("hub: GET %s: %w", path, err))
+		}
+		return exitOK
+	}
+	if err := writeFileAtomic(*out, body); err != nil {
+		return fail(stderr, fmt.Errorf("hub: GET %s: %w", path, err))
+	}
+	return exitOK
+}
+
+// writeFileAtomic writes r to a temporary file next to name and renames it
+// over name once complete, so a broken transfer leaves no partial file.
+func writeFileAtomic(name string, r io.Reader) error {
+	f, err := os.CreateTemp(filepath.Dir(name), "."+filepath.Base(name)+".*.tmp")
+	if err != nil {
+		return err
+	}
+	_, err = io.Copy(f, r)
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	if err == nil {
+		err = os.Chmod(f.Name(), 0o644)
+	}
+	if err == nil {
+		err = os.Rename(f.Name(), name)
+	}
+	if err != nil {
+		os.Remove(f.Name())
+	}
+	return err
+}
+
+// ackAnswer is the hub's answer to an ack.
+type ackAnswer struct {
+	DocID     string    `json:"doc_id"`
+	OrganID   string    `json:"organ_id"`
+	State     string    `json:"state"`
+	UpdatedAt time.Time `json:"updated_at"`
+}
+
+// runAck: axisctl ack DOC_ID done|fail [--reason TEXT]
+func runAck(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+	fs := newFlagSet("ack", "[--hub URL] [--token T] [--reason TEXT] [--json] DOC_ID done|fail", stderr)
+	hf := addHubFlags(fs)
+	reason := fs.String("reason", "", "why (most useful with fail)")
+	asJSON := fs.Bool("json", false, "print the hub's JSON answer")
+	pos, code, done := parseFlags(fs, args)
+	if done {
+		return code
+	}
+	if len(pos) != 2 || strings.TrimSpace(pos[0]) == "" {
+		return usageError(stderr, "ack: want DOC_ID and done or fail, got %d arguments", len(pos))
+	}
+	if pos[1] != "done" && pos[1] != "fail" {
+		return usageError(stderr, "ack: the outcome must be done or fail, got %q", pos[1])
+	}
+	c, err := hf.client()
+	if err != nil {
+		return usageError(stderr, "ack: %v", err)
+	}
+	req, err := json.Marshal(axis.AckRequest{Status: pos[1], Reason: *reason})
+	if err != nil {
+		return fail(stderr, err)
+	}
+	_, body, err := c.call(ctx, http.MethodPost, docPath(strings.TrimSpace(pos[0]), "/ack"), req, "application/json")
+	if err != nil {
+		return failHub(stderr, err)
+	}
+	if *asJSON {
+		if err := printJSON(stdout, body); err != nil {
+			return fail(stderr, err)
+		}
+		return exitOK
+	}
+	var a ackAnswer
+	if err := json.Unmarshal(body, &a); err != nil {
+		return fail(stderr, fmt.Errorf("hub: ack answer is not JSON: %w", err))
+	}
+	fmt.Fprintf(stdout, "%s acked by %s: %s at %s\n", cell(a.DocID), cell(a.OrganID), cell(a.State), timeCell(a.UpdatedAt))
+	return exitOK
+}
+
+// runStatus: axisctl status DOC_ID
+func runStatus(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+	fs := newFlagSet("status", "[--hub URL] [--token T] [--json] DOC_ID", stderr)
+	hf := addHubFlags(fs)
+	asJSON := fs.Bool("json", false, "print the hub's JSON instead of a table")
+	pos, code, done := parseFlags(fs, args)
+	if done {
+		return code
+	}
+	id, ok := oneDocArg("status", pos, stderr)
+	if !ok {
+		return exitUsage
+	}
+	c, err := hf.client()
+	if err != nil {
+		return usageError(stderr, "status: %v", err)
+	}
+	_, body, err := c.call(ctx, http.MethodGet, docPath(id, "/status"), nil, "")
+	if err != nil {
+		return failHub(stderr, err)
+	}
+	if *asJSON {
+		if err := printJSON(stdout, body); err != nil {
+			return fail(stderr, err)
+		}
+		return exitOK
+	}
+	var st axis.DocStatus
+	if err := json.Unmarshal(body, &st); err != nil {
+		return fail(stderr, fmt.Errorf("hub: status answer is not JSON: %w", err))
+	}
+	tw := tabwriter.NewWriter(stdout, 0, 4, 2, ' ', 0)
+	fmt.Fprintln(tw, "ORGAN_ID\tROUTE\tSTATE\tSTATUS_CODE\tSTATUS_AT\tUPDATED_AT")
+	for _, r := range st.Recipients {
+		statusAt := "-"
+		if r.StatusAt != nil {
+			statusAt = timeCell(*r.StatusAt)
+		}
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\n", cell(r.OrganID), cell(r.Route), cell(r.State), cell(r.StatusCode), statusAt, timeCell(r.UpdatedAt))
+	}
+	if err := tw.Flush(); err != nil {
+		return fail(stderr, err)
+	}
+	return exitOK
+}
