@@ -8,6 +8,12 @@ var (
 	ErrNotFound = errors.New("store: not found")
 )
 
+// Lifecycle errors.
+var (
+	// ErrClosed: the store is closed.
+	ErrClosed = errors.New("store: closed")
+)
+
 // State-change errors.
 var (
 	// ErrConflict: the change does not apply to the current state (for

@@ -78,8 +78,9 @@ const (
 
 // Options tune Open; nil means defaults.
 type Options struct {
-	// MaxBatchDelay is how long an intake waits for others to share its
-	// commit; default 2ms.
+	// MaxBatchDelay is how long a lone write waits for others to share its
+	// commit; default 0 (while a commit is on its way to disk, the writes
+	// that arrive form the next batch anyway).
 	MaxBatchDelay time.Duration
 	// MaxBatchSize caps the intakes in one commit; default 256.
 	MaxBatchSize int
@@ -91,15 +92,19 @@ type Options struct {
 
 // DB is the store.
 type DB struct {
-	bolt    *bolt.DB
-	onBatch func(int)
-	mu      sync.Mutex
-	txCalls map[*bolt.Tx]int
+	bolt      *bolt.DB
+	onBatch   func(int)
+	maxDelay  time.Duration
+	maxBatch  int
+	writes    chan writeReq
+	closing   chan struct{}
+	loopDone  chan struct{}
+	closeOnce sync.Once
 }
 
 // Open opens or creates the store file.
 func Open(path string, opts *Options) (*DB, error) {
-	o := Options{MaxBatchDelay: 2 * time.Millisecond, MaxBatchSize: 256, Timeout: 5 * time.Second}
+	o := Options{MaxBatchSize: 256, Timeout: 5 * time.Second}
 	if opts != nil {
 		if opts.MaxBatchDelay > 0 {
 			o.MaxBatchDelay = opts.MaxBatchDelay
@@ -112,12 +117,13 @@ func Open(path string, opts *Options) (*DB, error) {
 		}
 		o.OnBatch = opts.OnBatch
 	}
-	bdb, err := bolt.Open(path, 0o600, &bolt.Options{Timeout: o.Timeout, FreelistType: bolt.FreelistMapType})
+	// NoFreelistSync: the freelist is rebuilt from the pages at open instead
+	// of being written at every commit (as etcd does); durability of data is
+	// unchanged.
+	bdb, err := bolt.Open(path, 0o600, &bolt.Options{Timeout: o.Timeout, FreelistType: bolt.FreelistMapType, NoFreelistSync: true})
 	if err != nil {
 		return nil, fmt.Errorf("store: open %s: %w", path, err)
 	}
-	bdb.MaxBatchDelay = o.MaxBatchDelay
-	bdb.MaxBatchSize = o.MaxBatchSize
 	err = bdb.Update(func(tx *bolt.Tx) error {
 		for _, b := range allBuckets {
 			if _, err := tx.CreateBucketIfNotExists(b); err != nil {
@@ -136,43 +142,110 @@ func Open(path string, opts *Options) (*DB, error) {
 		bdb.Close()
 		return nil, err
 	}
-	return &DB{bolt: bdb, onBatch: o.OnBatch, txCalls: map[*bolt.Tx]int{}}, nil
+	db := &DB{bolt: bdb, onBatch: o.OnBatch, maxDelay: o.MaxBatchDelay, maxBatch: o.MaxBatchSize,
+		writes: make(chan writeReq), closing: make(chan struct{}), loopDone: make(chan struct{})}
+	go db.commitLoop()
+	return db, nil
 }
 
-// Close closes the file.
-func (db *DB) Close() error { return db.bolt.Close() }
+// Close stops the commit loop (writes already handed to it finish first) and
+// closes the file.
+func (db *DB) Close() error {
+	db.closeOnce.Do(func() { close(db.closing) })
+	<-db.loopDone
+	return db.bolt.Close()
+}
 
 // Path is the file's path.
 func (db *DB) Path() string { return db.bolt.Path() }
 
-// batch runs fn in a shared commit (fn must be idempotent) and reports batch
-// sizes.
+// batch runs fn in a shared commit and returns when that commit is on disk.
+// fn may run more than once (a failed shared commit is retried one function
+// at a time), so it must reset whatever it reports and be idempotent.
 func (db *DB) batch(ctx context.Context, fn func(tx *bolt.Tx) error) error {
 	if err := ctx.Err(); err != nil {
 		return err
 	}
-	return db.bolt.Batch(func(tx *bolt.Tx) error {
-		if db.onBatch != nil {
-			db.mu.Lock()
-			n, seen := db.txCalls[tx]
-			db.txCalls[tx] = n + 1
-			if !seen {
-				if len(db.txCalls) > 1024 { // entries of rolled-back batches
-					clear(db.txCalls)
-					db.txCalls[tx] = 1
-				}
-				tx.OnCommit(func() {
-					db.mu.Lock()
-					c := db.txCalls[tx]
-					delete(db.txCalls, tx)
-					db.mu.Unlock()
-					db.onBatch(c)
-				})
-			}
-			db.mu.Unlock()
+	req := writeReq{fn: fn, done: make(chan error, 1)}
+	select {
+	case db.writes <- req:
+	case <-db.closing:
+		return ErrClosed
+	}
+	return <-req.done
+}
+
+type writeReq struct {
+	fn   func(tx *bolt.Tx) error
+	done chan error
+}
+
+// commitLoop is the store's only writer of batched work: it takes every
+// request that is waiting, runs them in one transaction and one fsync, and
+// answers them all. While a commit is on its way to disk, new requests queue
+// up and form the next batch, so batches grow with load and with disk
+// latency, without a fixed delay. MaxBatchDelay adds an optional wait for
+// more requests when a batch would otherwise hold one.
+func (db *DB) commitLoop() {
+	defer close(db.loopDone)
+	for {
+		var first writeReq
+		select {
+		case first = <-db.writes:
+		case <-db.closing:
+			return
 		}
-		return fn(tx)
-	})
+		reqs := append(make([]writeReq, 0, 16), first)
+		reqs = db.drain(reqs)
+		if len(reqs) == 1 && db.maxDelay > 0 {
+			t := time.NewTimer(db.maxDelay)
+		wait:
+			for len(reqs) < db.maxBatch {
+				select {
+				case r := <-db.writes:
+					reqs = append(reqs, r)
+					reqs = db.drain(reqs)
+				case <-t.C:
+					break wait
+				}
+			}
+			t.Stop()
+		}
+		err := db.bolt.Update(func(tx *bolt.Tx) error {
+			for _, r := range reqs {
+				if err := r.fn(tx); err != nil {
+					return err
+				}
+			}
+			return nil
+		})
+		if err != nil && len(reqs) > 1 {
+			// One function failed the shared commit: run each alone so
+			// only the failing one sees its error.
+			for _, r := range reqs {
+				r.done <- db.bolt.Update(r.fn)
+			}
+			continue
+		}
+		if err == nil && db.onBatch != nil {
+			db.onBatch(len(reqs))
+		}
+		for _, r := range reqs {
+			r.done <- err
+		}
+	}
+}
+
+func (db *DB) drain(reqs []writeReq) []writeReq {
+	for len(reqs) < db.maxBatch {
+		select {
+		case r := <-db.writes:
+			reqs = append(reqs, r)
+		default:
+			return reqs
+		}
+	}
+	return reqs
 }
 
 func u64(n uint64) []byte {
