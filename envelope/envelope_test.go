@@ -4,9 +4,11 @@ import (
 	"bytes"
 	"compress/gzip"
 	"errors"
+	"fmt"
 	"io"
 	"os"
 	"path/filepath"
+	"runtime"
 	"strings"
 	"testing"
 	"time"
@@ -391,5 +393,34 @@ func TestTestdataUpToDate(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
+	}
+}
+
+// TestManyPrefixDeclarationsStayCheap: prefix declarations on every level
+// must not cost memory per level (checkPrefixes once cloned its map there).
+func TestManyPrefixDeclarationsStayCheap(t *testing.T) {
+	var b strings.Builder
+	b.WriteString(`<edXML xmlns="` + envelope.Namespace + `"`)
+	for i := 0; i < 5000; i++ {
+		fmt.Fprintf(&b, ` xmlns:p%d="urn:x:%d"`, i, i)
+	}
+	b.WriteString(">")
+	for i := 0; i < 60; i++ {
+		fmt.Fprintf(&b, `<e%d xmlns:q%d="urn:q">`, i, i)
+	}
+	for i := 59; i >= 0; i-- {
+		fmt.Fprintf(&b, `</e%d>`, i)
+	}
+	b.WriteString("</edXML>")
+	var before, after runtime.MemStats
+	runtime.ReadMemStats(&before)
+	_, err := envelope.Parse([]byte(b.String()), nil)
+	runtime.ReadMemStats(&after)
+	if !errors.Is(err, envelope.ErrHeaderInvalid) {
+		t.Fatalf("want header_invalid (no edXMLEnvelope), got %v", err)
+	}
+	t.Logf("allocated %d KB for %d bytes", (after.TotalAlloc-before.TotalAlloc)>>10, b.Len())
+	if alloc := after.TotalAlloc - before.TotalAlloc; alloc > 8<<20 { // 3.4 MB now; 16 MB when the map was cloned per level
+		t.Fatalf("parsing a %d-byte document allocated %d MB", b.Len(), alloc>>20)
 	}
 }

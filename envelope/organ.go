@@ -139,7 +139,10 @@ func (o OrganID) Parent() (OrganID, bool) {
 		} else {
 			segs = segs[:len(segs)-1]
 		}
-		return OrganID{code: strings.Join(segs, "."), scheme: QD20}, true
+		// Classify the parent afresh: the parent of a QD20 code may itself
+		// have the QCVN 102 form, and must equal what parsing it gives.
+		p, err := ParseOrganID(strings.Join(segs, "."))
+		return p, err == nil
 	}
 	return OrganID{}, false
 }

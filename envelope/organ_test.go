@@ -43,6 +43,18 @@ func TestParseOrganID(t *testing.T) {
 	}
 }
 
+func TestParentIsWhatParsingGives(t *testing.T) {
+	// Found by reading FuzzParseOrganID's property: a QD20 code whose parent
+	// has the QCVN 102 form.
+	p, ok := envelope.MustOrganID("000.07.35.H40.1").Parent()
+	if !ok || p != envelope.MustOrganID("000.07.35.H40") || p.Scheme() != envelope.QCVN102 {
+		t.Fatalf("parent %v %v", p, p.Scheme())
+	}
+	if pp, _ := p.Parent(); pp.String() != "000.00.35.H40" {
+		t.Fatalf("grandparent %v", pp)
+	}
+}
+
 func TestOrganIDText(t *testing.T) {
 	var o envelope.OrganID
 	if err := o.UnmarshalText([]byte("000.07.35.H40")); err != nil || o.String() != "000.07.35.H40" {

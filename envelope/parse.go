@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"fmt"
 	"io"
-	"maps"
 	"strings"
 	"unicode/utf8"
 
@@ -164,7 +163,7 @@ func parseTree(raw []byte, lim Limits) (*etree.Document, error) {
 	if roots != 1 {
 		return nil, fmt.Errorf("%w: %d root elements, want exactly one", ErrMalformedXML, roots)
 	}
-	if err := checkPrefixes(doc.Root(), map[string]bool{"xml": true, "xmlns": true}); err != nil {
+	if err := checkPrefixes(doc.Root()); err != nil {
 		return nil, err
 	}
 	return doc, nil
@@ -172,31 +171,41 @@ func parseTree(raw []byte, lim Limits) (*etree.Document, error) {
 
 // checkPrefixes refuses an element or attribute whose namespace prefix is not
 // declared in scope (encoding/xml and etree let that through; an XML
-// namespace processor must not).
-func checkPrefixes(el *etree.Element, scope map[string]bool) error {
-	declared, cloned := scope, false
-	for _, a := range el.Attr {
-		if a.Space == "xmlns" {
-			if !cloned {
-				declared, cloned = maps.Clone(scope), true
+// namespace processor must not). One map of declaration counts is updated on
+// the way down and undone on the way back, so hostile declarations cost
+// memory in proportion to the input, not to its depth.
+func checkPrefixes(root *etree.Element) error {
+	declared := map[string]int{"xml": 1, "xmlns": 1}
+	var walk func(el *etree.Element) error
+	walk = func(el *etree.Element) error {
+		for _, a := range el.Attr {
+			if a.Space == "xmlns" {
+				declared[a.Key]++
 			}
-			declared[a.Key] = true
 		}
-	}
-	if el.Space != "" && !declared[el.Space] {
-		return fmt.Errorf("%w: element %s:%s uses an undeclared namespace prefix", ErrMalformedXML, el.Space, el.Tag)
-	}
-	for _, a := range el.Attr {
-		if a.Space != "" && !declared[a.Space] {
-			return fmt.Errorf("%w: attribute %s:%s uses an undeclared namespace prefix", ErrMalformedXML, a.Space, a.Key)
+		defer func() {
+			for _, a := range el.Attr {
+				if a.Space == "xmlns" {
+					declared[a.Key]--
+				}
+			}
+		}()
+		if el.Space != "" && declared[el.Space] == 0 {
+			return fmt.Errorf("%w: element %s:%s uses an undeclared namespace prefix", ErrMalformedXML, el.Space, el.Tag)
 		}
-	}
-	for _, c := range el.ChildElements() {
-		if err := checkPrefixes(c, declared); err != nil {
-			return err
+		for _, a := range el.Attr {
+			if a.Space != "" && declared[a.Space] == 0 {
+				return fmt.Errorf("%w: attribute %s:%s uses an undeclared namespace prefix", ErrMalformedXML, a.Space, a.Key)
+			}
 		}
+		for _, c := range el.ChildElements() {
+			if err := walk(c); err != nil {
+				return err
+			}
+		}
+		return nil
 	}
-	return nil
+	return walk(root)
 }
 
 // Parse reads an envelope WITHOUT verifying its signature, for looking at what

@@ -16,12 +16,15 @@ import (
 	"os"
 	"os/signal"
 	"path/filepath"
+	"runtime/pprof"
 	"strings"
 	"syscall"
 	"time"
 
 	"github.com/axis-h40/axis/axis"
 )
+
+var cpuProfile = new(string)
 
 func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
@@ -34,6 +37,15 @@ func main() {
 		fmt.Fprintln(os.Stderr, "axisd:", err)
 		os.Exit(2)
 	}
+	if *cpuProfile != "" {
+		f, err := os.Create(*cpuProfile)
+		if err != nil {
+			fmt.Fprintln(os.Stderr, "axisd:", err)
+			os.Exit(1)
+		}
+		pprof.StartCPUProfile(f)
+		defer pprof.StopCPUProfile()
+	}
 	if err := m.Run(ctx); err != nil {
 		fmt.Fprintln(os.Stderr, "axisd:", err)
 		os.Exit(1)
@@ -41,6 +53,7 @@ func main() {
 	<-ctx.Done()
 	if err := m.Close(); err != nil {
 		fmt.Fprintln(os.Stderr, "axisd: shutdown:", err)
+		pprof.StopCPUProfile()
 		os.Exit(1)
 	}
 }
@@ -72,6 +85,7 @@ func (m *Main) ParseFlags(args []string) error {
 	fs.StringVar(&m.ConfigPath, "config", "axisd.yaml", "YAML config file")
 	fs.StringVar(&m.Addr, "listen", "", "listen address (overrides the config's listen)")
 	fs.StringVar(&m.DataDir, "data-dir", "", "data folder (overrides the config's data_dir)")
+	fs.StringVar(cpuProfile, "cpuprofile", "", "write a CPU profile to this file until shutdown (for performance work)")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
