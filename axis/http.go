@@ -146,7 +146,12 @@ func (h *Hub) errorHandler(err error, c echo.Context) {
 
 func (h *Hub) postEnvelope(c echo.Context) error {
 	limit := h.cfg.Limits.MaxEnvelopeBytes
-	body, err := io.ReadAll(io.LimitReader(c.Request().Body, limit+1))
+	req := c.Request()
+	if req.ContentLength > limit {
+		h.metrics.intake.WithLabelValues("too_large").Inc()
+		return &Problem{"too_large", http.StatusRequestEntityTooLarge, fmt.Sprintf("envelope larger than %d bytes", limit)}
+	}
+	body, err := readBody(req.Body, req.ContentLength, limit)
 	if err != nil {
 		return problemf(ErrBadRequest, "reading the body: %v", err)
 	}
@@ -167,6 +172,23 @@ func (h *Hub) postEnvelope(c echo.Context) error {
 	}
 	h.metrics.intake.WithLabelValues("created").Inc()
 	return c.JSON(http.StatusCreated, r)
+}
+
+// readBody reads at most limit+1 bytes, in one allocation when the length
+// is announced (a 2 MB envelope read by doubling would be copied ~12 times).
+func readBody(r io.Reader, length, limit int64) ([]byte, error) {
+	if length < 0 {
+		return io.ReadAll(io.LimitReader(r, limit+1))
+	}
+	buf := make([]byte, length+1)
+	n, err := io.ReadFull(r, buf)
+	switch {
+	case (err == io.ErrUnexpectedEOF || err == io.EOF) && int64(n) == length:
+		return buf[:n], nil
+	case err == nil:
+		return nil, fmt.Errorf("body longer than its Content-Length")
+	}
+	return nil, err
 }
 
 // InboxItem is one entry of GET /api/v1/inbox.

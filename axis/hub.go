@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
+	"runtime"
 	"sort"
 	"strings"
 	"sync"
@@ -29,6 +30,9 @@ type Hub struct {
 	db       *store.DB
 	metrics  *metrics
 	storeOpt store.Options
+	// verifySlots bounds concurrent verifications to the cores: more would
+	// only queue CPU work in front of the commit loop and the network.
+	verifySlots chan struct{}
 
 	mu     sync.RWMutex
 	closed bool
@@ -52,7 +56,8 @@ func NewHub(cfg *Config, o Options) *Hub {
 	if o.Now == nil {
 		o.Now = time.Now
 	}
-	h := &Hub{cfg: cfg, dir: NewDirectory(cfg), log: o.Logger, now: o.Now, metrics: newMetrics()}
+	h := &Hub{cfg: cfg, dir: NewDirectory(cfg), log: o.Logger, now: o.Now, metrics: newMetrics(),
+		verifySlots: make(chan struct{}, runtime.NumCPU())}
 	if o.Store != nil {
 		h.storeOpt = *o.Store
 	}
@@ -179,9 +184,15 @@ func (h *Hub) Intake(ctx context.Context, caller Caller, raw []byte) (*Receipt, 
 	if h.closed {
 		return nil, false, ErrUnavailable
 	}
+	select {
+	case h.verifySlots <- struct{}{}:
+	case <-ctx.Done():
+		return nil, false, ctx.Err()
+	}
 	t0 := time.Now()
 	v, err := h.verifier.Verify(raw)
 	h.metrics.verifySeconds.Observe(time.Since(t0).Seconds())
+	<-h.verifySlots
 	if err != nil {
 		return nil, false, err
 	}

@@ -1,0 +1,78 @@
+package axis_test
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"log/slog"
+	"path/filepath"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/axis-h40/axis/axis"
+	"github.com/axis-h40/axis/envelope"
+	"github.com/axis-h40/axis/internal/demopki"
+	"github.com/axis-h40/axis/internal/fixture"
+	"github.com/axis-h40/axis/internal/testgen"
+)
+
+func benchPool(b *testing.B, n, attach int) [][]byte {
+	b.Helper()
+	pool := make([][]byte, n)
+	for i := range pool {
+		m := testgen.NewDocument()
+		m.Code.CodeNumber = fmt.Sprintf("B%d", i)
+		m.Attachments = append(m.Attachments, envelope.NewAttachment("cid:9", "a.bin", "application/zip", make([]byte, attach)))
+		pool[i] = fixture.Sign(b, m)
+	}
+	return pool
+}
+
+func benchHub(b *testing.B) *axis.Hub {
+	cfg, err := axis.LoadConfig(filepath.Join(fixture.Testdata, "demo", "axis-h40.yaml"))
+	if err != nil {
+		b.Fatal(err)
+	}
+	cfg.DataDir = b.TempDir()
+	h := axis.NewHub(cfg, axis.Options{Logger: slog.New(slog.NewTextHandler(io.Discard, nil)), Now: func() time.Time { return demopki.TestNow }})
+	if err := h.Open(context.Background()); err != nil {
+		b.Fatal(err)
+	}
+	b.Cleanup(func() { h.Close() })
+	return h
+}
+
+// BenchmarkIntake20KB is Hub.Intake (verify, route, commit with fsync) without
+// HTTP, next to BenchmarkVerifyOnly20KB on the same kind of envelopes.
+func BenchmarkIntake20KB(b *testing.B) {
+	pool := benchPool(b, b.N, 14000)
+	h := benchHub(b)
+	caller := axis.Caller{Agency: testgen.Commune}
+	var next atomic.Int64
+	b.SetParallelism(16)
+	b.ResetTimer()
+	b.RunParallel(func(pb *testing.PB) {
+		for pb.Next() {
+			raw := pool[next.Add(1)-1]
+			if _, created, err := h.Intake(context.Background(), caller, raw); err != nil || !created {
+				b.Error(err, created)
+			}
+		}
+	})
+}
+
+func BenchmarkVerifyOnly20KB(b *testing.B) {
+	pool := benchPool(b, 200, 14000)
+	v := fixture.Verifier(b)
+	var next atomic.Int64
+	b.SetParallelism(16)
+	b.ResetTimer()
+	b.RunParallel(func(pb *testing.PB) {
+		for pb.Next() {
+			if _, err := v.Verify(pool[next.Add(1)%200]); err != nil {
+				b.Error(err)
+			}
+		}
+	})
+}
