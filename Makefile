@@ -33,7 +33,7 @@ bench:
 
 # Go benchmarks: Verify next to bare goxmldsig, 20 KB and 2 MB.
 bench-go:
-	$(GO) test ./envelope -run '^$$' -bench . -benchmem -count 6
+	$(GO) test ./envelope ./axis -run '^$$' -bench . -benchmem -count 6
 
 # Regenerate testdata/envelopes and testdata/hostile from the demo PKI
 # (add ARGS=-pki for a new demo PKI: every signed file changes).
