@@ -35,7 +35,7 @@ func Day(t time.Time) string { return t.In(Zone).Format("2006-01-02") }
 var (
 	bMeta       = []byte("meta")
 	bDocs       = []byte("docs")         // doc id → Document JSON
-	bBlobs      = []byte("blobs")        // doc id → envelope bytes, exactly as received
+	bBlobs      = []byte("blobs")        // doc seq, chunk → envelope bytes, exactly as received, in chunks
 	bByHash     = []byte("by_hash")      // sha256 (32 bytes) → doc id
 	bByDocID    = []byte("by_docid")     // from organ \x00 edXML DocumentId → doc id
 	bDeliveries = []byte("deliveries")   // doc id \x00 organ → Delivery JSON
@@ -50,7 +50,7 @@ var (
 	kSchema     = []byte("schema")
 )
 
-const schemaVersion = "1"
+const schemaVersion = "2"
 
 // Delivery states.
 const (
@@ -426,7 +426,7 @@ func (db *DB) PutEnvelope(ctx context.Context, v *envelope.Verified, routes []Ro
 		}
 		idb := []byte(id)
 		day := []byte(Day(at))
-		if err := tx.Bucket(bBlobs).Put(idb, v.Raw()); err != nil {
+		if err := putBlob(tx, seq, v.Raw()); err != nil {
 			return err
 		}
 		if err := putJSON(docs, idb, &d); err != nil {
@@ -561,16 +561,60 @@ func (db *DB) Document(ctx context.Context, id string) (*Document, error) {
 	return &d, nil
 }
 
+// blobChunk is the size of the pieces envelope bytes are stored in. bbolt
+// rewrites a whole leaf whenever a key is added to it, and a large value is a
+// leaf of its own: stored whole, every envelope would rewrite the envelope
+// stored before it (2 MB for 2 MB). In pieces keyed by (sequence, chunk) and
+// packed at FillPercent 1.0, two to a 4 KiB page, appending rewrites at most
+// one partly filled page.
+const blobChunk = 1984
+
+func blobKey(seq uint64, chunk uint32) []byte {
+	k := make([]byte, 12)
+	binary.BigEndian.PutUint64(k, seq)
+	binary.BigEndian.PutUint32(k[8:], chunk)
+	return k
+}
+
+func putBlob(tx *bolt.Tx, seq uint64, raw []byte) error {
+	b := tx.Bucket(bBlobs)
+	b.FillPercent = 1.0
+	for i := 0; i < len(raw); i += blobChunk {
+		if err := b.Put(blobKey(seq, uint32(i/blobChunk)), raw[i:min(i+blobChunk, len(raw))]); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// readBlob copies a document's bytes out of its chunks.
+func readBlob(tx *bolt.Tx, d *Document) ([]byte, error) {
+	out := make([]byte, 0, d.Size)
+	prefix := u64(d.Seq)
+	c := tx.Bucket(bBlobs).Cursor()
+	for k, v := c.Seek(prefix); k != nil && bytes.HasPrefix(k, prefix); k, v = c.Next() {
+		if binary.BigEndian.Uint32(k[8:]) != uint32(len(out)/blobChunk) || len(out)%blobChunk != 0 {
+			return nil, fmt.Errorf("%w: doc %s: chunk %x out of order", ErrCorrupt, d.ID, k)
+		}
+		out = append(out, v...)
+	}
+	if len(out) != d.Size {
+		return nil, fmt.Errorf("%w: doc %s: %d bytes stored, %d recorded", ErrCorrupt, d.ID, len(out), d.Size)
+	}
+	return out, nil
+}
+
 // Blob returns a copy of a document's envelope bytes, exactly as received.
 func (db *DB) Blob(ctx context.Context, id string) ([]byte, error) {
 	var out []byte
 	err := db.bolt.View(func(tx *bolt.Tx) error {
-		v := tx.Bucket(bBlobs).Get([]byte(id))
-		if v == nil {
-			return ErrNotFound
+		var d Document
+		if err := getJSON(tx.Bucket(bDocs), []byte(id), &d); err != nil {
+			return err
 		}
-		out = bytes.Clone(v)
-		return nil
+		var err error
+		out, err = readBlob(tx, &d)
+		return err
 	})
 	return out, err
 }
