@@ -2,7 +2,6 @@ package axis
 
 import (
 	"fmt"
-	"os"
 	"path"
 	"strings"
 
@@ -133,12 +132,4 @@ func (d *Directory) Route(organ, from string) (store.Route, error) {
 		}
 	}
 	return store.Route{}, fmt.Errorf("%s is not in this hub's directory and no peer route matches", organ)
-}
-
-// outboundToken is the token this hub presents to a peer.
-func (p *Peer) outboundToken() string {
-	if p.TokenEnv != "" {
-		return os.Getenv(p.TokenEnv)
-	}
-	return p.Token
 }
