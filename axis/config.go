@@ -9,6 +9,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"time"
 
 	"github.com/axis-h40/axis/envelope"
 	"go.yaml.in/yaml/v3"
@@ -26,6 +27,7 @@ type Config struct {
 	AgenciesFile string       `yaml:"agencies_file"`
 	Agencies     []Agency     `yaml:"agencies"`
 	Peers        []Peer       `yaml:"peers"`
+	Relay        RelayConfig  `yaml:"relay"`
 	Log          LogConfig    `yaml:"log"`
 
 	dir string // the config file's folder
@@ -53,6 +55,28 @@ type LimitsConfig struct {
 // AdminConfig lists the SHA-256 (hex) of administrator tokens.
 type AdminConfig struct {
 	TokenSHA256 []string `yaml:"token_sha256"`
+}
+
+// RelayConfig tunes relaying to peers and pushing to agencies.
+type RelayConfig struct {
+	RetryMin    Duration `yaml:"retry_min"`   // first wait after a failure; default 1s
+	RetryMax    Duration `yaml:"retry_max"`   // longest wait; default 5m
+	DeadAfter   Duration `yaml:"dead_after"`  // an entry older than this goes dead on its next failure; default 72h
+	Concurrency int      `yaml:"concurrency"` // envelopes in flight per peer; default 8
+	Timeout     Duration `yaml:"timeout"`     // one post to a peer or push endpoint; default 60s
+}
+
+// Duration is a time.Duration written as "1s", "5m", "72h" in YAML.
+type Duration struct{ time.Duration }
+
+// UnmarshalYAML implements yaml.Unmarshaler.
+func (d *Duration) UnmarshalYAML(n *yaml.Node) error {
+	v, err := time.ParseDuration(n.Value)
+	if err != nil {
+		return err
+	}
+	d.Duration = v
+	return nil
 }
 
 // LogConfig sets the log level (debug, info, warn, error).
@@ -139,6 +163,22 @@ func (c *Config) check() error {
 	if c.Limits.MaxEnvelopeBytes <= 0 {
 		c.Limits.MaxEnvelopeBytes = DefaultMaxBytes
 	}
+	r := &c.Relay
+	if r.RetryMin.Duration <= 0 {
+		r.RetryMin.Duration = time.Second
+	}
+	if r.RetryMax.Duration <= 0 {
+		r.RetryMax.Duration = 5 * time.Minute
+	}
+	if r.DeadAfter.Duration <= 0 {
+		r.DeadAfter.Duration = 72 * time.Hour
+	}
+	if r.Concurrency <= 0 {
+		r.Concurrency = 8
+	}
+	if r.Timeout.Duration <= 0 {
+		r.Timeout.Duration = time.Minute
+	}
 	if c.Hub.Name == "" {
 		return errors.New("hub.name is required")
 	}
@@ -164,6 +204,9 @@ func (c *Config) check() error {
 				errs = append(errs, fmt.Errorf("agencies[%d] %s: same token as %s", i, a.OrganID, other))
 			}
 			tokens[strings.ToLower(a.TokenSHA256)] = a.OrganID
+		}
+		if a.PushURL != "" && !strings.HasPrefix(a.PushURL, "http://") && !strings.HasPrefix(a.PushURL, "https://") {
+			errs = append(errs, fmt.Errorf("agencies[%d] %s: push_url must be http(s)", i, a.OrganID))
 		}
 		for _, fp := range a.CertSHA256 {
 			if !isHex256(fp) {

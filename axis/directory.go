@@ -1,6 +1,7 @@
 package axis
 
 import (
+	"errors"
 	"fmt"
 	"path"
 	"strings"
@@ -105,6 +106,8 @@ func (d *Directory) Pins() map[string][]string {
 	return out
 }
 
+var errRoutesBack = errors.New("routing loop")
+
 // matchRoute reports whether organ matches a route pattern ("*" matches
 // everything; otherwise shell-style, e.g. "*.H41", "000.00.*.G22").
 func matchRoute(pattern, organ string) (bool, error) {
@@ -125,7 +128,7 @@ func (d *Directory) Route(organ, from string) (store.Route, error) {
 		for _, pat := range p.Routes {
 			if ok, _ := matchRoute(pat, organ); ok {
 				if p.Name == from {
-					return store.Route{}, fmt.Errorf("%s routes back to %s, where the envelope came from", organ, from)
+					return store.Route{}, fmt.Errorf("%w: %s routes back to %s, where the envelope came from", errRoutesBack, organ, from)
 				}
 				return store.Route{OrganID: organ, Peer: p.Name}, nil
 			}

@@ -25,6 +25,10 @@ const (
 
 const callerKey = "axis.caller"
 
+// RecipientsHeader is set by a relaying hub: the recipients (comma-separated
+// organ codes) the receiving hub is to take care of.
+const RecipientsHeader = "X-Axis-Recipients"
+
 // Handler returns the hub's HTTP API:
 //
 //	POST /api/v1/envelopes                 raw edXML → 201 receipt (200 for the same bytes again)
@@ -159,7 +163,15 @@ func (h *Hub) postEnvelope(c echo.Context) error {
 		h.metrics.intake.WithLabelValues("too_large").Inc()
 		return &Problem{"too_large", http.StatusRequestEntityTooLarge, fmt.Sprintf("envelope larger than %d bytes", limit)}
 	}
-	r, created, err := h.Intake(c.Request().Context(), callerOf(c), body)
+	var forRecipients []string
+	if v := req.Header.Get(RecipientsHeader); v != "" {
+		for _, o := range strings.Split(v, ",") {
+			if o = strings.TrimSpace(o); o != "" {
+				forRecipients = append(forRecipients, o)
+			}
+		}
+	}
+	r, created, err := h.IntakeFor(c.Request().Context(), callerOf(c), body, forRecipients)
 	if err != nil {
 		_, code, _ := problemOf(err)
 		h.metrics.intake.WithLabelValues(code).Inc()

@@ -21,15 +21,17 @@ import (
 
 // Hub is the document axis: intake, routing, local delivery, receipts.
 type Hub struct {
-	cfg      *Config
-	dir      *Directory
-	log      *slog.Logger
-	now      func() time.Time
-	verifier *envelope.Verifier
-	signer   *envelope.Signer
-	db       *store.DB
-	metrics  *metrics
-	storeOpt store.Options
+	cfg         *Config
+	dir         *Directory
+	log         *slog.Logger
+	now         func() time.Time
+	verifier    *envelope.Verifier
+	signer      *envelope.Signer
+	db          *store.DB
+	metrics     *metrics
+	storeOpt    store.Options
+	workers     *workers
+	peerClients map[string]PeerClient
 	// verifySlots bounds concurrent verifications to the cores: more would
 	// only queue CPU work in front of the commit loop and the network.
 	verifySlots chan struct{}
@@ -46,6 +48,8 @@ type Options struct {
 	Now func() time.Time
 	// Store tunes the bbolt store.
 	Store *store.Options
+	// PeerClients replaces the client of a peer by name (tests, new kinds).
+	PeerClients map[string]PeerClient
 }
 
 // NewHub prepares a hub for a checked config; Open starts it.
@@ -61,6 +65,7 @@ func NewHub(cfg *Config, o Options) *Hub {
 	if o.Store != nil {
 		h.storeOpt = *o.Store
 	}
+	h.peerClients = o.PeerClients
 	return h
 }
 
@@ -100,6 +105,10 @@ func (h *Hub) Open(ctx context.Context) error {
 		return err
 	}
 	h.metrics.watchStore(h.db)
+	if err := h.startWorkers(); err != nil {
+		h.db.Close()
+		return err
+	}
 	h.log.Info("hub open", "hub", h.cfg.Hub.Name, "agencies", len(h.dir.agencies), "peers", len(h.dir.peers), "store", h.db.Path())
 	return nil
 }
@@ -113,6 +122,7 @@ func (h *Hub) Close() error {
 		return nil
 	}
 	h.closed = true
+	h.stopWorkers()
 	return h.db.Close()
 }
 
@@ -179,6 +189,14 @@ func recipientsOf(m *envelope.Message) []string {
 // false when the same bytes were already stored. Nothing is stored unless
 // every step succeeds.
 func (h *Hub) Intake(ctx context.Context, caller Caller, raw []byte) (*Receipt, bool, error) {
+	return h.IntakeFor(ctx, caller, raw, nil)
+}
+
+// IntakeFor is Intake for a hop of a relay: a peer hub names the recipients
+// this hub is to take care of (the others travel other ways). Without that
+// list, a peer's envelope is routed for every recipient except those that
+// would go back to the peer it came from.
+func (h *Hub) IntakeFor(ctx context.Context, caller Caller, raw []byte, forRecipients []string) (*Receipt, bool, error) {
 	h.mu.RLock()
 	defer h.mu.RUnlock()
 	if h.closed {
@@ -203,10 +221,26 @@ func (h *Hub) Intake(ctx context.Context, caller Caller, raw []byte) (*Receipt, 
 	default:
 		return nil, false, problemf(ErrCallerMismatch, "authenticated as %s, From/OrganId is %s", caller, m.From.OrganID)
 	}
+	recipients := recipientsOf(m)
+	if caller.Peer != "" && len(forRecipients) > 0 {
+		all := map[string]bool{}
+		for _, o := range recipients {
+			all[o] = true
+		}
+		for _, o := range forRecipients {
+			if !all[o] {
+				return nil, false, problemf(ErrUnknownRecipient, "%s is not a recipient of this envelope", o)
+			}
+		}
+		recipients = forRecipients
+	}
 	var routes []store.Route
 	var unknown []string
-	for _, o := range recipientsOf(m) {
+	for _, o := range recipients {
 		r, err := h.dir.Route(o, caller.Peer)
+		if errors.Is(err, errRoutesBack) && len(forRecipients) == 0 {
+			continue // the peer it came from takes care of that one
+		}
 		if err != nil {
 			unknown = append(unknown, err.Error())
 			continue
@@ -216,11 +250,17 @@ func (h *Hub) Intake(ctx context.Context, caller Caller, raw []byte) (*Receipt, 
 	if len(unknown) > 0 {
 		return nil, false, problemf(ErrUnknownRecipient, "%s", strings.Join(unknown, "; "))
 	}
+	if len(routes) == 0 {
+		return nil, false, problemf(ErrUnknownRecipient, "no recipient of this envelope is reached through this hub")
+	}
 	t1 := time.Now()
 	doc, created, err := h.db.PutEnvelope(ctx, v, routes, h.now(), caller.Peer)
 	h.metrics.commitSeconds.Observe(time.Since(t1).Seconds())
 	if err != nil {
 		return nil, false, err
+	}
+	if created {
+		h.wakeFor(routes)
 	}
 	return receiptOf(doc), created, nil
 }
@@ -296,6 +336,8 @@ func (h *Hub) Inbox(ctx context.Context, caller Caller, after uint64, limit int)
 type DocStatus struct {
 	DocID      string            `json:"doc_id"`
 	Recipients []RecipientStatus `json:"recipients"`
+	// Related lists later revokes (1), updates (2) and replacements (3).
+	Related []store.Relation `json:"related,omitempty"`
 }
 
 // RecipientStatus is one recipient's state and latest processing status.
@@ -306,6 +348,9 @@ type RecipientStatus struct {
 	StatusCode string     `json:"status_code,omitempty"`
 	StatusAt   *time.Time `json:"status_at,omitempty"`
 	UpdatedAt  time.Time  `json:"updated_at"`
+	PeerDocID  string     `json:"peer_doc_id,omitempty"`
+	Attempts   int        `json:"attempts,omitempty"`
+	LastError  string     `json:"last_error,omitempty"`
 }
 
 // Status is a document's per-recipient state, for its sender or an admin.
@@ -321,9 +366,10 @@ func (h *Hub) Status(ctx context.Context, caller Caller, id string) (*DocStatus,
 	if err != nil {
 		return nil, err
 	}
-	s := &DocStatus{DocID: d.ID}
+	s := &DocStatus{DocID: d.ID, Related: d.Related}
 	for _, dl := range dls {
-		rs := RecipientStatus{OrganID: dl.OrganID, Route: dl.Route, State: dl.State, StatusCode: dl.StatusCode, UpdatedAt: dl.UpdatedAt}
+		rs := RecipientStatus{OrganID: dl.OrganID, Route: dl.Route, State: dl.State, StatusCode: dl.StatusCode, UpdatedAt: dl.UpdatedAt,
+			PeerDocID: dl.PeerDocID, Attempts: dl.Attempts, LastError: dl.LastError}
 		if !dl.StatusAt.IsZero() {
 			t := dl.StatusAt
 			rs.StatusAt = &t

@@ -18,6 +18,7 @@ type metrics struct {
 	commitSeconds prometheus.Histogram
 	batchSize     prometheus.Histogram
 	httpRequests  *prometheus.CounterVec
+	relayed       *prometheus.CounterVec
 }
 
 func newMetrics() *metrics {
@@ -42,7 +43,10 @@ func newMetrics() *metrics {
 			Name: "axis_http_requests_total", Help: "HTTP requests by route and status.",
 		}, []string{"route", "status"}),
 	}
-	m.reg.MustRegister(m.intake, m.verifySeconds, m.commitSeconds, m.batchSize, m.httpRequests,
+	m.relayed = prometheus.NewCounterVec(prometheus.CounterOpts{
+		Name: "axis_relay_attempts_total", Help: "Relay attempts to peers, by result (relayed, retry, dead).",
+	}, []string{"peer", "result"})
+	m.reg.MustRegister(m.relayed, m.intake, m.verifySeconds, m.commitSeconds, m.batchSize, m.httpRequests,
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	return m
 }

@@ -9,6 +9,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"strings"
 	"sync"
 	"time"
 	_ "time/tzdata" // "a day" is a day in Asia/Ho_Chi_Minh, on any machine
@@ -275,24 +276,34 @@ func (r Route) Name() string {
 
 // Document is the hub's record of one envelope, from its verified header.
 type Document struct {
-	ID           string    `json:"id"`
-	Seq          uint64    `json:"seq"`
-	SHA256       string    `json:"sha256"`
-	Size         int       `json:"size"`
-	Kind         string    `json:"kind"`
-	From         string    `json:"from"`
-	To           []string  `json:"to,omitempty"`
-	DocumentID   string    `json:"document_id,omitempty"`
-	Code         string    `json:"code,omitempty"`
-	Subject      string    `json:"subject,omitempty"`
+	ID           string     `json:"id"`
+	Seq          uint64     `json:"seq"`
+	SHA256       string     `json:"sha256"`
+	Size         int        `json:"size"`
+	Kind         string     `json:"kind"`
+	From         string     `json:"from"`
+	To           []string   `json:"to,omitempty"`
+	DocumentID   string     `json:"document_id,omitempty"`
+	Code         string     `json:"code,omitempty"`
+	Subject      string     `json:"subject,omitempty"`
+	BusinessType int        `json:"business_type"`
+	StatusCode   string     `json:"status_code,omitempty"`
+	RespondsTo   string     `json:"responds_to,omitempty"` // our id of the document a status or revoke/update/replace targets
+	Recipients   []Route    `json:"recipients"`
+	ReceivedAt   time.Time  `json:"received_at"`
+	Via          string     `json:"via,omitempty"` // peer hub it came through
+	Signer       string     `json:"signer"`
+	SignerSHA256 string     `json:"signer_sha256"`
+	Related      []Relation `json:"related,omitempty"` // later revokes, updates, replacements of this document
+}
+
+// Relation is a later envelope that revokes (1), updates (2) or replaces (3)
+// a document.
+type Relation struct {
+	DocID        string    `json:"doc_id"`
 	BusinessType int       `json:"business_type"`
-	StatusCode   string    `json:"status_code,omitempty"`
-	RespondsTo   string    `json:"responds_to,omitempty"` // our id of the document a status or revoke/update/replace targets
-	Recipients   []Route   `json:"recipients"`
-	ReceivedAt   time.Time `json:"received_at"`
-	Via          string    `json:"via,omitempty"` // peer hub it came through
-	Signer       string    `json:"signer"`
-	SignerSHA256 string    `json:"signer_sha256"`
+	From         string    `json:"from"`
+	At           time.Time `json:"at"`
 }
 
 // Delivery is one recipient's copy of a document.
@@ -399,6 +410,16 @@ func (db *DB) PutEnvelope(ctx context.Context, v *envelope.Verified, routes []Ro
 	var target *envelope.ResponseFor
 	if len(m.ResponseFor) > 0 {
 		target = &m.ResponseFor[0]
+	} else if m.Business != nil && m.BusinessDocType() != envelope.BusinessNew {
+		// A field update names its target only in Bussiness/DocumentId,
+		// "organ,date,code": the organ is the target's sender.
+		id := m.Business.DocumentID
+		if len(m.Business.Replacements) > 0 {
+			id = m.Business.Replacements[0].DocumentID
+		}
+		if organ, _, ok := strings.Cut(id, ","); ok {
+			target = &envelope.ResponseFor{OrganID: organ, DocumentID: id}
+		}
 	}
 	var out *Document
 	var created bool
@@ -546,6 +567,14 @@ func linkToTarget(tx *bolt.Tx, d *Document, at time.Time) error {
 		}
 		return appendEvent(tx, Event{At: at, DocID: d.RespondsTo, OrganID: d.From, Type: EventStatus,
 			Detail: fmt.Sprintf("status=%s (%s) message=%s", d.StatusCode, envelope.StatusCodes[d.StatusCode], d.ID)})
+	}
+	var t Document
+	if err := getJSON(tx.Bucket(bDocs), []byte(d.RespondsTo), &t); err != nil {
+		return err
+	}
+	t.Related = append(t.Related, Relation{DocID: d.ID, BusinessType: d.BusinessType, From: d.From, At: at.UTC()})
+	if err := putJSON(tx.Bucket(bDocs), []byte(t.ID), &t); err != nil {
+		return err
 	}
 	return appendEvent(tx, Event{At: at, DocID: d.RespondsTo, OrganID: d.From, Type: EventRelated,
 		Detail: fmt.Sprintf("business_type=%d by=%s", d.BusinessType, d.ID)})

@@ -66,6 +66,9 @@ type Main struct {
 	Addr string
 	// DataDir overrides the config's data_dir when set.
 	DataDir string
+	// Listener, when set, is served instead of listening on Addr (tests that
+	// must know every hub's address before any hub starts).
+	Listener net.Listener
 	// ShutdownTimeout bounds how long Close waits for in-flight requests.
 	ShutdownTimeout time.Duration
 	Options         axis.Options
@@ -115,10 +118,13 @@ func (m *Main) Run(ctx context.Context) error {
 	if m.Addr != "" {
 		addr = m.Addr
 	}
-	ln, err := net.Listen("tcp", addr)
-	if err != nil {
-		m.Hub.Close()
-		return err
+	ln := m.Listener
+	if ln == nil {
+		var err error
+		if ln, err = net.Listen("tcp", addr); err != nil {
+			m.Hub.Close()
+			return err
+		}
 	}
 	m.ln = ln
 	m.server = &http.Server{

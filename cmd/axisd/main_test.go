@@ -33,6 +33,7 @@ func start(t testing.TB) *Main {
 		t.Fatal(err)
 	}
 	m.Config.DataDir = t.TempDir()
+	m.Config.Peers = nil // alone: nothing leaves the province
 	m.Options.Logger = slog.New(slog.NewTextHandler(io.Discard, nil))
 	m.Options.Now = func() time.Time { return demopki.TestNow }
 	if err := m.Run(context.Background()); err != nil {

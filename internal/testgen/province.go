@@ -84,6 +84,9 @@ func WriteDemoConfig(dir string) error {
 	if err := os.WriteFile(filepath.Join(dir, "agencies-h40.yaml"), []byte(b.String()), 0o644); err != nil {
 		return err
 	}
+	if err := writeNationalAndNgheAn(dir); err != nil {
+		return err
+	}
 	cfg := fmt.Sprintf(`# axisd config for the demo province Nam Định (H40): make run.
 # DEMO ONLY: the keys are testdata's demo PKI, the tokens are guessable
 # (agency: demo-token-<organ_id>; admin: %s).
@@ -102,12 +105,91 @@ limits:
 admin:
   token_sha256: [%s]
 agencies_file: agencies-h40.yaml
-peers: []
-`, DemoAdminToken, sha(DemoAdminToken))
+peers:
+  # Everything outside the province goes to the national axis (make run-national).
+  - {name: national, url: "http://127.0.0.1:9090", kind: axis, routes: ["*"],
+     token: %s, token_sha256: %s}
+`, DemoAdminToken, sha(DemoAdminToken), PeerToken("nam-dinh"), sha(PeerToken("national")))
 	return os.WriteFile(filepath.Join(dir, "axis-h40.yaml"), []byte(cfg), 0o644)
 }
 
 func sha(s string) string {
 	h := sha256.Sum256([]byte(s))
 	return hex.EncodeToString(h[:])
+}
+
+// PeerToken is the demo token a hub presents to its peers.
+func PeerToken(hub string) string { return "demo-peer-token-" + hub }
+
+// Central bodies in the demo national hub's directory.
+var CentralBodies = []DemoAgency{
+	{OrganID: "000.00.00.G22", Name: "Văn phòng Chính phủ"},
+	{OrganID: "000.00.00.G06", Name: "Bộ Nội vụ"},
+	{OrganID: "000.00.00.G09", Name: "Bộ Tài chính"},
+	{OrganID: "000.00.00.G12", Name: "Bộ Thông tin và Truyền thông"},
+	{OrganID: "000.00.00.G15", Name: "Bộ Y tế"},
+}
+
+// NgheAn is the demo directory of Nghệ An (H41), a neighbouring province.
+var NgheAn = []DemoAgency{
+	{OrganID: "000.00.00.H41", Name: "UBND tỉnh Nghệ An"},
+	{OrganID: "000.00.11.H41", Name: "Sở Thông tin và Truyền thông tỉnh Nghệ An", Parent: "000.00.00.H41"},
+	{OrganID: "000.00.31.H41", Name: "UBND thành phố Vinh", Parent: "000.00.00.H41"},
+	{OrganID: "000.01.31.H41", Name: "UBND phường Hưng Bình", Parent: "000.00.31.H41"},
+}
+
+func agencyYAML(list []DemoAgency) string {
+	var b strings.Builder
+	for _, a := range list {
+		fmt.Fprintf(&b, "  - {organ_id: %s, name: %q", a.OrganID, a.Name)
+		if a.Parent != "" {
+			fmt.Fprintf(&b, ", parent: %s", a.Parent)
+		}
+		fmt.Fprintf(&b, ", token_sha256: %s}\n", sha(DemoToken(a.OrganID)))
+	}
+	return b.String()
+}
+
+func writeNationalAndNgheAn(dir string) error {
+	national := fmt.Sprintf(`# axisd config for a demo NATIONAL axis: the same program, with the central
+# bodies as its agencies and the provinces as peers. DEMO ONLY (make run-national).
+listen: 127.0.0.1:9090
+data_dir: ../../var/national
+hub:
+  name: axis-national
+  key: ../pki/demo-hub-h40.key        # demo: one demo hub key serves every demo hub
+  cert: ../pki/demo-hub-h40.chain.pem
+trust:
+  roots: [../pki/demo-root-ca.crt]
+admin:
+  token_sha256: [%s]
+agencies:
+%speers:
+  - {name: nam-dinh, url: "http://127.0.0.1:8080", kind: axis, routes: ["*.H40"],
+     token: %s, token_sha256: %s}
+  - {name: nghe-an, url: "http://127.0.0.1:8081", kind: axis, routes: ["*.H41"],
+     token: %s, token_sha256: %s}
+`, sha(DemoAdminToken), agencyYAML(CentralBodies),
+		PeerToken("national"), sha(PeerToken("nam-dinh")), PeerToken("national"), sha(PeerToken("nghe-an")))
+	if err := os.WriteFile(filepath.Join(dir, "axis-national.yaml"), []byte(national), 0o644); err != nil {
+		return err
+	}
+	h41 := fmt.Sprintf(`# axisd config for the demo province Nghệ An (H41), a neighbour of Nam Định
+# through the national axis. DEMO ONLY (make run-h41).
+listen: 127.0.0.1:8081
+data_dir: ../../var/h41
+hub:
+  name: axis-h41
+  key: ../pki/demo-hub-h40.key
+  cert: ../pki/demo-hub-h40.chain.pem
+trust:
+  roots: [../pki/demo-root-ca.crt]
+admin:
+  token_sha256: [%s]
+agencies:
+%speers:
+  - {name: national, url: "http://127.0.0.1:9090", kind: axis, routes: ["*"],
+     token: %s, token_sha256: %s}
+`, sha(DemoAdminToken), agencyYAML(NgheAn), PeerToken("nghe-an"), sha(PeerToken("national")))
+	return os.WriteFile(filepath.Join(dir, "axis-h41.yaml"), []byte(h41), 0o644)
 }

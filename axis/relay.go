@@ -1,0 +1,334 @@
+package axis
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"math/rand/v2"
+	"net/http"
+	"os"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/axis-h40/axis/store"
+)
+
+// PeerClient delivers envelopes, unchanged, to one peer hub. Each peer kind
+// (the native axis API today, VDXP next) is one implementation.
+type PeerClient interface {
+	// Send posts raw and returns the peer's id for it. Peers de-duplicate by
+	// content, so sending again after a crash is harmless.
+	// organs are the recipients this peer is to take care of.
+	Send(ctx context.Context, raw []byte, organs []string) (peerDocID string, err error)
+}
+
+// PermanentError marks a refusal that retrying cannot fix (the peer refused
+// the envelope itself): the entry goes dead at once, visibly.
+type PermanentError struct{ Err error }
+
+func (e *PermanentError) Error() string { return e.Err.Error() }
+func (e *PermanentError) Unwrap() error { return e.Err }
+
+// axisClient speaks the native API of another axis hub.
+type axisClient struct {
+	url, token string
+	http       *http.Client
+}
+
+func newPeerClient(p *Peer, timeout time.Duration) (PeerClient, error) {
+	switch p.Kind {
+	case "axis":
+		token := p.Token
+		if p.TokenEnv != "" {
+			token = os.Getenv(p.TokenEnv)
+		}
+		return &axisClient{url: strings.TrimRight(p.URL, "/"), token: token, http: &http.Client{Timeout: timeout}}, nil
+	}
+	return nil, fmt.Errorf("peer %s: kind %q has no client", p.Name, p.Kind)
+}
+
+func (c *axisClient) Send(ctx context.Context, raw []byte, organs []string) (string, error) {
+	req, err := http.NewRequestWithContext(ctx, "POST", c.url+"/api/v1/envelopes", bytes.NewReader(raw))
+	if err != nil {
+		return "", &PermanentError{err}
+	}
+	req.Header.Set("Authorization", "Bearer "+c.token)
+	req.Header.Set("Content-Type", "application/xml")
+	req.Header.Set(RecipientsHeader, strings.Join(organs, ","))
+	resp, err := c.http.Do(req)
+	if err != nil {
+		return "", err
+	}
+	defer resp.Body.Close()
+	body, _ := io.ReadAll(io.LimitReader(resp.Body, 1<<20))
+	if resp.StatusCode == http.StatusOK || resp.StatusCode == http.StatusCreated {
+		var r Receipt
+		if err := json.Unmarshal(body, &r); err != nil || r.DocID == "" {
+			return "", fmt.Errorf("peer answered %d without a doc id", resp.StatusCode)
+		}
+		return r.DocID, nil
+	}
+	var p problem
+	_ = json.Unmarshal(body, &p)
+	err = fmt.Errorf("peer answered %d %s: %s", resp.StatusCode, p.Code, p.Detail)
+	switch {
+	case resp.StatusCode == http.StatusUnauthorized, resp.StatusCode == http.StatusRequestTimeout,
+		resp.StatusCode == http.StatusTooManyRequests, resp.StatusCode >= 500:
+		return "", err // a configuration or availability problem: keep retrying
+	}
+	return "", &PermanentError{err}
+}
+
+// backoff is a capped exponential wait with jitter.
+type backoff struct {
+	min, max time.Duration
+	n        int
+}
+
+func (b *backoff) next() time.Duration {
+	d := b.min << min(b.n, 30)
+	if d <= 0 || d > b.max {
+		d = b.max
+	}
+	b.n++
+	return d/2 + rand.N(d/2+1) // half fixed, half jitter
+}
+
+func (b *backoff) reset() { b.n = 0 }
+
+// logLimiter lets one error line through per interval per key.
+type logLimiter struct {
+	mu    sync.Mutex
+	last  map[string]time.Time
+	every time.Duration
+}
+
+func (l *logLimiter) allow(k string, now time.Time) bool {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if now.Sub(l.last[k]) < l.every {
+		return false
+	}
+	l.last[k] = now
+	return true
+}
+
+// workers runs one relay loop per peer and one push loop per agency with a
+// push_url.
+type workers struct {
+	cancel context.CancelFunc
+	wg     sync.WaitGroup
+	wake   map[string]chan struct{} // peer name or "push:"+organ
+	logs   *logLimiter
+}
+
+func (h *Hub) startWorkers() error {
+	ctx, cancel := context.WithCancel(context.Background())
+	w := &workers{cancel: cancel, wake: map[string]chan struct{}{}, logs: &logLimiter{last: map[string]time.Time{}, every: time.Minute}}
+	h.workers = w // before any goroutine reads it
+	for _, p := range h.dir.Peers() {
+		client := h.peerClients[p.Name]
+		if client == nil {
+			c, err := newPeerClient(p, h.cfg.Relay.Timeout.Duration)
+			if err != nil {
+				cancel()
+				return err
+			}
+			client = c
+		}
+		ch := make(chan struct{}, 1)
+		w.wake[p.Name] = ch
+		w.wg.Add(1)
+		go func() {
+			defer w.wg.Done()
+			h.relayLoop(ctx, p, client, ch)
+		}()
+	}
+	pushClient := &http.Client{Timeout: h.cfg.Relay.Timeout.Duration}
+	for _, a := range h.dir.Agencies() {
+		if a.PushURL == "" {
+			continue
+		}
+		ch := make(chan struct{}, 1)
+		w.wake["push:"+a.OrganID] = ch
+		w.wg.Add(1)
+		go func() {
+			defer w.wg.Done()
+			h.pushLoop(ctx, a, pushClient, ch)
+		}()
+	}
+	return nil
+}
+
+func (h *Hub) stopWorkers() {
+	if h.workers != nil {
+		h.workers.cancel()
+		h.workers.wg.Wait()
+	}
+}
+
+// wakeFor nudges the workers that have new work after an intake.
+func (h *Hub) wakeFor(routes []store.Route) {
+	if h.workers == nil {
+		return
+	}
+	for _, r := range routes {
+		k := r.Peer
+		if k == "" {
+			k = "push:" + r.OrganID
+		}
+		if ch, ok := h.workers.wake[k]; ok {
+			select {
+			case ch <- struct{}{}:
+			default:
+			}
+		}
+	}
+}
+
+func sleepCtx(ctx context.Context, d time.Duration, wake <-chan struct{}) {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-ctx.Done():
+	case <-t.C:
+	case <-wake:
+	}
+}
+
+// relayLoop sends a peer's outbox in order, Concurrency envelopes at a time,
+// and keeps retrying while the peer is down (store-and-forward). An entry
+// that fails after DeadAfter (or is refused outright) goes dead, visibly;
+// an administrator's re-drive puts it back.
+func (h *Hub) relayLoop(ctx context.Context, p *Peer, client PeerClient, wake <-chan struct{}) {
+	rc := h.cfg.Relay
+	bo := &backoff{min: rc.RetryMin.Duration, max: rc.RetryMax.Duration}
+	for ctx.Err() == nil {
+		entries, err := h.db.Outbox(ctx, p.Name, rc.Concurrency)
+		if err != nil {
+			h.log.Error("relay: reading outbox", "peer", p.Name, "err", err)
+			sleepCtx(ctx, bo.next(), nil)
+			continue
+		}
+		if len(entries) == 0 {
+			sleepCtx(ctx, 5*time.Second, wake)
+			continue
+		}
+		var wg sync.WaitGroup
+		var mu sync.Mutex
+		failed := 0
+		for _, e := range entries {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				if err := h.relayOne(ctx, p, client, e); err != nil {
+					mu.Lock()
+					failed++
+					mu.Unlock()
+				}
+			}()
+		}
+		wg.Wait()
+		if failed > 0 {
+			sleepCtx(ctx, bo.next(), nil)
+		} else {
+			bo.reset()
+		}
+	}
+}
+
+func (h *Hub) relayOne(ctx context.Context, p *Peer, client PeerClient, e store.OutboxEntry) error {
+	raw, err := h.db.Blob(ctx, e.DocID)
+	if err == nil {
+		var peerID string
+		if peerID, err = client.Send(ctx, raw, e.Organs); err == nil {
+			h.metrics.relayed.WithLabelValues(p.Name, "relayed").Inc()
+			return h.db.MarkRelayed(context.WithoutCancel(ctx), p.Name, e, peerID, h.now())
+		}
+	}
+	if ctx.Err() != nil {
+		return err // shutting down: not a failure of the entry
+	}
+	var perm *PermanentError
+	dead := errors.As(err, &perm) || h.now().Sub(e.Created) > h.cfg.Relay.DeadAfter.Duration
+	result := "retry"
+	if dead {
+		result = "dead"
+	}
+	h.metrics.relayed.WithLabelValues(p.Name, result).Inc()
+	if h.workers.logs.allow("relay:"+p.Name, time.Now()) || dead {
+		h.log.Warn("relay failed", "peer", p.Name, logDocID, e.DocID, "dead", dead, "err", err)
+	}
+	if rerr := h.db.RelayFailed(context.WithoutCancel(ctx), p.Name, e, err.Error(), dead, h.now()); rerr != nil {
+		h.log.Error("relay: recording a failure", "peer", p.Name, "err", rerr)
+	}
+	return err
+}
+
+// DocIDHeader carries the hub's document id on push deliveries.
+const DocIDHeader = "X-Axis-Doc-Id"
+
+// pushLoop POSTs each queued envelope of an agency to its push_url; 2xx
+// means delivered. Failures retry with backoff. Pull keeps working.
+func (h *Hub) pushLoop(ctx context.Context, a *Agency, client *http.Client, wake <-chan struct{}) {
+	rc := h.cfg.Relay
+	bo := &backoff{min: rc.RetryMin.Duration, max: rc.RetryMax.Duration}
+	for ctx.Err() == nil {
+		items, err := h.db.Queued(ctx, a.OrganID, 0, 32)
+		if err != nil || len(items) == 0 {
+			sleepCtx(ctx, 5*time.Second, wake)
+			continue
+		}
+		failed := false
+		for _, it := range items {
+			if err := h.pushOne(ctx, a, client, &it.Doc); err != nil {
+				failed = true
+				break // in order: retry the head first
+			}
+		}
+		if failed {
+			sleepCtx(ctx, bo.next(), nil)
+		} else {
+			bo.reset()
+		}
+	}
+}
+
+func (h *Hub) pushOne(ctx context.Context, a *Agency, client *http.Client, d *store.Document) error {
+	raw, err := h.db.Blob(ctx, d.ID)
+	if err != nil {
+		return err
+	}
+	req, err := http.NewRequestWithContext(ctx, "POST", a.PushURL, bytes.NewReader(raw))
+	if err != nil {
+		return err
+	}
+	req.Header.Set("Content-Type", "application/xml")
+	req.Header.Set(DocIDHeader, d.ID)
+	resp, err := client.Do(req)
+	if err == nil {
+		io.Copy(io.Discard, io.LimitReader(resp.Body, 1<<16))
+		resp.Body.Close()
+		if resp.StatusCode/100 != 2 {
+			err = fmt.Errorf("push endpoint answered %d", resp.StatusCode)
+		}
+	}
+	if ctx.Err() != nil {
+		return ctx.Err()
+	}
+	why := ""
+	if err != nil {
+		why = err.Error()
+		if h.workers.logs.allow("push:"+a.OrganID, time.Now()) {
+			h.log.Warn("push failed", "organ_id", a.OrganID, logDocID, d.ID, "err", err)
+		}
+	}
+	if rerr := h.db.PushResult(context.WithoutCancel(ctx), d.ID, a.OrganID, err == nil, why, h.now()); rerr != nil {
+		return rerr
+	}
+	return err
+}

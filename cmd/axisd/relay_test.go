@@ -1,0 +1,285 @@
+package main
+
+import (
+	"context"
+	"crypto/x509"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/axis-h40/axis/axis"
+	"github.com/axis-h40/axis/envelope"
+	"github.com/axis-h40/axis/internal/demopki"
+	"github.com/axis-h40/axis/internal/fixture"
+	"github.com/axis-h40/axis/internal/testgen"
+)
+
+// network is three real hubs: Nam Định (H40), the national axis and Nghệ An
+// (H41), each on its own 127.0.0.1 port, with the demo configs.
+type network struct {
+	h40, national, h41 *Main
+	urls               map[string]string // config file → base URL
+	dirs               map[string]string // config file → data dir
+	listeners          map[string]net.Listener
+}
+
+const (
+	cfgH40      = "axis-h40.yaml"
+	cfgNational = "axis-national.yaml"
+	cfgH41      = "axis-h41.yaml"
+)
+
+var peerConfig = map[string]string{"national": cfgNational, "nam-dinh": cfgH40, "nghe-an": cfgH41}
+
+func startNetwork(t *testing.T) *network {
+	t.Helper()
+	n := &network{urls: map[string]string{}, dirs: map[string]string{}, listeners: map[string]net.Listener{}}
+	for _, c := range []string{cfgH40, cfgNational, cfgH41} {
+		ln, err := net.Listen("tcp", "127.0.0.1:0")
+		if err != nil {
+			t.Fatal(err)
+		}
+		n.listeners[c] = ln
+		n.urls[c] = "http://" + ln.Addr().String()
+		n.dirs[c] = t.TempDir()
+	}
+	n.h40 = n.start(t, cfgH40)
+	n.national = n.start(t, cfgNational)
+	n.h41 = n.start(t, cfgH41)
+	return n
+}
+
+// start runs one hub of the network on its address and data dir.
+func (n *network) start(t *testing.T, cfg string) *Main {
+	t.Helper()
+	m := NewMain()
+	if err := m.ParseFlags([]string{"--config", filepath.Join(fixture.Testdata, "demo", cfg)}); err != nil {
+		t.Fatal(err)
+	}
+	m.Config.DataDir = n.dirs[cfg]
+	for i := range m.Config.Peers {
+		m.Config.Peers[i].URL = n.urls[peerConfig[m.Config.Peers[i].Name]]
+	}
+	m.Config.Relay.RetryMin.Duration = 20 * time.Millisecond
+	m.Config.Relay.RetryMax.Duration = 300 * time.Millisecond
+	var logOut io.Writer = io.Discard
+	if testing.Verbose() {
+		logOut = testWriter{t, cfg}
+	}
+	m.Options.Logger = slog.New(slog.NewTextHandler(logOut, nil))
+	ln := n.listeners[cfg]
+	if ln == nil { // a restart: listen again on the same address
+		var err error
+		if ln, err = net.Listen("tcp", n.urls[cfg][len("http://"):]); err != nil {
+			t.Fatal(err)
+		}
+	}
+	n.listeners[cfg] = nil
+	m.Listener = ln
+	if err := m.Run(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { m.Close() })
+	return m
+}
+
+// signerFor issues a demo certificate for any organ, for this test run.
+func signerFor(t *testing.T, organ string) *envelope.Signer {
+	t.Helper()
+	ca, err := demopki.Load(fixture.PKIDir, testgen.IssuingCA)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c, err := demopki.IssueAgency(ca, organ, "DEMO "+organ)
+	if err != nil {
+		t.Fatal(err)
+	}
+	s, err := envelope.NewSigner(c.Key, []*x509.Certificate{c.Cert, ca.Cert})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return s
+}
+
+func signWith(t *testing.T, s *envelope.Signer, m *envelope.Message) []byte {
+	t.Helper()
+	raw, err := envelope.Encode(m)
+	if err != nil {
+		t.Fatal(err)
+	}
+	signed, err := s.Sign(raw)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return signed
+}
+
+// eventually polls cond until it holds or the deadline passes.
+func eventually(t *testing.T, within time.Duration, what string, cond func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(within)
+	for !cond() {
+		if time.Now().After(deadline) {
+			t.Fatalf("after %v: %s", within, what)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}
+
+func inbox(t *testing.T, m *Main, organ string) axis.InboxPage {
+	var p axis.InboxPage
+	call(t, m, "GET", "/api/v1/inbox?limit=1000", tok(organ), nil).json(t, &p)
+	return p
+}
+
+func status(t *testing.T, m *Main, organ, id string) axis.DocStatus {
+	var s axis.DocStatus
+	call(t, m, "GET", "/api/v1/envelopes/"+id+"/status", tok(organ), nil).json(t, &s)
+	return s
+}
+
+func TestThreeHubsDocumentStatusAndRevoke(t *testing.T) {
+	n := startNetwork(t)
+	const (
+		deptH41 = "000.00.11.H41"
+		vpcp    = "000.00.00.G22"
+	)
+	sDept, sVPCP := signerFor(t, deptH41), signerFor(t, vpcp)
+
+	doc := testgen.NewDocument()
+	doc.To = []envelope.Organization{{OrganID: deptH41, OrganName: "Sở TT&TT Nghệ An"}, {OrganID: vpcp, OrganName: "Văn phòng Chính phủ"}}
+	raw := fixture.Sign(t, doc)
+	r := call(t, n.h40, "POST", "/api/v1/envelopes", tok(testgen.Commune), raw)
+	if r.status != 201 {
+		t.Fatalf("%d %s", r.status, r.body)
+	}
+	var rc axis.Receipt
+	r.json(t, &rc)
+	for _, rr := range rc.Recipients {
+		if rr.Route != "national" {
+			t.Fatalf("route %+v", rr)
+		}
+	}
+	id := rc.DocID
+
+	// Both recipients get it through their own hubs, fetch and ack.
+	for _, x := range []struct {
+		m     *Main
+		organ string
+	}{{n.h41, deptH41}, {n.national, vpcp}} {
+		eventually(t, 20*time.Second, x.organ+" receives the document", func() bool {
+			p := inbox(t, x.m, x.organ)
+			return len(p.Items) == 1 && p.Items[0].DocID == id
+		})
+		if got := call(t, x.m, "GET", "/api/v1/envelopes/"+id, tok(x.organ), nil); string(got.body) != string(raw) {
+			t.Fatalf("%s got other bytes", x.organ)
+		}
+		if r := call(t, x.m, "POST", "/api/v1/envelopes/"+id+"/ack", tok(x.organ), []byte(`{"status":"done"}`)); r.status != 200 {
+			t.Fatalf("ack %d", r.status)
+		}
+	}
+	eventually(t, 10*time.Second, "H40 shows both relayed with the peer's doc id", func() bool {
+		s := status(t, n.h40, testgen.Commune, id)
+		for _, rs := range s.Recipients {
+			if rs.State != "relayed" || rs.PeerDocID != id {
+				return false
+			}
+		}
+		return len(s.Recipients) == 2
+	})
+
+	// Statuses 03 then 06 come back to the commune, per recipient.
+	for _, code := range []string{"03", "06"} {
+		for _, x := range []struct {
+			m     *Main
+			organ string
+			s     *envelope.Signer
+		}{{n.h41, deptH41, sDept}, {n.national, vpcp, sVPCP}} {
+			st := testgen.Status(code, "trạng thái "+code)
+			st.From = envelope.Organization{OrganID: x.organ}
+			st.Timestamp = "2026/06/01 10:" + code + ":00"
+			if r := call(t, x.m, "POST", "/api/v1/envelopes", tok(x.organ), signWith(t, x.s, st)); r.status != 201 {
+				t.Fatalf("status %s from %s: %d %s", code, x.organ, r.status, r.body)
+			}
+		}
+		eventually(t, 20*time.Second, "the commune sees status "+code+" for both recipients", func() bool {
+			s := status(t, n.h40, testgen.Commune, id)
+			for _, rs := range s.Recipients {
+				if rs.StatusCode != code || rs.StatusAt == nil {
+					return false
+				}
+			}
+			return true
+		})
+	}
+	// The statuses also reached the commune's inbox (2 recipients × 2 codes).
+	eventually(t, 10*time.Second, "four status messages in the commune's inbox", func() bool {
+		p := inbox(t, n.h40, testgen.Commune)
+		k := 0
+		for _, it := range p.Items {
+			if it.Kind == "status" && it.RespondsTo == id {
+				k++
+			}
+		}
+		return k == 4
+	})
+
+	// A revoke reaches both recipients and shows on the original.
+	rv := testgen.NewDocument()
+	rv.To = doc.To
+	rv.Business.DocType = envelope.BusinessRevoke
+	rv.Business.DocReason = "Thu hồi văn bản"
+	rv.Code.CodeNumber = "16"
+	rv.ResponseFor = []envelope.ResponseFor{{OrganID: testgen.Commune, Code: "15/UBND-VP", DocumentID: doc.DocumentID}}
+	r = call(t, n.h40, "POST", "/api/v1/envelopes", tok(testgen.Commune), fixture.Sign(t, rv))
+	if r.status != 201 {
+		t.Fatalf("revoke: %d %s", r.status, r.body)
+	}
+	var rvc axis.Receipt
+	r.json(t, &rvc)
+	for _, x := range []struct {
+		m     *Main
+		organ string
+	}{{n.h41, deptH41}, {n.national, vpcp}} {
+		eventually(t, 20*time.Second, x.organ+" receives the revoke", func() bool {
+			p := inbox(t, x.m, x.organ)
+			return len(p.Items) == 1 && p.Items[0].DocID == rvc.DocID
+		})
+	}
+	s := status(t, n.h40, testgen.Commune, id)
+	if len(s.Related) != 1 || s.Related[0].BusinessType != envelope.BusinessRevoke || s.Related[0].DocID != rvc.DocID {
+		t.Fatalf("original does not show the revoke: %+v", s.Related)
+	}
+	// And at the recipients' hubs, the revoke is linked to their copy too.
+	var adm axis.DocStatus
+	call(t, n.h41, "GET", "/api/v1/envelopes/"+id+"/status", testgen.DemoAdminToken, nil).json(t, &adm)
+	if len(adm.Related) != 1 {
+		t.Fatalf("H41 does not link the revoke: %+v", adm)
+	}
+	for _, m := range []*Main{n.h40, n.national, n.h41} {
+		if err := m.Hub.Store().Check(context.Background()); err != nil {
+			t.Fatal(err)
+		}
+	}
+}
+
+var _ = http.StatusOK
+var _ = fmt.Sprint
+
+type testWriter struct {
+	t    *testing.T
+	name string
+}
+
+func (w testWriter) Write(p []byte) (int, error) {
+	if !strings.Contains(string(p), "msg=http") {
+		w.t.Logf("%s: %s", w.name, p)
+	}
+	return len(p), nil
+}

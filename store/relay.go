@@ -1,0 +1,246 @@
+package store
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"time"
+
+	bolt "go.etcd.io/bbolt"
+)
+
+// Relay and push event types.
+const (
+	EventRelayed     = "relayed"
+	EventRelayFailed = "relay_failed"
+	EventDead        = "dead"
+	EventRedriven    = "redriven"
+	EventPushed      = "pushed"
+	EventPushFailed  = "push_failed"
+)
+
+var bDead = []byte("dead") // peer → { seq → OutboxEntry JSON } given up on
+
+func init() { allBuckets = append(allBuckets, bDead) }
+
+// updateDeliveries applies change to the delivery of each organ of e.
+func updateDeliveries(tx *bolt.Tx, docID string, organs []string, change func(*Delivery)) error {
+	b := tx.Bucket(bDeliveries)
+	for _, o := range organs {
+		k := key([]byte(docID), []byte(o))
+		var dl Delivery
+		if err := getJSON(b, k, &dl); err != nil {
+			return fmt.Errorf("%w: delivery %s/%s: %v", ErrCorrupt, docID, o, err)
+		}
+		change(&dl)
+		if err := putJSON(b, k, &dl); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// MarkRelayed records that a peer accepted an outbox entry under peerDocID:
+// the entry leaves the outbox and its deliveries become relayed.
+func (db *DB) MarkRelayed(ctx context.Context, peer string, e OutboxEntry, peerDocID string, at time.Time) error {
+	return db.batch(ctx, func(tx *bolt.Tx) error {
+		ob := tx.Bucket(bOutboxes).Bucket([]byte(peer))
+		if ob == nil || ob.Get(u64(e.Seq)) == nil {
+			return nil // already done (a retried commit)
+		}
+		if err := ob.Delete(u64(e.Seq)); err != nil {
+			return err
+		}
+		err := updateDeliveries(tx, e.DocID, e.Organs, func(dl *Delivery) {
+			dl.State, dl.PeerDocID, dl.LastError, dl.UpdatedAt = StateRelayed, peerDocID, "", at.UTC()
+			dl.Attempts++
+		})
+		if err != nil {
+			return err
+		}
+		for _, o := range e.Organs {
+			if err := appendEvent(tx, Event{At: at, DocID: e.DocID, OrganID: o, Type: EventRelayed,
+				Detail: fmt.Sprintf("peer=%s peer_doc_id=%s", peer, peerDocID)}); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+}
+
+// RelayFailed records a failed attempt. With dead set, the entry moves from
+// the outbox to the peer's dead list and its deliveries become dead.
+func (db *DB) RelayFailed(ctx context.Context, peer string, e OutboxEntry, why string, dead bool, at time.Time) error {
+	return db.batch(ctx, func(tx *bolt.Tx) error {
+		ob := tx.Bucket(bOutboxes).Bucket([]byte(peer))
+		if ob == nil || ob.Get(u64(e.Seq)) == nil {
+			return nil
+		}
+		state := StateRelaying
+		if dead {
+			db, err := tx.Bucket(bDead).CreateBucketIfNotExists([]byte(peer))
+			if err != nil {
+				return err
+			}
+			if err := db.Put(u64(e.Seq), ob.Get(u64(e.Seq))); err != nil {
+				return err
+			}
+			if err := ob.Delete(u64(e.Seq)); err != nil {
+				return err
+			}
+			state = StateDead
+		}
+		err := updateDeliveries(tx, e.DocID, e.Organs, func(dl *Delivery) {
+			dl.State, dl.LastError, dl.UpdatedAt = state, why, at.UTC()
+			dl.Attempts++
+		})
+		if err != nil {
+			return err
+		}
+		typ, detail := EventRelayFailed, fmt.Sprintf("peer=%s: %s", peer, why)
+		if dead {
+			typ, detail = EventDead, fmt.Sprintf("peer=%s: gave up: %s", peer, why)
+		}
+		for _, o := range e.Organs {
+			if err := appendEvent(tx, Event{At: at, DocID: e.DocID, OrganID: o, Type: typ, Detail: detail}); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+}
+
+// Dead lists the entries given up on for a peer.
+func (db *DB) Dead(ctx context.Context, peer string) ([]OutboxEntry, error) {
+	var out []OutboxEntry
+	err := db.bolt.View(func(tx *bolt.Tx) error {
+		b := tx.Bucket(bDead).Bucket([]byte(peer))
+		if b == nil {
+			return nil
+		}
+		return b.ForEach(func(k, v []byte) error {
+			var e OutboxEntry
+			if err := json.Unmarshal(v, &e); err != nil {
+				return err
+			}
+			out = append(out, e)
+			return nil
+		})
+	})
+	return out, err
+}
+
+// Redrive puts a document's dead relay entries back at the end of their
+// peers' outboxes, with fresh ages. It returns how many entries moved.
+func (db *DB) Redrive(ctx context.Context, docID string, at time.Time) (int, error) {
+	n := 0
+	err := db.batch(ctx, func(tx *bolt.Tx) error {
+		n = 0
+		return tx.Bucket(bDead).ForEachBucket(func(peer []byte) error {
+			b := tx.Bucket(bDead).Bucket(peer)
+			var moved [][]byte
+			err := b.ForEach(func(k, v []byte) error {
+				var e OutboxEntry
+				if err := json.Unmarshal(v, &e); err != nil || e.DocID != docID {
+					return err
+				}
+				ob, err := tx.Bucket(bOutboxes).CreateBucketIfNotExists(peer)
+				if err != nil {
+					return err
+				}
+				if e.Seq, err = ob.NextSequence(); err != nil {
+					return err
+				}
+				e.Created = at.UTC()
+				if err := putJSON(ob, u64(e.Seq), &e); err != nil {
+					return err
+				}
+				moved = append(moved, k)
+				n++
+				if err := updateDeliveries(tx, e.DocID, e.Organs, func(dl *Delivery) {
+					dl.State, dl.UpdatedAt = StateRelaying, at.UTC()
+				}); err != nil {
+					return err
+				}
+				for _, o := range e.Organs {
+					if err := appendEvent(tx, Event{At: at, DocID: e.DocID, OrganID: o, Type: EventRedriven, Detail: "peer=" + string(peer)}); err != nil {
+						return err
+					}
+				}
+				return nil
+			})
+			if err != nil {
+				return err
+			}
+			for _, k := range moved {
+				if err := b.Delete(k); err != nil {
+					return err
+				}
+			}
+			return nil
+		})
+	})
+	return n, err
+}
+
+// PushResult records one push attempt to a local agency's endpoint: ok moves
+// the delivery from queued to delivered; a failure counts the attempt.
+func (db *DB) PushResult(ctx context.Context, docID, organ string, ok bool, why string, at time.Time) error {
+	return db.batch(ctx, func(tx *bolt.Tx) error {
+		k := key([]byte(docID), []byte(organ))
+		var dl Delivery
+		if err := getJSON(tx.Bucket(bDeliveries), k, &dl); err != nil {
+			return nil
+		}
+		if dl.State != StateQueued {
+			return nil // fetched by pull meanwhile, or already pushed
+		}
+		dl.Attempts++
+		dl.UpdatedAt = at.UTC()
+		ev := Event{At: at, DocID: docID, OrganID: organ, Type: EventPushFailed, Detail: fmt.Sprintf("attempt %d: %s", dl.Attempts, why)}
+		if ok {
+			dl.State, dl.LastError = StateDelivered, ""
+			ev.Type, ev.Detail = EventPushed, fmt.Sprintf("attempt %d", dl.Attempts)
+		} else {
+			dl.LastError = why
+		}
+		if err := putJSON(tx.Bucket(bDeliveries), k, &dl); err != nil {
+			return err
+		}
+		return appendEvent(tx, ev)
+	})
+}
+
+// Queued lists up to limit entries of organ's queue after the cursor whose
+// delivery is still queued (not yet fetched or pushed), for push workers.
+func (db *DB) Queued(ctx context.Context, organ string, after uint64, limit int) ([]InboxItem, error) {
+	var out []InboxItem
+	err := db.bolt.View(func(tx *bolt.Tx) error {
+		qb := tx.Bucket(bQueues).Bucket([]byte(organ))
+		if qb == nil {
+			return nil
+		}
+		c := qb.Cursor()
+		for k, v := c.Seek(u64(after + 1)); k != nil && len(out) < limit; k, v = c.Next() {
+			var dl Delivery
+			if err := getJSON(tx.Bucket(bDeliveries), key(v, []byte(organ)), &dl); err != nil || dl.State != StateQueued {
+				continue
+			}
+			var d Document
+			if err := getJSON(tx.Bucket(bDocs), v, &d); err != nil {
+				return err
+			}
+			out = append(out, InboxItem{Seq: bytesToU64(k), Doc: d})
+		}
+		return nil
+	})
+	return out, err
+}
+
+func bytesToU64(b []byte) uint64 {
+	var n uint64
+	for _, c := range b {
+		n = n<<8 | uint64(c)
+	}
+	return n
+}
