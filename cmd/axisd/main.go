@@ -18,6 +18,7 @@ import (
 	"path/filepath"
 	"runtime/pprof"
 	"strings"
+	"sync"
 	"syscall"
 	"time"
 
@@ -73,10 +74,12 @@ type Main struct {
 	ShutdownTimeout time.Duration
 	Options         axis.Options
 
-	Hub    *axis.Hub
-	server *http.Server
-	ln     net.Listener
-	done   chan error
+	Hub       *axis.Hub
+	server    *http.Server
+	ln        net.Listener
+	done      chan error
+	closeOnce sync.Once
+	closeErr  error
 }
 
 // NewMain returns a Main with defaults.
@@ -145,6 +148,11 @@ func (m *Main) URL() string { return "http://" + m.ln.Addr().String() }
 // intake that started finishes and is acknowledged or refused), then closes
 // the store.
 func (m *Main) Close() error {
+	m.closeOnce.Do(func() { m.closeErr = m.close() })
+	return m.closeErr
+}
+
+func (m *Main) close() error {
 	var errs []error
 	if m.server != nil {
 		ctx, cancel := context.WithTimeout(context.Background(), m.ShutdownTimeout)

@@ -26,7 +26,7 @@ var demoConfig = filepath.Join(fixture.Testdata, "demo", "axis-h40.yaml")
 
 // start runs the real axisd wiring on 127.0.0.1:0 with a temp data dir and
 // the demo province, its clock pinned to the demo PKI's test time.
-func start(t testing.TB) *Main {
+func start(t testing.TB, configure ...func(*axis.Config)) *Main {
 	t.Helper()
 	m := NewMain()
 	if err := m.ParseFlags([]string{"--config", demoConfig, "--listen", "127.0.0.1:0"}); err != nil {
@@ -34,6 +34,9 @@ func start(t testing.TB) *Main {
 	}
 	m.Config.DataDir = t.TempDir()
 	m.Config.Peers = nil // alone: nothing leaves the province
+	for _, f := range configure {
+		f(m.Config)
+	}
 	m.Options.Logger = slog.New(slog.NewTextHandler(io.Discard, nil))
 	m.Options.Now = func() time.Time { return demopki.TestNow }
 	if err := m.Run(context.Background()); err != nil {

@@ -8,8 +8,10 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"net/http/httptest"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -269,8 +271,6 @@ func TestThreeHubsDocumentStatusAndRevoke(t *testing.T) {
 	}
 }
 
-var _ = http.StatusOK
-var _ = fmt.Sprint
 
 type testWriter struct {
 	t    *testing.T
@@ -282,4 +282,154 @@ func (w testWriter) Write(p []byte) (int, error) {
 		w.t.Logf("%s: %s", w.name, p)
 	}
 	return len(p), nil
+}
+
+// TestOutageDrill: the national hub is down while H40 accepts 500 envelopes
+// for a central body; H40 keeps accepting; when the national hub comes back
+// on the same data, all 500 arrive exactly once and H40 shows each relayed
+// with the national doc id.
+func TestOutageDrill(t *testing.T) {
+	n := startNetwork(t)
+	const vpcp = "000.00.00.G22"
+	if err := n.national.Close(); err != nil {
+		t.Fatal(err)
+	}
+	const count = 500
+	pool := make([][]byte, count)
+	signPool(t, pool, func(i int) *envelope.Message {
+		m := testgen.NewDocument()
+		m.Code.CodeNumber = fmt.Sprintf("OD%d", i)
+		m.DocumentID = fmt.Sprintf("%s,2026/06/01,OD%d/UBND-VP", testgen.Commune, i)
+		m.To = []envelope.Organization{{OrganID: vpcp}}
+		return m
+	})
+	start := time.Now()
+	ids := map[string]bool{}
+	for _, raw := range pool {
+		r := call(t, n.h40, "POST", "/api/v1/envelopes", tok(testgen.Commune), raw)
+		if r.status != 201 {
+			t.Fatalf("H40 refused while the national hub was down: %d %s", r.status, r.body)
+		}
+		var rc axis.Receipt
+		r.json(t, &rc)
+		ids[rc.DocID] = true
+	}
+	t.Logf("H40 accepted %d envelopes in %v with the national hub down", count, time.Since(start).Round(time.Millisecond))
+	depth, _ := n.h40.Hub.Store().OutboxDepths(context.Background())
+	if depth["national"] != count {
+		t.Fatalf("outbox depth %d, want %d", depth["national"], count)
+	}
+
+	restart := time.Now()
+	n.national = n.start(t, cfgNational)
+	eventually(t, 60*time.Second, "the backlog drains", func() bool {
+		d, _ := n.h40.Hub.Store().OutboxDepths(context.Background())
+		return d["national"] == 0
+	})
+	drain := time.Since(restart)
+	t.Logf("backlog of %d drained in %v: %.0f envelopes/s", count, drain.Round(time.Millisecond), float64(count)/drain.Seconds())
+
+	p := inbox(t, n.national, vpcp)
+	got := map[string]int{}
+	for _, it := range p.Items {
+		got[it.DocID]++
+	}
+	if len(p.Items) != count || len(got) != count {
+		t.Fatalf("national inbox holds %d items, %d distinct; want %d", len(p.Items), len(got), count)
+	}
+	for id := range ids {
+		if got[id] != 1 {
+			t.Fatalf("%s arrived %d times", id, got[id])
+		}
+		s := status(t, n.h40, testgen.Commune, id)
+		if s.Recipients[0].State != "relayed" || s.Recipients[0].PeerDocID != id || s.Recipients[0].Attempts < 1 {
+			t.Fatalf("%s at H40: %+v", id, s.Recipients[0])
+		}
+	}
+	if c, _ := n.national.Hub.Store().Count(context.Background()); c != count {
+		t.Fatalf("national stores %d documents", c)
+	}
+}
+
+// signPool signs envelopes on every core.
+func signPool(t *testing.T, pool [][]byte, msg func(i int) *envelope.Message) {
+	t.Helper()
+	done := make(chan struct{})
+	for w := 0; w < 2; w++ {
+		go func() {
+			defer func() { done <- struct{}{} }()
+			for i := w; i < len(pool); i += 2 {
+				pool[i] = fixture.Sign(t, msg(i))
+			}
+		}()
+	}
+	<-done
+	<-done
+}
+
+// TestPushDelivery: an agency with push_url gets each envelope POSTed; the
+// endpoint fails three times, then the delivery ends delivered, once, with
+// the attempts in the document's records.
+func TestPushDelivery(t *testing.T) {
+	var mu sync.Mutex
+	calls, delivered := 0, 0
+	var got []byte
+	var gotID string
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		mu.Lock()
+		defer mu.Unlock()
+		calls++
+		if calls <= 3 {
+			http.Error(w, "not today", http.StatusServiceUnavailable)
+			return
+		}
+		got, _ = io.ReadAll(r.Body)
+		gotID = r.Header.Get(axis.DocIDHeader)
+		delivered++
+		w.WriteHeader(http.StatusNoContent)
+	}))
+	defer srv.Close()
+	m := start(t, func(c *axis.Config) {
+		c.Relay.RetryMin.Duration = 20 * time.Millisecond
+		c.Relay.RetryMax.Duration = 100 * time.Millisecond
+		for i := range c.Agencies {
+			if c.Agencies[i].OrganID == testgen.Department {
+				c.Agencies[i].PushURL = srv.URL + "/inbox"
+			}
+		}
+	})
+	raw := fixture.Sign(t, testgen.NewDocument())
+	r := call(t, m, "POST", "/api/v1/envelopes", tok(testgen.Commune), raw)
+	var rc axis.Receipt
+	r.json(t, &rc)
+	eventually(t, 10*time.Second, "pushed", func() bool {
+		return status(t, m, testgen.Commune, rc.DocID).Recipients[0].State == "delivered"
+	})
+	time.Sleep(200 * time.Millisecond) // a second push would show here
+	mu.Lock()
+	defer mu.Unlock()
+	if calls != 4 || delivered != 1 || string(got) != string(raw) || gotID != rc.DocID {
+		t.Fatalf("calls %d, delivered %d, id %q, bytes equal %v", calls, delivered, gotID, string(got) == string(raw))
+	}
+	s := status(t, m, testgen.Commune, rc.DocID)
+	if s.Recipients[0].Attempts != 4 {
+		t.Fatalf("attempts %d", s.Recipients[0].Attempts)
+	}
+	evs, _ := m.Hub.Store().Events(context.Background(), rc.DocID)
+	var failed, pushed int
+	for _, e := range evs {
+		switch e.Type {
+		case "push_failed":
+			failed++
+		case "pushed":
+			pushed++
+		}
+	}
+	if failed != 3 || pushed != 1 {
+		t.Fatalf("events: %d push_failed, %d pushed", failed, pushed)
+	}
+	// Pull still works for the pushed document: it is in the inbox until acked.
+	if p := inbox(t, m, testgen.Department); len(p.Items) != 1 {
+		t.Fatalf("inbox %+v", p)
+	}
 }
