@@ -40,7 +40,12 @@ func buildAxisd(t *testing.T) string {
 // startProcess starts axisd as its own process and waits for its address.
 func startProcess(t *testing.T, bin, dataDir string) (*exec.Cmd, string) {
 	t.Helper()
-	cmd := exec.Command(bin, "--config", demoConfig, "--listen", "127.0.0.1:0", "--data-dir", dataDir)
+	return startProcessWith(t, bin, demoConfig, dataDir)
+}
+
+func startProcessWith(t *testing.T, bin, config, dataDir string) (*exec.Cmd, string) {
+	t.Helper()
+	cmd := exec.Command(bin, "--config", config, "--listen", "127.0.0.1:0", "--data-dir", dataDir)
 	stderr, err := cmd.StderrPipe()
 	if err != nil {
 		t.Fatal(err)
