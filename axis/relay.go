@@ -12,6 +12,7 @@ import (
 	"os"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/axis-h40/axis/store"
@@ -39,14 +40,18 @@ type axisClient struct {
 	http       *http.Client
 }
 
-func newPeerClient(p *Peer, timeout time.Duration) (PeerClient, error) {
+func newPeerClient(p *Peer, timeout time.Duration, concurrency int) (PeerClient, error) {
 	switch p.Kind {
 	case "axis":
 		token := p.Token
 		if p.TokenEnv != "" {
 			token = os.Getenv(p.TokenEnv)
 		}
-		return &axisClient{url: strings.TrimRight(p.URL, "/"), token: token, http: &http.Client{Timeout: timeout}}, nil
+		// Keep a connection per sender: the default transport keeps two idle
+		// connections per host and would reconnect for most sends.
+		tr := http.DefaultTransport.(*http.Transport).Clone()
+		tr.MaxIdleConnsPerHost = concurrency
+		return &axisClient{url: strings.TrimRight(p.URL, "/"), token: token, http: &http.Client{Timeout: timeout, Transport: tr}}, nil
 	}
 	return nil, fmt.Errorf("peer %s: kind %q has no client", p.Name, p.Kind)
 }
@@ -133,7 +138,7 @@ func (h *Hub) startWorkers() error {
 	for _, p := range h.dir.Peers() {
 		client := h.peerClients[p.Name]
 		if client == nil {
-			c, err := newPeerClient(p, h.cfg.Relay.Timeout.Duration)
+			c, err := newPeerClient(p, h.cfg.Relay.Timeout.Duration, h.cfg.Relay.Concurrency)
 			if err != nil {
 				cancel()
 				return err
@@ -200,54 +205,90 @@ func sleepCtx(ctx context.Context, d time.Duration, wake <-chan struct{}) {
 	}
 }
 
-// relayLoop sends a peer's outbox in order, Concurrency envelopes at a time,
-// and keeps retrying while the peer is down (store-and-forward). An entry
-// that fails after DeadAfter (or is refused outright) goes dead, visibly;
-// an administrator's re-drive puts it back.
+// relayLoop sends a peer's outbox in order, keeping Concurrency envelopes in
+// flight, and keeps retrying while the peer is down (store-and-forward). After
+// a failure it lets the flight land, waits (capped exponential backoff with
+// jitter, or a wake-up) and starts again from the head of the outbox: what is
+// still there is what was not relayed. An entry that fails after DeadAfter
+// (or is refused outright) goes dead, visibly; an administrator's re-drive
+// puts it back.
 func (h *Hub) relayLoop(ctx context.Context, p *Peer, client PeerClient, wake <-chan struct{}) {
 	rc := h.cfg.Relay
 	bo := &backoff{min: rc.RetryMin.Duration, max: rc.RetryMax.Duration}
+	slots := make(chan struct{}, rc.Concurrency)
+	var failed atomic.Bool
+	var cursor uint64 // the last entry handed to a sender
+	marks := &marker{h: h, peer: p.Name, kick: make(chan struct{}, 1)}
+	go marks.run()
+	defer marks.close()
+	drain := func() { // wait until nothing is in flight and every mark landed
+		for i := 0; i < cap(slots); i++ {
+			slots <- struct{}{}
+		}
+		for i := 0; i < cap(slots); i++ {
+			<-slots
+		}
+		marks.wait()
+	}
+	defer drain()
 	for ctx.Err() == nil {
-		entries, err := h.db.Outbox(ctx, p.Name, rc.Concurrency)
+		if failed.Load() {
+			drain()
+			failed.Store(false)
+			cursor = 0
+			sleepCtx(ctx, bo.next(), nil)
+			continue
+		}
+		entries, err := h.db.Outbox(ctx, p.Name, cursor, 4*rc.Concurrency)
 		if err != nil {
 			h.log.Error("relay: reading outbox", "peer", p.Name, "err", err)
 			sleepCtx(ctx, bo.next(), nil)
 			continue
 		}
 		if len(entries) == 0 {
-			sleepCtx(ctx, 5*time.Second, wake)
+			if len(slots) == 0 {
+				marks.wait() // the next read from the head must not see them
+				bo.reset()
+				cursor = 0
+				sleepCtx(ctx, 5*time.Second, wake)
+			} else {
+				sleepCtx(ctx, 20*time.Millisecond, wake) // the flight is landing
+			}
 			continue
 		}
-		var wg sync.WaitGroup
-		var mu sync.Mutex
-		failed := 0
 		for _, e := range entries {
-			wg.Add(1)
+			select {
+			case slots <- struct{}{}:
+			case <-ctx.Done():
+				return
+			}
+			if failed.Load() {
+				<-slots
+				break
+			}
+			cursor = e.Seq
 			go func() {
-				defer wg.Done()
-				if err := h.relayOne(ctx, p, client, e); err != nil {
-					mu.Lock()
-					failed++
-					mu.Unlock()
+				defer func() { <-slots }()
+				if err := h.relayOne(ctx, p, client, e, marks); err != nil {
+					failed.Store(true)
 				}
 			}()
-		}
-		wg.Wait()
-		if failed > 0 {
-			sleepCtx(ctx, bo.next(), nil)
-		} else {
-			bo.reset()
 		}
 	}
 }
 
-func (h *Hub) relayOne(ctx context.Context, p *Peer, client PeerClient, e store.OutboxEntry) error {
+// relayOne sends one entry. On success the peer's id is recorded in the
+// background (marks), so the slot is free for the next send while the commit
+// is on its way to disk; a re-send of an entry whose mark has not landed yet
+// is harmless, since peers de-duplicate by content.
+func (h *Hub) relayOne(ctx context.Context, p *Peer, client PeerClient, e store.OutboxEntry, marks *marker) error {
 	raw, err := h.db.Blob(ctx, e.DocID)
 	if err == nil {
 		var peerID string
 		if peerID, err = client.Send(ctx, raw, e.Organs); err == nil {
 			h.metrics.relayed.WithLabelValues(p.Name, "relayed").Inc()
-			return h.db.MarkRelayed(context.WithoutCancel(ctx), p.Name, e, peerID, h.now())
+			marks.add(store.Relayed{Entry: e, PeerDocID: peerID, At: h.now()})
+			return nil
 		}
 	}
 	if ctx.Err() != nil {
@@ -267,6 +308,54 @@ func (h *Hub) relayOne(ctx context.Context, p *Peer, client PeerClient, e store.
 		h.log.Error("relay: recording a failure", "peer", p.Name, "err", rerr)
 	}
 	return err
+}
+
+// marker records relays in batches: one commit for whatever accumulated
+// while the previous one was on its way to disk, instead of one per envelope
+// (fewer fsyncs at the relaying hub, which shares the disk with everything
+// else it does).
+type marker struct {
+	h       *Hub
+	peer    string
+	mu      sync.Mutex
+	pending []store.Relayed
+	pendWG  sync.WaitGroup
+	kick    chan struct{}
+}
+
+func (m *marker) add(r store.Relayed) {
+	m.pendWG.Add(1)
+	m.mu.Lock()
+	m.pending = append(m.pending, r)
+	m.mu.Unlock()
+	select {
+	case m.kick <- struct{}{}:
+	default:
+	}
+}
+
+// wait returns when every added mark is committed.
+func (m *marker) wait() { m.pendWG.Wait() }
+
+func (m *marker) run() {
+	for range m.kick {
+		m.mu.Lock()
+		batch := m.pending
+		m.pending = nil
+		m.mu.Unlock()
+		if len(batch) == 0 {
+			continue
+		}
+		if err := m.h.db.MarkRelayedMany(context.Background(), m.peer, batch); err != nil {
+			m.h.log.Error("relay: recording relays", "peer", m.peer, "n", len(batch), "err", err)
+		}
+		m.pendWG.Add(-len(batch))
+	}
+}
+
+func (m *marker) close() {
+	m.wait()
+	close(m.kick)
 }
 
 // DocIDHeader carries the hub's document id on push deliveries.

@@ -40,10 +40,33 @@ func updateDeliveries(tx *bolt.Tx, docID string, organs []string, change func(*D
 	return nil
 }
 
+// Relayed is one outbox entry a peer accepted, under its id there.
+type Relayed struct {
+	Entry     OutboxEntry
+	PeerDocID string
+	At        time.Time
+}
+
 // MarkRelayed records that a peer accepted an outbox entry under peerDocID:
 // the entry leaves the outbox and its deliveries become relayed.
 func (db *DB) MarkRelayed(ctx context.Context, peer string, e OutboxEntry, peerDocID string, at time.Time) error {
+	return db.MarkRelayedMany(ctx, peer, []Relayed{{Entry: e, PeerDocID: peerDocID, At: at}})
+}
+
+// MarkRelayedMany is MarkRelayed for many entries in one commit.
+func (db *DB) MarkRelayedMany(ctx context.Context, peer string, rs []Relayed) error {
 	return db.batch(ctx, func(tx *bolt.Tx) error {
+		for _, r := range rs {
+			if err := markRelayed(tx, peer, r.Entry, r.PeerDocID, r.At); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+}
+
+func markRelayed(tx *bolt.Tx, peer string, e OutboxEntry, peerDocID string, at time.Time) error {
+	{
 		ob := tx.Bucket(bOutboxes).Bucket([]byte(peer))
 		if ob == nil || ob.Get(u64(e.Seq)) == nil {
 			return nil // already done (a retried commit)
@@ -65,7 +88,7 @@ func (db *DB) MarkRelayed(ctx context.Context, peer string, e OutboxEntry, peerD
 			}
 		}
 		return nil
-	})
+	}
 }
 
 // RelayFailed records a failed attempt. With dead set, the entry moves from

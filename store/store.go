@@ -833,8 +833,9 @@ func (db *DB) OutboxDepths(ctx context.Context) (map[string]int, error) {
 	return out, err
 }
 
-// Outbox lists up to limit entries waiting for peer, oldest first.
-func (db *DB) Outbox(ctx context.Context, peer string, limit int) ([]OutboxEntry, error) {
+// Outbox lists up to limit entries waiting for peer after sequence after,
+// oldest first.
+func (db *DB) Outbox(ctx context.Context, peer string, after uint64, limit int) ([]OutboxEntry, error) {
 	var out []OutboxEntry
 	err := db.bolt.View(func(tx *bolt.Tx) error {
 		ob := tx.Bucket(bOutboxes).Bucket([]byte(peer))
@@ -842,7 +843,7 @@ func (db *DB) Outbox(ctx context.Context, peer string, limit int) ([]OutboxEntry
 			return nil
 		}
 		c := ob.Cursor()
-		for k, v := c.First(); k != nil && len(out) < limit; k, v = c.Next() {
+		for k, v := c.Seek(u64(after + 1)); k != nil && len(out) < limit; k, v = c.Next() {
 			var e OutboxEntry
 			if err := json.Unmarshal(v, &e); err != nil {
 				return err

@@ -1,0 +1,74 @@
+#!/usr/bin/env bash
+# Relay throughput, H40 → national, 20 KB envelopes, a backlog of 2,000, next
+# to the national hub's own intake rate measured with axisctl bench in the
+# same run. BENCH_BACKLOG (default 2000) and BENCH_DURATION (default 10s).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+make -s build
+ROOT=$PWD
+P=$ROOT/testdata/pki
+BACKLOG=${BENCH_BACKLOG:-2000}
+D=${BENCH_DURATION:-10s}
+work=$(mktemp -d)
+trap 'kill $(jobs -p) 2>/dev/null || true; rm -rf "$work"' EXIT
+
+port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
+NAT=$(port); H40=$(port)
+for f in axis-h40 axis-national; do
+  sed -e "s|\.\./pki/|$P/|g" -e "s|agencies_file: agencies-h40.yaml|agencies_file: $ROOT/testdata/demo/agencies-h40.yaml|" \
+      -e "s|http://127.0.0.1:9090|http://127.0.0.1:$NAT|" -e "s|http://127.0.0.1:8080|http://127.0.0.1:$H40|" \
+      "testdata/demo/$f.yaml" > "$work/$f.yaml"
+done
+# Retry soon while the national hub is down, so the drain measures relay
+# throughput, not how long H40's backoff happened to be when the peer came back.
+echo "relay: {retry_min: 50ms, retry_max: 500ms, concurrency: ${RELAY_CONCURRENCY:-16}}" >> "$work/axis-h40.yaml"
+
+start() { # name config port datadir
+  bin/axisd --config "$work/$2.yaml" --listen "127.0.0.1:$3" --data-dir "$4" 2>"$work/$1.log" &
+  echo $! > "$work/$1.pid"
+  for _ in $(seq 200); do curl -sf "http://127.0.0.1:$3/readyz" >/dev/null && return; sleep 0.05; done
+  echo "$1 did not start"; cat "$work/$1.log"; exit 1
+}
+stop() { kill "$(cat "$work/$1.pid")"; wait "$(cat "$work/$1.pid")" 2>/dev/null || true; }
+
+# 1. The national hub's own intake: a central body (G22) posting to another (G06).
+bin/axisctl demo-cert --organ 000.00.00.G22 --out "$work/certs" >/dev/null 2>&1
+start national axis-national "$NAT" "$work/nat1"
+echo "== national intake (axisctl bench, 20 KB, concurrency 8)"
+bin/axisctl bench --hub "http://127.0.0.1:$NAT" --token demo-token-000.00.00.G22 \
+  --key "$work/certs/demo-agency-000.00.00.G22.key" --cert "$work/certs/demo-agency-000.00.00.G22.chain.pem" \
+  --roots "$P/demo-root-ca.crt" --from 000.00.00.G22 --to 000.00.00.G06 --size 20KB --concurrency 8 \
+  --duration "$D" --pool 6000 2>&1 | grep -E "^(intake|latency|errors|verify-only|ratio)" | tee "$work/intake.txt"
+[ -n "${RELAY_BENCH_DEBUG:-}" ] && curl -s "http://127.0.0.1:$NAT/metrics" | grep -E "^axis_(commit|verify)_seconds_(sum|count)|^axis_commit_batch_size_(sum|count)|^process_cpu_seconds_total"
+stop national
+
+# 2. A backlog at H40 while the national hub is down.
+H40_DATA=${H40_DATA:-$work/h40}; mkdir -p "$H40_DATA"
+start h40 axis-h40 "$H40" "$H40_DATA"
+echo "== building a backlog of $BACKLOG at H40 (national hub down)"
+bin/axisctl bench --hub "http://127.0.0.1:$H40" --token demo-token-000.07.35.H40 \
+  --key "$P/demo-agency-000.07.35.H40.key" --cert "$P/demo-agency-000.07.35.H40.chain.pem" \
+  --roots "$P/demo-root-ca.crt" --from 000.07.35.H40 --to 000.00.00.G22 --size 20KB --concurrency 8 \
+  --duration 120s --pool "$BACKLOG" 2>&1 | grep -E "^intake" || true
+depth() { curl -s "http://127.0.0.1:$H40/metrics" | awk '/^axis_outbox_depth\{peer="national"\}/ {print $2}'; }
+echo "outbox depth: $(depth)"
+
+# 3. The national hub comes back (fresh data); time the drain.
+h40cpu() { curl -s "http://127.0.0.1:$H40/metrics" | awk '/^process_cpu_seconds_total/ {print $2}'; }
+c0=$(h40cpu)
+t0=$(date +%s.%N)
+start national axis-national "$NAT" "$work/nat2"
+while [ "$(depth)" != "0" ] && [ -n "$(depth)" ]; do sleep 0.05; done
+t1=$(date +%s.%N)
+echo "during the drain: H40 used $(python3 -c "print(round($(h40cpu)-$c0,2))") s of CPU, the national hub $(curl -s "http://127.0.0.1:$NAT/metrics" | awk '/^process_cpu_seconds_total/ {print $2}') s"
+[ -n "${RELAY_BENCH_DEBUG:-}" ] && curl -s "http://127.0.0.1:$NAT/metrics" | grep -E "^axis_(commit|verify)_seconds_(sum|count)|^axis_commit_batch_size_(sum|count)"
+stop h40; stop national
+python3 - "$t0" "$t1" "$BACKLOG" "$work/intake.txt" <<'PY'
+import re, sys
+t0, t1, n = float(sys.argv[1]), float(sys.argv[2]), int(sys.argv[3])
+intake = float(re.search(r"= ([0-9.]+) envelopes/s", open(sys.argv[4]).read()).group(1))
+relay = n / (t1 - t0)
+print(f"relay: backlog of {n} drained in {t1-t0:.2f}s = {relay:.1f} envelopes/s")
+print(f"national intake (axisctl bench): {intake:.1f} envelopes/s")
+print(f"ratio relay/intake: {relay/intake:.2f}")
+PY
