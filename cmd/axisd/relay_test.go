@@ -271,7 +271,6 @@ func TestThreeHubsDocumentStatusAndRevoke(t *testing.T) {
 	}
 }
 
-
 type testWriter struct {
 	t    *testing.T
 	name string
