@@ -3,13 +3,23 @@ GO         ?= go
 STATICCHECK = $(GO) run honnef.co/go/tools/cmd/staticcheck@v0.8.2
 FUZZTIME   ?= 1m
 
-.PHONY: build run test lint fuzz bench bench-go testdata clean
+.PHONY: build run run-national run-h41 test lint fuzz bench bench-go testdata clean
 
 # Starts a hub on 127.0.0.1:8080 with the demo province (Nam Định, H40);
 # its bbolt file is var/axis.db.
 run: build
 	mkdir -p var
 	bin/axisd --config testdata/demo/axis-h40.yaml
+
+# The demo national axis (127.0.0.1:9090) and Nghệ An (H41, 127.0.0.1:8081):
+# with make run, three hubs that relay to each other.
+run-national: build
+	mkdir -p var/national
+	bin/axisd --config testdata/demo/axis-national.yaml
+
+run-h41: build
+	mkdir -p var/h41
+	bin/axisd --config testdata/demo/axis-h41.yaml
 
 build:
 	$(GO) build -o bin/ ./cmd/...
@@ -27,9 +37,11 @@ fuzz:
 	$(GO) test ./envelope -run '^$$' -fuzz '^FuzzVerify$$' -fuzztime $(FUZZTIME)
 	$(GO) test ./envelope -run '^$$' -fuzz '^FuzzParseOrganID$$' -fuzztime $(FUZZTIME)
 
-# The load generator's three standard scenarios against fresh hubs.
+# The load generator's three standard scenarios against fresh hubs, then
+# relay throughput H40 -> national next to the national hub's intake.
 bench:
 	scripts/bench.sh
+	scripts/relay-bench.sh
 
 # Go benchmarks: Verify next to bare goxmldsig, 20 KB and 2 MB.
 bench-go:

@@ -21,10 +21,11 @@ for f in axis-h40 axis-national; do
 done
 # Retry soon while the national hub is down, so the drain measures relay
 # throughput, not how long H40's backoff happened to be when the peer came back.
-echo "relay: {retry_min: 50ms, retry_max: 500ms, concurrency: ${RELAY_CONCURRENCY:-16}}" >> "$work/axis-h40.yaml"
+RC=${RELAY_CONCURRENCY:-32}
+echo "relay: {retry_min: 50ms, retry_max: 500ms, concurrency: $RC}" >> "$work/axis-h40.yaml"
 
-start() { # name config port datadir
-  bin/axisd --config "$work/$2.yaml" --listen "127.0.0.1:$3" --data-dir "$4" 2>"$work/$1.log" &
+start() { # name config port datadir [extra flags]
+  bin/axisd --config "$work/$2.yaml" --listen "127.0.0.1:$3" --data-dir "$4" ${5:-} 2>"$work/$1.log" &
   echo $! > "$work/$1.pid"
   for _ in $(seq 200); do curl -sf "http://127.0.0.1:$3/readyz" >/dev/null && return; sleep 0.05; done
   echo "$1 did not start"; cat "$work/$1.log"; exit 1
@@ -33,12 +34,14 @@ stop() { kill "$(cat "$work/$1.pid")"; wait "$(cat "$work/$1.pid")" 2>/dev/null 
 
 # 1. The national hub's own intake: a central body (G22) posting to another (G06).
 bin/axisctl demo-cert --organ 000.00.00.G22 --out "$work/certs" >/dev/null 2>&1
-start national axis-national "$NAT" "$work/nat1"
-echo "== national intake (axisctl bench, 20 KB, concurrency 8)"
-bin/axisctl bench --hub "http://127.0.0.1:$NAT" --token demo-token-000.00.00.G22 \
-  --key "$work/certs/demo-agency-000.00.00.G22.key" --cert "$work/certs/demo-agency-000.00.00.G22.chain.pem" \
-  --roots "$P/demo-root-ca.crt" --from 000.00.00.G22 --to 000.00.00.G06 --size 20KB --concurrency 8 \
-  --duration "$D" --pool 6000 2>&1 | grep -E "^(intake|latency|errors|verify-only|ratio)" | tee "$work/intake.txt"
+start national axis-national "$NAT" "$work/nat1" "${NAT_PROFILE:+--cpuprofile $NAT_PROFILE.bench}"
+for c in 8 "$RC"; do
+  echo "== national intake (axisctl bench, 20 KB, concurrency $c)"
+  bin/axisctl bench --hub "http://127.0.0.1:$NAT" --token demo-token-000.00.00.G22 \
+    --key "$work/certs/demo-agency-000.00.00.G22.key" --cert "$work/certs/demo-agency-000.00.00.G22.chain.pem" \
+    --roots "$P/demo-root-ca.crt" --from 000.00.00.G22 --to 000.00.00.G06 --size 20KB --concurrency "$c" \
+    --duration "$D" --pool 8000 2>&1 | grep -E "^(intake|latency|errors|verify-only|ratio)" | tee "$work/intake-$c.txt"
+done
 [ -n "${RELAY_BENCH_DEBUG:-}" ] && curl -s "http://127.0.0.1:$NAT/metrics" | grep -E "^axis_(commit|verify)_seconds_(sum|count)|^axis_commit_batch_size_(sum|count)|^process_cpu_seconds_total"
 stop national
 
@@ -56,19 +59,19 @@ echo "outbox depth: $(depth)"
 # 3. The national hub comes back (fresh data); time the drain.
 h40cpu() { curl -s "http://127.0.0.1:$H40/metrics" | awk '/^process_cpu_seconds_total/ {print $2}'; }
 c0=$(h40cpu)
-t0=$(date +%s.%N)
-start national axis-national "$NAT" "$work/nat2"
+start national axis-national "$NAT" "$work/nat2" "${NAT_PROFILE:+--cpuprofile $NAT_PROFILE.relay}"
+t0=$(date +%s.%N) # from the moment the national hub is ready (H40 notices within retry_max)
 while [ "$(depth)" != "0" ] && [ -n "$(depth)" ]; do sleep 0.05; done
 t1=$(date +%s.%N)
 echo "during the drain: H40 used $(python3 -c "print(round($(h40cpu)-$c0,2))") s of CPU, the national hub $(curl -s "http://127.0.0.1:$NAT/metrics" | awk '/^process_cpu_seconds_total/ {print $2}') s"
 [ -n "${RELAY_BENCH_DEBUG:-}" ] && curl -s "http://127.0.0.1:$NAT/metrics" | grep -E "^axis_(commit|verify)_seconds_(sum|count)|^axis_commit_batch_size_(sum|count)"
 stop h40; stop national
-python3 - "$t0" "$t1" "$BACKLOG" "$work/intake.txt" <<'PY'
+python3 - "$t0" "$t1" "$BACKLOG" "$RC" "$work/intake-8.txt" "$work/intake-$RC.txt" <<'PY'
 import re, sys
-t0, t1, n = float(sys.argv[1]), float(sys.argv[2]), int(sys.argv[3])
-intake = float(re.search(r"= ([0-9.]+) envelopes/s", open(sys.argv[4]).read()).group(1))
+t0, t1, n, rc = float(sys.argv[1]), float(sys.argv[2]), int(sys.argv[3]), sys.argv[4]
+rate = lambda f: float(re.search(r"= ([0-9.]+) envelopes/s", open(f).read()).group(1))
 relay = n / (t1 - t0)
-print(f"relay: backlog of {n} drained in {t1-t0:.2f}s = {relay:.1f} envelopes/s")
-print(f"national intake (axisctl bench): {intake:.1f} envelopes/s")
-print(f"ratio relay/intake: {relay/intake:.2f}")
+print(f"relay (concurrency {rc}): backlog of {n} drained in {t1-t0:.2f}s = {relay:.1f} envelopes/s")
+for c, f in (("8", sys.argv[5]), (rc, sys.argv[6])):
+    print(f"national intake (axisctl bench, concurrency {c}): {rate(f):.1f} envelopes/s; ratio relay/intake: {relay/rate(f):.2f}")
 PY
