@@ -61,7 +61,38 @@ func (h *Hub) Handler() http.Handler {
 	api.POST("/envelopes/:id/ack", h.postAck)
 	api.GET("/envelopes/:id/status", h.getStatus)
 	api.GET("/envelopes/:id/receipt", h.getReceipt)
+
+	admin := e.Group("/admin/v1", h.authenticate, requireAdmin)
+	admin.POST("/redrive/:id", h.postRedrive)
 	return e
+}
+
+// requireAdmin refuses every caller but an administrator.
+func requireAdmin(next echo.HandlerFunc) echo.HandlerFunc {
+	return func(c echo.Context) error {
+		if !callerOf(c).Admin {
+			return problemf(ErrForbidden, "administrators only")
+		}
+		return next(c)
+	}
+}
+
+// postRedrive puts a document's dead relay entries back in their outboxes.
+func (h *Hub) postRedrive(c echo.Context) error {
+	id := c.Param("id")
+	if _, err := h.db.Document(c.Request().Context(), id); err != nil {
+		return err
+	}
+	n, err := h.db.Redrive(c.Request().Context(), id, h.now())
+	if err != nil {
+		return err
+	}
+	if n > 0 {
+		d, _ := h.db.Document(c.Request().Context(), id)
+		h.wakeFor(d.Recipients)
+	}
+	c.Set(logDocID, id)
+	return c.JSON(http.StatusOK, map[string]any{"doc_id": id, "redriven": n})
 }
 
 func (h *Hub) authenticate(next echo.HandlerFunc) echo.HandlerFunc {

@@ -29,6 +29,7 @@ type network struct {
 	urls               map[string]string // config file → base URL
 	dirs               map[string]string // config file → data dir
 	listeners          map[string]net.Listener
+	configure          []func(cfg string, c *axis.Config)
 }
 
 const (
@@ -39,9 +40,9 @@ const (
 
 var peerConfig = map[string]string{"national": cfgNational, "nam-dinh": cfgH40, "nghe-an": cfgH41}
 
-func startNetwork(t *testing.T) *network {
+func startNetwork(t *testing.T, configure ...func(cfg string, c *axis.Config)) *network {
 	t.Helper()
-	n := &network{urls: map[string]string{}, dirs: map[string]string{}, listeners: map[string]net.Listener{}}
+	n := &network{urls: map[string]string{}, dirs: map[string]string{}, listeners: map[string]net.Listener{}, configure: configure}
 	for _, c := range []string{cfgH40, cfgNational, cfgH41} {
 		ln, err := net.Listen("tcp", "127.0.0.1:0")
 		if err != nil {
@@ -70,6 +71,9 @@ func (n *network) start(t *testing.T, cfg string) *Main {
 	}
 	m.Config.Relay.RetryMin.Duration = 20 * time.Millisecond
 	m.Config.Relay.RetryMax.Duration = 300 * time.Millisecond
+	for _, f := range n.configure {
+		f(cfg, m.Config)
+	}
 	var logOut io.Writer = io.Discard
 	if testing.Verbose() {
 		logOut = testWriter{t, cfg}
@@ -430,5 +434,51 @@ func TestPushDelivery(t *testing.T) {
 	// Pull still works for the pushed document: it is in the inbox until acked.
 	if p := inbox(t, m, testgen.Department); len(p.Items) != 1 {
 		t.Fatalf("inbox %+v", p)
+	}
+}
+
+// TestDeadAndRedrive: with the national hub down past dead_after, the entry
+// goes dead with its error visible; an administrator's re-drive sends it.
+func TestDeadAndRedrive(t *testing.T) {
+	n := startNetwork(t, func(cfg string, c *axis.Config) {
+		if cfg == cfgH40 {
+			c.Relay.DeadAfter.Duration = time.Millisecond
+		}
+	})
+	n.national.Close()
+	m := testgen.NewDocument()
+	m.To = []envelope.Organization{{OrganID: "000.00.00.G22"}}
+	r := call(t, n.h40, "POST", "/api/v1/envelopes", tok(testgen.Commune), fixture.Sign(t, m))
+	var rc axis.Receipt
+	r.json(t, &rc)
+	eventually(t, 10*time.Second, "the entry goes dead", func() bool {
+		return status(t, n.h40, testgen.Commune, rc.DocID).Recipients[0].State == "dead"
+	})
+	if s := status(t, n.h40, testgen.Commune, rc.DocID).Recipients[0]; s.LastError == "" || s.Attempts < 1 {
+		t.Fatalf("dead without its reason: %+v", s)
+	}
+	if r := call(t, n.h40, "POST", "/admin/v1/redrive/"+rc.DocID, tok(testgen.Commune), nil); r.status != 403 || r.code(t) != "forbidden" {
+		t.Fatalf("an agency re-drove: %d", r.status)
+	}
+	n.national = n.start(t, cfgNational)
+	r = call(t, n.h40, "POST", "/admin/v1/redrive/"+rc.DocID, testgen.DemoAdminToken, nil)
+	if r.status != 200 || !strings.Contains(string(r.body), `"redriven":1`) {
+		t.Fatalf("redrive: %d %s", r.status, r.body)
+	}
+	eventually(t, 10*time.Second, "relayed after the re-drive", func() bool {
+		return status(t, n.h40, testgen.Commune, rc.DocID).Recipients[0].State == "relayed"
+	})
+	evs, _ := n.h40.Hub.Store().Events(context.Background(), rc.DocID)
+	var types []string
+	for _, e := range evs {
+		if e.Type != "relay_failed" {
+			types = append(types, e.Type)
+		}
+	}
+	if got := strings.Join(types, " "); got != "received verified outboxed dead redriven relayed" {
+		t.Fatalf("events: %s", got)
+	}
+	if p := inbox(t, n.national, "000.00.00.G22"); len(p.Items) != 1 {
+		t.Fatalf("national inbox %+v", p)
 	}
 }
