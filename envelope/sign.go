@@ -7,6 +7,7 @@ import (
 	"encoding/pem"
 	"errors"
 	"fmt"
+	"github.com/beevik/etree"
 	"os"
 
 	dsig "github.com/russellhaering/goxmldsig"
@@ -79,6 +80,17 @@ func (s *Signer) Sign(raw []byte) ([]byte, error) {
 			sk.header.RemoveChild(c)
 		}
 	}
+	sig, err := s.signature(doc.Root())
+	if err != nil {
+		return nil, err
+	}
+	sk.header.AddChild(sig)
+	return doc.WriteToBytes()
+}
+
+// signature computes an enveloped signature over root (RSA-SHA256, exclusive
+// c14n, Reference URI="", KeyInfo = the chain) for the caller to insert.
+func (s *Signer) signature(root *etree.Element) (*etree.Element, error) {
 	certs := make([][]byte, len(s.chain))
 	for i, c := range s.chain {
 		certs[i] = c.Raw
@@ -88,13 +100,12 @@ func (s *Signer) Sign(raw []byte) ([]byte, error) {
 		return nil, err
 	}
 	ctx.Canonicalizer = dsig.MakeC14N10ExclusiveCanonicalizerWithPrefixList("")
-	ctx.IdAttribute = "\x00" // always Reference URI=""
-	sig, err := ctx.ConstructSignature(doc.Root(), true)
+	ctx.IdAttribute = "\x00" // never matches: always Reference URI=""
+	sig, err := ctx.ConstructSignature(root, true)
 	if err != nil {
 		return nil, fmt.Errorf("envelope: sign: %w", err)
 	}
-	sk.header.AddChild(sig)
-	return doc.WriteToBytes()
+	return sig, nil
 }
 
 // ParsePrivateKeyPEM reads the first private key in PEM data.
@@ -172,19 +183,9 @@ func (s *Signer) SignXML(raw []byte) ([]byte, error) {
 	if err != nil {
 		return nil, err
 	}
-	certs := make([][]byte, len(s.chain))
-	for i, c := range s.chain {
-		certs[i] = c.Raw
-	}
-	ctx, err := dsig.NewSigningContext(s.key, certs)
+	sig, err := s.signature(doc.Root())
 	if err != nil {
 		return nil, err
-	}
-	ctx.Canonicalizer = dsig.MakeC14N10ExclusiveCanonicalizerWithPrefixList("")
-	ctx.IdAttribute = "\x00"
-	sig, err := ctx.ConstructSignature(doc.Root(), true)
-	if err != nil {
-		return nil, fmt.Errorf("envelope: sign: %w", err)
 	}
 	doc.Root().AddChild(sig)
 	return doc.WriteToBytes()

@@ -2,6 +2,7 @@ package store
 
 import (
 	"context"
+	"encoding/binary"
 	"encoding/json"
 	"fmt"
 	"time"
@@ -253,17 +254,9 @@ func (db *DB) Queued(ctx context.Context, organ string, after uint64, limit int)
 			if err := getJSON(tx.Bucket(bDocs), v, &d); err != nil {
 				return err
 			}
-			out = append(out, InboxItem{Seq: bytesToU64(k), Doc: d})
+			out = append(out, InboxItem{Seq: binary.BigEndian.Uint64(k), Doc: d})
 		}
 		return nil
 	})
 	return out, err
-}
-
-func bytesToU64(b []byte) uint64 {
-	var n uint64
-	for _, c := range b {
-		n = n<<8 | uint64(c)
-	}
-	return n
 }
