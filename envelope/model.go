@@ -214,16 +214,18 @@ func (s *spaceSkipper) Read(p []byte) (int, error) {
 func isSpace(b byte) bool { return b == ' ' || b == '\t' || b == '\n' || b == '\r' }
 
 // decodedLen is the decoded size of base64 text with white space in it.
+// strings.Count is vectorised: four passes over 2 MB cost less than one
+// byte-by-byte loop.
 func decodedLen(s string) int64 {
-	n, pad := 0, 0
-	for i := 0; i < len(s); i++ {
-		switch c := s[i]; {
-		case isSpace(c):
-		case c == '=':
+	n := len(s) - strings.Count(s, " ") - strings.Count(s, "\n") - strings.Count(s, "\r") - strings.Count(s, "\t")
+	pad := 0
+	for i := len(s) - 1; i >= 0 && pad < 2; i-- {
+		switch s[i] {
+		case '=':
 			pad++
-			n++
+		case ' ', '\n', '\r', '\t':
 		default:
-			n++
+			i = 0
 		}
 	}
 	return int64(n/4*3 - pad)
