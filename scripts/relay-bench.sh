@@ -47,7 +47,7 @@ stop national
 
 # 2. A backlog at H40 while the national hub is down.
 H40_DATA=${H40_DATA:-$work/h40}; mkdir -p "$H40_DATA"
-start h40 axis-h40 "$H40" "$H40_DATA"
+start h40 axis-h40 "$H40" "$H40_DATA" "${H40_PROFILE:+--cpuprofile $H40_PROFILE}"
 echo "== building a backlog of $BACKLOG at H40 (national hub down)"
 bin/axisctl bench --hub "http://127.0.0.1:$H40" --token demo-token-000.07.35.H40 \
   --key "$P/demo-agency-000.07.35.H40.key" --cert "$P/demo-agency-000.07.35.H40.chain.pem" \
