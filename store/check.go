@@ -74,7 +74,7 @@ func verifyChain(ctx context.Context, tx *bolt.Tx, r *ChainReport) error {
 // back; every recipient has a delivery; every queue entry points at a stored
 // document whose delivery to that organ is not yet acked, and every unacked
 // local delivery has its queue entry; outbox entries point at stored
-// documents; the event chain holds. It returns nil or an error wrapping
+// documents, and so do dead-list entries; the event chain holds. It returns nil or an error wrapping
 // ErrCorrupt listing the first problems found.
 func (db *DB) Check(ctx context.Context) error {
 	var problems []string
@@ -145,17 +145,22 @@ func (db *DB) Check(ctx context.Context) error {
 		if err != nil {
 			return err
 		}
-		err = tx.Bucket(bOutboxes).ForEachBucket(func(peer []byte) error {
-			return tx.Bucket(bOutboxes).Bucket(peer).ForEach(func(k, v []byte) error {
-				var e OutboxEntry
-				if err := jsonUnmarshal(v, &e); err != nil || docs.Get([]byte(e.DocID)) == nil {
-					add("outbox %s entry %x points at a missing document", peer, k)
-				}
-				return nil
+		for _, list := range []struct {
+			name   string
+			bucket []byte
+		}{{"outbox", bOutboxes}, {"dead list", bDead}} {
+			err = tx.Bucket(list.bucket).ForEachBucket(func(peer []byte) error {
+				return tx.Bucket(list.bucket).Bucket(peer).ForEach(func(k, v []byte) error {
+					var e OutboxEntry
+					if err := jsonUnmarshal(v, &e); err != nil || docs.Get([]byte(e.DocID)) == nil {
+						add("%s %s entry %x points at a missing document", list.name, peer, k)
+					}
+					return nil
+				})
 			})
-		})
-		if err != nil {
-			return err
+			if err != nil {
+				return err
+			}
 		}
 		var r ChainReport
 		if err := verifyChain(ctx, tx, &r); err != nil {
