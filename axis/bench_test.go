@@ -76,3 +76,34 @@ func BenchmarkVerifyOnly20KB(b *testing.B) {
 		}
 	})
 }
+
+// BenchmarkIntakeDirective240 is Hub.Intake of the province-wide directive:
+// one envelope to 239 district and commune offices and a department.
+func BenchmarkIntakeDirective240(b *testing.B) {
+	var to []envelope.Organization
+	for _, a := range testgen.DemoProvince() {
+		if a.OrganID != testgen.Province && len(to) < 240 {
+			to = append(to, envelope.Organization{OrganID: a.OrganID})
+		}
+	}
+	pool := make([][]byte, b.N)
+	for i := range pool {
+		m := testgen.NewDocument()
+		m.From = testgen.Organ(testgen.Province)
+		m.To = to
+		m.Code.CodeNumber = fmt.Sprintf("D%d", i)
+		pool[i] = fixture.Sign(b, m)
+	}
+	h := benchHub(b)
+	caller := axis.Caller{Agency: testgen.Province}
+	var next atomic.Int64
+	b.SetParallelism(16)
+	b.ResetTimer()
+	b.RunParallel(func(pb *testing.PB) {
+		for pb.Next() {
+			if _, created, err := h.Intake(context.Background(), caller, pool[next.Add(1)-1]); err != nil || !created {
+				b.Error(err, created)
+			}
+		}
+	})
+}
