@@ -80,7 +80,8 @@ func requireAdmin(next echo.HandlerFunc) echo.HandlerFunc {
 // postRedrive puts a document's dead relay entries back in their outboxes.
 func (h *Hub) postRedrive(c echo.Context) error {
 	id := c.Param("id")
-	if _, err := h.db.Document(c.Request().Context(), id); err != nil {
+	d, err := h.db.Document(c.Request().Context(), id)
+	if err != nil {
 		return err
 	}
 	n, err := h.db.Redrive(c.Request().Context(), id, h.now())
@@ -88,7 +89,6 @@ func (h *Hub) postRedrive(c echo.Context) error {
 		return err
 	}
 	if n > 0 {
-		d, _ := h.db.Document(c.Request().Context(), id)
 		h.wakeFor(d.Recipients)
 	}
 	c.Set(logDocID, id)
@@ -182,17 +182,19 @@ func (h *Hub) errorHandler(err error, c echo.Context) {
 func (h *Hub) postEnvelope(c echo.Context) error {
 	limit := h.cfg.Limits.MaxEnvelopeBytes
 	req := c.Request()
-	if req.ContentLength > limit {
+	tooLarge := func() error {
 		h.metrics.intake.WithLabelValues("too_large").Inc()
 		return &Problem{"too_large", http.StatusRequestEntityTooLarge, fmt.Sprintf("envelope larger than %d bytes", limit)}
+	}
+	if req.ContentLength > limit {
+		return tooLarge()
 	}
 	body, err := readBody(req.Body, req.ContentLength, limit)
 	if err != nil {
 		return problemf(ErrBadRequest, "reading the body: %v", err)
 	}
 	if int64(len(body)) > limit {
-		h.metrics.intake.WithLabelValues("too_large").Inc()
-		return &Problem{"too_large", http.StatusRequestEntityTooLarge, fmt.Sprintf("envelope larger than %d bytes", limit)}
+		return tooLarge()
 	}
 	var forRecipients []string
 	if v := req.Header.Get(RecipientsHeader); v != "" {

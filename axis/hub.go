@@ -297,7 +297,7 @@ func (h *Hub) Fetch(ctx context.Context, caller Caller, id string) ([]byte, erro
 	if err != nil {
 		return nil, err
 	}
-	raw, err := h.db.Blob(ctx, d.ID)
+	raw, err := h.db.BlobOf(ctx, d)
 	if err != nil {
 		return nil, err
 	}

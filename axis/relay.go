@@ -388,7 +388,7 @@ func (h *Hub) pushLoop(ctx context.Context, a *Agency, client *http.Client, wake
 }
 
 func (h *Hub) pushOne(ctx context.Context, a *Agency, client *http.Client, d *store.Document) error {
-	raw, err := h.db.Blob(ctx, d.ID)
+	raw, err := h.db.BlobOf(ctx, d)
 	if err != nil {
 		return err
 	}

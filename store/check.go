@@ -5,7 +5,7 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/binary"
-	"errors"
+	"encoding/json"
 	"fmt"
 
 	bolt "go.etcd.io/bbolt"
@@ -46,7 +46,7 @@ func verifyChain(ctx context.Context, tx *bolt.Tx, r *ChainReport) error {
 			r.BrokenAt, r.BrokenWhy = seq, why
 			return nil
 		}
-		if err := jsonUnmarshal(v, &e); err != nil {
+		if err := json.Unmarshal(v, &e); err != nil {
 			return broken("unreadable event: " + err.Error())
 		}
 		switch {
@@ -91,7 +91,7 @@ func (db *DB) Check(ctx context.Context) error {
 		chunks := 0
 		err := docs.ForEach(func(k, v []byte) error {
 			var d Document
-			if err := jsonUnmarshal(v, &d); err != nil {
+			if err := json.Unmarshal(v, &d); err != nil {
 				add("doc %s unreadable: %v", k, err)
 				return nil
 			}
@@ -152,7 +152,7 @@ func (db *DB) Check(ctx context.Context) error {
 			err = tx.Bucket(list.bucket).ForEachBucket(func(peer []byte) error {
 				return tx.Bucket(list.bucket).Bucket(peer).ForEach(func(k, v []byte) error {
 					var e OutboxEntry
-					if err := jsonUnmarshal(v, &e); err != nil || docs.Get([]byte(e.DocID)) == nil {
+					if err := json.Unmarshal(v, &e); err != nil || docs.Get([]byte(e.DocID)) == nil {
 						add("%s %s entry %x points at a missing document", list.name, peer, k)
 					}
 					return nil
@@ -189,13 +189,4 @@ func joinLines(s []string) string {
 		b.WriteString(l)
 	}
 	return b.String()
-}
-
-var errEmpty = errors.New("empty value")
-
-func jsonUnmarshal(v []byte, out any) error {
-	if len(v) == 0 {
-		return errEmpty
-	}
-	return jsonDecode(v, out)
 }

@@ -380,8 +380,6 @@ func putJSON(b *bolt.Bucket, k []byte, v any) error {
 	return b.Put(k, data)
 }
 
-func jsonDecode(data []byte, v any) error { return json.Unmarshal(data, v) }
-
 func getJSON(b *bolt.Bucket, k []byte, v any) error {
 	data := b.Get(k)
 	if data == nil {
@@ -635,14 +633,19 @@ func readBlob(tx *bolt.Tx, d *Document) ([]byte, error) {
 
 // Blob returns a copy of a document's envelope bytes, exactly as received.
 func (db *DB) Blob(ctx context.Context, id string) ([]byte, error) {
+	d, err := db.Document(ctx, id)
+	if err != nil {
+		return nil, err
+	}
+	return db.BlobOf(ctx, d)
+}
+
+// BlobOf is Blob for a document record the caller already read.
+func (db *DB) BlobOf(ctx context.Context, d *Document) ([]byte, error) {
 	var out []byte
 	err := db.bolt.View(func(tx *bolt.Tx) error {
-		var d Document
-		if err := getJSON(tx.Bucket(bDocs), []byte(id), &d); err != nil {
-			return err
-		}
 		var err error
-		out, err = readBlob(tx, &d)
+		out, err = readBlob(tx, d)
 		return err
 	})
 	return out, err

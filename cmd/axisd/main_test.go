@@ -79,7 +79,13 @@ func (r response) code(t testing.TB) string {
 
 func call(t testing.TB, m *Main, method, path, token string, body []byte) response {
 	t.Helper()
-	req, err := http.NewRequest(method, m.URL()+path, bytes.NewReader(body))
+	return callURL(t, m.URL(), method, path, token, body)
+}
+
+// callURL is call for a hub known only by its base URL (another process).
+func callURL(t testing.TB, base, method, path, token string, body []byte) response {
+	t.Helper()
+	req, err := http.NewRequest(method, base+path, bytes.NewReader(body))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -3,7 +3,6 @@ package main
 import (
 	"context"
 	"fmt"
-	"io"
 	"net"
 	"os"
 	"path/filepath"
@@ -111,21 +110,3 @@ func TestCrashDuringRelay(t *testing.T) {
 		t.Fatal(err)
 	}
 }
-
-func callURL(t *testing.T, base, method, path, token string, body []byte) response {
-	t.Helper()
-	return call(t, &Main{ln: fixedAddr(strings.TrimPrefix(base, "http://"))}, method, path, token, body)
-}
-
-// fixedAddr is a net.Listener stand-in that only reports an address, so call
-// can reach a hub running in another process.
-type fixedAddr string
-
-func (a fixedAddr) Accept() (net.Conn, error) { return nil, io.EOF }
-func (a fixedAddr) Close() error              { return nil }
-func (a fixedAddr) Addr() net.Addr            { return tcpAddr(a) }
-
-type tcpAddr string
-
-func (a tcpAddr) Network() string { return "tcp" }
-func (a tcpAddr) String() string  { return string(a) }
