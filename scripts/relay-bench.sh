@@ -43,11 +43,11 @@ round() {
       --roots "$P/demo-root-ca.crt" --from 000.00.00.G22 --to 000.00.00.G06 --size 20KB --concurrency "$c" \
       --duration "$D" --pool 6000 2>&1 | grep -E "^(intake|latency|errors|verify-only|ratio)" | tee "$work/intake-$c-$r.txt"
   done
-  [ -n "${RELAY_BENCH_DEBUG:-}" ] && curl -s "http://127.0.0.1:$NAT/metrics" | grep -E "^axis_(commit|verify)_seconds_(sum|count)|^axis_commit_batch_size_(sum|count)|^process_cpu_seconds_total"
+  [ -n "${RELAY_BENCH_DEBUG:-}" ] && curl -s "http://127.0.0.1:$NAT/metrics" | grep -E "^axis_(commit|verify)_seconds_(sum|count)|^axis_commit_batch_size_(sum|count)|^process_cpu_seconds_total" && grep -E "write_bytes|syscw" /proc/$(cat "$work/national.pid")/io
   stop national
 
   # 2. A backlog at H40 while the national hub is down.
-  H40_DATA=$work/h40-$r; mkdir -p "$H40_DATA"
+  H40_DATA=${H40_DATA_ROOT:-$work}/h40-$r; mkdir -p "$H40_DATA"
   start h40 axis-h40 "$H40" "$H40_DATA" "${H40_PROFILE:+--cpuprofile $H40_PROFILE}"
   echo "== building a backlog of $BACKLOG at H40 (national hub down)"
   bin/axisctl bench --hub "http://127.0.0.1:$H40" --token demo-token-000.07.35.H40 \
@@ -68,7 +68,7 @@ round() {
   while [ "$(depth)" != "0" ] && [ -n "$(depth)" ]; do sleep 0.05; done
   t1=$(date +%s.%N)
   echo "during the drain: H40 used $(python3 -c "print(round($(h40cpu)-$c0,2))") s of CPU, the national hub $(curl -s "http://127.0.0.1:$NAT/metrics" | awk '/^process_cpu_seconds_total/ {print $2}') s"
-  [ -n "${RELAY_BENCH_DEBUG:-}" ] && curl -s "http://127.0.0.1:$NAT/metrics" | grep -E "^axis_(commit|verify)_seconds_(sum|count)|^axis_commit_batch_size_(sum|count)"
+  [ -n "${RELAY_BENCH_DEBUG:-}" ] && curl -s "http://127.0.0.1:$NAT/metrics" | grep -E "^axis_(commit|verify)_seconds_(sum|count)|^axis_commit_batch_size_(sum|count)" && grep -E "write_bytes|syscw" /proc/$(cat "$work/national.pid")/io /proc/$(cat "$work/h40.pid")/io
   stop h40; stop national
   python3 - "$tf" "$t1" "$BACKLOG" "$RC" "$work/intake-8-$r.txt" "$work/intake-$RC-$r.txt" "$t0" "$work/rounds.txt" "$r" <<'PY'
 import re, sys
