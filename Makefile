@@ -6,7 +6,10 @@ FUZZTIME   ?= 1m
 .PHONY: build run run-national run-h41 test lint fuzz bench bench-go testdata clean
 
 # Starts a hub on 127.0.0.1:8080 with the demo province (Nam Định, H40);
-# its bbolt file is var/axis.db.
+# its bbolt file is var/axis.db. The demo VDXP system's secret is a demo one
+# (internal/testgen: DemoVDXPSecret), set here unless already set.
+AXIS_DEMO_VDXP_SECRET ?= demo-vdxp-secret-NOT-SECRET
+export AXIS_DEMO_VDXP_SECRET
 run: build
 	mkdir -p var
 	bin/axisd --config testdata/demo/axis-h40.yaml

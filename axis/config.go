@@ -29,6 +29,7 @@ type Config struct {
 	Peers        []Peer       `yaml:"peers"`
 	Relay        RelayConfig  `yaml:"relay"`
 	Log          LogConfig    `yaml:"log"`
+	VDXP         VDXPConfig   `yaml:"vdxp"`
 
 	dir string // the config file's folder
 }
@@ -94,15 +95,45 @@ type Agency struct {
 	PushURL     string   `yaml:"push_url,omitempty"`
 }
 
-// Peer is another axis hub (the national axis, a neighbouring province).
+// Peer is another hub (the national axis, a neighbouring province).
+//
+// Kinds: "axis" posts to the peer's native API; "vdxp" speaks the national
+// SDK's protocol to it (sendEdoc out, getReceivedEdocList/getEdoc/
+// updateStatus polled in); "pull" is a peer that collects what is routed to
+// it from this hub over VDXP (a province hub connected as a VDXP client),
+// so nothing is posted to it.
 type Peer struct {
 	Name        string   `yaml:"name"`
-	URL         string   `yaml:"url"`
-	Kind        string   `yaml:"kind"`   // "axis" (native); more kinds come with their protocols
+	URL         string   `yaml:"url,omitempty"`
+	Kind        string   `yaml:"kind"`   // axis, vdxp or pull
 	Routes      []string `yaml:"routes"` // organ-code patterns; "*" is everything else
 	Token       string   `yaml:"token,omitempty"`
 	TokenEnv    string   `yaml:"token_env,omitempty"` // read the outbound token from this variable instead
 	TokenSHA256 string   `yaml:"token_sha256,omitempty"`
+
+	// kind vdxp
+	SystemID     string   `yaml:"system_id,omitempty"`
+	SecretEnv    string   `yaml:"secret_env,omitempty"`    // the shared secret is read from this variable
+	PollInterval Duration `yaml:"poll_interval,omitempty"` // default 10s
+	PollBatch    int      `yaml:"poll_batch,omitempty"`    // envelopes taken per poll and message type; default 100
+}
+
+// VDXPConfig serves the national SDK's protocol (VDXP.md) to the systems
+// listed; secrets are read from the environment, never from this file.
+type VDXPConfig struct {
+	BasePath string       `yaml:"base_path"` // default /vdxp
+	Systems  []VDXPSystem `yaml:"systems"`
+}
+
+// VDXPSystem is one caller over VDXP: a document system acting for its
+// agencies, a hub relaying as a peer, or an administrator's system (which
+// may registerAgency and deleteAgency). Agencies, Peer and Admin combine.
+type VDXPSystem struct {
+	ID        string   `yaml:"id"`
+	SecretEnv string   `yaml:"secret_env"`
+	Agencies  []string `yaml:"agencies,omitempty"`
+	Peer      string   `yaml:"peer,omitempty"`
+	Admin     bool     `yaml:"admin,omitempty"`
 }
 
 // Defaults.
@@ -223,8 +254,12 @@ func (c *Config) check() error {
 		switch {
 		case p.Name == "" || names[p.Name]:
 			errs = append(errs, fmt.Errorf("peers[%d]: name missing or repeated", i))
-		case p.Kind != "axis":
-			errs = append(errs, fmt.Errorf("peers[%d] %s: kind %q (want axis)", i, p.Name, p.Kind))
+		case p.Kind != "axis" && p.Kind != "vdxp" && p.Kind != "pull":
+			errs = append(errs, fmt.Errorf("peers[%d] %s: kind %q (want axis, vdxp or pull)", i, p.Name, p.Kind))
+		case p.Kind != "pull" && !strings.HasPrefix(p.URL, "http://") && !strings.HasPrefix(p.URL, "https://"):
+			errs = append(errs, fmt.Errorf("peers[%d] %s: url must be http(s)", i, p.Name))
+		case p.Kind == "vdxp" && (p.SystemID == "" || p.SecretEnv == ""):
+			errs = append(errs, fmt.Errorf("peers[%d] %s: kind vdxp needs system_id and secret_env", i, p.Name))
 		case len(p.Routes) == 0:
 			errs = append(errs, fmt.Errorf("peers[%d] %s: no routes", i, p.Name))
 		case p.TokenSHA256 != "" && !isHex256(p.TokenSHA256):
@@ -235,6 +270,41 @@ func (c *Config) check() error {
 			if _, err := matchRoute(r, "000.00.00.H40"); err != nil {
 				errs = append(errs, fmt.Errorf("peers[%d] %s: route %q: %w", i, p.Name, r, err))
 			}
+		}
+	}
+	for i := range c.Peers {
+		p := &c.Peers[i]
+		if p.PollInterval.Duration <= 0 {
+			p.PollInterval.Duration = 10 * time.Second
+		}
+		if p.PollBatch <= 0 {
+			p.PollBatch = 100
+		}
+	}
+	v := &c.VDXP
+	if v.BasePath == "" {
+		v.BasePath = "/vdxp"
+	}
+	v.BasePath = "/" + strings.Trim(v.BasePath, "/")
+	ids := map[string]bool{}
+	for i, s := range v.Systems {
+		if s.ID == "" || ids[s.ID] {
+			errs = append(errs, fmt.Errorf("vdxp.systems[%d]: id missing or repeated", i))
+		}
+		ids[s.ID] = true
+		if s.SecretEnv == "" {
+			errs = append(errs, fmt.Errorf("vdxp.systems[%d] %s: secret_env is required (secrets stay out of this file)", i, s.ID))
+		}
+		if len(s.Agencies) == 0 && s.Peer == "" && !s.Admin {
+			errs = append(errs, fmt.Errorf("vdxp.systems[%d] %s: acts for nobody (agencies, peer or admin)", i, s.ID))
+		}
+		for _, o := range s.Agencies {
+			if !seen[o] {
+				errs = append(errs, fmt.Errorf("vdxp.systems[%d] %s: agency %s is not in the directory", i, s.ID, o))
+			}
+		}
+		if s.Peer != "" && !names[s.Peer] {
+			errs = append(errs, fmt.Errorf("vdxp.systems[%d] %s: peer %s is not configured", i, s.ID, s.Peer))
 		}
 	}
 	for _, h := range c.Admin.TokenSHA256 {

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"path"
 	"strings"
+	"sync"
 
 	"github.com/axis-h40/axis/store"
 )
@@ -12,6 +13,7 @@ import (
 // Directory is this hub's view of who is where: its own agencies, its peers
 // and their routes, and who holds which token.
 type Directory struct {
+	mu       sync.RWMutex // agencies and order change when agencies register over VDXP
 	agencies map[string]*Agency
 	order    []string
 	peers    []*Peer
@@ -72,12 +74,16 @@ func (d *Directory) Authenticate(token string) (Caller, bool) {
 
 // Agency returns a local agency.
 func (d *Directory) Agency(organ string) (*Agency, bool) {
+	d.mu.RLock()
+	defer d.mu.RUnlock()
 	a, ok := d.agencies[organ]
 	return a, ok
 }
 
 // Agencies lists the local agencies in config order.
 func (d *Directory) Agencies() []*Agency {
+	d.mu.RLock()
+	defer d.mu.RUnlock()
 	out := make([]*Agency, len(d.order))
 	for i, o := range d.order {
 		out[i] = d.agencies[o]
@@ -97,6 +103,8 @@ func (d *Directory) Peers() []*Peer { return d.peers }
 // Pins maps each agency to its registered certificate fingerprints, for the
 // verifier's sender binding.
 func (d *Directory) Pins() map[string][]string {
+	d.mu.RLock()
+	defer d.mu.RUnlock()
 	out := map[string][]string{}
 	for o, a := range d.agencies {
 		if len(a.CertSHA256) > 0 {
@@ -121,7 +129,7 @@ func matchRoute(pattern, organ string) (bool, error) {
 // else the first peer whose route matches. from is the peer an envelope came
 // through: a route back to it is refused (no loops).
 func (d *Directory) Route(organ, from string) (store.Route, error) {
-	if _, ok := d.agencies[organ]; ok {
+	if _, ok := d.Agency(organ); ok {
 		return store.Route{OrganID: organ}, nil
 	}
 	for _, p := range d.peers {
@@ -135,4 +143,27 @@ func (d *Directory) Route(organ, from string) (store.Route, error) {
 		}
 	}
 	return store.Route{}, fmt.Errorf("%s is not in this hub's directory and no peer route matches", organ)
+}
+
+// register adds an agency that is not in the config (registered over VDXP).
+func (d *Directory) register(a *Agency) {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	if _, ok := d.agencies[a.OrganID]; !ok {
+		d.order = append(d.order, a.OrganID)
+	}
+	d.agencies[a.OrganID] = a
+}
+
+// unregister removes a registered agency.
+func (d *Directory) unregister(organ string) {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	delete(d.agencies, organ)
+	for i, o := range d.order {
+		if o == organ {
+			d.order = append(d.order[:i:i], d.order[i+1:]...)
+			break
+		}
+	}
 }

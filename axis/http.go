@@ -62,6 +62,10 @@ func (h *Hub) Handler() http.Handler {
 	api.GET("/envelopes/:id/status", h.getStatus)
 	api.GET("/envelopes/:id/receipt", h.getReceipt)
 
+	if len(h.cfg.VDXP.Systems) > 0 {
+		e.Any(h.cfg.VDXP.BasePath+"/*", h.serveVDXP)
+	}
+
 	admin := e.Group("/admin/v1", h.authenticate, requireAdmin)
 	admin.POST("/redrive/:id", h.postRedrive)
 	return e

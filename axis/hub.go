@@ -32,6 +32,8 @@ type Hub struct {
 	storeOpt    store.Options
 	workers     *workers
 	peerClients map[string]PeerClient
+	vdxpSystems map[string]*vdxpSystem
+	env         func(string) string
 	// verifySlots bounds concurrent verifications to the cores: more would
 	// only queue CPU work in front of the commit loop and the network.
 	verifySlots chan struct{}
@@ -50,6 +52,8 @@ type Options struct {
 	Store *store.Options
 	// PeerClients replaces the client of a peer by name (tests, new kinds).
 	PeerClients map[string]PeerClient
+	// Getenv reads the secrets named in the config; default os.Getenv.
+	Getenv func(string) string
 }
 
 // NewHub prepares a hub for a checked config; Open starts it.
@@ -66,6 +70,7 @@ func NewHub(cfg *Config, o Options) *Hub {
 		h.storeOpt = *o.Store
 	}
 	h.peerClients = o.PeerClients
+	h.env = o.Getenv
 	return h
 }
 
@@ -95,6 +100,9 @@ func (h *Hub) Open(ctx context.Context) error {
 			return fmt.Errorf("axis: hub key: %w", err)
 		}
 	}
+	if err := h.loadVDXPSystems(); err != nil {
+		return err
+	}
 	dataDir := h.cfg.Path(h.cfg.DataDir)
 	if err := os.MkdirAll(dataDir, 0o700); err != nil {
 		return err
@@ -105,11 +113,15 @@ func (h *Hub) Open(ctx context.Context) error {
 		return err
 	}
 	h.metrics.watchStore(h.db)
+	if err := h.loadRegistered(ctx); err != nil {
+		h.db.Close()
+		return err
+	}
 	if err := h.startWorkers(); err != nil {
 		h.db.Close()
 		return err
 	}
-	h.log.Info("hub open", "hub", h.cfg.Hub.Name, "agencies", len(h.dir.agencies), "peers", len(h.dir.peers), "store", h.db.Path())
+	h.log.Info("hub open", "hub", h.cfg.Hub.Name, "agencies", len(h.dir.Agencies()), "peers", len(h.dir.peers), "store", h.db.Path())
 	return nil
 }
 

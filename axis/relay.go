@@ -43,6 +43,12 @@ type axisClient struct {
 func (h *Hub) newPeerClient(p *Peer) (PeerClient, error) {
 	timeout, concurrency := h.cfg.Relay.Timeout.Duration, h.cfg.Relay.Concurrency
 	switch p.Kind {
+	case "vdxp":
+		secret := h.getenv(p.SecretEnv)
+		if secret == "" {
+			return nil, fmt.Errorf("peer %s: $%s is empty", p.Name, p.SecretEnv)
+		}
+		return newVDXPPeer(p, secret, timeout, concurrency), nil
 	case "axis":
 		token := p.Token
 		if p.TokenEnv != "" {
@@ -137,6 +143,9 @@ func (h *Hub) startWorkers() error {
 	w := &workers{cancel: cancel, wake: map[string]chan struct{}{}, logs: &logLimiter{last: map[string]time.Time{}, every: time.Minute}}
 	h.workers = w // before any goroutine reads it
 	for _, p := range h.dir.Peers() {
+		if p.Kind == "pull" {
+			continue // it collects its envelopes from us over VDXP
+		}
 		client := h.peerClients[p.Name]
 		if client == nil {
 			c, err := h.newPeerClient(p)
@@ -145,6 +154,13 @@ func (h *Hub) startWorkers() error {
 				return err
 			}
 			client = c
+		}
+		if v, ok := client.(*vdxpPeer); ok {
+			w.wg.Add(1)
+			go func() {
+				defer w.wg.Done()
+				h.pollLoop(ctx, p, v)
+			}()
 		}
 		ch := make(chan struct{}, 1)
 		w.wake[p.Name] = ch

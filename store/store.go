@@ -46,7 +46,8 @@ var (
 	bByRecip    = []byte("by_recipient") // organ \x00 day \x00 seq → doc id
 	bEvents     = []byte("events")       // seq → Event JSON (one hash chain)
 	bDocEvents  = []byte("doc_events")   // doc id \x00 seq → nil
-	allBuckets  = [][]byte{bMeta, bDocs, bBlobs, bByHash, bByDocID, bDeliveries, bQueues, bOutboxes, bBySender, bByRecip, bEvents, bDocEvents}
+	bRegistry   = []byte("registry")     // name → value: small records the hub keeps (agencies registered over VDXP)
+	allBuckets  = [][]byte{bMeta, bDocs, bBlobs, bByHash, bByDocID, bDeliveries, bQueues, bOutboxes, bBySender, bByRecip, bEvents, bDocEvents, bRegistry}
 	kChainHead  = []byte("chain_head")
 	kSchema     = []byte("schema")
 )

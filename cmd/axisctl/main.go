@@ -48,6 +48,8 @@ var commands = map[string]command{
 	"status":    runStatus,
 	"demo-cert": runDemoCert,
 	"bench":     runBench,
+
+	"vdxp-headers": runVDXPHeaders,
 }
 
 // summaries holds the one-line description of each command for the usage.
@@ -64,6 +66,8 @@ var summaries = map[string]string{
 	"status":    "show a sent document's per-recipient delivery state",
 	"demo-cert": "issue a DEMO agency certificate for any organ code from the demo issuing CA",
 	"bench":     "measure the hub's intake throughput and latency against a verify-only baseline",
+
+	"vdxp-headers": "print the XroadVnpt-* headers the national SDK would send for a VDXP call (debugging integrations)",
 }
 
 // stdin is read when an input file is "-". Tests may replace it.

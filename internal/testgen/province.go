@@ -109,7 +109,13 @@ peers:
   # Everything outside the province goes to the national axis (make run-national).
   - {name: national, url: "http://127.0.0.1:9090", kind: axis, routes: ["*"],
      token: %s, token_sha256: %s}
-`, DemoAdminToken, sha(DemoAdminToken), PeerToken("nam-dinh"), sha(PeerToken("national")))
+vdxp:
+  # Existing document systems connect with the national SDK's protocol at
+  # http://127.0.0.1:8080/vdxp (README: "Connecting an existing document system").
+  base_path: /vdxp
+  systems:
+    - {id: %s, secret_env: %s, agencies: [000.00.00.H40, 000.00.11.H40, 000.00.35.H40, 000.07.35.H40]}
+`, DemoAdminToken, sha(DemoAdminToken), PeerToken("nam-dinh"), sha(PeerToken("national")), DemoVDXPSystem, DemoVDXPSecretEnv)
 	return os.WriteFile(filepath.Join(dir, "axis-h40.yaml"), []byte(cfg), 0o644)
 }
 
@@ -117,6 +123,14 @@ func sha(s string) string {
 	h := sha256.Sum256([]byte(s))
 	return hex.EncodeToString(h[:])
 }
+
+// The demo document system of H40 over VDXP; make run exports the demo
+// secret (DemoVDXPSecret) in DemoVDXPSecretEnv.
+const (
+	DemoVDXPSystem    = "demo-dms-h40"
+	DemoVDXPSecretEnv = "AXIS_DEMO_VDXP_SECRET"
+	DemoVDXPSecret    = "demo-vdxp-secret-NOT-SECRET"
+)
 
 // PeerToken is the demo token a hub presents to its peers.
 func PeerToken(hub string) string { return "demo-peer-token-" + hub }

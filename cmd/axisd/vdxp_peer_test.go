@@ -1,0 +1,219 @@
+package main
+
+import (
+	"context"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/axis-h40/axis/axis"
+	"github.com/axis-h40/axis/envelope"
+	"github.com/axis-h40/axis/internal/fixture"
+	"github.com/axis-h40/axis/internal/testgen"
+)
+
+// vdxpNetwork is the three-hub network with Nam Định connected to the
+// national hub over VDXP, as a province would connect to the real national
+// axis: H40's peer "national" is kind vdxp (sendEdoc out, polling in), and
+// the national hub serves VDXP to H40's system id, holding what is routed
+// to *.H40 for it to collect (peer kind pull).
+func vdxpNetwork(t *testing.T) *network {
+	const secretEnv = "AXIS_TEST_VDXP_NAM_DINH"
+	t.Setenv(secretEnv, "test-secret-nam-dinh")
+	var nationalURL string
+	return startNetwork(t, func(cfg string, c *axis.Config) {
+		switch cfg {
+		case cfgNational:
+			for i := range c.Peers {
+				if c.Peers[i].Name == "nam-dinh" {
+					c.Peers[i].Kind, c.Peers[i].URL = "pull", ""
+				}
+			}
+			c.VDXP.Systems = append(c.VDXP.Systems, axis.VDXPSystem{ID: "nam-dinh-hub", SecretEnv: secretEnv, Peer: "nam-dinh"})
+		case cfgH40:
+			for i := range c.Peers {
+				if c.Peers[i].Name == "national" {
+					nationalURL = c.Peers[i].URL
+					p := &c.Peers[i]
+					p.Kind, p.URL, p.SystemID, p.SecretEnv = "vdxp", nationalURL+"/vdxp/", "nam-dinh-hub", secretEnv
+					p.PollInterval.Duration, p.PollBatch = 50*time.Millisecond, 3
+				}
+			}
+		}
+	})
+}
+
+func TestVDXPPeerBothWays(t *testing.T) {
+	n := vdxpNetwork(t)
+	const (
+		deptH41 = "000.00.11.H41"
+		vpcp    = "000.00.00.G22"
+	)
+	sDept, sVPCP := signerFor(t, deptH41), signerFor(t, vpcp)
+
+	// Out: a commune of H40 to a department of H41 and to a central body.
+	doc := testgen.NewDocument()
+	doc.To = []envelope.Organization{{OrganID: deptH41, OrganName: "Sở TT&TT Nghệ An"}, {OrganID: vpcp, OrganName: "Văn phòng Chính phủ"}}
+	raw := fixture.Sign(t, doc)
+	r := call(t, n.h40, "POST", "/api/v1/envelopes", tok(testgen.Commune), raw)
+	if r.status != 201 {
+		t.Fatalf("%d %s", r.status, r.body)
+	}
+	var rc axis.Receipt
+	r.json(t, &rc)
+	id := rc.DocID
+	for _, x := range []struct {
+		m     *Main
+		organ string
+	}{{n.h41, deptH41}, {n.national, vpcp}} {
+		eventually(t, 20*time.Second, x.organ+" receives the document", func() bool {
+			p := inbox(t, x.m, x.organ)
+			return len(p.Items) == 1 && p.Items[0].DocID == id
+		})
+		if got := call(t, x.m, "GET", "/api/v1/envelopes/"+id, tok(x.organ), nil); string(got.body) != string(raw) {
+			t.Fatalf("%s got other bytes", x.organ)
+		}
+		if r := call(t, x.m, "POST", "/api/v1/envelopes/"+id+"/ack", tok(x.organ), []byte(`{"status":"done"}`)); r.status != 200 {
+			t.Fatalf("ack %d", r.status)
+		}
+	}
+	eventually(t, 10*time.Second, "H40 shows both relayed over VDXP with the national DocId", func() bool {
+		s := status(t, n.h40, testgen.Commune, id)
+		for _, rs := range s.Recipients {
+			if rs.State != "relayed" || rs.Route != "national" || rs.PeerDocID != id {
+				return false
+			}
+		}
+		return len(s.Recipients) == 2
+	})
+
+	// Back: statuses 03 and 06 from both recipients reach the commune, which
+	// H40 collects from the national hub by polling.
+	for _, code := range []string{"03", "06"} {
+		for _, x := range []struct {
+			m     *Main
+			organ string
+			s     *envelope.Signer
+		}{{n.h41, deptH41, sDept}, {n.national, vpcp, sVPCP}} {
+			st := testgen.Status(code, "trạng thái "+code)
+			st.From = envelope.Organization{OrganID: x.organ}
+			st.Timestamp = "2026/06/01 10:" + code + ":00"
+			if r := call(t, x.m, "POST", "/api/v1/envelopes", tok(x.organ), signWith(t, x.s, st)); r.status != 201 {
+				t.Fatalf("status %s from %s: %d %s", code, x.organ, r.status, r.body)
+			}
+		}
+		eventually(t, 20*time.Second, "the commune sees status "+code+" for both recipients", func() bool {
+			s := status(t, n.h40, testgen.Commune, id)
+			for _, rs := range s.Recipients {
+				if rs.StatusCode != code || rs.StatusAt == nil {
+					return false
+				}
+			}
+			return true
+		})
+	}
+
+	// Back: documents from a central body and from H41 to agencies of H40;
+	// more than one poll batch (3) of them.
+	var inbound []string
+	for i := range 4 {
+		d := testgen.NewDocument()
+		d.From = envelope.Organization{OrganID: vpcp, OrganName: "Văn phòng Chính phủ"}
+		d.To = []envelope.Organization{{OrganID: testgen.Department}}
+		d.Code.CodeNumber = string(rune('1'+i)) + "0"
+		d.DocumentID = "G22-VDXP-" + d.Code.CodeNumber
+		r := call(t, n.national, "POST", "/api/v1/envelopes", tok(vpcp), signWith(t, sVPCP, d))
+		if r.status != 201 {
+			t.Fatalf("national → H40: %d %s", r.status, r.body)
+		}
+		var rc axis.Receipt
+		r.json(t, &rc)
+		inbound = append(inbound, rc.DocID)
+	}
+	d := testgen.NewDocument()
+	d.From = envelope.Organization{OrganID: deptH41}
+	d.To = []envelope.Organization{{OrganID: testgen.Department}, {OrganID: testgen.Commune}}
+	d.DocumentID = "H41-VDXP-1"
+	r = call(t, n.h41, "POST", "/api/v1/envelopes", tok(deptH41), signWith(t, sDept, d))
+	if r.status != 201 {
+		t.Fatalf("H41 → H40: %d %s", r.status, r.body)
+	}
+	var fromH41 axis.Receipt
+	r.json(t, &fromH41)
+	inbound = append(inbound, fromH41.DocID)
+	eventually(t, 20*time.Second, "H40's department receives all five", func() bool {
+		got := map[string]bool{}
+		for _, it := range inbox(t, n.h40, testgen.Department).Items {
+			got[it.DocID] = true
+		}
+		for _, id := range inbound {
+			if !got[id] {
+				return false
+			}
+		}
+		return len(got) == 5
+	})
+	eventually(t, 10*time.Second, "the commune receives H41's document too", func() bool {
+		for _, it := range inbox(t, n.h40, testgen.Commune).Items {
+			if it.DocID == fromH41.DocID {
+				return true
+			}
+		}
+		return false
+	})
+	// The national hub shows each collected by H40 (confirmed with
+	// updateStatus done), and nothing is left for H40 to collect.
+	eventually(t, 10*time.Second, "the national hub's outbox for nam-dinh is empty", func() bool {
+		var s axis.DocStatus
+		call(t, n.national, "GET", "/api/v1/envelopes/"+inbound[0]+"/status", tok(vpcp), nil).json(t, &s)
+		depths, err := n.national.Hub.Store().OutboxDepths(context.Background())
+		if err != nil {
+			t.Fatal(err)
+		}
+		return len(s.Recipients) == 1 && s.Recipients[0].State == "relayed" && s.Recipients[0].PeerDocID == inbound[0] && depths["nam-dinh"] == 0
+	})
+
+	// Each document exists once on each side: H40 holds its own document,
+	// the four statuses, the five inbound documents; the national hub the
+	// same ten. No copies from retries or re-polls.
+	time.Sleep(300 * time.Millisecond) // a few more polls: they must not add anything
+	for name, m := range map[string]*Main{"H40": n.h40, "national": n.national} {
+		c, err := m.Hub.Store().Count(context.Background())
+		if err != nil {
+			t.Fatal(err)
+		}
+		if c != 10 {
+			t.Errorf("%s holds %d documents, want 10", name, c)
+		}
+		if err := m.Hub.Store().Check(context.Background()); err != nil {
+			t.Fatalf("%s: %v", name, err)
+		}
+	}
+}
+
+// An envelope the province refuses is confirmed as failed at the national
+// hub, with the reason, and not collected again.
+func TestVDXPPeerRefusalIsConfirmedAsFail(t *testing.T) {
+	n := vdxpNetwork(t)
+	const vpcp = "000.00.00.G22"
+	// 000.99.99.H40 matches the national hub's *.H40 route but is not in
+	// H40's directory.
+	d := testgen.NewDocument()
+	d.From = envelope.Organization{OrganID: vpcp}
+	d.To = []envelope.Organization{{OrganID: "000.99.99.H40"}}
+	r := call(t, n.national, "POST", "/api/v1/envelopes", tok(vpcp), signWith(t, signerFor(t, vpcp), d))
+	if r.status != 201 {
+		t.Fatalf("%d %s", r.status, r.body)
+	}
+	var rc axis.Receipt
+	r.json(t, &rc)
+	eventually(t, 20*time.Second, "the national hub records H40's refusal", func() bool {
+		var s axis.DocStatus
+		call(t, n.national, "GET", "/api/v1/envelopes/"+rc.DocID+"/status", tok(vpcp), nil).json(t, &s)
+		return len(s.Recipients) == 1 && s.Recipients[0].State == "dead" &&
+			len(s.Recipients[0].LastError) > 0 && strings.Contains(s.Recipients[0].LastError, "unknown_recipient")
+	})
+	if c, _ := n.h40.Hub.Store().Count(context.Background()); c != 0 {
+		t.Fatalf("H40 stored %d documents, want 0", c)
+	}
+}
