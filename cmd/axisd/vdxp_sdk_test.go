@@ -395,10 +395,10 @@ func TestVDXPClientWorkedExample(t *testing.T) {
 		t.Errorf("path %s, length %d, type %s", req.URL.Path, req.ContentLength, req.Header.Get("Content-Type"))
 	}
 	req = c.request(t, "POST", "getReceivedEdocList", []vdxpParam{{"servicetype", "eDoc"}, {"messagetype", "edoc"}}, "application/json", nil, nil)
-	if got := req.Header["XroadVnpt-sign-header"][0]; got != `{"XroadVnpt-systemid":"demo-system","XroadVnpt-servicetype":"eDoc","XroadVnpt-messagetype":"edoc","XroadVnpt-timestamp":"15032024T103045+0123","XroadVnpt-Content-Type":"application/json"}` {
+	if got := asSent(req.Header, "XroadVnpt-sign-header"); got != `{"XroadVnpt-systemid":"demo-system","XroadVnpt-servicetype":"eDoc","XroadVnpt-messagetype":"edoc","XroadVnpt-timestamp":"15032024T103045+0123","XroadVnpt-Content-Type":"application/json"}` {
 		t.Errorf("list sign-header %s", got)
 	}
-	if got := req.Header["XroadVnpt-hash-header"][0]; got != "94253196943fc0742abbf9d13c8a402d1e78663752772d9e8d67056d83fae2dd" {
+	if got := asSent(req.Header, "XroadVnpt-hash-header"); got != "94253196943fc0742abbf9d13c8a402d1e78663752772d9e8d67056d83fae2dd" {
 		t.Errorf("list hash-header %s", got)
 	}
 	if got := gsonQuote("a\"\\\t\b\n\r\f\x01\u2028/<>&='é"); got != `"a\"\\\t\b\n\r\f\u0001\u2028/<>&='é"` {
@@ -618,4 +618,13 @@ func TestVDXPSDKAgainstHub(t *testing.T) {
 			t.Errorf("the refused document, sent properly, is not listed")
 		}
 	})
+}
+
+// asSent reads a header under the exact name the client set (not
+// canonicalized, as the SDK sends it).
+func asSent(h http.Header, name string) string {
+	if v := h[name]; len(v) > 0 {
+		return v[0]
+	}
+	return ""
 }
