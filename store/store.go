@@ -47,12 +47,14 @@ var (
 	bEvents     = []byte("events")       // seq → Event JSON (one hash chain)
 	bDocEvents  = []byte("doc_events")   // doc id \x00 seq → nil
 	bRegistry   = []byte("registry")     // name → value: small records the hub keeps (agencies registered over VDXP)
-	allBuckets  = [][]byte{bMeta, bDocs, bBlobs, bByHash, bByDocID, bDeliveries, bQueues, bOutboxes, bBySender, bByRecip, bEvents, bDocEvents, bRegistry}
+	allBuckets  = [][]byte{bMeta, bDocs, bBlobs, bByHash, bByDocID, bDeliveries, bQueues, bOutboxes, bBySender, bByRecip, bEvents, bDocEvents, bRegistry, bByCode, bByWord, bByDay, bActivity}
 	kChainHead  = []byte("chain_head")
 	kSchema     = []byte("schema")
 )
 
-const schemaVersion = "2"
+// schemaVersion 3 added the search indexes (by_code, by_word, by_day) and
+// activity; a schema-2 store is migrated at open.
+const schemaVersion = "3"
 
 // Delivery states.
 const (
@@ -134,6 +136,11 @@ func Open(path string, opts *Options) (*DB, error) {
 		}
 		m := tx.Bucket(bMeta)
 		if v := m.Get(kSchema); v == nil {
+			return m.Put(kSchema, []byte(schemaVersion))
+		} else if string(v) == "2" {
+			if err := migrate2to3(tx); err != nil {
+				return fmt.Errorf("store: migrating schema 2 to 3: %w", err)
+			}
 			return m.Put(kSchema, []byte(schemaVersion))
 		} else if string(v) != schemaVersion {
 			return fmt.Errorf("store: schema %q, this program knows %q", v, schemaVersion)
@@ -452,6 +459,9 @@ func (db *DB) PutEnvelope(ctx context.Context, v *envelope.Verified, routes []Ro
 		if err := putJSON(docs, idb, &d); err != nil {
 			return err
 		}
+		if err := indexDoc(tx, &d); err != nil {
+			return err
+		}
 		if err := tx.Bucket(bByHash).Put(sum[:], idb); err != nil {
 			return err
 		}
@@ -735,6 +745,9 @@ func (db *DB) MarkFetched(ctx context.Context, id, organ string, at time.Time) (
 		if err := putJSON(tx.Bucket(bDeliveries), dk, &out); err != nil {
 			return err
 		}
+		if err := touchActivity(tx, organ, at, time.Time{}); err != nil {
+			return err
+		}
 		return appendEvent(tx, Event{At: at, DocID: id, OrganID: organ, Type: EventFetched, Detail: "pull"})
 	})
 	if err != nil {
@@ -778,6 +791,9 @@ func (db *DB) Ack(ctx context.Context, id, organ string, done bool, reason strin
 		}
 		out.State, out.Reason, out.UpdatedAt = want, reason, at.UTC()
 		if err := putJSON(tx.Bucket(bDeliveries), dk, &out); err != nil {
+			return err
+		}
+		if err := touchActivity(tx, organ, time.Time{}, at); err != nil {
 			return err
 		}
 		detail := want
