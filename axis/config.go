@@ -53,9 +53,13 @@ type LimitsConfig struct {
 	MaxEnvelopeBytes int64 `yaml:"max_envelope_bytes"`
 }
 
-// AdminConfig lists the SHA-256 (hex) of administrator tokens.
+// AdminConfig lists the SHA-256 (hex) of administrator tokens and the
+// service levels the stuck list measures against.
 type AdminConfig struct {
 	TokenSHA256 []string `yaml:"token_sha256"`
+	SLAFetch    Duration `yaml:"sla_fetch,omitempty"` // a local delivery not fetched after this is stuck; default 24h
+	SLAAck      Duration `yaml:"sla_ack,omitempty"`   // a delivery not acked after this is stuck; default 72h
+	SLARelay    Duration `yaml:"sla_relay,omitempty"` // an outbox entry waiting longer is stuck; default 1h
 }
 
 // RelayConfig tunes relaying to peers and pushing to agencies.
@@ -110,6 +114,11 @@ type Peer struct {
 	Token       string   `yaml:"token,omitempty"`
 	TokenEnv    string   `yaml:"token_env,omitempty"` // read the outbound token from this variable instead
 	TokenSHA256 string   `yaml:"token_sha256,omitempty"`
+
+	// trace --follow asks the peer's admin API (default: url, for kind
+	// axis) with the admin token in this variable.
+	AdminURL      string `yaml:"admin_url,omitempty"`
+	AdminTokenEnv string `yaml:"admin_token_env,omitempty"`
 
 	// kind vdxp
 	SystemID     string   `yaml:"system_id,omitempty"`
@@ -271,6 +280,15 @@ func (c *Config) check() error {
 				errs = append(errs, fmt.Errorf("peers[%d] %s: route %q: %w", i, p.Name, r, err))
 			}
 		}
+	}
+	if c.Admin.SLAFetch.Duration <= 0 {
+		c.Admin.SLAFetch.Duration = 24 * time.Hour
+	}
+	if c.Admin.SLAAck.Duration <= 0 {
+		c.Admin.SLAAck.Duration = 72 * time.Hour
+	}
+	if c.Admin.SLARelay.Duration <= 0 {
+		c.Admin.SLARelay.Duration = time.Hour
 	}
 	for i := range c.Peers {
 		p := &c.Peers[i]

@@ -66,8 +66,7 @@ func (h *Hub) Handler() http.Handler {
 		e.Any(h.cfg.VDXP.BasePath+"/*", h.serveVDXP)
 	}
 
-	admin := e.Group("/admin/v1", h.authenticate, requireAdmin)
-	admin.POST("/redrive/:id", h.postRedrive)
+	h.adminRoutes(e.Group("/admin/v1", h.authenticate, requireAdmin))
 	return e
 }
 
@@ -79,24 +78,6 @@ func requireAdmin(next echo.HandlerFunc) echo.HandlerFunc {
 		}
 		return next(c)
 	}
-}
-
-// postRedrive puts a document's dead relay entries back in their outboxes.
-func (h *Hub) postRedrive(c echo.Context) error {
-	id := c.Param("id")
-	d, err := h.db.Document(c.Request().Context(), id)
-	if err != nil {
-		return err
-	}
-	n, err := h.db.Redrive(c.Request().Context(), id, h.now())
-	if err != nil {
-		return err
-	}
-	if n > 0 {
-		h.wakeFor(d.Recipients)
-	}
-	c.Set(logDocID, id)
-	return c.JSON(http.StatusOK, map[string]any{"doc_id": id, "redriven": n})
 }
 
 func (h *Hub) authenticate(next echo.HandlerFunc) echo.HandlerFunc {

@@ -91,3 +91,30 @@ func (c *storeCollector) Collect(ch chan<- prometheus.Metric) {
 		ch <- prometheus.MustNewConstMetric(c.docs, prometheus.GaugeValue, float64(n))
 	}
 }
+
+// intakeErrors sums axis_intake_total over every result but created and
+// duplicate: refusals since the hub started.
+func (m *metrics) intakeErrors() int {
+	fams, err := m.reg.Gather()
+	if err != nil {
+		return 0
+	}
+	n := 0.0
+	for _, f := range fams {
+		if f.GetName() != "axis_intake_total" {
+			continue
+		}
+		for _, x := range f.GetMetric() {
+			ok := false
+			for _, l := range x.GetLabel() {
+				if l.GetName() == "result" && (l.GetValue() == "created" || l.GetValue() == "duplicate") {
+					ok = true
+				}
+			}
+			if !ok {
+				n += x.GetCounter().GetValue()
+			}
+		}
+	}
+	return int(n)
+}

@@ -5,6 +5,7 @@ import (
 	"encoding/binary"
 	"encoding/json"
 	"fmt"
+	"slices"
 	"time"
 
 	bolt "go.etcd.io/bbolt"
@@ -154,9 +155,10 @@ func (db *DB) Dead(ctx context.Context, peer string) ([]OutboxEntry, error) {
 	return out, err
 }
 
-// Redrive puts a document's dead relay entries back at the end of their
-// peers' outboxes, with fresh ages. It returns how many entries moved.
-func (db *DB) Redrive(ctx context.Context, docID string, at time.Time) (int, error) {
+// Redrive puts a document's dead relay entries (those for recipient, when
+// it is not "") back at the end of their peers' outboxes, with fresh ages.
+// It returns how many entries moved.
+func (db *DB) Redrive(ctx context.Context, docID, recipient string, at time.Time) (int, error) {
 	n := 0
 	err := db.batch(ctx, func(tx *bolt.Tx) error {
 		n = 0
@@ -167,6 +169,9 @@ func (db *DB) Redrive(ctx context.Context, docID string, at time.Time) (int, err
 				var e OutboxEntry
 				if err := json.Unmarshal(v, &e); err != nil || e.DocID != docID {
 					return err
+				}
+				if recipient != "" && !slices.Contains(e.Organs, recipient) {
+					return nil
 				}
 				ob, err := tx.Bucket(bOutboxes).CreateBucketIfNotExists(peer)
 				if err != nil {

@@ -1,0 +1,508 @@
+package axis
+
+import (
+	"context"
+	"encoding/hex"
+	"encoding/json"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/http"
+	"net/url"
+	"slices"
+	"sort"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/axis-h40/axis/store"
+	"github.com/labstack/echo/v4"
+)
+
+// The administrator's view: trace, search, stuck, re-drive, statistics,
+// audit and backup. Everything here is read from indexes (by id, notation,
+// Subject word, sender/recipient and day, queue and outbox heads), never by
+// scanning every document.
+
+// TraceEvent is one step of a document's life at one hub.
+type TraceEvent struct {
+	Hub     string    `json:"hub"`
+	At      time.Time `json:"at"`
+	Event   string    `json:"event"`
+	OrganID string    `json:"organ_id"`
+	Detail  string    `json:"detail"`
+	Seq     uint64    `json:"seq,omitempty"` // the event's place in that hub's hash chain
+}
+
+// Trace is a document as one hub (or, followed, every hub) knows it.
+type Trace struct {
+	Hub        string           `json:"hub"`
+	Document   *store.Document  `json:"document"`
+	Recipients []store.Delivery `json:"recipients"`
+	Events     []TraceEvent     `json:"events"`
+	// Hubs lists the hubs whose events are included; Unreachable the peers
+	// that could not be asked, with why.
+	Hubs        []string          `json:"hubs"`
+	Unreachable map[string]string `json:"unreachable,omitempty"`
+}
+
+// Trace returns a document's records and events at this hub.
+func (h *Hub) Trace(ctx context.Context, id string) (*Trace, error) {
+	d, err := h.db.Document(ctx, id)
+	if err != nil {
+		return nil, err
+	}
+	dls, err := h.db.Deliveries(ctx, id)
+	if err != nil {
+		return nil, err
+	}
+	evs, err := h.db.Events(ctx, id)
+	if err != nil {
+		return nil, err
+	}
+	t := &Trace{Hub: h.cfg.Hub.Name, Document: d, Recipients: dls, Events: []TraceEvent{}, Hubs: []string{h.cfg.Hub.Name}}
+	for _, e := range evs {
+		t.Events = append(t.Events, TraceEvent{Hub: h.cfg.Hub.Name, At: e.At, Event: e.Type, OrganID: e.OrganID, Detail: e.Detail, Seq: e.Seq})
+	}
+	return t, nil
+}
+
+// maxFollowHops bounds how far a followed trace travels.
+const maxFollowHops = 4
+
+// TraceFollow is Trace plus the traces of the same document at the peers it
+// was relayed to or came from, asked through their admin APIs, merged into
+// one timeline. visited are the hubs already asked (no loops).
+func (h *Hub) TraceFollow(ctx context.Context, id string, visited []string, hops int) (*Trace, error) {
+	t, err := h.Trace(ctx, id)
+	if err != nil {
+		return nil, err
+	}
+	if hops <= 0 {
+		return t, nil
+	}
+	visited = append(slices.Clone(visited), h.cfg.Hub.Name)
+	peers := []string{}
+	if t.Document.Via != "" {
+		peers = append(peers, t.Document.Via)
+	}
+	for _, r := range t.Document.Recipients {
+		if r.Peer != "" && !slices.Contains(peers, r.Peer) {
+			peers = append(peers, r.Peer)
+		}
+	}
+	for _, name := range peers {
+		p, ok := h.dir.Peer(name)
+		if !ok {
+			continue
+		}
+		pt, err := h.askPeerTrace(ctx, p, id, visited, hops-1)
+		if err != nil {
+			if t.Unreachable == nil {
+				t.Unreachable = map[string]string{}
+			}
+			t.Unreachable[name] = err.Error()
+			continue
+		}
+		if pt == nil {
+			continue // already visited
+		}
+		for _, hub := range pt.Hubs {
+			if !slices.Contains(t.Hubs, hub) {
+				t.Hubs = append(t.Hubs, hub)
+				visited = append(visited, hub)
+			}
+		}
+		for _, e := range pt.Events {
+			if slices.Contains(t.Hubs, e.Hub) {
+				t.Events = append(t.Events, e)
+			}
+		}
+		for k, v := range pt.Unreachable {
+			if t.Unreachable == nil {
+				t.Unreachable = map[string]string{}
+			}
+			t.Unreachable[k] = v
+		}
+	}
+	t.Events = dedupeEvents(t.Events)
+	sort.SliceStable(t.Events, func(i, j int) bool { return t.Events[i].At.Before(t.Events[j].At) })
+	return t, nil
+}
+
+func dedupeEvents(evs []TraceEvent) []TraceEvent {
+	seen := map[string]bool{}
+	out := evs[:0]
+	for _, e := range evs {
+		k := fmt.Sprintf("%s/%d/%s/%s", e.Hub, e.Seq, e.Event, e.OrganID)
+		if !seen[k] {
+			seen[k] = true
+			out = append(out, e)
+		}
+	}
+	return out
+}
+
+// askPeerTrace asks a peer's admin API for its followed trace; nil when the
+// peer says it was already visited.
+func (h *Hub) askPeerTrace(ctx context.Context, p *Peer, id string, visited []string, hops int) (*Trace, error) {
+	base := p.AdminURL
+	if base == "" && p.Kind == "axis" {
+		base = p.URL
+	}
+	token := h.getenv(p.AdminTokenEnv)
+	if base == "" || p.AdminTokenEnv == "" || token == "" {
+		return nil, fmt.Errorf("peer %s: no admin_url / admin_token_env (or the variable is empty)", p.Name)
+	}
+	u := fmt.Sprintf("%s/admin/v1/documents/%s/trace?follow=%d&visited=%s", strings.TrimRight(base, "/"), url.PathEscape(id), hops, url.QueryEscape(strings.Join(visited, ",")))
+	ctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+	defer cancel()
+	req, err := http.NewRequestWithContext(ctx, "GET", u, nil)
+	if err != nil {
+		return nil, err
+	}
+	req.Header.Set("Authorization", "Bearer "+token)
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		return nil, err
+	}
+	defer resp.Body.Close()
+	body, _ := io.ReadAll(io.LimitReader(resp.Body, 32<<20))
+	switch resp.StatusCode {
+	case http.StatusOK:
+	case http.StatusNoContent:
+		return nil, nil
+	case http.StatusNotFound:
+		return nil, fmt.Errorf("peer %s does not have this document", p.Name)
+	default:
+		return nil, fmt.Errorf("peer %s answered %d: %.200s", p.Name, resp.StatusCode, body)
+	}
+	var t Trace
+	if err := json.Unmarshal(body, &t); err != nil {
+		return nil, fmt.Errorf("peer %s: %v", p.Name, err)
+	}
+	return &t, nil
+}
+
+// Stuck lists what waited longer than the configured SLAs.
+func (h *Hub) Stuck(ctx context.Context, limit int) ([]store.StuckItem, error) {
+	a := h.cfg.Admin
+	return h.db.Stuck(ctx, h.now(), store.SLA{Fetch: a.SLAFetch.Duration, Ack: a.SLAAck.Duration, Relay: a.SLARelay.Duration}, limit)
+}
+
+// Redrive puts a document's dead relays (for one recipient, or all) back in
+// their outboxes and wakes the relays.
+func (h *Hub) Redrive(ctx context.Context, id, recipient string) (int, error) {
+	d, err := h.db.Document(ctx, id)
+	if err != nil {
+		return 0, err
+	}
+	n, err := h.db.Redrive(ctx, id, recipient, h.now())
+	if err != nil {
+		return 0, err
+	}
+	if n > 0 {
+		h.wakeFor(d.Recipients)
+		h.log.Info("redrive", logDocID, id, "recipient", recipient, "entries", n)
+	}
+	return n, nil
+}
+
+// Overview is the dashboard: today's traffic, queues, relays, failures.
+type Overview struct {
+	Hub          string         `json:"hub"`
+	Day          string         `json:"day"`
+	Documents    int            `json:"documents"`
+	Today        int            `json:"today"`
+	QueueDepth   int            `json:"queue_depth"` // not-yet-acked local deliveries
+	Stuck        int            `json:"stuck"`
+	StuckCapped  bool           `json:"stuck_capped,omitempty"`
+	Peers        []PeerOverview `json:"peers"`
+	IntakeErrors int            `json:"intake_errors"` // refusals since the hub started
+}
+
+// PeerOverview is one peer's relay state.
+type PeerOverview struct {
+	Name   string `json:"name"`
+	Kind   string `json:"kind"`
+	Outbox int    `json:"outbox"`
+	Dead   int    `json:"dead"`
+}
+
+const stuckCap = 1000
+
+// Overview gathers the dashboard.
+func (h *Hub) Overview(ctx context.Context) (*Overview, error) {
+	day := store.Day(h.now())
+	o := &Overview{Hub: h.cfg.Hub.Name, Day: day, Peers: []PeerOverview{}}
+	var err error
+	if o.Documents, err = h.db.Count(ctx); err != nil {
+		return nil, err
+	}
+	if o.Today, err = h.db.DayCount(ctx, day); err != nil {
+		return nil, err
+	}
+	qd, err := h.db.QueueDepths(ctx)
+	if err != nil {
+		return nil, err
+	}
+	for _, n := range qd {
+		o.QueueDepth += n
+	}
+	od, err := h.db.OutboxDepths(ctx)
+	if err != nil {
+		return nil, err
+	}
+	for _, p := range h.dir.Peers() {
+		dead, err := h.db.Dead(ctx, p.Name)
+		if err != nil {
+			return nil, err
+		}
+		o.Peers = append(o.Peers, PeerOverview{Name: p.Name, Kind: p.Kind, Outbox: od[p.Name], Dead: len(dead)})
+	}
+	st, err := h.Stuck(ctx, stuckCap)
+	if err != nil {
+		return nil, err
+	}
+	o.Stuck, o.StuckCapped = len(st), len(st) == stuckCap
+	o.IntakeErrors = h.metrics.intakeErrors()
+	return o, nil
+}
+
+// AgencyView is one agency's page.
+type AgencyView struct {
+	Agency     Agency         `json:"agency"`
+	InboxDepth int            `json:"inbox_depth"`
+	LastFetch  *time.Time     `json:"last_fetch,omitempty"`
+	LastAck    *time.Time     `json:"last_ack,omitempty"`
+	Today      store.DayStats `json:"today"`
+}
+
+// AgencyView returns an agency's inbox depth, last fetch and ack, and
+// today's counts.
+func (h *Hub) AgencyView(ctx context.Context, organ string) (*AgencyView, error) {
+	a, ok := h.dir.Agency(organ)
+	if !ok {
+		return nil, problemf(ErrNotFound, "%s is not an agency of this hub", organ)
+	}
+	v := &AgencyView{Agency: *a}
+	v.Agency.TokenSHA256 = ""
+	qd, err := h.db.QueueDepths(ctx)
+	if err != nil {
+		return nil, err
+	}
+	v.InboxDepth = qd[organ]
+	act, err := h.db.ActivityOf(ctx, organ)
+	if err != nil {
+		return nil, err
+	}
+	if !act.LastFetch.IsZero() {
+		v.LastFetch = &act.LastFetch
+	}
+	if !act.LastAck.IsZero() {
+		v.LastAck = &act.LastAck
+	}
+	st, err := h.db.Stats(ctx, store.Day(h.now()))
+	if err != nil {
+		return nil, err
+	}
+	v.Today = store.DayStats{OrganID: organ}
+	if s := st[organ]; s != nil {
+		v.Today = *s
+	}
+	return v, nil
+}
+
+// Stats is per-agency traffic of one day, agencies of the directory first
+// (in directory order, zero rows included), then any other organ seen.
+func (h *Hub) Stats(ctx context.Context, day string) ([]store.DayStats, error) {
+	st, err := h.db.Stats(ctx, day)
+	if err != nil {
+		return nil, err
+	}
+	out := []store.DayStats{}
+	for _, a := range h.dir.Agencies() {
+		s := store.DayStats{OrganID: a.OrganID}
+		if x := st[a.OrganID]; x != nil {
+			s = *x
+			delete(st, a.OrganID)
+		}
+		out = append(out, s)
+	}
+	rest := make([]string, 0, len(st))
+	for o := range st {
+		rest = append(rest, o)
+	}
+	sort.Strings(rest)
+	for _, o := range rest {
+		out = append(out, *st[o])
+	}
+	return out, nil
+}
+
+// ParseQuery reads a search from URL parameters (code, subject, from, to,
+// since, until, kind, state, limit, before).
+func ParseQuery(v url.Values) (store.Query, error) {
+	q := store.Query{Code: v.Get("code"), Subject: v.Get("subject"), From: v.Get("from"), To: v.Get("to"),
+		Since: v.Get("since"), Until: v.Get("until"), Kind: v.Get("kind"), State: v.Get("state")}
+	for _, d := range []string{q.Since, q.Until} {
+		if d != "" {
+			if _, err := time.Parse("2006-01-02", d); err != nil {
+				return q, problemf(ErrBadRequest, "date %q is not YYYY-MM-DD", d)
+			}
+		}
+	}
+	if s := v.Get("limit"); s != "" {
+		n, err := strconv.Atoi(s)
+		if err != nil || n < 1 || n > 500 {
+			return q, problemf(ErrBadRequest, "limit must be 1..500")
+		}
+		q.Limit = n
+	}
+	if s := v.Get("before"); s != "" {
+		n, err := strconv.ParseUint(s, 10, 64)
+		if err != nil {
+			return q, problemf(ErrBadRequest, "before is a cursor from a previous page")
+		}
+		q.Before = n
+	}
+	switch q.State {
+	case "", store.StateQueued, store.StateDelivered, store.StateAckedDone, store.StateAckedFail, store.StateRelaying, store.StateRelayed, store.StateDead:
+	default:
+		return q, problemf(ErrBadRequest, "state %q is not a delivery state", q.State)
+	}
+	switch q.Kind {
+	case "", "document", "status":
+	default:
+		return q, problemf(ErrBadRequest, "kind is document or status")
+	}
+	return q, nil
+}
+
+// IsDocID reports whether s looks like a document id (32 hex digits).
+func IsDocID(s string) bool {
+	b, err := hex.DecodeString(s)
+	return err == nil && len(b) == 16
+}
+
+func (h *Hub) adminRoutes(g *echo.Group) {
+	g.GET("/overview", func(c echo.Context) error {
+		o, err := h.Overview(c.Request().Context())
+		if err != nil {
+			return err
+		}
+		return c.JSON(http.StatusOK, o)
+	})
+	g.GET("/documents/:id", func(c echo.Context) error {
+		t, err := h.Trace(c.Request().Context(), c.Param("id"))
+		if err != nil {
+			return err
+		}
+		return c.JSON(http.StatusOK, t)
+	})
+	g.GET("/documents/:id/trace", func(c echo.Context) error {
+		ctx, id := c.Request().Context(), c.Param("id")
+		var visited []string
+		if v := c.QueryParam("visited"); v != "" {
+			visited = strings.Split(v, ",")
+		}
+		if slices.Contains(visited, h.cfg.Hub.Name) {
+			return c.NoContent(http.StatusNoContent)
+		}
+		hops := 0
+		if f := c.QueryParam("follow"); f == "true" {
+			hops = maxFollowHops
+		} else if f != "" {
+			n, err := strconv.Atoi(f)
+			if err != nil {
+				return problemf(ErrBadRequest, "follow is true or a number of hops")
+			}
+			hops = min(n, maxFollowHops)
+		}
+		t, err := h.TraceFollow(ctx, id, visited, hops)
+		if err != nil {
+			return err
+		}
+		c.Set(logDocID, id)
+		return c.JSON(http.StatusOK, t)
+	})
+	g.GET("/search", func(c echo.Context) error {
+		q, err := ParseQuery(c.QueryParams())
+		if err != nil {
+			return err
+		}
+		r, err := h.db.Search(c.Request().Context(), q)
+		if err != nil {
+			return err
+		}
+		return c.JSON(http.StatusOK, r)
+	})
+	g.GET("/stuck", func(c echo.Context) error {
+		st, err := h.Stuck(c.Request().Context(), stuckCap)
+		if err != nil {
+			return err
+		}
+		return c.JSON(http.StatusOK, map[string]any{"items": st, "sla": map[string]string{
+			"fetch": h.cfg.Admin.SLAFetch.String(), "ack": h.cfg.Admin.SLAAck.String(), "relay": h.cfg.Admin.SLARelay.String()}})
+	})
+	g.POST("/redrive/:id", func(c echo.Context) error {
+		id := c.Param("id")
+		n, err := h.Redrive(c.Request().Context(), id, c.QueryParam("recipient"))
+		if err != nil {
+			return err
+		}
+		c.Set(logDocID, id)
+		return c.JSON(http.StatusOK, map[string]any{"doc_id": id, "redriven": n})
+	})
+	g.GET("/stats", func(c echo.Context) error {
+		day := c.QueryParam("date")
+		if day == "" {
+			day = store.Day(h.now())
+		} else if _, err := time.Parse("2006-01-02", day); err != nil {
+			return problemf(ErrBadRequest, "date %q is not YYYY-MM-DD", day)
+		}
+		st, err := h.Stats(c.Request().Context(), day)
+		if err != nil {
+			return err
+		}
+		return c.JSON(http.StatusOK, map[string]any{"date": day, "hub": h.cfg.Hub.Name, "agencies": st})
+	})
+	g.GET("/agencies/:organ", func(c echo.Context) error {
+		v, err := h.AgencyView(c.Request().Context(), c.Param("organ"))
+		if err != nil {
+			return err
+		}
+		return c.JSON(http.StatusOK, v)
+	})
+	verify := func(c echo.Context) error {
+		r, err := h.db.VerifyChain(c.Request().Context())
+		if err != nil {
+			return err
+		}
+		return c.JSON(http.StatusOK, map[string]any{"hub": h.cfg.Hub.Name, "ok": r.OK(), "report": r})
+	}
+	g.GET("/audit/verify", verify)
+	g.POST("/audit/verify", verify)
+	g.GET("/backup", func(c echo.Context) error {
+		w := c.Response()
+		w.Header().Set(echo.HeaderContentType, "application/octet-stream")
+		w.Header().Set(echo.HeaderContentDisposition, `attachment; filename="axis-`+h.cfg.Hub.Name+`-`+h.now().UTC().Format("20060102T150405Z")+`.db"`)
+		w.WriteHeader(http.StatusOK)
+		n, err := h.db.Backup(c.Request().Context(), w)
+		if err != nil {
+			h.log.Error("backup failed mid-stream", "bytes", n, "err", err)
+			return nil // the status is sent; the client sees a short body
+		}
+		h.log.Info("backup streamed", "bytes", n)
+		return nil
+	})
+}
+
+// Name is the hub's name (hub.name in the config).
+func (h *Hub) Name() string { return h.cfg.Hub.Name }
+
+// Logger is the hub's structured logger.
+func (h *Hub) Logger() *slog.Logger { return h.log }
+
+// Now is the hub's clock.
+func (h *Hub) Now() time.Time { return h.now() }
