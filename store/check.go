@@ -7,6 +7,7 @@ import (
 	"encoding/binary"
 	"encoding/json"
 	"fmt"
+	"time"
 
 	bolt "go.etcd.io/bbolt"
 )
@@ -17,6 +18,9 @@ type ChainReport struct {
 	Head      string `json:"head"`
 	BrokenAt  uint64 `json:"broken_at,omitempty"` // first event whose link does not hold
 	BrokenWhy string `json:"broken_why,omitempty"`
+	// Broken is the event at BrokenAt as stored (when readable): which
+	// document and organ it claims to be about.
+	Broken *Event `json:"broken_event,omitempty"`
 }
 
 // OK reports whether the chain held everywhere.
@@ -26,6 +30,24 @@ func (r *ChainReport) OK() bool { return r.BrokenAt == 0 }
 func (db *DB) VerifyChain(ctx context.Context) (*ChainReport, error) {
 	r := &ChainReport{}
 	err := db.bolt.View(func(tx *bolt.Tx) error { return verifyChain(ctx, tx, r) })
+	return r, err
+}
+
+// VerifyChainFile verifies the event chain of a store file opened
+// read-only (a backup, or a copy), without a running hub.
+func VerifyChainFile(ctx context.Context, path string) (*ChainReport, error) {
+	bdb, err := bolt.Open(path, 0o400, &bolt.Options{ReadOnly: true, Timeout: 2 * time.Second})
+	if err != nil {
+		return nil, fmt.Errorf("store: open %s read-only: %w", path, err)
+	}
+	defer bdb.Close()
+	r := &ChainReport{}
+	err = bdb.View(func(tx *bolt.Tx) error {
+		if tx.Bucket(bEvents) == nil || tx.Bucket(bMeta) == nil {
+			return fmt.Errorf("%w: %s is not an axis store", ErrCorrupt, path)
+		}
+		return verifyChain(ctx, tx, r)
+	})
 	return r, err
 }
 
@@ -44,6 +66,10 @@ func verifyChain(ctx context.Context, tx *bolt.Tx, r *ChainReport) error {
 		var e Event
 		broken := func(why string) error {
 			r.BrokenAt, r.BrokenWhy = seq, why
+			if e.Type != "" {
+				ev := e
+				r.Broken = &ev
+			}
 			return nil
 		}
 		if err := json.Unmarshal(v, &e); err != nil {

@@ -50,6 +50,14 @@ var commands = map[string]command{
 	"bench":     runBench,
 
 	"vdxp-headers": runVDXPHeaders,
+
+	"trace":        runTrace,
+	"search":       runSearch,
+	"stuck":        runStuck,
+	"redrive":      runRedrive,
+	"stats":        runStats,
+	"audit-verify": runAuditVerify,
+	"backup":       runBackup,
 }
 
 // summaries holds the one-line description of each command for the usage.
@@ -68,6 +76,14 @@ var summaries = map[string]string{
 	"bench":     "measure the hub's intake throughput and latency against a verify-only baseline",
 
 	"vdxp-headers": "print the XroadVnpt-* headers the national SDK would send for a VDXP call (debugging integrations)",
+
+	"trace":        "admin: a document's whole timeline (by doc id or notation), --follow across peer hubs",
+	"search":       "admin: find documents by notation, Subject words, sender, recipient, days, state",
+	"stuck":        "admin: deliveries not fetched or acked within the SLA, relays retrying or dead",
+	"redrive":      "admin: put a document's dead relays back in their outboxes",
+	"stats":        "admin: per-agency traffic of one day",
+	"audit-verify": "admin: verify the hash-chained event log (of a hub, or of a store file with --db)",
+	"backup":       "admin: stream a hot backup of the hub's store to FILE and verify it",
 }
 
 // stdin is read when an input file is "-". Tests may replace it.

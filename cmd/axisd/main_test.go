@@ -28,6 +28,13 @@ var demoConfig = filepath.Join(fixture.Testdata, "demo", "axis-h40.yaml")
 // the demo province, its clock pinned to the demo PKI's test time.
 func start(t testing.TB, configure ...func(*axis.Config)) *Main {
 	t.Helper()
+	return startWith(t, nil, configure...)
+}
+
+// startWith is start with a last say on the Main (its options) before it
+// runs.
+func startWith(t testing.TB, adjust func(*Main), configure ...func(*axis.Config)) *Main {
+	t.Helper()
 	m := NewMain()
 	if err := m.ParseFlags([]string{"--config", demoConfig, "--listen", "127.0.0.1:0"}); err != nil {
 		t.Fatal(err)
@@ -39,6 +46,9 @@ func start(t testing.TB, configure ...func(*axis.Config)) *Main {
 	}
 	m.Options.Logger = slog.New(slog.NewTextHandler(io.Discard, nil))
 	m.Options.Now = func() time.Time { return demopki.TestNow }
+	if adjust != nil {
+		adjust(m)
+	}
 	if err := m.Run(context.Background()); err != nil {
 		t.Fatal(err)
 	}

@@ -1,0 +1,398 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"flag"
+	"fmt"
+	"io"
+	"net/http"
+	"net/url"
+	"os"
+	"strings"
+	"text/tabwriter"
+	"time"
+
+	"github.com/axis-h40/axis/axis"
+	"github.com/axis-h40/axis/store"
+)
+
+// Administrator commands: they call /admin/v1 with an admin token
+// (--token or $AXIS_TOKEN).
+
+// adminQuery turns search flags into the admin API's parameters.
+type searchFlags struct {
+	code, subject, from, to, since, until, state, kind *string
+	limit                                              *int
+}
+
+func addSearchFlags(fs *flag.FlagSet) *searchFlags {
+	return &searchFlags{
+		code:    fs.String("code", "", "notation, e.g. 15/UBND-VP (case and spaces ignored)"),
+		subject: fs.String("subject", "", "words of the Subject, with or without diacritics"),
+		from:    fs.String("from", "", "sender organ code"),
+		to:      fs.String("to", "", "recipient organ code"),
+		since:   fs.String("since", "", "first day, YYYY-MM-DD (Asia/Ho_Chi_Minh)"),
+		until:   fs.String("until", "", "last day, YYYY-MM-DD"),
+		state:   fs.String("state", "", "a recipient's state: queued, delivered, acked_done, acked_fail, relaying, relayed, dead"),
+		kind:    fs.String("kind", "", "document or status"),
+		limit:   fs.Int("limit", 50, "at most this many (1..500)"),
+	}
+}
+
+func (s *searchFlags) values() url.Values {
+	v := url.Values{}
+	for k, p := range map[string]*string{"code": s.code, "subject": s.subject, "from": s.from, "to": s.to,
+		"since": s.since, "until": s.until, "state": s.state, "kind": s.kind} {
+		if *p != "" {
+			v.Set(k, *p)
+		}
+	}
+	v.Set("limit", fmt.Sprint(*s.limit))
+	return v
+}
+
+func (c *hubClient) getJSON(ctx context.Context, path string, v any) ([]byte, error) {
+	_, body, err := c.call(ctx, http.MethodGet, path, nil, "")
+	if err != nil {
+		return nil, err
+	}
+	if v != nil {
+		if err := json.Unmarshal(body, v); err != nil {
+			return nil, fmt.Errorf("hub: GET %s: answer is not JSON: %w", path, err)
+		}
+	}
+	return body, nil
+}
+
+// runSearch: axisctl search [filters]
+func runSearch(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+	fs := newFlagSet("search", "[--hub URL] [--token ADMIN] [--code NOTATION] [--subject WORDS] [--from ORGAN] [--to ORGAN] [--since YYYY-MM-DD] [--until YYYY-MM-DD] [--state STATE] [--kind KIND] [--json]", stderr)
+	hf := addHubFlags(fs)
+	sf := addSearchFlags(fs)
+	asJSON := fs.Bool("json", false, "print the hub's JSON")
+	pos, code, done := parseFlags(fs, args)
+	if done {
+		return code
+	}
+	if len(pos) != 0 {
+		return usageError(stderr, "search: takes no arguments, only flags")
+	}
+	c, err := hf.client()
+	if err != nil {
+		return usageError(stderr, "search: %v", err)
+	}
+	var r store.SearchResult
+	body, err := c.getJSON(ctx, "/admin/v1/search?"+sf.values().Encode(), &r)
+	if err != nil {
+		return failHub(stderr, err)
+	}
+	if *asJSON {
+		return printOrFail(stdout, stderr, body)
+	}
+	tw := tabwriter.NewWriter(stdout, 0, 4, 2, ' ', 0)
+	fmt.Fprintln(tw, "RECEIVED\tDOC_ID\tFROM\tCODE\tSUBJECT")
+	for _, d := range r.Docs {
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\n", timeCell(d.ReceivedAt), d.ID, cell(d.From), cell(d.Code), cell(truncate(d.Subject, 80)))
+	}
+	tw.Flush()
+	if r.Truncated {
+		fmt.Fprintf(stdout, "(stopped after %d index entries: narrow the search)\n", r.Scanned)
+	}
+	if r.Next != 0 {
+		fmt.Fprintf(stdout, "(more: the hub's cursor is before=%d)\n", r.Next)
+	}
+	return exitOK
+}
+
+func printOrFail(stdout, stderr io.Writer, body []byte) int {
+	if err := printJSON(stdout, body); err != nil {
+		return fail(stderr, err)
+	}
+	return exitOK
+}
+
+// runTrace: axisctl trace DOC_ID|NOTATION [--follow]
+func runTrace(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+	fs := newFlagSet("trace", "[--hub URL] [--token ADMIN] [--follow] [--json] DOC_ID|NOTATION", stderr)
+	hf := addHubFlags(fs)
+	follow := fs.Bool("follow", false, "also ask the peer hubs the document went through (one timeline across hubs)")
+	asJSON := fs.Bool("json", false, "print JSON: every event with hub, at, event, organ_id and detail")
+	pos, code, done := parseFlags(fs, args)
+	if done {
+		return code
+	}
+	ref, ok := oneDocArg("trace", pos, stderr)
+	if !ok {
+		return exitUsage
+	}
+	c, err := hf.client()
+	if err != nil {
+		return usageError(stderr, "trace: %v", err)
+	}
+	ids := []string{ref}
+	if !axis.IsDocID(ref) { // a notation: every document with it, newest first
+		var r store.SearchResult
+		if _, err := c.getJSON(ctx, "/admin/v1/search?"+url.Values{"code": {ref}, "limit": {"10"}}.Encode(), &r); err != nil {
+			return failHub(stderr, err)
+		}
+		if len(r.Docs) == 0 {
+			fmt.Fprintf(stderr, "no document with notation %q at this hub\nnot_found: %s\n", ref, ref)
+			return exitFailure
+		}
+		ids = ids[:0]
+		for _, d := range r.Docs {
+			ids = append(ids, d.ID)
+		}
+	}
+	var traces []axis.Trace
+	for _, id := range ids {
+		path := "/admin/v1/documents/" + url.PathEscape(id) + "/trace"
+		if *follow {
+			path += "?follow=true"
+		}
+		var t axis.Trace
+		if _, err := c.getJSON(ctx, path, &t); err != nil {
+			return failHub(stderr, err)
+		}
+		traces = append(traces, t)
+	}
+	if *asJSON {
+		var b []byte
+		if len(traces) == 1 {
+			b, _ = json.Marshal(traces[0])
+		} else {
+			b, _ = json.Marshal(traces)
+		}
+		return printOrFail(stdout, stderr, b)
+	}
+	for i, t := range traces {
+		if i > 0 {
+			fmt.Fprintln(stdout)
+		}
+		d := t.Document
+		fmt.Fprintf(stdout, "document %s  %s  %s\nfrom %s, received %s at %s; hubs: %s\n", d.ID, cell(d.Code), cell(truncate(d.Subject, 80)),
+			cell(d.From), timeCell(d.ReceivedAt), t.Hub, strings.Join(t.Hubs, ", "))
+		for peer, why := range t.Unreachable {
+			fmt.Fprintf(stdout, "not followed: %s: %s\n", peer, oneLine(why))
+		}
+		tw := tabwriter.NewWriter(stdout, 0, 4, 2, ' ', 0)
+		fmt.Fprintln(tw, "AT\tHUB\tEVENT\tORGAN_ID\tDETAIL")
+		for _, e := range t.Events {
+			fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\n", e.At.UTC().Format("2006-01-02T15:04:05.000Z"), cell(e.Hub), cell(e.Event), cell(e.OrganID), cell(truncate(e.Detail, 120)))
+		}
+		tw.Flush()
+	}
+	return exitOK
+}
+
+// runStuck: axisctl stuck
+func runStuck(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+	fs := newFlagSet("stuck", "[--hub URL] [--token ADMIN] [--json]", stderr)
+	hf := addHubFlags(fs)
+	asJSON := fs.Bool("json", false, "print the hub's JSON")
+	pos, code, done := parseFlags(fs, args)
+	if done {
+		return code
+	}
+	if len(pos) != 0 {
+		return usageError(stderr, "stuck: takes no arguments")
+	}
+	c, err := hf.client()
+	if err != nil {
+		return usageError(stderr, "stuck: %v", err)
+	}
+	var r struct {
+		Items []store.StuckItem `json:"items"`
+	}
+	body, err := c.getJSON(ctx, "/admin/v1/stuck", &r)
+	if err != nil {
+		return failHub(stderr, err)
+	}
+	if *asJSON {
+		return printOrFail(stdout, stderr, body)
+	}
+	tw := tabwriter.NewWriter(stdout, 0, 4, 2, ' ', 0)
+	fmt.Fprintln(tw, "REASON\tSINCE\tDOC_ID\tORGAN_ID\tPEER\tATTEMPTS\tLAST_ERROR")
+	for _, it := range r.Items {
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%d\t%s\n", it.Reason, timeCell(it.Since), it.DocID, cell(it.OrganID), cell(it.Peer), it.Attempts, cell(truncate(it.LastError, 80)))
+	}
+	tw.Flush()
+	fmt.Fprintf(stdout, "%d stuck\n", len(r.Items))
+	return exitOK
+}
+
+// runRedrive: axisctl redrive DOC_ID [--recipient ORGAN]
+func runRedrive(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+	fs := newFlagSet("redrive", "[--hub URL] [--token ADMIN] [--recipient ORGAN] DOC_ID", stderr)
+	hf := addHubFlags(fs)
+	recipient := fs.String("recipient", "", "only the dead relays for this recipient")
+	pos, code, done := parseFlags(fs, args)
+	if done {
+		return code
+	}
+	id, ok := oneDocArg("redrive", pos, stderr)
+	if !ok {
+		return exitUsage
+	}
+	c, err := hf.client()
+	if err != nil {
+		return usageError(stderr, "redrive: %v", err)
+	}
+	path := "/admin/v1/redrive/" + url.PathEscape(id)
+	if *recipient != "" {
+		path += "?recipient=" + url.QueryEscape(*recipient)
+	}
+	_, body, err := c.call(ctx, http.MethodPost, path, nil, "")
+	if err != nil {
+		return failHub(stderr, err)
+	}
+	var r struct {
+		Redriven int `json:"redriven"`
+	}
+	if err := json.Unmarshal(body, &r); err != nil {
+		return fail(stderr, err)
+	}
+	fmt.Fprintf(stdout, "%s: %d relay entries put back in their outboxes\n", id, r.Redriven)
+	return exitOK
+}
+
+// runStats: axisctl stats [--date YYYY-MM-DD]
+func runStats(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+	fs := newFlagSet("stats", "[--hub URL] [--token ADMIN] [--date YYYY-MM-DD] [--all] [--json]", stderr)
+	hf := addHubFlags(fs)
+	date := fs.String("date", "", "the day (Asia/Ho_Chi_Minh; default today)")
+	all := fs.Bool("all", false, "also list agencies with no traffic that day")
+	asJSON := fs.Bool("json", false, "print the hub's JSON")
+	pos, code, done := parseFlags(fs, args)
+	if done {
+		return code
+	}
+	if len(pos) != 0 {
+		return usageError(stderr, "stats: takes no arguments")
+	}
+	c, err := hf.client()
+	if err != nil {
+		return usageError(stderr, "stats: %v", err)
+	}
+	path := "/admin/v1/stats"
+	if *date != "" {
+		path += "?date=" + url.QueryEscape(*date)
+	}
+	var r struct {
+		Date     string           `json:"date"`
+		Hub      string           `json:"hub"`
+		Agencies []store.DayStats `json:"agencies"`
+	}
+	body, err := c.getJSON(ctx, path, &r)
+	if err != nil {
+		return failHub(stderr, err)
+	}
+	if *asJSON {
+		return printOrFail(stdout, stderr, body)
+	}
+	fmt.Fprintf(stdout, "%s, %s\n", r.Hub, r.Date)
+	tw := tabwriter.NewWriter(stdout, 0, 4, 2, ' ', tabwriter.AlignRight)
+	fmt.Fprintln(tw, "ORGAN_ID\tSENT\tRECEIVED\tFETCHED\tACKED_DONE\tACKED_FAIL\tPENDING\tRELAYED\tRELAYING\tDEAD\t")
+	var tot store.DayStats
+	for _, s := range r.Agencies {
+		if !*all && s.Sent+s.Received == 0 {
+			continue
+		}
+		fmt.Fprintf(tw, "%s\t%d\t%d\t%d\t%d\t%d\t%d\t%d\t%d\t%d\t\n", s.OrganID, s.Sent, s.Received, s.Fetched, s.AckedDone, s.AckedFail, s.Pending, s.Relayed, s.Relaying, s.Dead)
+		tot.Sent, tot.Received, tot.Fetched, tot.AckedDone, tot.AckedFail = tot.Sent+s.Sent, tot.Received+s.Received, tot.Fetched+s.Fetched, tot.AckedDone+s.AckedDone, tot.AckedFail+s.AckedFail
+		tot.Pending, tot.Relayed, tot.Relaying, tot.Dead = tot.Pending+s.Pending, tot.Relayed+s.Relayed, tot.Relaying+s.Relaying, tot.Dead+s.Dead
+	}
+	fmt.Fprintf(tw, "TOTAL\t%d\t%d\t%d\t%d\t%d\t%d\t%d\t%d\t%d\t\n", tot.Sent, tot.Received, tot.Fetched, tot.AckedDone, tot.AckedFail, tot.Pending, tot.Relayed, tot.Relaying, tot.Dead)
+	tw.Flush()
+	return exitOK
+}
+
+// runAuditVerify: axisctl audit-verify [--db FILE]
+func runAuditVerify(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+	fs := newFlagSet("audit-verify", "[--hub URL] [--token ADMIN] [--db FILE] [--json]", stderr)
+	hf := addHubFlags(fs)
+	dbFile := fs.String("db", "", "verify this store file (a backup, a copy) offline, read-only, instead of asking a hub")
+	asJSON := fs.Bool("json", false, "print the report as JSON")
+	pos, code, done := parseFlags(fs, args)
+	if done {
+		return code
+	}
+	if len(pos) != 0 {
+		return usageError(stderr, "audit-verify: takes no arguments")
+	}
+	var rep store.ChainReport
+	where := *dbFile
+	if *dbFile != "" {
+		r, err := store.VerifyChainFile(ctx, *dbFile)
+		if err != nil {
+			return fail(stderr, err)
+		}
+		rep = *r
+	} else {
+		c, err := hf.client()
+		if err != nil {
+			return usageError(stderr, "audit-verify: %v", err)
+		}
+		var r struct {
+			Hub    string            `json:"hub"`
+			Report store.ChainReport `json:"report"`
+		}
+		if _, err := c.getJSON(ctx, "/admin/v1/audit/verify", &r); err != nil {
+			return failHub(stderr, err)
+		}
+		rep, where = r.Report, "hub "+r.Hub
+	}
+	if *asJSON {
+		b, _ := json.Marshal(rep)
+		if code := printOrFail(stdout, stderr, b); code != exitOK {
+			return code
+		}
+	} else if rep.OK() {
+		fmt.Fprintf(stdout, "%s: event chain verified: %d events, head %s\n", where, rep.Events, rep.Head)
+	} else {
+		fmt.Fprintf(stdout, "%s: event chain BROKEN at event %d: %s\n", where, rep.BrokenAt, rep.BrokenWhy)
+	}
+	if !rep.OK() {
+		return exitFailure
+	}
+	return exitOK
+}
+
+// runBackup: axisctl backup FILE
+func runBackup(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+	fs := newFlagSet("backup", "[--hub URL] [--token ADMIN] FILE", stderr)
+	hf := addHubFlags(fs)
+	pos, code, done := parseFlags(fs, args)
+	if done {
+		return code
+	}
+	if len(pos) != 1 || pos[0] == "" {
+		return usageError(stderr, "backup: want exactly one FILE")
+	}
+	c, err := hf.client()
+	if err != nil {
+		return usageError(stderr, "backup: %v", err)
+	}
+	c.hc.Timeout = 0 // a large store takes its time; ctx still cancels
+	t0 := time.Now()
+	resp, err := c.do(ctx, http.MethodGet, "/admin/v1/backup", nil, "")
+	if err != nil {
+		return failHub(stderr, err)
+	}
+	defer resp.Body.Close()
+	if err := writeFileAtomic(pos[0], resp.Body); err != nil {
+		return fail(stderr, fmt.Errorf("backup: %w", err))
+	}
+	// The copy is only a backup if it opens and its chain holds.
+	rep, err := store.VerifyChainFile(ctx, pos[0])
+	if err != nil {
+		return fail(stderr, fmt.Errorf("backup written to %s but it does not open as a store: %w", pos[0], err))
+	}
+	if !rep.OK() {
+		return fail(stderr, fmt.Errorf("backup written to %s but its event chain is broken at %d: %s", pos[0], rep.BrokenAt, rep.BrokenWhy))
+	}
+	st, _ := os.Stat(pos[0])
+	fmt.Fprintf(stdout, "%s: %d bytes in %s; %d events, chain verified\n", pos[0], st.Size(), time.Since(t0).Round(time.Millisecond), rep.Events)
+	return exitOK
+}
