@@ -360,6 +360,7 @@ func (e *Event) computeHash() string {
 // appendEvent adds e to the chain inside tx.
 func appendEvent(tx *bolt.Tx, e Event) error {
 	eb := tx.Bucket(bEvents)
+	eb.FillPercent = 1.0 // append-only: full pages, not the half-empty ones a split leaves
 	seq, err := eb.NextSequence()
 	if err != nil {
 		return err
@@ -430,125 +431,9 @@ func (db *DB) PutEnvelope(ctx context.Context, v *envelope.Verified, routes []Ro
 	var out *Document
 	var created bool
 	err := db.batch(ctx, func(tx *bolt.Tx) error {
-		out, created = nil, false
-		if old := tx.Bucket(bByHash).Get(sum[:]); old != nil {
-			var d Document
-			if err := getJSON(tx.Bucket(bDocs), old, &d); err != nil {
-				return err
-			}
-			out = &d
-			return nil
-		}
-		d := *doc
-		docs := tx.Bucket(bDocs)
-		seq, err := docs.NextSequence()
-		if err != nil {
-			return err
-		}
-		d.Seq = seq
-		if target != nil {
-			if t := tx.Bucket(bByDocID).Get(key([]byte(target.OrganID), []byte(target.DocumentID))); t != nil {
-				d.RespondsTo = string(t)
-			}
-		}
-		idb := []byte(id)
-		day := []byte(Day(at))
-		if err := putBlob(tx, seq, v.Raw()); err != nil {
-			return err
-		}
-		if err := putJSON(docs, idb, &d); err != nil {
-			return err
-		}
-		if err := indexDoc(tx, &d); err != nil {
-			return err
-		}
-		if err := tx.Bucket(bByHash).Put(sum[:], idb); err != nil {
-			return err
-		}
-		if d.Kind == string(envelope.KindDocument) && d.DocumentID != "" {
-			k := key([]byte(d.From), []byte(d.DocumentID))
-			if tx.Bucket(bByDocID).Get(k) == nil {
-				if err := tx.Bucket(bByDocID).Put(k, idb); err != nil {
-					return err
-				}
-			}
-		}
-		if err := tx.Bucket(bBySender).Put(key([]byte(d.From), day, u64(seq)), idb); err != nil {
-			return err
-		}
-		detail := fmt.Sprintf("sha256=%s size=%d", d.SHA256, d.Size)
-		if via != "" {
-			detail += " via=" + via
-		}
-		if err := appendEvent(tx, Event{At: at, DocID: id, OrganID: d.From, Type: EventReceived, Detail: detail}); err != nil {
-			return err
-		}
-		if err := appendEvent(tx, Event{At: at, DocID: id, OrganID: d.From, Type: EventVerified,
-			Detail: fmt.Sprintf("signer=%q alg=%s", d.Signer, v.Algorithms().Signature)}); err != nil {
-			return err
-		}
-		outboxes := map[string]*OutboxEntry{}
-		var peers []string
-		for _, r := range routes {
-			dl := Delivery{DocID: id, OrganID: r.OrganID, Route: r.Name(), UpdatedAt: at.UTC()}
-			if r.Peer == "" {
-				qb, err := tx.Bucket(bQueues).CreateBucketIfNotExists([]byte(r.OrganID))
-				if err != nil {
-					return err
-				}
-				qs, err := qb.NextSequence()
-				if err != nil {
-					return err
-				}
-				if err := qb.Put(u64(qs), idb); err != nil {
-					return err
-				}
-				dl.State, dl.QueueSeq = StateQueued, qs
-				if err := appendEvent(tx, Event{At: at, DocID: id, OrganID: r.OrganID, Type: EventQueued, Detail: "local"}); err != nil {
-					return err
-				}
-			} else {
-				dl.State = StateRelaying
-				e := outboxes[r.Peer]
-				if e == nil {
-					e = &OutboxEntry{DocID: id, Created: at.UTC()}
-					outboxes[r.Peer] = e
-					peers = append(peers, r.Peer)
-				}
-				e.Organs = append(e.Organs, r.OrganID)
-			}
-			if err := putJSON(tx.Bucket(bDeliveries), key(idb, []byte(r.OrganID)), &dl); err != nil {
-				return err
-			}
-			if err := tx.Bucket(bByRecip).Put(key([]byte(r.OrganID), day, u64(seq)), idb); err != nil {
-				return err
-			}
-		}
-		for _, p := range peers {
-			ob, err := tx.Bucket(bOutboxes).CreateBucketIfNotExists([]byte(p))
-			if err != nil {
-				return err
-			}
-			e := outboxes[p]
-			if e.Seq, err = ob.NextSequence(); err != nil {
-				return err
-			}
-			if err := putJSON(ob, u64(e.Seq), e); err != nil {
-				return err
-			}
-			for _, o := range e.Organs {
-				if err := appendEvent(tx, Event{At: at, DocID: id, OrganID: o, Type: EventOutboxed, Detail: "peer=" + p}); err != nil {
-					return err
-				}
-			}
-		}
-		if d.RespondsTo != "" {
-			if err := linkToTarget(tx, &d, at); err != nil {
-				return err
-			}
-		}
-		out, created = &d, true
-		return nil
+		var err error
+		out, created, err = putDoc(tx, doc, sum, v.Raw(), v.Algorithms().Signature, target, routes, at, via)
+		return err
 	})
 	if err != nil {
 		return nil, false, err
@@ -895,4 +780,135 @@ func (db *DB) Backup(ctx context.Context, w io.Writer) (int64, error) {
 		return err
 	})
 	return n, err
+}
+
+// putDoc writes a new document's records inside tx: bytes, record, indexes,
+// one delivery per route, queue and outbox entries, events, and the link to
+// the document it answers. It returns the stored record, or the earlier
+// one (created false) when the same bytes are already there.
+func putDoc(tx *bolt.Tx, doc *Document, sum [32]byte, raw []byte, sigAlg string, target *envelope.ResponseFor, routes []Route, at time.Time, via string) (out *Document, created bool, err error) {
+	id := doc.ID
+	if old := tx.Bucket(bByHash).Get(sum[:]); old != nil {
+		var d Document
+		if err := getJSON(tx.Bucket(bDocs), old, &d); err != nil {
+			return nil, false, err
+		}
+		out = &d
+		return out, created, nil
+	}
+	d := *doc
+	docs := tx.Bucket(bDocs)
+	seq, err := docs.NextSequence()
+	if err != nil {
+		return nil, false, err
+	}
+	d.Seq = seq
+	if target != nil {
+		if t := tx.Bucket(bByDocID).Get(key([]byte(target.OrganID), []byte(target.DocumentID))); t != nil {
+			d.RespondsTo = string(t)
+		}
+	}
+	idb := []byte(id)
+	day := []byte(Day(at))
+	if err := putBlob(tx, seq, raw); err != nil {
+		return nil, false, err
+	}
+	if err := putJSON(docs, idb, &d); err != nil {
+		return nil, false, err
+	}
+	if err := indexDoc(tx, &d); err != nil {
+		return nil, false, err
+	}
+	if err := tx.Bucket(bByHash).Put(sum[:], idb); err != nil {
+		return nil, false, err
+	}
+	if d.Kind == string(envelope.KindDocument) && d.DocumentID != "" {
+		k := key([]byte(d.From), []byte(d.DocumentID))
+		if tx.Bucket(bByDocID).Get(k) == nil {
+			if err := tx.Bucket(bByDocID).Put(k, idb); err != nil {
+				return nil, false, err
+			}
+		}
+	}
+	if err := tx.Bucket(bBySender).Put(key([]byte(d.From), day, u64(seq)), idb); err != nil {
+		return nil, false, err
+	}
+	detail := fmt.Sprintf("sha256=%s size=%d", d.SHA256, d.Size)
+	if via != "" {
+		detail += " via=" + via
+	}
+	if err := appendEvent(tx, Event{At: at, DocID: id, OrganID: d.From, Type: EventReceived, Detail: detail}); err != nil {
+		return nil, false, err
+	}
+	if err := appendEvent(tx, Event{At: at, DocID: id, OrganID: d.From, Type: EventVerified,
+		Detail: fmt.Sprintf("signer=%q alg=%s", d.Signer, sigAlg)}); err != nil {
+		return nil, false, err
+	}
+	outboxes := map[string]*OutboxEntry{}
+	var peers []string
+	seen := map[string]bool{}
+	for _, r := range routes {
+		if seen[r.OrganID] {
+			continue // one delivery per recipient, however often it is named
+		}
+		seen[r.OrganID] = true
+		dl := Delivery{DocID: id, OrganID: r.OrganID, Route: r.Name(), UpdatedAt: at.UTC()}
+		if r.Peer == "" {
+			qb, err := tx.Bucket(bQueues).CreateBucketIfNotExists([]byte(r.OrganID))
+			if err != nil {
+				return nil, false, err
+			}
+			qs, err := qb.NextSequence()
+			if err != nil {
+				return nil, false, err
+			}
+			if err := qb.Put(u64(qs), idb); err != nil {
+				return nil, false, err
+			}
+			dl.State, dl.QueueSeq = StateQueued, qs
+			if err := appendEvent(tx, Event{At: at, DocID: id, OrganID: r.OrganID, Type: EventQueued, Detail: "local"}); err != nil {
+				return nil, false, err
+			}
+		} else {
+			dl.State = StateRelaying
+			e := outboxes[r.Peer]
+			if e == nil {
+				e = &OutboxEntry{DocID: id, Created: at.UTC()}
+				outboxes[r.Peer] = e
+				peers = append(peers, r.Peer)
+			}
+			e.Organs = append(e.Organs, r.OrganID)
+		}
+		if err := putJSON(tx.Bucket(bDeliveries), key(idb, []byte(r.OrganID)), &dl); err != nil {
+			return nil, false, err
+		}
+		if err := tx.Bucket(bByRecip).Put(key([]byte(r.OrganID), day, u64(seq)), idb); err != nil {
+			return nil, false, err
+		}
+	}
+	for _, p := range peers {
+		ob, err := tx.Bucket(bOutboxes).CreateBucketIfNotExists([]byte(p))
+		if err != nil {
+			return nil, false, err
+		}
+		e := outboxes[p]
+		if e.Seq, err = ob.NextSequence(); err != nil {
+			return nil, false, err
+		}
+		if err := putJSON(ob, u64(e.Seq), e); err != nil {
+			return nil, false, err
+		}
+		for _, o := range e.Organs {
+			if err := appendEvent(tx, Event{At: at, DocID: id, OrganID: o, Type: EventOutboxed, Detail: "peer=" + p}); err != nil {
+				return nil, false, err
+			}
+		}
+	}
+	if d.RespondsTo != "" {
+		if err := linkToTarget(tx, &d, at); err != nil {
+			return nil, false, err
+		}
+	}
+	out, created = &d, true
+	return out, created, nil
 }

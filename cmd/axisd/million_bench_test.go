@@ -1,0 +1,155 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"io"
+	"math/rand/v2"
+	"net/http"
+	"net/url"
+	"os"
+	"path/filepath"
+	"slices"
+	"testing"
+	"time"
+
+	"github.com/axis-h40/axis/axis"
+	"github.com/axis-h40/axis/internal/testgen"
+	"github.com/axis-h40/axis/store"
+)
+
+// The administrator's daily questions against a store of a million
+// documents: make bench-million fills one with internal/cmd/genstore (the
+// demo province's 258 agencies, a year of traffic) and points
+// AXIS_MILLION_STORE at it. Each benchmark reports the median and p95 of
+// whole HTTP round trips through the real axisd wiring.
+
+func startMillion(b *testing.B) *Main {
+	b.Helper()
+	path := os.Getenv("AXIS_MILLION_STORE")
+	if path == "" {
+		b.Skip("AXIS_MILLION_STORE is not set (make bench-million)")
+	}
+	if filepath.Base(path) != "axis.db" {
+		b.Fatalf("AXIS_MILLION_STORE must name an axis.db file, got %s", path)
+	}
+	return startWith(b, func(m *Main) {
+		m.Options.Now = func() time.Time { return time.Date(2026, 12, 1, 3, 0, 0, 0, time.UTC) }
+	}, func(c *axis.Config) { c.DataDir = filepath.Dir(path) })
+}
+
+// sample picks n documents spread over the store's year.
+func sample(b *testing.B, m *Main, n int) []store.Document {
+	b.Helper()
+	rng := rand.New(rand.NewPCG(1, 2))
+	var out []store.Document
+	start := time.Date(2025, 12, 1, 0, 0, 0, 0, store.Zone)
+	for len(out) < n {
+		day := store.Day(start.Add(time.Duration(rng.IntN(365)) * 24 * time.Hour))
+		r, err := m.Hub.Store().Search(context.Background(), store.Query{Since: day, Until: day, Limit: 50})
+		if err != nil {
+			b.Fatal(err)
+		}
+		if len(r.Docs) > 0 {
+			out = append(out, r.Docs[rng.IntN(len(r.Docs))])
+		}
+	}
+	return out
+}
+
+// roundTrips times one GET per iteration (paths cycled) and reports the
+// median and p95 in milliseconds.
+func roundTrips(b *testing.B, m *Main, paths []string, check func(status int, body []byte) error) {
+	b.Helper()
+	hc := &http.Client{}
+	get := func(p string) (int, []byte) {
+		req, _ := http.NewRequest("GET", m.URL()+p, nil)
+		req.Header.Set("Authorization", "Bearer "+testgen.DemoAdminToken)
+		resp, err := hc.Do(req)
+		if err != nil {
+			b.Fatal(err)
+		}
+		defer resp.Body.Close()
+		body, _ := io.ReadAll(resp.Body)
+		return resp.StatusCode, body
+	}
+	for _, p := range paths[:min(len(paths), 5)] { // warm the page cache a little, check answers
+		if status, body := get(p); check(status, body) != nil {
+			b.Fatalf("%s: %v", p, check(status, body))
+		}
+	}
+	lat := make([]time.Duration, 0, b.N)
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		t0 := time.Now()
+		status, body := get(paths[i%len(paths)])
+		lat = append(lat, time.Since(t0))
+		if err := check(status, body); err != nil {
+			b.Fatalf("%s: %v", paths[i%len(paths)], err)
+		}
+	}
+	b.StopTimer()
+	slices.Sort(lat)
+	b.ReportMetric(float64(lat[len(lat)/2].Microseconds())/1000, "ms-median")
+	b.ReportMetric(float64(lat[len(lat)*95/100].Microseconds())/1000, "ms-p95")
+}
+
+func okAnd(contains string) func(int, []byte) error {
+	return func(status int, body []byte) error {
+		if status != 200 {
+			return fmt.Errorf("status %d: %.200s", status, body)
+		}
+		if !bytes.Contains(body, []byte(contains)) {
+			return fmt.Errorf("answer lacks %q: %.200s", contains, body)
+		}
+		return nil
+	}
+}
+
+func BenchmarkMillionSearchNotation(b *testing.B) {
+	m := startMillion(b)
+	var paths []string
+	for _, d := range sample(b, m, 200) {
+		paths = append(paths, "/admin/v1/search?"+url.Values{"code": {d.Code}}.Encode())
+	}
+	roundTrips(b, m, paths, okAnd(`"documents":[{`))
+}
+
+func BenchmarkMillionSearchNotationAndSender(b *testing.B) {
+	m := startMillion(b)
+	var paths []string
+	for _, d := range sample(b, m, 200) {
+		paths = append(paths, "/admin/v1/search?"+url.Values{"code": {d.Code}, "from": {d.From}}.Encode())
+	}
+	roundTrips(b, m, paths, okAnd(`"documents":[{`))
+}
+
+func BenchmarkMillionSearchSubjectWords(b *testing.B) {
+	m := startMillion(b)
+	var paths []string
+	for _, d := range sample(b, m, 200) {
+		w := store.Words(d.Subject)
+		paths = append(paths, "/admin/v1/search?"+url.Values{"subject": {w[0] + " " + w[len(w)-1]}, "from": {d.From}}.Encode())
+	}
+	roundTrips(b, m, paths, okAnd(`"documents":[{`))
+}
+
+func BenchmarkMillionSearchSubjectOnly(b *testing.B) {
+	m := startMillion(b)
+	var paths []string
+	for _, d := range sample(b, m, 200) {
+		w := store.Words(d.Subject)
+		paths = append(paths, "/admin/v1/search?"+url.Values{"subject": {w[0] + " " + w[1] + " " + w[len(w)-1]}}.Encode())
+	}
+	roundTrips(b, m, paths, okAnd(`"documents":[{`))
+}
+
+func BenchmarkMillionDocumentTrace(b *testing.B) {
+	m := startMillion(b)
+	var paths []string
+	for _, d := range sample(b, m, 200) {
+		paths = append(paths, "/admin/v1/documents/"+d.ID+"/trace")
+	}
+	roundTrips(b, m, paths, okAnd(`"events":[{`))
+}
