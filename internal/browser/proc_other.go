@@ -1,0 +1,9 @@
+//go:build !unix
+
+package browser
+
+import "os/exec"
+
+func setProcAttr(cmd *exec.Cmd) {}
+
+func killGroup(pid int) {}
