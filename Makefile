@@ -3,7 +3,7 @@ GO         ?= go
 STATICCHECK = $(GO) run honnef.co/go/tools/cmd/staticcheck@v0.8.2
 FUZZTIME   ?= 1m
 
-.PHONY: build run run-national run-h41 test lint fuzz bench bench-go testdata clean
+.PHONY: build run run-national run-h41 test lint fuzz bench bench-go bench-million testdata clean
 
 # Starts a hub on 127.0.0.1:8080 with the demo province (Nam Định, H40);
 # its bbolt file is var/axis.db. The demo VDXP system's secret is a demo one
@@ -49,6 +49,14 @@ bench:
 # Go benchmarks: Verify next to bare goxmldsig, 20 KB and 2 MB.
 bench-go:
 	$(GO) test ./envelope ./axis -run '^$$' -bench . -benchmem -count 6
+
+# The admin's questions on a store of a million documents (median and p95
+# of real HTTP round trips). The store is generated once (about 10 minutes,
+# about 10 GB) under var/bench-1m and reused.
+MILLION ?= var/bench-1m/axis.db
+bench-million:
+	@[ -f $(MILLION) ] || $(GO) run ./internal/cmd/genstore -n 1000000 -out $(MILLION)
+	AXIS_MILLION_STORE=$(abspath $(MILLION)) $(GO) test ./cmd/axisd -run '^$$' -bench Million -benchtime 400x -count 3
 
 # Regenerate testdata/envelopes and testdata/hostile from the demo PKI
 # (add ARGS=-pki for a new demo PKI: every signed file changes).
