@@ -483,6 +483,17 @@ func (h *Hub) adminRoutes(g *echo.Group) {
 	}
 	g.GET("/audit/verify", verify)
 	g.POST("/audit/verify", verify)
+	g.POST("/reconcile", func(c echo.Context) error {
+		day := c.QueryParam("date")
+		if day == "" {
+			day = store.Day(h.now().Add(-24 * time.Hour))
+		}
+		r, err := h.Reconcile(c.Request().Context(), day, c.QueryParam("repair") == "true")
+		if err != nil {
+			return err
+		}
+		return c.JSON(http.StatusOK, r)
+	})
 	g.GET("/backup", func(c echo.Context) error {
 		w := c.Response()
 		w.Header().Set(echo.HeaderContentType, "application/octet-stream")

@@ -18,18 +18,19 @@ import (
 // Config is axisd's YAML configuration. The keys are a contract: add keys,
 // never rename them. Relative paths are relative to the config file.
 type Config struct {
-	Listen       string       `yaml:"listen"`
-	DataDir      string       `yaml:"data_dir"`
-	Hub          HubConfig    `yaml:"hub"`
-	Trust        TrustConfig  `yaml:"trust"`
-	Limits       LimitsConfig `yaml:"limits"`
-	Admin        AdminConfig  `yaml:"admin"`
-	AgenciesFile string       `yaml:"agencies_file"`
-	Agencies     []Agency     `yaml:"agencies"`
-	Peers        []Peer       `yaml:"peers"`
-	Relay        RelayConfig  `yaml:"relay"`
-	Log          LogConfig    `yaml:"log"`
-	VDXP         VDXPConfig   `yaml:"vdxp"`
+	Listen       string          `yaml:"listen"`
+	DataDir      string          `yaml:"data_dir"`
+	Hub          HubConfig       `yaml:"hub"`
+	Trust        TrustConfig     `yaml:"trust"`
+	Limits       LimitsConfig    `yaml:"limits"`
+	Admin        AdminConfig     `yaml:"admin"`
+	AgenciesFile string          `yaml:"agencies_file"`
+	Agencies     []Agency        `yaml:"agencies"`
+	Peers        []Peer          `yaml:"peers"`
+	Relay        RelayConfig     `yaml:"relay"`
+	Log          LogConfig       `yaml:"log"`
+	VDXP         VDXPConfig      `yaml:"vdxp"`
+	Reconcile    ReconcileConfig `yaml:"reconcile"`
 
 	dir string // the config file's folder
 }
@@ -125,6 +126,16 @@ type Peer struct {
 	SecretEnv    string   `yaml:"secret_env,omitempty"`    // the shared secret is read from this variable
 	PollInterval Duration `yaml:"poll_interval,omitempty"` // default 10s
 	PollBatch    int      `yaml:"poll_batch,omitempty"`    // envelopes taken per poll and message type; default 100
+}
+
+// ReconcileConfig schedules the nightly reconciliation inside axisd: every
+// day at At (HH:MM, Asia/Ho_Chi_Minh) for the previous day, reports written
+// under OutDir/YYYY-MM-DD/. Empty At: no schedule (run axisctl reconcile
+// from cron or a systemd timer instead).
+type ReconcileConfig struct {
+	At     string `yaml:"at,omitempty"`
+	OutDir string `yaml:"out_dir,omitempty"`
+	Repair bool   `yaml:"repair,omitempty"`
 }
 
 // VDXPConfig serves the national SDK's protocol (VDXP.md) to the systems
@@ -297,6 +308,14 @@ func (c *Config) check() error {
 		}
 		if p.PollBatch <= 0 {
 			p.PollBatch = 100
+		}
+	}
+	if c.Reconcile.At != "" {
+		if _, err := time.Parse("15:04", c.Reconcile.At); err != nil {
+			errs = append(errs, fmt.Errorf("reconcile.at %q: want HH:MM", c.Reconcile.At))
+		}
+		if c.Reconcile.OutDir == "" {
+			errs = append(errs, errors.New("reconcile.out_dir is required with reconcile.at"))
 		}
 	}
 	v := &c.VDXP

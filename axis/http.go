@@ -61,6 +61,7 @@ func (h *Hub) Handler() http.Handler {
 	api.POST("/envelopes/:id/ack", h.postAck)
 	api.GET("/envelopes/:id/status", h.getStatus)
 	api.GET("/envelopes/:id/receipt", h.getReceipt)
+	api.POST("/peer/reconcile", h.postPeerReconcile)
 
 	if len(h.cfg.VDXP.Systems) > 0 {
 		e.Any(h.cfg.VDXP.BasePath+"/*", h.serveVDXP)

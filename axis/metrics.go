@@ -19,6 +19,13 @@ type metrics struct {
 	batchSize     prometheus.Histogram
 	httpRequests  *prometheus.CounterVec
 	relayed       *prometheus.CounterVec
+
+	reconcileAt          prometheus.Gauge
+	reconcileDuration    prometheus.Gauge
+	reconcileDate        *prometheus.GaugeVec
+	reconcileDiscrepancy *prometheus.GaugeVec
+	reconcileRemaining   prometheus.Gauge
+	reconcileAccepted    prometheus.Gauge
 }
 
 func newMetrics() *metrics {
@@ -46,6 +53,13 @@ func newMetrics() *metrics {
 	m.relayed = prometheus.NewCounterVec(prometheus.CounterOpts{
 		Name: "axis_relay_attempts_total", Help: "Relay attempts to peers, by result (relayed, retry, dead).",
 	}, []string{"peer", "result"})
+	m.reconcileAt = prometheus.NewGauge(prometheus.GaugeOpts{Name: "axis_reconcile_last_run_timestamp_seconds", Help: "When the last reconciliation finished (Unix time)."})
+	m.reconcileDuration = prometheus.NewGauge(prometheus.GaugeOpts{Name: "axis_reconcile_last_duration_seconds", Help: "How long the last reconciliation took."})
+	m.reconcileDate = prometheus.NewGaugeVec(prometheus.GaugeOpts{Name: "axis_reconcile_last_date_info", Help: "The day the last reconciliation covered (value 1)."}, []string{"date"})
+	m.reconcileDiscrepancy = prometheus.NewGaugeVec(prometheus.GaugeOpts{Name: "axis_reconcile_discrepancies", Help: "Discrepancies found by the last reconciliation, by kind."}, []string{"kind"})
+	m.reconcileRemaining = prometheus.NewGauge(prometheus.GaugeOpts{Name: "axis_reconcile_remaining", Help: "Discrepancies of the last reconciliation not repaired."})
+	m.reconcileAccepted = prometheus.NewGauge(prometheus.GaugeOpts{Name: "axis_reconcile_accepted", Help: "Envelopes accepted on the day the last reconciliation covered."})
+	m.reg.MustRegister(m.reconcileAt, m.reconcileDuration, m.reconcileDate, m.reconcileDiscrepancy, m.reconcileRemaining, m.reconcileAccepted)
 	m.reg.MustRegister(m.relayed, m.intake, m.verifySeconds, m.commitSeconds, m.batchSize, m.httpRequests,
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	return m
@@ -117,4 +131,23 @@ func (m *metrics) intakeErrors() int {
 		}
 	}
 	return int(n)
+}
+
+// reconciled publishes the last reconciliation's outcome.
+func (m *metrics) reconciled(r *Report, took time.Duration) {
+	m.reconcileAt.Set(float64(r.FinishedAt.Unix()))
+	m.reconcileDuration.Set(took.Seconds())
+	m.reconcileDate.Reset()
+	m.reconcileDate.WithLabelValues(r.Date).Set(1)
+	for _, k := range DiscrepancyKinds {
+		n := 0
+		for _, d := range r.Discrepancies {
+			if d.Kind == k {
+				n++
+			}
+		}
+		m.reconcileDiscrepancy.WithLabelValues(k).Set(float64(n))
+	}
+	m.reconcileRemaining.Set(float64(r.Totals.Remaining))
+	m.reconcileAccepted.Set(float64(r.Totals.Accepted))
 }

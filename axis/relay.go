@@ -170,6 +170,13 @@ func (h *Hub) startWorkers() error {
 			h.relayLoop(ctx, p, client, ch)
 		}()
 	}
+	if h.cfg.Reconcile.At != "" {
+		w.wg.Add(1)
+		go func() {
+			defer w.wg.Done()
+			h.reconcileLoop(ctx)
+		}()
+	}
 	pushClient := &http.Client{Timeout: h.cfg.Relay.Timeout.Duration}
 	for _, a := range h.dir.Agencies() {
 		if a.PushURL == "" {

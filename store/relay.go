@@ -19,6 +19,8 @@ const (
 	EventRedriven    = "redriven"
 	EventPushed      = "pushed"
 	EventPushFailed  = "push_failed"
+	EventRequeued    = "requeued" // the reconciliation found the relay missing at the peer
+	EventRestored    = "restored" // the reconciliation restored altered bytes from a peer's copy
 )
 
 var bDead = []byte("dead") // peer → { seq → OutboxEntry JSON } given up on

@@ -396,3 +396,67 @@ func runBackup(ctx context.Context, args []string, stdout, stderr io.Writer) int
 	fmt.Fprintf(stdout, "%s: %d bytes in %s; %d events, chain verified\n", pos[0], st.Size(), time.Since(t0).Round(time.Millisecond), rep.Events)
 	return exitOK
 }
+
+// runReconcile: axisctl reconcile --date YYYY-MM-DD [--repair] --out DIR
+// Exit codes: 0 clean (or everything repaired), 2 discrepancies remain,
+// 1 the reconciliation could not run.
+func runReconcile(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+	fs := newFlagSet("reconcile", "[--hub URL] [--token ADMIN] --date YYYY-MM-DD [--repair] [--out DIR]", stderr)
+	hf := addHubFlags(fs)
+	date := fs.String("date", "", "the day to reconcile (Asia/Ho_Chi_Minh; default yesterday)")
+	repair := fs.Bool("repair", false, "queue again what a peer lost, restore altered bytes from a peer's copy")
+	out := fs.String("out", "", "write report.json, report.csv and report.html here (default reconcile-DATE)")
+	pos, code, done := parseFlags(fs, args)
+	if done {
+		return code
+	}
+	if len(pos) != 0 {
+		return usageError(stderr, "reconcile: takes no arguments")
+	}
+	day := *date
+	if day == "" {
+		day = store.Day(time.Now().Add(-24 * time.Hour))
+	}
+	if _, err := time.Parse("2006-01-02", day); err != nil {
+		return usageError(stderr, "reconcile: --date %q is not YYYY-MM-DD", day)
+	}
+	dir := *out
+	if dir == "" {
+		dir = "reconcile-" + day
+	}
+	c, err := hf.client()
+	if err != nil {
+		return usageError(stderr, "reconcile: %v", err)
+	}
+	c.hc.Timeout = 0 // a big day takes its time; ctx still cancels
+	v := url.Values{"date": {day}}
+	if *repair {
+		v.Set("repair", "true")
+	}
+	_, body, err := c.call(ctx, http.MethodPost, "/admin/v1/reconcile?"+v.Encode(), nil, "")
+	if err != nil {
+		return failHub(stderr, err)
+	}
+	var r axis.Report
+	if err := json.Unmarshal(body, &r); err != nil {
+		return fail(stderr, fmt.Errorf("hub: reconcile answer is not JSON: %w", err))
+	}
+	if err := axis.WriteReportFiles(dir, &r); err != nil {
+		return fail(stderr, err)
+	}
+	t := r.Totals
+	fmt.Fprintf(stdout, "%s %s: %d accepted, %d deliveries (%d acked, %d pending, %d overdue), %d relayed (%d confirmed), chain %s\n",
+		r.Hub, r.Date, t.Accepted, t.Deliveries, t.AckedDone+t.AckedFail, t.Pending, t.Overdue, t.Relayed, t.Confirmed, map[bool]string{true: "verified", false: "BROKEN"}[t.ChainOK])
+	for _, d := range r.Discrepancies {
+		state := "remains"
+		if d.Repaired {
+			state = "repaired"
+		}
+		fmt.Fprintf(stdout, "  %-16s %s %s %s: %s (%s)\n", d.Kind, d.DocID, cell(d.OrganID), cell(d.Peer), oneLine(d.Detail), state)
+	}
+	fmt.Fprintf(stdout, "%d discrepancies, %d repaired, %d remain; report in %s\n", t.Discrepancies, t.Repaired, t.Remaining, dir)
+	if !r.Clean() {
+		return 2
+	}
+	return exitOK
+}

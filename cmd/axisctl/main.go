@@ -58,6 +58,7 @@ var commands = map[string]command{
 	"stats":        runStats,
 	"audit-verify": runAuditVerify,
 	"backup":       runBackup,
+	"reconcile":    runReconcile,
 }
 
 // summaries holds the one-line description of each command for the usage.
@@ -84,6 +85,7 @@ var summaries = map[string]string{
 	"stats":        "admin: per-agency traffic of one day",
 	"audit-verify": "admin: verify the hash-chained event log (of a hub, or of a store file with --db)",
 	"backup":       "admin: stream a hot backup of the hub's store to FILE and verify it",
+	"reconcile":    "admin: the day's proof that nothing was lost: report.json/csv/html; exit 2 when discrepancies remain",
 }
 
 // stdin is read when an input file is "-". Tests may replace it.

@@ -1,0 +1,558 @@
+package axis
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/http"
+	"path/filepath"
+	"slices"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/axis-h40/axis/axis/vdxp"
+	"github.com/axis-h40/axis/store"
+	"github.com/labstack/echo/v4"
+)
+
+// The nightly reconciliation: for one day (Asia/Ho_Chi_Minh), evidence that
+// every envelope accepted that day reached every recipient or is pending
+// for a stated reason, that the stored bytes are intact, the event chain
+// holds, and each peer has what this hub relayed to it.
+
+// Discrepancy kinds.
+const (
+	KindMissingAtPeer   = "missing_at_peer"
+	KindUnknownAtPeer   = "unknown_at_peer"
+	KindMissingDelivery = "missing_delivery"
+	KindHashMismatch    = "hash_mismatch"
+	KindChainBroken     = "chain_broken"
+	KindOverdue         = "overdue"
+	KindDeadRelay       = "dead_relay"
+)
+
+// DiscrepancyKinds lists every kind, in report order.
+var DiscrepancyKinds = []string{KindHashMismatch, KindChainBroken, KindMissingDelivery, KindMissingAtPeer, KindUnknownAtPeer, KindDeadRelay, KindOverdue}
+
+// Report is one reconciliation run.
+type Report struct {
+	Date          string         `json:"date"`
+	Hub           string         `json:"hub"`
+	StartedAt     time.Time      `json:"started_at"`
+	FinishedAt    time.Time      `json:"finished_at"`
+	Repair        bool           `json:"repair"`
+	Totals        Totals         `json:"totals"`
+	Agencies      []AgencyTotals `json:"agencies"`
+	Peers         []PeerTotals   `json:"peers"`
+	Discrepancies []Discrepancy  `json:"discrepancies"`
+}
+
+// Totals are the day's counts; Remaining is the discrepancies not repaired.
+type Totals struct {
+	Accepted      int    `json:"accepted"`
+	Deliveries    int    `json:"deliveries"`
+	Fetched       int    `json:"fetched"`
+	AckedDone     int    `json:"acked_done"`
+	AckedFail     int    `json:"acked_fail"`
+	Pending       int    `json:"pending"`
+	Overdue       int    `json:"overdue"`
+	Relayed       int    `json:"relayed"`
+	Confirmed     int    `json:"confirmed"`
+	Retrying      int    `json:"retrying"`
+	Dead          int    `json:"dead"`
+	ChainEvents   uint64 `json:"chain_events"`
+	ChainOK       bool   `json:"chain_ok"`
+	Discrepancies int    `json:"discrepancies"`
+	Repaired      int    `json:"repaired"`
+	Remaining     int    `json:"remaining"`
+}
+
+// AgencyTotals is one agency's day.
+type AgencyTotals struct {
+	OrganID   string `json:"organ_id"`
+	Name      string `json:"name,omitempty"`
+	Sent      int    `json:"sent"`
+	Received  int    `json:"received"`
+	Fetched   int    `json:"fetched"`
+	AckedDone int    `json:"acked_done"`
+	AckedFail int    `json:"acked_fail"`
+	Pending   int    `json:"pending"`
+	Overdue   int    `json:"overdue"`
+}
+
+// PeerTotals is one peer's share of the day.
+type PeerTotals struct {
+	Peer          string `json:"peer"`
+	Kind          string `json:"kind"`
+	Relayed       int    `json:"relayed"`
+	Confirmed     int    `json:"confirmed"` // relayed, and the peer says it has it
+	Retrying      int    `json:"retrying"`
+	Dead          int    `json:"dead"`
+	MissingAtPeer int    `json:"missing_at_peer"`
+	UnknownAtPeer int    `json:"unknown_at_peer"`
+	Checked       bool   `json:"checked"` // the peer was asked
+	Note          string `json:"note,omitempty"`
+}
+
+// Discrepancy is one finding.
+type Discrepancy struct {
+	Kind     string `json:"kind"`
+	DocID    string `json:"doc_id"`
+	OrganID  string `json:"organ_id"`
+	Peer     string `json:"peer"`
+	Detail   string `json:"detail"`
+	Repaired bool   `json:"repaired"`
+}
+
+// Clean reports whether nothing remains to look at.
+func (r *Report) Clean() bool { return r.Totals.Remaining == 0 }
+
+// Reconcile runs the reconciliation of day (YYYY-MM-DD). With repair, a
+// relay missing at its peer is queued again and altered bytes are restored
+// from a peer's copy (content-addressed, so the copy is checked against
+// the recorded SHA-256).
+func (h *Hub) Reconcile(ctx context.Context, day string, repair bool) (*Report, error) {
+	if _, err := time.Parse("2006-01-02", day); err != nil {
+		return nil, problemf(ErrBadRequest, "date %q is not YYYY-MM-DD", day)
+	}
+	t0 := time.Now()
+	r := &Report{Date: day, Hub: h.cfg.Hub.Name, StartedAt: h.now().UTC(), Repair: repair, Agencies: []AgencyTotals{}, Peers: []PeerTotals{}, Discrepancies: []Discrepancy{}}
+	a, err := h.db.AuditDay(ctx, day)
+	if err != nil {
+		return nil, err
+	}
+	add := func(d Discrepancy) { r.Discrepancies = append(r.Discrepancies, d) }
+
+	// b) internal consistency.
+	r.Totals.ChainEvents, r.Totals.ChainOK = a.Chain.Events, a.Chain.OK()
+	if !a.Chain.OK() {
+		d := Discrepancy{Kind: KindChainBroken, Detail: fmt.Sprintf("event %d: %s", a.Chain.BrokenAt, a.Chain.BrokenWhy)}
+		if e := a.Chain.Broken; e != nil {
+			d.DocID, d.OrganID = e.DocID, e.OrganID
+		}
+		add(d)
+	}
+	for _, m := range a.MissingDelivery {
+		add(Discrepancy{Kind: KindMissingDelivery, DocID: m.DocID, OrganID: m.OrganID, Detail: m.Detail})
+	}
+	for _, m := range a.DanglingQueue {
+		add(Discrepancy{Kind: KindMissingDelivery, DocID: m.DocID, OrganID: m.OrganID, Detail: m.Detail})
+	}
+	docByID := map[string]*store.Document{}
+	for i := range a.Docs {
+		docByID[a.Docs[i].Doc.ID] = &a.Docs[i].Doc
+	}
+	for _, m := range a.HashMismatch {
+		d := Discrepancy{Kind: KindHashMismatch, DocID: m.DocID, Detail: m.Detail}
+		if doc := docByID[m.DocID]; doc != nil {
+			d.OrganID = doc.From
+			if repair {
+				if from, err := h.restoreFromPeers(ctx, doc); err != nil {
+					d.Detail += "; not repaired: " + err.Error()
+				} else {
+					d.Repaired, d.Peer = true, from
+					d.Detail += "; restored from " + from
+				}
+			}
+		}
+		add(d)
+	}
+
+	// a) per agency, and c) per peer, from the day's deliveries.
+	agencies := map[string]*AgencyTotals{}
+	agency := func(o string) *AgencyTotals {
+		t := agencies[o]
+		if t == nil {
+			t = &AgencyTotals{OrganID: o}
+			if ag, ok := h.dir.Agency(o); ok {
+				t.Name = ag.Name
+			}
+			agencies[o] = t
+		}
+		return t
+	}
+	peers := map[string]*PeerTotals{}
+	for _, p := range h.dir.Peers() {
+		peers[p.Name] = &PeerTotals{Peer: p.Name, Kind: p.Kind}
+	}
+	relayedTo := map[string][]relayFact{} // peer → relays believed done
+	now := h.now()
+	sla := h.cfg.Admin
+	for _, ad := range a.Docs {
+		d := &ad.Doc
+		r.Totals.Accepted++
+		agency(d.From).Sent++
+		for _, dl := range ad.Deliveries {
+			r.Totals.Deliveries++
+			if dl.Route == "local" || dl.Route == "" {
+				t := agency(dl.OrganID)
+				t.Received++
+				switch dl.State {
+				case store.StateQueued:
+					t.Pending++
+					r.Totals.Pending++
+					if age := now.Sub(d.ReceivedAt); age > sla.SLAFetch.Duration {
+						t.Overdue++
+						r.Totals.Overdue++
+						add(Discrepancy{Kind: KindOverdue, DocID: d.ID, OrganID: dl.OrganID, Detail: fmt.Sprintf("not fetched %s after it was accepted (SLA %s)", age.Round(time.Minute), sla.SLAFetch.Duration)})
+					}
+				case store.StateDelivered:
+					t.Fetched++
+					t.Pending++
+					r.Totals.Fetched++
+					r.Totals.Pending++
+					if age := now.Sub(d.ReceivedAt); age > sla.SLAAck.Duration {
+						t.Overdue++
+						r.Totals.Overdue++
+						add(Discrepancy{Kind: KindOverdue, DocID: d.ID, OrganID: dl.OrganID, Detail: fmt.Sprintf("fetched but not acknowledged %s after it was accepted (SLA %s)", age.Round(time.Minute), sla.SLAAck.Duration)})
+					}
+				case store.StateAckedDone:
+					t.Fetched++
+					t.AckedDone++
+					r.Totals.Fetched++
+					r.Totals.AckedDone++
+				case store.StateAckedFail:
+					t.Fetched++
+					t.AckedFail++
+					r.Totals.Fetched++
+					r.Totals.AckedFail++
+				}
+				continue
+			}
+			p := peers[dl.Route]
+			if p == nil {
+				p = &PeerTotals{Peer: dl.Route, Note: "no longer configured"}
+				peers[dl.Route] = p
+			}
+			switch dl.State {
+			case store.StateRelayed:
+				p.Relayed++
+				r.Totals.Relayed++
+				relayedTo[dl.Route] = append(relayedTo[dl.Route], relayFact{doc: d, organ: dl.OrganID, peerDocID: dl.PeerDocID})
+			case store.StateRelaying:
+				p.Retrying++
+				r.Totals.Retrying++
+			case store.StateDead:
+				p.Dead++
+				r.Totals.Dead++
+				add(Discrepancy{Kind: KindDeadRelay, DocID: d.ID, OrganID: dl.OrganID, Peer: dl.Route, Detail: "relay gave up: " + dl.LastError})
+			}
+		}
+	}
+
+	// d) cross-check with each peer.
+	for _, p := range h.dir.Peers() {
+		pt := peers[p.Name]
+		facts := relayedTo[p.Name]
+		have, received, note, err := h.askPeer(ctx, p, day, facts)
+		if err != nil {
+			pt.Note = "could not ask the peer: " + err.Error()
+			continue
+		}
+		pt.Note = note
+		if have == nil {
+			continue
+		}
+		pt.Checked = true
+		missing := map[string][]string{}
+		var order []string
+		for _, f := range facts {
+			if have[f.doc.ID] {
+				pt.Confirmed++
+				r.Totals.Confirmed++
+				continue
+			}
+			if _, ok := missing[f.doc.ID]; !ok {
+				order = append(order, f.doc.ID)
+			}
+			missing[f.doc.ID] = append(missing[f.doc.ID], f.organ)
+		}
+		for _, id := range order {
+			pt.MissingAtPeer++
+			d := Discrepancy{Kind: KindMissingAtPeer, DocID: id, OrganID: strings.Join(missing[id], ","), Peer: p.Name,
+				Detail: fmt.Sprintf("relayed to %s but %s does not have it", p.Name, p.Name)}
+			if repair {
+				if err := h.db.Requeue(ctx, id, p.Name, missing[id], "reconcile "+day+": missing at the peer", h.now()); err != nil {
+					d.Detail += "; not repaired: " + err.Error()
+				} else {
+					d.Repaired = true
+					d.Detail += "; queued again"
+					h.wakeFor([]store.Route{{OrganID: missing[id][0], Peer: p.Name}})
+				}
+			}
+			add(d)
+		}
+		if len(received) > 0 {
+			ours, err := h.db.Have(ctx, received)
+			if err != nil {
+				return nil, err
+			}
+			for _, id := range received {
+				if _, ok := ours[id]; ok {
+					if dls, err := h.db.Deliveries(ctx, id); err == nil && slices.ContainsFunc(dls, func(dl store.Delivery) bool { return dl.Route == p.Name }) {
+						continue
+					}
+				}
+				pt.UnknownAtPeer++
+				add(Discrepancy{Kind: KindUnknownAtPeer, DocID: id, Peer: p.Name,
+					Detail: fmt.Sprintf("%s received it from this hub on %s; this hub has no relay of it to %s", p.Name, day, p.Name)})
+			}
+		}
+	}
+
+	for _, t := range agencies {
+		r.Agencies = append(r.Agencies, *t)
+	}
+	sort.Slice(r.Agencies, func(i, j int) bool { return r.Agencies[i].OrganID < r.Agencies[j].OrganID })
+	for _, p := range h.dir.Peers() {
+		r.Peers = append(r.Peers, *peers[p.Name])
+		delete(peers, p.Name)
+	}
+	for _, p := range peers {
+		r.Peers = append(r.Peers, *p)
+	}
+	rank := map[string]int{}
+	for i, k := range DiscrepancyKinds {
+		rank[k] = i
+	}
+	sort.SliceStable(r.Discrepancies, func(i, j int) bool { return rank[r.Discrepancies[i].Kind] < rank[r.Discrepancies[j].Kind] })
+	for _, d := range r.Discrepancies {
+		r.Totals.Discrepancies++
+		if d.Repaired {
+			r.Totals.Repaired++
+		}
+	}
+	r.Totals.Remaining = r.Totals.Discrepancies - r.Totals.Repaired
+	r.FinishedAt = h.now().UTC()
+	h.metrics.reconciled(r, time.Since(t0))
+	h.log.Info("reconciliation", "date", day, "repair", repair, "accepted", r.Totals.Accepted, "discrepancies", r.Totals.Discrepancies,
+		"repaired", r.Totals.Repaired, "duration_ms", time.Since(t0).Milliseconds())
+	return r, nil
+}
+
+type relayFact struct {
+	doc       *store.Document
+	organ     string
+	peerDocID string
+}
+
+// PeerReconcileRequest asks a native peer what it has of ours.
+type PeerReconcileRequest struct {
+	Date string   `json:"date"`
+	IDs  []string `json:"ids"`
+}
+
+// PeerReconcileAnswer says which of the ids the peer has, and which
+// documents it accepted on the date through the asking hub.
+type PeerReconcileAnswer struct {
+	Have     []string `json:"have"`
+	Received []string `json:"received"`
+}
+
+// askPeer returns which relayed documents the peer has (nil map when it
+// cannot be asked) and what it received from this hub that day.
+func (h *Hub) askPeer(ctx context.Context, p *Peer, day string, facts []relayFact) (map[string]bool, []string, string, error) {
+	ids := []string{}
+	seen := map[string]bool{}
+	for _, f := range facts {
+		if !seen[f.doc.ID] {
+			seen[f.doc.ID] = true
+			ids = append(ids, f.doc.ID)
+		}
+	}
+	switch p.Kind {
+	case "pull":
+		return nil, nil, "collects from this hub over VDXP and confirms each envelope with updateStatus: relayed means confirmed by the peer", nil
+	case "vdxp":
+		c, ok := h.peerClients[p.Name].(*vdxpPeer)
+		if !ok {
+			cl, err := h.newPeerClient(p)
+			if err != nil {
+				return nil, nil, "", err
+			}
+			c = cl.(*vdxpPeer)
+		}
+		have := map[string]bool{}
+		for _, f := range facts {
+			id := f.peerDocID
+			if id == "" {
+				id = f.doc.ID
+			}
+			r, err := c.c.Do(ctx, http.MethodPost, "getSentEdocList", []vdxp.Param{{Key: "servicetype", Value: "eDoc"}, {Key: "messagetype", Value: "edoc"}, {Key: "docId", Value: id}}, nil, "application/json")
+			if err != nil {
+				return nil, nil, "", err
+			}
+			var rows []map[string]any
+			if len(r.Data) > 0 && json.Unmarshal(r.Data, &rows) == nil && len(rows) > 0 {
+				have[f.doc.ID] = true
+			}
+		}
+		return have, nil, "checked with getSentEdocList per document; VDXP cannot list what the peer received from this hub", nil
+	}
+	token := p.Token
+	if p.TokenEnv != "" {
+		token = h.getenv(p.TokenEnv)
+	}
+	have := map[string]bool{}
+	var received []string
+	for i := 0; i == 0 || i < len(ids); i += 1000 {
+		body, _ := json.Marshal(PeerReconcileRequest{Date: day, IDs: ids[i:min(i+1000, len(ids))]})
+		req, err := http.NewRequestWithContext(ctx, "POST", strings.TrimRight(p.URL, "/")+"/api/v1/peer/reconcile", bytes.NewReader(body))
+		if err != nil {
+			return nil, nil, "", err
+		}
+		req.Header.Set("Authorization", "Bearer "+token)
+		req.Header.Set("Content-Type", "application/json")
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			return nil, nil, "", err
+		}
+		b, _ := io.ReadAll(io.LimitReader(resp.Body, 64<<20))
+		resp.Body.Close()
+		if resp.StatusCode != http.StatusOK {
+			return nil, nil, "", fmt.Errorf("peer answered %d: %.200s", resp.StatusCode, b)
+		}
+		var a PeerReconcileAnswer
+		if err := json.Unmarshal(b, &a); err != nil {
+			return nil, nil, "", err
+		}
+		for _, id := range a.Have {
+			have[id] = true
+		}
+		if i == 0 {
+			received = a.Received
+		}
+	}
+	return have, received, "", nil
+}
+
+// postPeerReconcile answers a peer hub's reconciliation: which of its ids
+// are here, and what came here through it on the date.
+func (h *Hub) postPeerReconcile(c echo.Context) error {
+	caller := callerOf(c)
+	if caller.Peer == "" {
+		return problemf(ErrForbidden, "peer hubs only")
+	}
+	var req PeerReconcileRequest
+	b, err := readBody(c.Request().Body, c.Request().ContentLength, 16<<20)
+	if err != nil || json.Unmarshal(b, &req) != nil {
+		return problemf(ErrBadRequest, `body is {"date":"YYYY-MM-DD","ids":[...]}`)
+	}
+	if _, err := time.Parse("2006-01-02", req.Date); err != nil {
+		return problemf(ErrBadRequest, "date %q is not YYYY-MM-DD", req.Date)
+	}
+	ctx := c.Request().Context()
+	have, err := h.db.Have(ctx, req.IDs)
+	if err != nil {
+		return err
+	}
+	a := PeerReconcileAnswer{Have: []string{}, Received: []string{}}
+	for _, id := range req.IDs {
+		if _, ok := have[id]; ok {
+			a.Have = append(a.Have, id)
+		}
+	}
+	if a.Received, err = h.db.ReceivedVia(ctx, req.Date, caller.Peer); err != nil {
+		return err
+	}
+	if a.Received == nil {
+		a.Received = []string{}
+	}
+	return c.JSON(http.StatusOK, a)
+}
+
+// restoreFromPeers fetches a good copy of a document from a peer that
+// holds it (the one it came from, or one it was relayed to).
+func (h *Hub) restoreFromPeers(ctx context.Context, d *store.Document) (string, error) {
+	var names []string
+	if d.Via != "" {
+		names = append(names, d.Via)
+	}
+	for _, r := range d.Recipients {
+		if r.Peer != "" && !slices.Contains(names, r.Peer) {
+			names = append(names, r.Peer)
+		}
+	}
+	var errs []error
+	for _, name := range names {
+		p, ok := h.dir.Peer(name)
+		if !ok || p.Kind != "axis" {
+			continue
+		}
+		token := p.Token
+		if p.TokenEnv != "" {
+			token = h.getenv(p.TokenEnv)
+		}
+		req, err := http.NewRequestWithContext(ctx, "GET", strings.TrimRight(p.URL, "/")+"/api/v1/envelopes/"+d.ID, nil)
+		if err != nil {
+			return "", err
+		}
+		req.Header.Set("Authorization", "Bearer "+token)
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			errs = append(errs, fmt.Errorf("%s: %w", name, err))
+			continue
+		}
+		raw, _ := io.ReadAll(io.LimitReader(resp.Body, h.cfg.Limits.MaxEnvelopeBytes+1))
+		resp.Body.Close()
+		if resp.StatusCode != http.StatusOK {
+			errs = append(errs, fmt.Errorf("%s answered %d", name, resp.StatusCode))
+			continue
+		}
+		if err := h.db.RestoreBlob(ctx, d.ID, raw, "peer "+name, h.now()); err != nil {
+			errs = append(errs, fmt.Errorf("%s: %w", name, err))
+			continue
+		}
+		return name, nil
+	}
+	if len(errs) == 0 {
+		return "", errors.New("no peer holds a copy (the document did not travel between hubs)")
+	}
+	return "", errors.Join(errs...)
+}
+
+// nextRun is the next time at "HH:MM" in Asia/Ho_Chi_Minh strictly after now.
+func nextRun(now time.Time, at string) time.Time {
+	hm, _ := time.Parse("15:04", at)
+	local := now.In(store.Zone)
+	t := time.Date(local.Year(), local.Month(), local.Day(), hm.Hour(), hm.Minute(), 0, 0, store.Zone)
+	if !t.After(local) {
+		t = t.AddDate(0, 0, 1)
+	}
+	return t
+}
+
+// reconcileLoop runs the reconciliation of the previous day every day at
+// reconcile.at and writes its report files under reconcile.out_dir.
+func (h *Hub) reconcileLoop(ctx context.Context) {
+	rc := h.cfg.Reconcile
+	for {
+		next := nextRun(h.now(), rc.At)
+		h.log.Info("reconciliation scheduled", "at", next)
+		sleepCtx(ctx, time.Until(next), nil)
+		if ctx.Err() != nil {
+			return
+		}
+		day := store.Day(next.Add(-24 * time.Hour))
+		r, err := h.Reconcile(ctx, day, rc.Repair)
+		if err != nil {
+			h.log.Error("scheduled reconciliation failed", "date", day, "err", err)
+			continue
+		}
+		dir := filepath.Join(h.cfg.Path(rc.OutDir), day)
+		if err := WriteReportFiles(dir, r); err != nil {
+			h.log.Error("writing the reconciliation report", "dir", dir, "err", err)
+			continue
+		}
+		level := slog.LevelInfo
+		if !r.Clean() {
+			level = slog.LevelWarn
+		}
+		h.log.Log(ctx, level, "reconciliation report written", "date", day, "dir", dir, "remaining", r.Totals.Remaining)
+	}
+}

@@ -1,0 +1,196 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/axis-h40/axis/axis"
+	"github.com/axis-h40/axis/envelope"
+	"github.com/axis-h40/axis/internal/fixture"
+	"github.com/axis-h40/axis/internal/testgen"
+	"github.com/axis-h40/axis/store"
+)
+
+// The nightly proof, with three faults injected on purpose: a relayed
+// envelope the national hub lost (it was restored from a backup taken
+// before it arrived), a recipient that never acks, and an envelope whose
+// bytes were altered on disk in a copy of H40's store that H40 then runs
+// on. The report lists exactly those three; --repair sends the lost one
+// again and restores the altered bytes from the national hub's copy; a
+// second run is clean but for the unacked delivery, still overdue.
+func TestReconcileFindsExactlyTheInjectedFaults(t *testing.T) {
+	n := startNetwork(t, func(cfg string, c *axis.Config) {
+		if cfg == cfgH40 {
+			c.Admin.SLAFetch.Duration, c.Admin.SLAAck.Duration = time.Millisecond, time.Millisecond
+		}
+	})
+	const vpcp = "000.00.00.G22"
+	send := func(content, number string, to ...string) string {
+		d := testgen.NewDocument()
+		d.To = nil
+		for _, o := range to {
+			d.To = append(d.To, envelope.Organization{OrganID: o})
+		}
+		d.Content = content
+		d.Code.CodeNumber = number
+		d.DocumentID = testgen.Commune + ",2026/05/28," + number + "/UBND-VP"
+		r := call(t, n.h40, "POST", "/api/v1/envelopes", tok(testgen.Commune), fixture.Sign(t, d))
+		if r.status != 201 {
+			t.Fatalf("%d %s", r.status, r.body)
+		}
+		var rc axis.Receipt
+		r.json(t, &rc)
+		return rc.DocID
+	}
+	relayed := func(id string) {
+		eventually(t, 20*time.Second, id+" relayed", func() bool {
+			s := status(t, n.h40, testgen.Commune, id)
+			return len(s.Recipients) == 1 && s.Recipients[0].State == "relayed"
+		})
+	}
+	// B reaches the national hub and stays there; its bytes get altered at H40.
+	docB := send("Nội dung ZQXB-MARKER của văn bản B", "21", vpcp)
+	relayed(docB)
+	backup := filepath.Join(t.TempDir(), "national-before-A.db")
+	f, err := os.Create(backup)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := n.national.Hub.Store().Backup(context.Background(), f); err != nil {
+		t.Fatal(err)
+	}
+	f.Close()
+	// A reaches the national hub, which then loses it.
+	docA := send("Nội dung của văn bản A", "22", vpcp)
+	relayed(docA)
+	// C waits at H40 for a department that never fetches it.
+	docC := send("Nội dung của văn bản C", "23", testgen.Department)
+
+	n.national.Close()
+	nationalDB := filepath.Join(n.dirs[cfgNational], "axis.db")
+	b, _ := os.ReadFile(backup)
+	if err := os.WriteFile(nationalDB, b, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	n.national = n.start(t, cfgNational)
+
+	n.h40.Close()
+	raw, err := os.ReadFile(filepath.Join(n.dirs[cfgH40], "axis.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	marker := []byte("ZQXB-MARKER")
+	if bytes.Count(raw, marker) != 1 {
+		t.Fatalf("the marker is in the store %d times, want once", bytes.Count(raw, marker))
+	}
+	raw[bytes.Index(raw, marker)] = 'X' // one byte of B's stored envelope, in a copy
+	copyDir := t.TempDir()
+	if err := os.WriteFile(filepath.Join(copyDir, "axis.db"), raw, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	n.dirs[cfgH40] = copyDir
+	n.h40 = n.start(t, cfgH40)
+
+	day := store.Day(time.Now())
+	admin := []string{"--hub", n.h40.URL(), "--token", testgen.DemoAdminToken, "--date", day}
+	out1 := filepath.Join(t.TempDir(), "run1")
+	code, stdout, stderr := axisctl(t, append([]string{"reconcile", "--out", out1}, admin...)...)
+	if code != 2 {
+		t.Fatalf("first run: exit %d, want 2\n%s%s", code, stdout, stderr)
+	}
+	r1 := readReport(t, out1)
+	want := map[string]string{axis.KindMissingAtPeer: docA, axis.KindHashMismatch: docB, axis.KindOverdue: docC}
+	if got := kinds(r1); len(got) != 3 || got[axis.KindMissingAtPeer] != docA || got[axis.KindHashMismatch] != docB || got[axis.KindOverdue] != docC {
+		t.Fatalf("discrepancies %v, want exactly %v\n%s", got, want, stdout)
+	}
+	if r1.Totals.Accepted != 3 || r1.Totals.Relayed != 2 || r1.Totals.Confirmed != 1 || !r1.Totals.ChainOK || r1.Totals.Remaining != 3 {
+		t.Fatalf("totals %+v", r1.Totals)
+	}
+	for _, d := range r1.Discrepancies {
+		if d.Kind == axis.KindMissingAtPeer && (d.Peer != "national" || d.OrganID != vpcp) {
+			t.Errorf("missing_at_peer names %+v", d)
+		}
+		if d.Kind == axis.KindOverdue && d.OrganID != testgen.Department {
+			t.Errorf("overdue names %+v", d)
+		}
+	}
+	for _, f := range []string{"report.csv", "report.html"} {
+		b, err := os.ReadFile(filepath.Join(out1, f))
+		if err != nil || !bytes.Contains(b, []byte(docA)) || !bytes.Contains(b, []byte(docB)) || !bytes.Contains(b, []byte(docC)) {
+			t.Errorf("%s does not list the three documents: %v", f, err)
+		}
+	}
+
+	out2 := filepath.Join(t.TempDir(), "run2")
+	code, stdout, stderr = axisctl(t, append([]string{"reconcile", "--repair", "--out", out2}, admin...)...)
+	if code != 2 {
+		t.Fatalf("repair run: exit %d, want 2 (the overdue delivery remains)\n%s%s", code, stdout, stderr)
+	}
+	r2 := readReport(t, out2)
+	for _, d := range r2.Discrepancies {
+		if (d.Kind == axis.KindOverdue) == d.Repaired {
+			t.Errorf("repair run: %+v", d)
+		}
+	}
+	if r2.Totals.Repaired != 2 || r2.Totals.Remaining != 1 {
+		t.Fatalf("repair totals %+v\n%s", r2.Totals, stdout)
+	}
+	eventually(t, 20*time.Second, "the national hub has A again", func() bool {
+		have, _ := n.national.Hub.Store().Have(context.Background(), []string{docA})
+		_, ok := have[docA]
+		return ok
+	})
+	relayed(docA)
+	if r := call(t, n.h40, "GET", "/api/v1/envelopes/"+docB, tok(testgen.Commune), nil); r.status != 200 || !bytes.Contains(r.body, marker) {
+		t.Fatalf("B's bytes are not restored: %d", r.status)
+	}
+
+	out3 := filepath.Join(t.TempDir(), "run3")
+	code, stdout, _ = axisctl(t, append([]string{"reconcile", "--out", out3}, admin...)...)
+	r3 := readReport(t, out3)
+	if got := kinds(r3); code != 2 || len(r3.Discrepancies) != 1 || got[axis.KindOverdue] != docC {
+		t.Fatalf("second run: exit %d, %v\n%s", code, got, stdout)
+	}
+	if r3.Totals.Confirmed != 2 {
+		t.Fatalf("second run: national confirms %d relays, want 2", r3.Totals.Confirmed)
+	}
+	// The last run is on /metrics.
+	m := call(t, n.h40, "GET", "/metrics", "", nil)
+	for _, line := range []string{`axis_reconcile_discrepancies{kind="overdue"} 1`, `axis_reconcile_discrepancies{kind="missing_at_peer"} 0`, "axis_reconcile_remaining 1", `axis_reconcile_last_date_info{date="` + day + `"} 1`} {
+		if !strings.Contains(string(m.body), line) {
+			t.Errorf("/metrics lacks %q", line)
+		}
+	}
+	// Nothing but the department's own fetch would clear C: it is listed, not hidden.
+	if !slices.ContainsFunc(inbox(t, n.h40, testgen.Department).Items, func(it axis.InboxItem) bool { return it.DocID == docC }) {
+		t.Fatal("C left the department's inbox")
+	}
+}
+
+func readReport(t *testing.T, dir string) *axis.Report {
+	t.Helper()
+	b, err := os.ReadFile(filepath.Join(dir, "report.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var r axis.Report
+	if err := json.Unmarshal(b, &r); err != nil {
+		t.Fatal(err)
+	}
+	return &r
+}
+
+func kinds(r *axis.Report) map[string]string {
+	out := map[string]string{}
+	for _, d := range r.Discrepancies {
+		out[d.Kind] = d.DocID
+	}
+	return out
+}
