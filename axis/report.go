@@ -88,7 +88,7 @@ th{background:#f2f4f8;font-weight:600}tr:nth-child(even) td{background:#fafbfd}
 td.n,th.n{text-align:right;font-variant-numeric:tabular-nums}
 .grid{display:grid;grid-template-columns:repeat(auto-fill,minmax(150px,1fr));gap:.6rem}
 .card{border:1px solid #e2e6ee;border-radius:6px;padding:.6rem .8rem}.card b{display:block;font-size:1.4rem}.card span{color:#5a6478;font-size:.85rem}
-code{font:13px ui-monospace,monospace;word-break:break-all}
+code{font:12px ui-monospace,monospace;white-space:nowrap}
 .tag{display:inline-block;padding:.05rem .45rem;border-radius:4px;font-size:.8rem;background:#eef1f6}
 .rep{color:#175c2c;font-weight:600}.rem{color:#8a1c12;font-weight:600}
 </style></head><body>

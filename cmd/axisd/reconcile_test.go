@@ -13,6 +13,7 @@ import (
 
 	"github.com/axis-h40/axis/axis"
 	"github.com/axis-h40/axis/envelope"
+	"github.com/axis-h40/axis/internal/browser"
 	"github.com/axis-h40/axis/internal/fixture"
 	"github.com/axis-h40/axis/internal/testgen"
 	"github.com/axis-h40/axis/store"
@@ -128,6 +129,8 @@ func TestReconcileFindsExactlyTheInjectedFaults(t *testing.T) {
 		}
 	}
 
+	lookAtReport(t, out1, "reconcile-report-3-discrepancies.png", 3)
+
 	out2 := filepath.Join(t.TempDir(), "run2")
 	code, stdout, stderr = axisctl(t, append([]string{"reconcile", "--repair", "--out", out2}, admin...)...)
 	if code != 2 {
@@ -193,4 +196,38 @@ func kinds(r *axis.Report) map[string]string {
 		out[d.Kind] = d.DocID
 	}
 	return out
+}
+
+// lookAtReport opens report.html in headless Chromium, checks what a person
+// sees first (the verdict, then the totals, then one row per discrepancy)
+// and keeps a screenshot under the test's artifact folder.
+func lookAtReport(t *testing.T, dir, shot string, discrepancies int) {
+	t.Helper()
+	b := browser.ForTest(t)
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	defer cancel()
+	p, err := b.NewPage(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := p.Navigate(ctx, "file://"+filepath.Join(dir, "report.html")); err != nil {
+		t.Fatal(err)
+	}
+	verdict, err := p.Text(ctx, "#verdict")
+	if err != nil || !strings.Contains(verdict, "Còn 3 sai lệch cần xem xét") {
+		t.Fatalf("verdict %q %v", verdict, err)
+	}
+	var rows int
+	if err := p.Eval(ctx, `document.querySelectorAll("#discrepancies tr.discrepancy").length`, &rows); err != nil || rows != discrepancies {
+		t.Fatalf("%d discrepancy rows (%v), want %d", rows, err, discrepancies)
+	}
+	var order []string // the verdict and totals come before the discrepancies
+	if err := p.Eval(ctx, `[...document.querySelectorAll("#verdict, #totals, #discrepancies")].map(e => e.id)`, &order); err != nil || strings.Join(order, ",") != "verdict,totals,discrepancies" {
+		t.Fatalf("page order %v %v", order, err)
+	}
+	out := filepath.Join(t.ArtifactDir(), shot)
+	if err := p.Screenshot(ctx, out); err != nil {
+		t.Fatal(err)
+	}
+	t.Logf("screenshot: %s", out)
 }
