@@ -5,6 +5,7 @@
 // as intake, without signatures), in transactions of -batch documents.
 //
 //	go run ./internal/cmd/genstore -n 1000000 -out var/bench-1m/axis.db
+//	go run ./internal/cmd/genstore -n 100000 -start 2026-06-01T00:00:00Z -span 16h -out var/day-100k/axis.db
 package main
 
 import (
@@ -37,6 +38,8 @@ func main() {
 	out := flag.String("out", "var/bench-1m/axis.db", "store file (created; must not exist)")
 	batch := flag.Int("batch", 5000, "documents per transaction")
 	cfgPath := flag.String("config", "testdata/demo/axis-h40.yaml", "the directory to take agencies from")
+	startAt := flag.String("start", "2025-12-01T01:00:00Z", "the first document's time (RFC 3339)")
+	span := flag.Duration("span", 365*24*time.Hour, "the documents are spread evenly over this long")
 	flag.Parse()
 	cfg, err := axis.LoadConfig(*cfgPath)
 	if err != nil {
@@ -58,8 +61,11 @@ func main() {
 		organs = append(organs, a.OrganID)
 	}
 	rng := rand.New(rand.NewPCG(2026, uint64(*n)))
-	start := time.Date(2025, 12, 1, 1, 0, 0, 0, time.UTC)
-	step := 365 * 24 * time.Hour / time.Duration(*n)
+	start, err := time.Parse(time.RFC3339, *startAt)
+	if err != nil {
+		log.Fatalf("-start: %v", err)
+	}
+	step := *span / time.Duration(*n)
 	numbers := map[string]int{}
 	t0 := time.Now()
 	docs := make([]store.Synthetic, 0, *batch)
