@@ -23,6 +23,7 @@ import (
 	"time"
 
 	"github.com/axis-h40/axis/axis"
+	"github.com/axis-h40/axis/axis/console"
 )
 
 var cpuProfile = new(string)
@@ -130,8 +131,19 @@ func (m *Main) Run(ctx context.Context) error {
 		}
 	}
 	m.ln = ln
+	// /admin/ is the web console, except /admin/v1/ (the JSON API); the rest
+	// is the hub's. By prefix, not http.ServeMux: it would clean paths and
+	// redirect (a VDXP client's base ending in / posts to //sendEdoc).
+	api, admin := m.Hub.Handler(), console.New(m.Hub, console.Options{})
+	mux := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if p := r.URL.Path; (p == "/admin" || strings.HasPrefix(p, "/admin/")) && !strings.HasPrefix(p, "/admin/v1/") {
+			admin.ServeHTTP(w, r)
+			return
+		}
+		api.ServeHTTP(w, r)
+	})
 	m.server = &http.Server{
-		Handler:           m.Hub.Handler(),
+		Handler:           mux,
 		ReadHeaderTimeout: 10 * time.Second,
 		IdleTimeout:       2 * time.Minute,
 	}

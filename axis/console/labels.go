@@ -1,0 +1,227 @@
+package console
+
+import (
+	"fmt"
+	"html/template"
+	"regexp"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/axis-h40/axis/store"
+)
+
+// Vietnamese labels of the hub's codes. An unknown code is shown as is.
+
+var stateLabels = map[string]string{
+	store.StateQueued:    "Chờ nhận",
+	store.StateDelivered: "Đã nhận",
+	store.StateAckedDone: "Đã xác nhận",
+	store.StateAckedFail: "Từ chối/lỗi",
+	store.StateRelaying:  "Đang chuyển tiếp",
+	store.StateRelayed:   "Đã chuyển tiếp",
+	store.StateDead:      "Chuyển tiếp thất bại",
+}
+
+// stateOrder is the order of the state filter of the search form.
+var stateOrder = []string{store.StateQueued, store.StateDelivered, store.StateAckedDone, store.StateAckedFail,
+	store.StateRelaying, store.StateRelayed, store.StateDead}
+
+var eventLabels = map[string]string{
+	store.EventReceived:    "Đã tiếp nhận",
+	store.EventVerified:    "Đã xác thực chữ ký",
+	store.EventQueued:      "Vào hàng đợi",
+	store.EventOutboxed:    "Chờ chuyển tiếp",
+	store.EventRelayed:     "Đã chuyển tiếp",
+	store.EventRelayFailed: "Chuyển tiếp lỗi",
+	store.EventDead:        "Thất bại",
+	store.EventRedriven:    "Gửi lại",
+	store.EventFetched:     "Đã tải về",
+	store.EventAcked:       "Đã xác nhận",
+	store.EventStatus:      "Trạng thái xử lý",
+	store.EventRelated:     "Liên quan",
+	store.EventPushed:      "Đã đẩy",
+	store.EventPushFailed:  "Đẩy lỗi",
+	store.EventDuplicate:   "Trùng lặp",
+}
+
+// eventTone is the colour family of an event's badge.
+var eventTone = map[string]string{
+	store.EventReceived:    "info",
+	store.EventVerified:    "info",
+	store.EventQueued:      "wait",
+	store.EventOutboxed:    "wait",
+	store.EventRelayed:     "ok",
+	store.EventRelayFailed: "warn",
+	store.EventDead:        "bad",
+	store.EventRedriven:    "wait",
+	store.EventFetched:     "info",
+	store.EventAcked:       "ok",
+	store.EventStatus:      "info",
+	store.EventRelated:     "info",
+	store.EventPushed:      "ok",
+	store.EventPushFailed:  "warn",
+	store.EventDuplicate:   "muted",
+}
+
+var reasonLabels = map[string]string{
+	"not_fetched":    "Chưa tải về",
+	"not_acked":      "Chưa xác nhận",
+	"relay_retrying": "Đang thử chuyển lại",
+	"relay_dead":     "Chuyển tiếp thất bại",
+}
+
+var reasonOrder = []string{"not_fetched", "not_acked", "relay_retrying", "relay_dead"}
+
+// statusLabels are the processing statuses of edXML status messages.
+var statusLabels = map[string]string{
+	"01": "Đã đến",
+	"02": "Từ chối tiếp nhận",
+	"03": "Đã tiếp nhận",
+	"04": "Đã phân công",
+	"05": "Đang xử lý",
+	"06": "Hoàn thành",
+	"13": "Đề nghị lấy lại",
+	"15": "Đồng ý cập nhật/lấy lại",
+	"16": "Từ chối cập nhật/lấy lại",
+}
+
+var kindLabels = map[string]string{
+	"document": "Văn bản",
+	"status":   "Thông báo trạng thái",
+}
+
+var businessLabels = map[int]string{
+	0: "Văn bản mới",
+	1: "Thu hồi",
+	2: "Cập nhật",
+	3: "Thay thế",
+}
+
+var peerKindLabels = map[string]string{
+	"axis": "Trục axis",
+	"vdxp": "VDXP (trục quốc gia)",
+	"pull": "Tự lấy qua VDXP",
+}
+
+func label(m map[string]string, k string) string {
+	if v, ok := m[k]; ok {
+		return v
+	}
+	return k
+}
+
+var weekdays = [...]string{"CN", "T2", "T3", "T4", "T5", "T6", "T7"}
+
+// fmtTime is a time in Asia/Ho_Chi_Minh with its weekday: "T2 01/06/2026 16:00:05".
+func fmtTime(t time.Time) string {
+	if t.IsZero() {
+		return "chưa có"
+	}
+	t = t.In(store.Zone)
+	return weekdays[t.Weekday()] + " " + t.Format("02/01/2006 15:04:05")
+}
+
+// timeTag is fmtTime in a <time> element with the exact instant.
+func timeTag(t time.Time) template.HTML {
+	if t.IsZero() {
+		return template.HTML(`<span class="muted">chưa có</span>`)
+	}
+	return template.HTML(fmt.Sprintf(`<time datetime="%s">%s</time>`,
+		template.HTMLEscapeString(t.In(store.Zone).Format(time.RFC3339)), template.HTMLEscapeString(fmtTime(t))))
+}
+
+// optTime is timeTag of an optional time.
+func optTime(t *time.Time) template.HTML {
+	if t == nil {
+		return timeTag(time.Time{})
+	}
+	return timeTag(*t)
+}
+
+// ago says how long ago t was, coarsely: "3 ngày 2 giờ trước", "vừa xong".
+func ago(now, t time.Time) string {
+	d := now.Sub(t)
+	if d < time.Minute {
+		return "vừa xong"
+	}
+	days, hours, mins := int(d/(24*time.Hour)), int(d/time.Hour)%24, int(d/time.Minute)%60
+	switch {
+	case days > 0 && hours > 0:
+		return fmt.Sprintf("%d ngày %d giờ trước", days, hours)
+	case days > 0:
+		return fmt.Sprintf("%d ngày trước", days)
+	case hours > 0 && mins > 0:
+		return fmt.Sprintf("%d giờ %d phút trước", hours, mins)
+	case hours > 0:
+		return fmt.Sprintf("%d giờ trước", hours)
+	}
+	return fmt.Sprintf("%d phút trước", mins)
+}
+
+// docRef is a document id named in an event's detail (a status message, a
+// revoke or update).
+var docRef = regexp.MustCompile(`\b(message|by)=([0-9a-f]{32})\b`)
+
+// detail is an event's detail text, escaped, with the documents it names
+// linked to their pages.
+func detail(s string) template.HTML {
+	return template.HTML(docRef.ReplaceAllString(template.HTMLEscapeString(s), `$1=<a href="/admin/documents/$2">$2</a>`))
+}
+
+// number groups digits the Vietnamese way: 1.234.567.
+func number(n int) string {
+	s := strconv.Itoa(n)
+	neg := strings.HasPrefix(s, "-")
+	s = strings.TrimPrefix(s, "-")
+	var b strings.Builder
+	for i, r := range s {
+		if i > 0 && (len(s)-i)%3 == 0 {
+			b.WriteByte('.')
+		}
+		b.WriteRune(r)
+	}
+	if neg {
+		return "-" + b.String()
+	}
+	return b.String()
+}
+
+// size is a byte count for people: "1.234 byte (1,2 KB)".
+func size(n int) string {
+	out := number(n) + " byte"
+	switch {
+	case n >= 1<<20:
+		out += " (" + strings.Replace(strconv.FormatFloat(float64(n)/(1<<20), 'f', 1, 64), ".", ",", 1) + " MB)"
+	case n >= 1<<10:
+		out += " (" + strings.Replace(strconv.FormatFloat(float64(n)/(1<<10), 'f', 1, 64), ".", ",", 1) + " KB)"
+	}
+	return out
+}
+
+var funcs = template.FuncMap{
+	"stateLabel":  func(s string) string { return label(stateLabels, s) },
+	"eventLabel":  func(s string) string { return label(eventLabels, s) },
+	"eventTone":   func(s string) string { return label(eventTone, s) },
+	"reasonLabel": func(s string) string { return label(reasonLabels, s) },
+	"statusLabel": func(s string) string { return label(statusLabels, s) },
+	"kindLabel":   func(s string) string { return label(kindLabels, s) },
+	"peerKind":    func(s string) string { return label(peerKindLabels, s) },
+	"businessLabel": func(n int) string {
+		if v, ok := businessLabels[n]; ok {
+			return v
+		}
+		return strconv.Itoa(n)
+	},
+	"routeLabel": func(r string) string {
+		if r == "local" || r == "" {
+			return "Nội bộ (trục này)"
+		}
+		return "Qua trục " + r
+	},
+	"time":    timeTag,
+	"detail":  detail,
+	"optTime": optTime,
+	"number":  number,
+	"size":    size,
+}

@@ -1,0 +1,509 @@
+package console
+
+import (
+	"errors"
+	"fmt"
+	"html/template"
+	"net/http"
+	"net/url"
+	"slices"
+	"sort"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/axis-h40/axis/axis"
+	"github.com/axis-h40/axis/store"
+)
+
+// organ shows an organ code with its name from the directory, linked to the
+// agency's page when it is one of this hub's agencies.
+func (s *server) organ(code string) template.HTML {
+	if code == "" {
+		return ""
+	}
+	c := template.HTMLEscapeString(code)
+	if a, ok := s.hub.Directory().Agency(code); ok {
+		return template.HTML(fmt.Sprintf(`<a class="organ" href="/admin/agencies/%s"><span class="code">%s</span> <span class="organ-name">%s</span></a>`,
+			url.PathEscape(code), c, template.HTMLEscapeString(a.Name)))
+	}
+	return template.HTML(`<span class="organ"><span class="code">` + c + `</span></span>`)
+}
+
+func (s *server) organName(code string) string {
+	if a, ok := s.hub.Directory().Agency(code); ok {
+		return a.Name
+	}
+	return ""
+}
+
+// ---- Tổng quan -------------------------------------------------------------
+
+type peerRow struct {
+	axis.PeerOverview
+	State, Tone string
+}
+
+type dashboardBody struct {
+	O     *axis.Overview
+	Day   string
+	Peers []peerRow
+}
+
+func (s *server) dashboard(w http.ResponseWriter, r *http.Request, ss *session) {
+	o, err := s.hub.Overview(r.Context())
+	if err != nil {
+		s.internalError(w, r, ss, err)
+		return
+	}
+	b := dashboardBody{O: o, Day: dayText(o.Day)}
+	for _, p := range o.Peers {
+		row := peerRow{PeerOverview: p, State: "bình thường", Tone: "ok"}
+		switch {
+		case p.Dead > 0:
+			row.State, row.Tone = "có lỗi", "bad"
+		case p.Outbox > 0:
+			row.State, row.Tone = "đang chờ chuyển", "wait"
+		}
+		b.Peers = append(b.Peers, row)
+	}
+	s.render(w, r, http.StatusOK, "dashboard", ss, page{Title: "Tổng quan", Nav: "dashboard", Body: b})
+}
+
+// dayText turns YYYY-MM-DD into DD/MM/YYYY.
+func dayText(day string) string {
+	t, err := time.Parse("2006-01-02", day)
+	if err != nil {
+		return day
+	}
+	return t.Format("02/01/2006")
+}
+
+// ---- Tìm kiếm --------------------------------------------------------------
+
+type option struct {
+	Value, Label string
+	Selected     bool
+}
+
+type resultRow struct {
+	Doc        store.Document
+	Recipients string // the recipients' codes, for the cell's title
+}
+
+type searchBody struct {
+	Form      url.Values
+	States    []option
+	Kinds     []option
+	Agencies  []*axis.Agency
+	Searched  bool // some criterion was given
+	Rows      []resultRow
+	Next      string // URL of the next page
+	First     string // URL of the first page, when this is a later one
+	Truncated bool
+	Scanned   int
+	Notes     []string
+	DocID     string // the notation field holds a document id
+}
+
+var searchFields = []string{"code", "subject", "from", "to", "since", "until", "state", "kind"}
+
+func (s *server) search(w http.ResponseWriter, r *http.Request, ss *session) {
+	in := r.URL.Query()
+	form := url.Values{}
+	for _, k := range searchFields {
+		if v := strings.TrimSpace(in.Get(k)); v != "" {
+			form.Set(k, v)
+		}
+	}
+	b := searchBody{Form: form, Agencies: s.hub.Directory().Agencies()}
+	b.Searched = len(form) > 0
+	for _, st := range stateOrder {
+		b.States = append(b.States, option{Value: st, Label: stateLabels[st], Selected: form.Get("state") == st})
+	}
+	for _, k := range []string{"document", "status"} {
+		b.Kinds = append(b.Kinds, option{Value: k, Label: kindLabels[k], Selected: form.Get("kind") == k})
+	}
+	if c := form.Get("code"); axis.IsDocID(c) {
+		b.DocID = strings.ToLower(c)
+	}
+	// Nơi gửi / Nơi nhận may be typed as a name: one agency whose name
+	// contains it (diacritics ignored) stands for its code.
+	q := url.Values{}
+	for k, v := range form {
+		q[k] = v
+	}
+	for _, f := range []struct{ key, label string }{{"from", "Nơi gửi"}, {"to", "Nơi nhận"}} {
+		v := form.Get(f.key)
+		if v == "" || s.looksLikeCode(v) {
+			continue
+		}
+		matches := s.agenciesNamed(v, 11)
+		switch {
+		case len(matches) == 1:
+			q.Set(f.key, matches[0].OrganID)
+			b.Notes = append(b.Notes, fmt.Sprintf("%s “%s” được hiểu là %s — %s.", f.label, v, matches[0].OrganID, matches[0].Name))
+		case len(matches) > 1:
+			names := []string{}
+			for _, a := range matches[:min(len(matches), 10)] {
+				names = append(names, a.OrganID+" — "+a.Name)
+			}
+			more := ""
+			if len(matches) > 10 {
+				more = "; …"
+			}
+			b.Notes = append(b.Notes, fmt.Sprintf("%s “%s” khớp với nhiều cơ quan, hãy nhập mã: %s%s.", f.label, v, strings.Join(names, "; "), more))
+		}
+	}
+	for _, k := range []string{"before", "limit"} { // the pager's, not the form's
+		if v := in.Get(k); v != "" {
+			q.Set(k, v)
+		}
+	}
+	query, err := axis.ParseQuery(q)
+	if err != nil {
+		b.Searched = false
+		s.render(w, r, http.StatusBadRequest, "search", ss, page{Title: "Tìm kiếm", Nav: "search",
+			Error: "Điều kiện tìm kiếm không hợp lệ (ngày phải có dạng năm-tháng-ngày). Chi tiết: " + strings.TrimPrefix(err.Error(), "axis: "), Body: b})
+		return
+	}
+	res, err := s.hub.Store().Search(r.Context(), query)
+	if err != nil {
+		s.internalError(w, r, ss, err)
+		return
+	}
+	for _, d := range res.Docs {
+		codes := make([]string, 0, len(d.Recipients))
+		for _, rt := range d.Recipients {
+			codes = append(codes, rt.OrganID)
+		}
+		b.Rows = append(b.Rows, resultRow{Doc: d, Recipients: strings.Join(codes, ", ")})
+	}
+	b.Truncated, b.Scanned = res.Truncated, res.Scanned
+	if res.Next != 0 {
+		next := url.Values{}
+		for k, v := range form {
+			next[k] = v
+		}
+		if query.Limit != 0 {
+			next.Set("limit", strconv.Itoa(query.Limit))
+		}
+		next.Set("before", strconv.FormatUint(res.Next, 10))
+		b.Next = "/admin/search?" + next.Encode()
+	}
+	if query.Before != 0 {
+		b.First = "/admin/search?" + form.Encode()
+	}
+	s.render(w, r, http.StatusOK, "search", ss, page{Title: "Tìm kiếm", Nav: "search", Body: b})
+}
+
+// looksLikeCode reports whether v is an organ code (of this hub or not)
+// rather than a name: an agency here, or dotted without spaces.
+func (s *server) looksLikeCode(v string) bool {
+	if _, ok := s.hub.Directory().Agency(v); ok {
+		return true
+	}
+	return strings.Contains(v, ".") && !strings.ContainsAny(v, " \t")
+}
+
+// agenciesNamed returns up to limit agencies whose name contains name,
+// case and diacritics ignored.
+func (s *server) agenciesNamed(name string, limit int) []*axis.Agency {
+	want := store.Fold(strings.Join(strings.Fields(name), " "))
+	var out []*axis.Agency
+	for _, a := range s.hub.Directory().Agencies() {
+		if strings.Contains(store.Fold(a.Name), want) {
+			out = append(out, a)
+			if len(out) == limit {
+				break
+			}
+		}
+	}
+	return out
+}
+
+// ---- Văn bản ---------------------------------------------------------------
+
+type recipientRow struct {
+	store.Delivery
+	CanRedrive bool
+}
+
+type eventGroup struct {
+	Organ  string // "" for the document's own events (received, verified, ...)
+	Events []axis.TraceEvent
+}
+
+type hubTimeline struct {
+	Hub    string
+	Local  bool
+	Groups []eventGroup
+}
+
+type documentBody struct {
+	T           *axis.Trace
+	Doc         *store.Document
+	Recipients  []recipientRow
+	Timeline    []hubTimeline
+	Follow      bool
+	Unreachable [][2]string
+	Dead        int
+}
+
+// docLevel are the events about the document itself, not one recipient.
+var docLevel = map[string]bool{store.EventReceived: true, store.EventVerified: true, store.EventDuplicate: true}
+
+func (s *server) document(w http.ResponseWriter, r *http.Request, ss *session) {
+	id := strings.ToLower(r.PathValue("id"))
+	if !axis.IsDocID(id) {
+		s.notFound(w, r, ss, "Mã văn bản không hợp lệ (mã gồm 32 chữ số hệ mười sáu).")
+		return
+	}
+	follow := slices.Contains([]string{"1", "true", "on"}, r.URL.Query().Get("follow"))
+	var t *axis.Trace
+	var err error
+	if follow {
+		t, err = s.hub.TraceFollow(r.Context(), id, nil, 4)
+	} else {
+		t, err = s.hub.Trace(r.Context(), id)
+	}
+	if errors.Is(err, store.ErrNotFound) || errors.Is(err, axis.ErrNotFound) {
+		s.notFound(w, r, ss, "Trục "+s.hub.Name()+" không có văn bản mã "+id+".")
+		return
+	}
+	if err != nil {
+		s.internalError(w, r, ss, err)
+		return
+	}
+	b := documentBody{T: t, Doc: t.Document, Follow: follow}
+	for _, dl := range t.Recipients {
+		row := recipientRow{Delivery: dl, CanRedrive: dl.State == store.StateDead}
+		if row.CanRedrive {
+			b.Dead++
+		}
+		b.Recipients = append(b.Recipients, row)
+	}
+	b.Timeline = buildTimeline(t, s.hub.Name())
+	for name, why := range t.Unreachable {
+		b.Unreachable = append(b.Unreachable, [2]string{name, why})
+	}
+	sort.Slice(b.Unreachable, func(i, j int) bool { return b.Unreachable[i][0] < b.Unreachable[j][0] })
+	p := page{Title: "Văn bản " + docTitle(t.Document), Nav: "search", Body: b}
+	if v := r.URL.Query().Get("redriven"); v != "" {
+		if n, err := strconv.Atoi(v); err == nil && n >= 0 {
+			if n == 0 {
+				p.Flash = "Không có mục chuyển tiếp thất bại nào cần gửi lại."
+			} else {
+				p.Flash = fmt.Sprintf("Đã đưa lại %d mục vào hàng chuyển tiếp.", n)
+			}
+		}
+	}
+	s.render(w, r, http.StatusOK, "document", ss, p)
+}
+
+func docTitle(d *store.Document) string {
+	if d.Code != "" {
+		return d.Code
+	}
+	return d.ID
+}
+
+// buildTimeline groups a trace's events per hub (this hub first, then in
+// the order they were reached) and, within a hub, into the document's own
+// events and one ordered list per recipient (the events with its organ).
+func buildTimeline(t *axis.Trace, local string) []hubTimeline {
+	recipients := []string{}
+	isRecipient := map[string]bool{}
+	for _, r := range t.Document.Recipients {
+		recipients = append(recipients, r.OrganID)
+		isRecipient[r.OrganID] = true
+	}
+	hubs := slices.Clone(t.Hubs)
+	if !slices.Contains(hubs, local) {
+		hubs = append([]string{local}, hubs...)
+	}
+	byHub := map[string][]axis.TraceEvent{}
+	for _, e := range t.Events {
+		if !slices.Contains(hubs, e.Hub) {
+			hubs = append(hubs, e.Hub)
+		}
+		byHub[e.Hub] = append(byHub[e.Hub], e)
+	}
+	var out []hubTimeline
+	for _, h := range hubs {
+		evs := byHub[h]
+		sort.SliceStable(evs, func(i, j int) bool { return evs[i].At.Before(evs[j].At) })
+		ht := hubTimeline{Hub: h, Local: h == local}
+		groups := map[string]*eventGroup{"": {}}
+		order := []string{""}
+		if ht.Local {
+			for _, o := range recipients {
+				groups[o] = &eventGroup{Organ: o}
+				order = append(order, o)
+			}
+		}
+		var extra []string
+		for _, e := range evs {
+			key := ""
+			if !docLevel[e.Event] && e.OrganID != "" && (isRecipient[e.OrganID] || e.OrganID != t.Document.From) {
+				key = e.OrganID
+			}
+			g := groups[key]
+			if g == nil {
+				g = &eventGroup{Organ: key}
+				groups[key] = g
+				if isRecipient[key] {
+					order = append(order, key)
+				} else {
+					extra = append(extra, key)
+				}
+			}
+			g.Events = append(g.Events, e)
+		}
+		if !ht.Local { // other hubs: recipients in the document's order
+			sort.SliceStable(order[1:], func(i, j int) bool {
+				return slices.Index(recipients, order[1+i]) < slices.Index(recipients, order[1+j])
+			})
+		}
+		for _, k := range append(order, extra...) {
+			if k == "" && len(groups[k].Events) == 0 {
+				continue
+			}
+			ht.Groups = append(ht.Groups, *groups[k])
+		}
+		out = append(out, ht)
+	}
+	return out
+}
+
+// ---- Bị kẹt ----------------------------------------------------------------
+
+type stuckRow struct {
+	store.StuckItem
+	Age string
+}
+
+type reasonCount struct {
+	Reason string
+	Count  int
+	Active bool
+}
+
+type stuckBody struct {
+	Rows    []stuckRow
+	Total   int
+	Capped  bool
+	Reasons []reasonCount
+	Reason  string
+}
+
+const stuckLimit = 1000
+
+func (s *server) stuck(w http.ResponseWriter, r *http.Request, ss *session) {
+	items, err := s.hub.Stuck(r.Context(), stuckLimit)
+	if err != nil {
+		s.internalError(w, r, ss, err)
+		return
+	}
+	reason := r.URL.Query().Get("reason")
+	if _, ok := reasonLabels[reason]; !ok {
+		reason = ""
+	}
+	now := s.hub.Now()
+	b := stuckBody{Total: len(items), Capped: len(items) >= stuckLimit, Reason: reason}
+	counts := map[string]int{}
+	for _, it := range items {
+		counts[it.Reason]++
+		if reason == "" || it.Reason == reason {
+			b.Rows = append(b.Rows, stuckRow{StuckItem: it, Age: ago(now, it.Since)})
+		}
+	}
+	for _, k := range reasonOrder {
+		b.Reasons = append(b.Reasons, reasonCount{Reason: k, Count: counts[k], Active: k == reason})
+	}
+	s.render(w, r, http.StatusOK, "stuck", ss, page{Title: "Bị kẹt", Nav: "stuck", Body: b})
+}
+
+func (s *server) redrive(w http.ResponseWriter, r *http.Request, ss *session) {
+	id := strings.ToLower(strings.TrimSpace(r.PostForm.Get("doc_id")))
+	recipient := strings.TrimSpace(r.PostForm.Get("recipient"))
+	if !axis.IsDocID(id) {
+		s.badRequest(w, r, ss, "Thiếu mã văn bản hoặc mã không hợp lệ.")
+		return
+	}
+	n, err := s.hub.Redrive(r.Context(), id, recipient)
+	if errors.Is(err, store.ErrNotFound) || errors.Is(err, axis.ErrNotFound) {
+		s.notFound(w, r, ss, "Trục "+s.hub.Name()+" không có văn bản mã "+id+".")
+		return
+	}
+	if err != nil {
+		s.internalError(w, r, ss, err)
+		return
+	}
+	s.log.Info("admin console: redrive", "doc_id", id, "recipient", recipient, "entries", n, "remote_ip", s.opt.ClientIP(r))
+	http.Redirect(w, r, "/admin/documents/"+id+"?redriven="+strconv.Itoa(n), http.StatusSeeOther)
+}
+
+// ---- Cơ quan ---------------------------------------------------------------
+
+type agencyRow struct {
+	*axis.Agency
+	Depth int
+}
+
+type agenciesBody struct {
+	Rows       []agencyRow
+	Total      int
+	TotalDepth int
+	Q          string
+}
+
+func (s *server) agencies(w http.ResponseWriter, r *http.Request, ss *session) {
+	depths, err := s.hub.Store().QueueDepths(r.Context())
+	if err != nil {
+		s.internalError(w, r, ss, err)
+		return
+	}
+	q := strings.TrimSpace(r.URL.Query().Get("q"))
+	want := store.Fold(q)
+	all := s.hub.Directory().Agencies()
+	b := agenciesBody{Total: len(all), Q: q}
+	for _, a := range all {
+		if want != "" && !strings.Contains(store.Fold(a.Name), want) && !strings.Contains(store.Fold(a.OrganID), want) {
+			continue
+		}
+		b.Rows = append(b.Rows, agencyRow{Agency: a, Depth: depths[a.OrganID]})
+		b.TotalDepth += depths[a.OrganID]
+	}
+	s.render(w, r, http.StatusOK, "agencies", ss, page{Title: "Cơ quan", Nav: "agencies", Body: b})
+}
+
+type agencyBody struct {
+	V        *axis.AgencyView
+	Today    string
+	Children []*axis.Agency
+}
+
+func (s *server) agency(w http.ResponseWriter, r *http.Request, ss *session) {
+	organ := r.PathValue("organ")
+	if _, ok := s.hub.Directory().Agency(organ); !ok {
+		s.notFound(w, r, ss, "Trục "+s.hub.Name()+" không có cơ quan mã "+organ+".")
+		return
+	}
+	v, err := s.hub.AgencyView(r.Context(), organ)
+	if errors.Is(err, axis.ErrNotFound) {
+		s.notFound(w, r, ss, "Trục "+s.hub.Name()+" không có cơ quan mã "+organ+".")
+		return
+	}
+	if err != nil {
+		s.internalError(w, r, ss, err)
+		return
+	}
+	b := agencyBody{V: v, Today: store.Day(s.hub.Now())}
+	for _, a := range s.hub.Directory().Agencies() {
+		if a.Parent == organ {
+			b.Children = append(b.Children, a)
+		}
+	}
+	s.render(w, r, http.StatusOK, "agency", ss, page{Title: v.Agency.Name, Nav: "agencies", Body: b})
+}
