@@ -96,6 +96,13 @@ func (h *Hub) TraceFollow(ctx context.Context, id string, visited []string, hops
 		if !ok {
 			continue
 		}
+		if name == t.Document.Via && len(visited) > 1 && !h.peerAdminConfigured(p) {
+			// We were asked by another hub, most likely the one this
+			// document came from, and cannot ask it back: its events are
+			// already in the caller's timeline, so there is nothing to
+			// report as unreachable.
+			continue
+		}
 		pt, err := h.askPeerTrace(ctx, p, id, visited, hops-1)
 		if err != nil {
 			if t.Unreachable == nil {
@@ -141,6 +148,10 @@ func dedupeEvents(evs []TraceEvent) []TraceEvent {
 		}
 	}
 	return out
+}
+
+func (h *Hub) peerAdminConfigured(p *Peer) bool {
+	return (p.AdminURL != "" || p.Kind == "axis") && p.AdminTokenEnv != "" && h.getenv(p.AdminTokenEnv) != ""
 }
 
 // askPeerTrace asks a peer's admin API for its followed trace; nil when the

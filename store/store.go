@@ -764,7 +764,10 @@ func (db *DB) Outbox(ctx context.Context, peer string, after uint64, limit int) 
 func (db *DB) Count(ctx context.Context) (int, error) {
 	n := 0
 	err := db.bolt.View(func(tx *bolt.Tx) error {
-		n = tx.Bucket(bDocs).Stats().KeyN
+		// Every stored document took one sequence number and none is ever
+		// deleted: O(1), where Stats().KeyN reads every page (a scrape of
+		// /metrics on a million documents).
+		n = int(tx.Bucket(bDocs).Sequence())
 		return nil
 	})
 	return n, err
