@@ -7,9 +7,11 @@ import (
 	"io"
 	"math/rand/v2"
 	"net/http"
+	"net/http/cookiejar"
 	"net/url"
 	"os"
 	"path/filepath"
+	"regexp"
 	"slices"
 	"testing"
 	"time"
@@ -62,7 +64,38 @@ func sample(b *testing.B, m *Main, n int) []store.Document {
 // median and p95 in milliseconds.
 func roundTrips(b *testing.B, m *Main, paths []string, check func(status int, body []byte) error) {
 	b.Helper()
-	hc := &http.Client{}
+	roundTripsWith(b, m, &http.Client{}, paths, check)
+}
+
+// consoleClient signs in to the web console like a browser (the login
+// form's double-submit cookie, then the session cookie).
+func consoleClient(b *testing.B, m *Main) *http.Client {
+	b.Helper()
+	jar, _ := cookiejar.New(nil)
+	hc := &http.Client{Jar: jar, CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+	resp, err := hc.Get(m.URL() + "/admin/login")
+	if err != nil {
+		b.Fatal(err)
+	}
+	page, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	match := regexp.MustCompile(`name="csrf" value="([^"]+)"`).FindSubmatch(page)
+	if match == nil {
+		b.Fatalf("no csrf field on the login page")
+	}
+	resp, err = hc.PostForm(m.URL()+"/admin/login", url.Values{"csrf": {string(match[1])}, "token": {testgen.DemoAdminToken}})
+	if err != nil {
+		b.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusSeeOther {
+		b.Fatalf("sign-in: %d", resp.StatusCode)
+	}
+	return hc
+}
+
+func roundTripsWith(b *testing.B, m *Main, hc *http.Client, paths []string, check func(status int, body []byte) error) {
+	b.Helper()
 	get := func(p string) (int, []byte) {
 		req, _ := http.NewRequest("GET", m.URL()+p, nil)
 		req.Header.Set("Authorization", "Bearer "+testgen.DemoAdminToken)
@@ -152,4 +185,24 @@ func BenchmarkMillionDocumentTrace(b *testing.B) {
 		paths = append(paths, "/admin/v1/documents/"+d.ID+"/trace")
 	}
 	roundTrips(b, m, paths, okAnd(`"events":[{`))
+}
+
+// The console's document page (record, recipients, timeline), rendered.
+func BenchmarkMillionConsoleDocumentPage(b *testing.B) {
+	m := startMillion(b)
+	var paths []string
+	for _, d := range sample(b, m, 200) {
+		paths = append(paths, "/admin/documents/"+d.ID)
+	}
+	roundTripsWith(b, m, consoleClient(b, m), paths, okAnd(`id="timeline"`))
+}
+
+// The console's search page by notation, rendered.
+func BenchmarkMillionConsoleSearchNotation(b *testing.B) {
+	m := startMillion(b)
+	var paths []string
+	for _, d := range sample(b, m, 200) {
+		paths = append(paths, "/admin/search?"+url.Values{"code": {d.Code}}.Encode())
+	}
+	roundTripsWith(b, m, consoleClient(b, m), paths, okAnd(`class="result"`))
 }
