@@ -109,7 +109,11 @@ func (db *DB) Check(ctx context.Context) error {
 			problems = append(problems, fmt.Sprintf(format, a...))
 		}
 	}
-	err := db.bolt.View(func(tx *bolt.Tx) error {
+	// bbolt's own check is only safe next to writers in a writable
+	// transaction (its doc: a read-only one must not run while others
+	// write); this one writes nothing and is rolled back, holding the
+	// writer lock while it runs.
+	err := db.checkTx(func(tx *bolt.Tx) error {
 		for err := range tx.Check() {
 			add("bbolt: %v", err)
 		}
@@ -215,4 +219,13 @@ func joinLines(s []string) string {
 		b.WriteString(l)
 	}
 	return b.String()
+}
+
+func (db *DB) checkTx(fn func(tx *bolt.Tx) error) error {
+	tx, err := db.bolt.Begin(true)
+	if err != nil {
+		return err
+	}
+	defer tx.Rollback()
+	return fn(tx)
 }
