@@ -57,7 +57,7 @@ bench-go:
 MILLION ?= var/bench-1m/axis.db
 bench-million:
 	@[ -f $(MILLION) ] || $(GO) run ./internal/cmd/genstore -n 1000000 -out $(MILLION)
-	AXIS_MILLION_STORE=$(abspath $(MILLION)) $(GO) test ./cmd/axisd -run '^$$' -bench Million -benchtime 400x -count 3
+	AXIS_MILLION_STORE=$(abspath $(MILLION)) $(GO) test ./cmd/axisd -run '^$$' -bench Million -benchtime 400x -count 3 -timeout 60m
 
 # Regenerate testdata/envelopes and testdata/hostile from the demo PKI
 # (add ARGS=-pki for a new demo PKI: every signed file changes).
