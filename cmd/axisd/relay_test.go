@@ -201,29 +201,7 @@ func TestThreeHubsDocumentStatusAndRevoke(t *testing.T) {
 	})
 
 	// Statuses 03 then 06 come back to the commune, per recipient.
-	for _, code := range []string{"03", "06"} {
-		for _, x := range []struct {
-			m     *Main
-			organ string
-			s     *envelope.Signer
-		}{{n.h41, deptH41, sDept}, {n.national, vpcp, sVPCP}} {
-			st := testgen.Status(code, "trạng thái "+code)
-			st.From = envelope.Organization{OrganID: x.organ}
-			st.Timestamp = "2026/06/01 10:" + code + ":00"
-			if r := call(t, x.m, "POST", "/api/v1/envelopes", tok(x.organ), signWith(t, x.s, st)); r.status != 201 {
-				t.Fatalf("status %s from %s: %d %s", code, x.organ, r.status, r.body)
-			}
-		}
-		eventually(t, 20*time.Second, "the commune sees status "+code+" for both recipients", func() bool {
-			s := status(t, n.h40, testgen.Commune, id)
-			for _, rs := range s.Recipients {
-				if rs.StatusCode != code || rs.StatusAt == nil {
-					return false
-				}
-			}
-			return true
-		})
-	}
+	statusesComeBack(t, n, id, deptH41, vpcp, sDept, sVPCP)
 	// The statuses also reached the commune's inbox (2 recipients × 2 codes).
 	eventually(t, 10*time.Second, "four status messages in the commune's inbox", func() bool {
 		p := inbox(t, n.h40, testgen.Commune)
@@ -480,5 +458,35 @@ func TestDeadAndRedrive(t *testing.T) {
 	}
 	if p := inbox(t, n.national, "000.00.00.G22"); len(p.Items) != 1 {
 		t.Fatalf("national inbox %+v", p)
+	}
+}
+
+// statusesComeBack has H41's department and the central body send status
+// 03 then 06 for document id, and waits until the commune's hub (H40) shows
+// each code for both recipients.
+func statusesComeBack(t *testing.T, n *network, id, deptH41, vpcp string, sDept, sVPCP *envelope.Signer) {
+	t.Helper()
+	for _, code := range []string{"03", "06"} {
+		for _, x := range []struct {
+			m     *Main
+			organ string
+			s     *envelope.Signer
+		}{{n.h41, deptH41, sDept}, {n.national, vpcp, sVPCP}} {
+			st := testgen.Status(code, "trạng thái "+code)
+			st.From = envelope.Organization{OrganID: x.organ}
+			st.Timestamp = "2026/06/01 10:" + code + ":00"
+			if r := call(t, x.m, "POST", "/api/v1/envelopes", tok(x.organ), signWith(t, x.s, st)); r.status != 201 {
+				t.Fatalf("status %s from %s: %d %s", code, x.organ, r.status, r.body)
+			}
+		}
+		eventually(t, 20*time.Second, "the commune sees status "+code+" for both recipients", func() bool {
+			s := status(t, n.h40, testgen.Commune, id)
+			for _, rs := range s.Recipients {
+				if rs.StatusCode != code || rs.StatusAt == nil {
+					return false
+				}
+			}
+			return true
+		})
 	}
 }

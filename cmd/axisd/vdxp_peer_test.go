@@ -89,29 +89,7 @@ func TestVDXPPeerBothWays(t *testing.T) {
 
 	// Back: statuses 03 and 06 from both recipients reach the commune, which
 	// H40 collects from the national hub by polling.
-	for _, code := range []string{"03", "06"} {
-		for _, x := range []struct {
-			m     *Main
-			organ string
-			s     *envelope.Signer
-		}{{n.h41, deptH41, sDept}, {n.national, vpcp, sVPCP}} {
-			st := testgen.Status(code, "trạng thái "+code)
-			st.From = envelope.Organization{OrganID: x.organ}
-			st.Timestamp = "2026/06/01 10:" + code + ":00"
-			if r := call(t, x.m, "POST", "/api/v1/envelopes", tok(x.organ), signWith(t, x.s, st)); r.status != 201 {
-				t.Fatalf("status %s from %s: %d %s", code, x.organ, r.status, r.body)
-			}
-		}
-		eventually(t, 20*time.Second, "the commune sees status "+code+" for both recipients", func() bool {
-			s := status(t, n.h40, testgen.Commune, id)
-			for _, rs := range s.Recipients {
-				if rs.StatusCode != code || rs.StatusAt == nil {
-					return false
-				}
-			}
-			return true
-		})
-	}
+	statusesComeBack(t, n, id, deptH41, vpcp, sDept, sVPCP)
 
 	// Back: documents from a central body and from H41 to agencies of H40;
 	// more than one poll batch (3) of them.
