@@ -25,6 +25,8 @@ code=$?
 set -e
 t1=$(date +%s.%N)
 rss1=$(awk '/VmHWM/ {print $2}' /proc/$PID/status)
+gosys=$(curl -s "http://127.0.0.1:$PORT/metrics" | awk '/^go_memstats_sys_bytes / {printf "%d", $2/1048576}')
+echo "axisd's Go runtime holds $gosys MB from the OS (heap and stacks; the rest of RSS is the store file, memory-mapped)"
 python3 - "$t0" "$t1" "$rss0" "$rss1" "$work/report/report.json" "$code" <<'PY'
 import json, sys
 t0, t1, r0, r1 = float(sys.argv[1]), float(sys.argv[2]), int(sys.argv[3]), int(sys.argv[4])
