@@ -351,9 +351,10 @@ type SLA struct {
 	Relay time.Duration // waiting in an outbox
 }
 
-// Stuck lists, oldest first per queue, the local deliveries not fetched or
-// not acked within the SLA, the outbox entries waiting longer than the
-// relay SLA, and every dead relay, up to limit. Queues and outboxes are
+// Stuck lists, up to limit, every dead relay, then the outbox entries
+// waiting longer than the relay SLA, then (oldest first per queue) the
+// local deliveries not fetched or not acked within the SLA: the most
+// actionable first, so a cap never hides a dead relay behind a slow reader. Queues and outboxes are
 // FIFO by arrival, so each is read from its head only as far as entries are
 // old enough: the cost is the stuck items plus one per queue.
 func (db *DB) Stuck(ctx context.Context, now time.Time, sla SLA, limit int) ([]StuckItem, error) {
@@ -367,33 +368,6 @@ func (db *DB) Stuck(ctx context.Context, now time.Time, sla SLA, limit int) ([]S
 				it.State, it.Attempts, it.LastError = dl.State, dl.Attempts, dl.LastError
 			}
 			return it
-		}
-		oldest := now.Add(-min(sla.Fetch, sla.Ack))
-		err := tx.Bucket(bQueues).ForEachBucket(func(organ []byte) error {
-			c := tx.Bucket(bQueues).Bucket(organ).Cursor()
-			for k, id := c.First(); k != nil && len(out) < limit; k, id = c.Next() {
-				var d Document
-				if err := getJSON(docs, id, &d); err != nil {
-					return fmt.Errorf("%w: queue %s: %v", ErrCorrupt, organ, err)
-				}
-				if d.ReceivedAt.After(oldest) {
-					break
-				}
-				it := item(&d, string(organ), "", "", d.ReceivedAt)
-				switch {
-				case it.State == StateQueued && now.Sub(d.ReceivedAt) > sla.Fetch:
-					it.Reason = "not_fetched"
-				case it.State == StateDelivered && now.Sub(d.ReceivedAt) > sla.Ack:
-					it.Reason = "not_acked"
-				default:
-					continue
-				}
-				out = append(out, it)
-			}
-			return nil
-		})
-		if err != nil {
-			return err
 		}
 		for _, list := range []struct {
 			bucket []byte
@@ -422,6 +396,33 @@ func (db *DB) Stuck(ctx context.Context, now time.Time, sla SLA, limit int) ([]S
 			if err != nil {
 				return err
 			}
+		}
+		oldest := now.Add(-min(sla.Fetch, sla.Ack))
+		err := tx.Bucket(bQueues).ForEachBucket(func(organ []byte) error {
+			c := tx.Bucket(bQueues).Bucket(organ).Cursor()
+			for k, id := c.First(); k != nil && len(out) < limit; k, id = c.Next() {
+				var d Document
+				if err := getJSON(docs, id, &d); err != nil {
+					return fmt.Errorf("%w: queue %s: %v", ErrCorrupt, organ, err)
+				}
+				if d.ReceivedAt.After(oldest) {
+					break
+				}
+				it := item(&d, string(organ), "", "", d.ReceivedAt)
+				switch {
+				case it.State == StateQueued && now.Sub(d.ReceivedAt) > sla.Fetch:
+					it.Reason = "not_fetched"
+				case it.State == StateDelivered && now.Sub(d.ReceivedAt) > sla.Ack:
+					it.Reason = "not_acked"
+				default:
+					continue
+				}
+				out = append(out, it)
+			}
+			return nil
+		})
+		if err != nil {
+			return err
 		}
 		return nil
 	})

@@ -233,3 +233,20 @@ func BenchmarkMillionConsoleSearchNotation(b *testing.B) {
 	}
 	roundTripsWith(b, m, consoleClient(b, m), paths, okAnd(`class="result"`))
 }
+
+// The console's other pages on the big store: the dashboard (today's
+// count, queues, stuck, peers), the stuck list and the agencies list.
+func BenchmarkMillionConsolePages(b *testing.B) {
+	m := startMillion(b)
+	for _, c := range []struct{ name, path, want string }{
+		{"dashboard", "/admin/", `id="dashboard"`},
+		{"stuck", "/admin/stuck", `id="stuck"`},
+		{"stuck-api", "/admin/v1/stuck", `"items"`},
+		{"agencies", "/admin/agencies", "000.07.35.H40"},
+		{"agency", "/admin/agencies/000.07.35.H40", "000.07.35.H40"},
+	} {
+		b.Run(c.name, func(b *testing.B) {
+			roundTripsWith(b, m, consoleClient(b, m), []string{c.path}, okAnd(c.want))
+		})
+	}
+}
