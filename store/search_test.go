@@ -191,7 +191,30 @@ func TestStuckAndStats(t *testing.T) {
 	if len(got) != len(want) || got[x["a"]+" "+testgen.Department] != "not_acked" || got[x["b"]+" "+testgen.District] != "not_fetched" {
 		t.Fatalf("stuck = %v, want %v", got, want)
 	}
-	// With a longer SLA nothing is stuck.
+	// A dead relay comes before the slow readers, so a cap never hides it.
+	m := testgen.NewDocument()
+	m.To = []envelope.Organization{{OrganID: "000.00.00.G22"}}
+	m.Code.CodeNumber = "99"
+	rd, _, err := db.PutEnvelope(ctx, fixture.Verified(t, m), []store.Route{{OrganID: "000.00.00.G22", Peer: "national"}}, at, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	ob, err := db.Outbox(ctx, "national", 0, 10)
+	if err != nil || len(ob) != 1 {
+		t.Fatal(ob, err)
+	}
+	if err := db.RelayFailed(ctx, "national", ob[0], "refused", true, at); err != nil {
+		t.Fatal(err)
+	}
+	first, err := db.Stuck(ctx, now, store.SLA{Fetch: 36 * time.Hour, Ack: 36 * time.Hour, Relay: time.Hour}, 1)
+	if err != nil || len(first) != 1 || first[0].Reason != "relay_dead" || first[0].DocID != rd.ID || first[0].Peer != "national" || first[0].LastError != "refused" {
+		t.Fatalf("capped at 1: %+v %v", first, err)
+	}
+	if _, err := db.Redrive(ctx, rd.ID, "", at); err != nil {
+		t.Fatal(err)
+	}
+	// With a longer SLA nothing is stuck (the re-driven relay is younger
+	// than its SLA).
 	if stuck, _ := db.Stuck(ctx, now, store.SLA{Fetch: 72 * time.Hour, Ack: 72 * time.Hour, Relay: time.Hour}, 100); len(stuck) != 0 {
 		t.Fatalf("stuck with 72h SLA: %+v", stuck)
 	}
@@ -213,7 +236,7 @@ func TestStuckAndStats(t *testing.T) {
 	if err != nil || !act.LastFetch.Equal(at.Add(-47*time.Hour)) || !act.LastAck.Equal(at.Add(-23*time.Hour)) {
 		t.Fatalf("activity %+v %v", act, err)
 	}
-	if n, _ := db.DayCount(ctx, store.Day(at)); n != 2 {
-		t.Fatalf("DayCount today = %d, want 2", n)
+	if n, _ := db.DayCount(ctx, store.Day(at)); n != 3 { // e, f and the relayed one
+		t.Fatalf("DayCount today = %d, want 3", n)
 	}
 }
