@@ -159,9 +159,26 @@ func Open(path string, opts *Options) (*DB, error) {
 
 // Close stops the commit loop (writes already handed to it finish first) and
 // closes the file.
+//
+// A graceful close writes bbolt's freelist once: commits skip it
+// (NoFreelistSync), so without it the next open rebuilds the freelist by
+// walking every page of the file (measured on a million documents, 8.6 GB:
+// 13-15 s with the file in the page cache, over 2 minutes without). After a
+// crash there is no freelist and the next open rebuilds it, as before.
 func (db *DB) Close() error {
 	db.closeOnce.Do(func() { close(db.closing) })
 	<-db.loopDone
+	if !db.bolt.IsReadOnly() {
+		db.bolt.NoFreelistSync = false // the commit loop has stopped: this is the last writer
+		err := db.bolt.Update(func(tx *bolt.Tx) error {
+			m := tx.Bucket(bMeta)
+			return m.Put(kSchema, m.Get(kSchema)) // a commit, to carry the freelist
+		})
+		if err != nil {
+			db.bolt.Close()
+			return fmt.Errorf("store: writing the freelist at close: %w", err)
+		}
+	}
 	return db.bolt.Close()
 }
 
