@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"fmt"
 	"io"
 	"log/slog"
 	"net/http"
@@ -893,4 +894,31 @@ func TestStaticAndAPIMount(t *testing.T) {
 	if rec.Code != http.StatusNotFound {
 		t.Errorf("console on /admin/v1/: %d", rec.Code)
 	}
+}
+
+// A long stuck list shows its first rows and says how many more there are;
+// the counts per reason cover them all.
+func TestStuckListShowsHowManyMore(t *testing.T) {
+	hub := &clock{t: demopki.TestNow}
+	e := newEnv(t, setup{config: func(c *axis.Config) { c.Admin.SLAFetch.Duration = time.Hour }, hubOpts: func(o *axis.Options) { o.Now = hub.Now }})
+	e.admin()
+	const n = 205
+	for i := range n {
+		m := testgen.NewDocument()
+		m.Code.CodeNumber = fmt.Sprintf("S%d", i)
+		m.DocumentID = testgen.Commune + ",2026/05/28," + m.Code.CodeNumber
+		e.intake(m)
+	}
+	if got := strings.Count(e.get("/admin/stuck").body, `<tr class="stuck"`); got != 0 {
+		t.Fatalf("%d stuck before the SLA", got)
+	}
+	hub.Add(61 * time.Minute)
+	r := e.get("/admin/stuck")
+	if r.status != http.StatusOK {
+		t.Fatalf("%d", r.status)
+	}
+	if got := strings.Count(r.body, `<tr class="stuck" data-reason="not_fetched"`); got != 200 {
+		t.Fatalf("%d rows, want 200", got)
+	}
+	mustContain(t, "stuck list", r.body, `id="stuck-hidden">Còn 5 mục nữa`, `data-reason="not_fetched">Chưa tải về (205)`)
 }
