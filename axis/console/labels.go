@@ -199,7 +199,11 @@ func size(n int) string {
 	return out
 }
 
+// redrive is what the "redrive" template (a dead relay's button) needs.
+type redrive struct{ CSRF, DocID, OrganID string }
+
 var funcs = template.FuncMap{
+	"redriveForm": func(csrf, docID, organ string) redrive { return redrive{csrf, docID, organ} },
 	"stateLabel":  func(s string) string { return label(stateLabels, s) },
 	"eventLabel":  func(s string) string { return label(eventLabels, s) },
 	"eventTone":   func(s string) string { return label(eventTone, s) },
