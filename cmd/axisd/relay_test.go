@@ -158,38 +158,8 @@ func TestThreeHubsDocumentStatusAndRevoke(t *testing.T) {
 	)
 	sDept, sVPCP := signerFor(t, deptH41), signerFor(t, vpcp)
 
-	doc := testgen.NewDocument()
-	doc.To = []envelope.Organization{{OrganID: deptH41, OrganName: "Sở TT&TT Nghệ An"}, {OrganID: vpcp, OrganName: "Văn phòng Chính phủ"}}
-	raw := fixture.Sign(t, doc)
-	r := call(t, n.h40, "POST", "/api/v1/envelopes", tok(testgen.Commune), raw)
-	if r.status != 201 {
-		t.Fatalf("%d %s", r.status, r.body)
-	}
-	var rc axis.Receipt
-	r.json(t, &rc)
-	for _, rr := range rc.Recipients {
-		if rr.Route != "national" {
-			t.Fatalf("route %+v", rr)
-		}
-	}
-	id := rc.DocID
+	doc, id := sendOutAndAckAtBoth(t, n, deptH41, vpcp)
 
-	// Both recipients get it through their own hubs, fetch and ack.
-	for _, x := range []struct {
-		m     *Main
-		organ string
-	}{{n.h41, deptH41}, {n.national, vpcp}} {
-		eventually(t, 20*time.Second, x.organ+" receives the document", func() bool {
-			p := inbox(t, x.m, x.organ)
-			return len(p.Items) == 1 && p.Items[0].DocID == id
-		})
-		if got := call(t, x.m, "GET", "/api/v1/envelopes/"+id, tok(x.organ), nil); string(got.body) != string(raw) {
-			t.Fatalf("%s got other bytes", x.organ)
-		}
-		if r := call(t, x.m, "POST", "/api/v1/envelopes/"+id+"/ack", tok(x.organ), []byte(`{"status":"done"}`)); r.status != 200 {
-			t.Fatalf("ack %d", r.status)
-		}
-	}
 	eventually(t, 10*time.Second, "H40 shows both relayed with the peer's doc id", func() bool {
 		s := status(t, n.h40, testgen.Commune, id)
 		for _, rs := range s.Recipients {
@@ -221,7 +191,7 @@ func TestThreeHubsDocumentStatusAndRevoke(t *testing.T) {
 	rv.Business.DocReason = "Thu hồi văn bản"
 	rv.Code.CodeNumber = "16"
 	rv.ResponseFor = []envelope.ResponseFor{{OrganID: testgen.Commune, Code: "15/UBND-VP", DocumentID: doc.DocumentID}}
-	r = call(t, n.h40, "POST", "/api/v1/envelopes", tok(testgen.Commune), fixture.Sign(t, rv))
+	r := call(t, n.h40, "POST", "/api/v1/envelopes", tok(testgen.Commune), fixture.Sign(t, rv))
 	if r.status != 201 {
 		t.Fatalf("revoke: %d %s", r.status, r.body)
 	}
@@ -489,4 +459,42 @@ func statusesComeBack(t *testing.T, n *network, id, deptH41, vpcp string, sDept,
 			return true
 		})
 	}
+}
+
+// sendOutAndAckAtBoth has H40's commune send a document to a department of
+// H41 and to a central body, both routed to the national peer; each
+// recipient receives it through its own hub, gets the exact bytes and acks.
+func sendOutAndAckAtBoth(t *testing.T, n *network, deptH41, vpcp string) (*envelope.Message, string) {
+	t.Helper()
+	doc := testgen.NewDocument()
+	doc.To = []envelope.Organization{{OrganID: deptH41, OrganName: "Sở TT&TT Nghệ An"}, {OrganID: vpcp, OrganName: "Văn phòng Chính phủ"}}
+	raw := fixture.Sign(t, doc)
+	r := call(t, n.h40, "POST", "/api/v1/envelopes", tok(testgen.Commune), raw)
+	if r.status != 201 {
+		t.Fatalf("%d %s", r.status, r.body)
+	}
+	var rc axis.Receipt
+	r.json(t, &rc)
+	for _, rr := range rc.Recipients {
+		if rr.Route != "national" {
+			t.Fatalf("route %+v", rr)
+		}
+	}
+	id := rc.DocID
+	for _, x := range []struct {
+		m     *Main
+		organ string
+	}{{n.h41, deptH41}, {n.national, vpcp}} {
+		eventually(t, 20*time.Second, x.organ+" receives the document", func() bool {
+			p := inbox(t, x.m, x.organ)
+			return len(p.Items) == 1 && p.Items[0].DocID == id
+		})
+		if got := call(t, x.m, "GET", "/api/v1/envelopes/"+id, tok(x.organ), nil); string(got.body) != string(raw) {
+			t.Fatalf("%s got other bytes", x.organ)
+		}
+		if r := call(t, x.m, "POST", "/api/v1/envelopes/"+id+"/ack", tok(x.organ), []byte(`{"status":"done"}`)); r.status != 200 {
+			t.Fatalf("ack %d", r.status)
+		}
+	}
+	return doc, id
 }

@@ -8,7 +8,6 @@ import (
 
 	"github.com/axis-h40/axis/axis"
 	"github.com/axis-h40/axis/envelope"
-	"github.com/axis-h40/axis/internal/fixture"
 	"github.com/axis-h40/axis/internal/testgen"
 )
 
@@ -52,31 +51,7 @@ func TestVDXPPeerBothWays(t *testing.T) {
 	sDept, sVPCP := signerFor(t, deptH41), signerFor(t, vpcp)
 
 	// Out: a commune of H40 to a department of H41 and to a central body.
-	doc := testgen.NewDocument()
-	doc.To = []envelope.Organization{{OrganID: deptH41, OrganName: "Sở TT&TT Nghệ An"}, {OrganID: vpcp, OrganName: "Văn phòng Chính phủ"}}
-	raw := fixture.Sign(t, doc)
-	r := call(t, n.h40, "POST", "/api/v1/envelopes", tok(testgen.Commune), raw)
-	if r.status != 201 {
-		t.Fatalf("%d %s", r.status, r.body)
-	}
-	var rc axis.Receipt
-	r.json(t, &rc)
-	id := rc.DocID
-	for _, x := range []struct {
-		m     *Main
-		organ string
-	}{{n.h41, deptH41}, {n.national, vpcp}} {
-		eventually(t, 20*time.Second, x.organ+" receives the document", func() bool {
-			p := inbox(t, x.m, x.organ)
-			return len(p.Items) == 1 && p.Items[0].DocID == id
-		})
-		if got := call(t, x.m, "GET", "/api/v1/envelopes/"+id, tok(x.organ), nil); string(got.body) != string(raw) {
-			t.Fatalf("%s got other bytes", x.organ)
-		}
-		if r := call(t, x.m, "POST", "/api/v1/envelopes/"+id+"/ack", tok(x.organ), []byte(`{"status":"done"}`)); r.status != 200 {
-			t.Fatalf("ack %d", r.status)
-		}
-	}
+	_, id := sendOutAndAckAtBoth(t, n, deptH41, vpcp)
 	eventually(t, 10*time.Second, "H40 shows both relayed over VDXP with the national DocId", func() bool {
 		s := status(t, n.h40, testgen.Commune, id)
 		for _, rs := range s.Recipients {
@@ -112,7 +87,7 @@ func TestVDXPPeerBothWays(t *testing.T) {
 	d.From = envelope.Organization{OrganID: deptH41}
 	d.To = []envelope.Organization{{OrganID: testgen.Department}, {OrganID: testgen.Commune}}
 	d.DocumentID = "H41-VDXP-1"
-	r = call(t, n.h41, "POST", "/api/v1/envelopes", tok(deptH41), signWith(t, sDept, d))
+	r := call(t, n.h41, "POST", "/api/v1/envelopes", tok(deptH41), signWith(t, sDept, d))
 	if r.status != 201 {
 		t.Fatalf("H41 → H40: %d %s", r.status, r.body)
 	}
