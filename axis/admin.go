@@ -5,7 +5,6 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
-	"io"
 	"log/slog"
 	"net/http"
 	"net/url"
@@ -82,16 +81,7 @@ func (h *Hub) TraceFollow(ctx context.Context, id string, visited []string, hops
 		return t, nil
 	}
 	visited = append(slices.Clone(visited), h.cfg.Hub.Name)
-	peers := []string{}
-	if t.Document.Via != "" {
-		peers = append(peers, t.Document.Via)
-	}
-	for _, r := range t.Document.Recipients {
-		if r.Peer != "" && !slices.Contains(peers, r.Peer) {
-			peers = append(peers, r.Peer)
-		}
-	}
-	for _, name := range peers {
+	for _, name := range peersOf(t.Document) {
 		p, ok := h.dir.Peer(name)
 		if !ok {
 			continue
@@ -168,25 +158,18 @@ func (h *Hub) askPeerTrace(ctx context.Context, p *Peer, id string, visited []st
 	u := fmt.Sprintf("%s/admin/v1/documents/%s/trace?follow=%d&visited=%s", strings.TrimRight(base, "/"), url.PathEscape(id), hops, url.QueryEscape(strings.Join(visited, ",")))
 	ctx, cancel := context.WithTimeout(ctx, 10*time.Second)
 	defer cancel()
-	req, err := http.NewRequestWithContext(ctx, "GET", u, nil)
+	status, body, err := peerCall(ctx, "GET", u, token, nil, 32<<20)
 	if err != nil {
 		return nil, err
 	}
-	req.Header.Set("Authorization", "Bearer "+token)
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		return nil, err
-	}
-	defer resp.Body.Close()
-	body, _ := io.ReadAll(io.LimitReader(resp.Body, 32<<20))
-	switch resp.StatusCode {
+	switch status {
 	case http.StatusOK:
 	case http.StatusNoContent:
 		return nil, nil
 	case http.StatusNotFound:
 		return nil, fmt.Errorf("peer %s does not have this document", p.Name)
 	default:
-		return nil, fmt.Errorf("peer %s answered %d: %.200s", p.Name, resp.StatusCode, body)
+		return nil, fmt.Errorf("peer %s answered %d: %.200s", p.Name, status, body)
 	}
 	var t Trace
 	if err := json.Unmarshal(body, &t); err != nil {
@@ -313,7 +296,7 @@ func (h *Hub) AgencyView(ctx context.Context, organ string) (*AgencyView, error)
 	if !act.LastAck.IsZero() {
 		v.LastAck = &act.LastAck
 	}
-	st, err := h.db.Stats(ctx, store.Day(h.now()))
+	st, err := h.db.Stats(ctx, store.Day(h.now()), organ)
 	if err != nil {
 		return nil, err
 	}

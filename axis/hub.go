@@ -31,7 +31,8 @@ type Hub struct {
 	metrics     *metrics
 	storeOpt    store.Options
 	workers     *workers
-	peerClients map[string]PeerClient
+	peerClients map[string]PeerClient // Options.PeerClients
+	clients     map[string]PeerClient // what the relay loops use, by peer
 	vdxpSystems map[string]*vdxpSystem
 	env         func(string) string
 	// verifySlots bounds concurrent verifications to the cores: more would
@@ -70,6 +71,7 @@ func NewHub(cfg *Config, o Options) *Hub {
 		h.storeOpt = *o.Store
 	}
 	h.peerClients = o.PeerClients
+	h.clients = map[string]PeerClient{}
 	h.env = o.Getenv
 	return h
 }

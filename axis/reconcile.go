@@ -1,12 +1,10 @@
 package axis
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"log/slog"
 	"net/http"
 	"path/filepath"
@@ -369,13 +367,9 @@ func (h *Hub) askPeer(ctx context.Context, p *Peer, day string, facts []relayFac
 	case "pull":
 		return nil, nil, "collects from this hub over VDXP and confirms each envelope with updateStatus: relayed means confirmed by the peer", nil
 	case "vdxp":
-		c, ok := h.peerClients[p.Name].(*vdxpPeer)
+		c, ok := h.clients[p.Name].(*vdxpPeer)
 		if !ok {
-			cl, err := h.newPeerClient(p)
-			if err != nil {
-				return nil, nil, "", err
-			}
-			c = cl.(*vdxpPeer)
+			return nil, nil, "", fmt.Errorf("peer %s has no VDXP client", p.Name)
 		}
 		have := map[string]bool{}
 		for _, f := range facts {
@@ -394,28 +388,17 @@ func (h *Hub) askPeer(ctx context.Context, p *Peer, day string, facts []relayFac
 		}
 		return have, nil, "checked with getSentEdocList per document; VDXP cannot list what the peer received from this hub", nil
 	}
-	token := p.Token
-	if p.TokenEnv != "" {
-		token = h.getenv(p.TokenEnv)
-	}
+	token := h.peerToken(p)
 	have := map[string]bool{}
 	var received []string
 	for i := 0; i == 0 || i < len(ids); i += 1000 {
 		body, _ := json.Marshal(PeerReconcileRequest{Date: day, IDs: ids[i:min(i+1000, len(ids))]})
-		req, err := http.NewRequestWithContext(ctx, "POST", strings.TrimRight(p.URL, "/")+"/api/v1/peer/reconcile", bytes.NewReader(body))
+		status, b, err := peerCall(ctx, "POST", strings.TrimRight(p.URL, "/")+"/api/v1/peer/reconcile", token, body, 64<<20)
 		if err != nil {
 			return nil, nil, "", err
 		}
-		req.Header.Set("Authorization", "Bearer "+token)
-		req.Header.Set("Content-Type", "application/json")
-		resp, err := http.DefaultClient.Do(req)
-		if err != nil {
-			return nil, nil, "", err
-		}
-		b, _ := io.ReadAll(io.LimitReader(resp.Body, 64<<20))
-		resp.Body.Close()
-		if resp.StatusCode != http.StatusOK {
-			return nil, nil, "", fmt.Errorf("peer answered %d: %.200s", resp.StatusCode, b)
+		if status != http.StatusOK {
+			return nil, nil, "", fmt.Errorf("peer answered %d: %.200s", status, b)
 		}
 		var a PeerReconcileAnswer
 		if err := json.Unmarshal(b, &a); err != nil {
@@ -469,39 +452,19 @@ func (h *Hub) postPeerReconcile(c echo.Context) error {
 // restoreFromPeers fetches a good copy of a document from a peer that
 // holds it (the one it came from, or one it was relayed to).
 func (h *Hub) restoreFromPeers(ctx context.Context, d *store.Document) (string, error) {
-	var names []string
-	if d.Via != "" {
-		names = append(names, d.Via)
-	}
-	for _, r := range d.Recipients {
-		if r.Peer != "" && !slices.Contains(names, r.Peer) {
-			names = append(names, r.Peer)
-		}
-	}
 	var errs []error
-	for _, name := range names {
+	for _, name := range peersOf(d) {
 		p, ok := h.dir.Peer(name)
 		if !ok || p.Kind != "axis" {
 			continue
 		}
-		token := p.Token
-		if p.TokenEnv != "" {
-			token = h.getenv(p.TokenEnv)
-		}
-		req, err := http.NewRequestWithContext(ctx, "GET", strings.TrimRight(p.URL, "/")+"/api/v1/envelopes/"+d.ID, nil)
-		if err != nil {
-			return "", err
-		}
-		req.Header.Set("Authorization", "Bearer "+token)
-		resp, err := http.DefaultClient.Do(req)
+		status, raw, err := peerCall(ctx, "GET", strings.TrimRight(p.URL, "/")+"/api/v1/envelopes/"+d.ID, h.peerToken(p), nil, h.cfg.Limits.MaxEnvelopeBytes+1)
 		if err != nil {
 			errs = append(errs, fmt.Errorf("%s: %w", name, err))
 			continue
 		}
-		raw, _ := io.ReadAll(io.LimitReader(resp.Body, h.cfg.Limits.MaxEnvelopeBytes+1))
-		resp.Body.Close()
-		if resp.StatusCode != http.StatusOK {
-			errs = append(errs, fmt.Errorf("%s answered %d", name, resp.StatusCode))
+		if status != http.StatusOK {
+			errs = append(errs, fmt.Errorf("%s answered %d", name, status))
 			continue
 		}
 		if err := h.db.RestoreBlob(ctx, d.ID, raw, "peer "+name, h.now()); err != nil {

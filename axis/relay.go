@@ -9,7 +9,6 @@ import (
 	"io"
 	"math/rand/v2"
 	"net/http"
-	"os"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -50,10 +49,7 @@ func (h *Hub) newPeerClient(p *Peer) (PeerClient, error) {
 		}
 		return newVDXPPeer(p, secret, timeout, concurrency), nil
 	case "axis":
-		token := p.Token
-		if p.TokenEnv != "" {
-			token = os.Getenv(p.TokenEnv)
-		}
+		token := h.peerToken(p)
 		// Keep a connection per sender: the default transport keeps two idle
 		// connections per host and would reconnect for most sends.
 		tr := http.DefaultTransport.(*http.Transport).Clone()
@@ -155,6 +151,7 @@ func (h *Hub) startWorkers() error {
 			}
 			client = c
 		}
+		h.clients[p.Name] = client // the reconciliation asks VDXP peers with the same client
 		if v, ok := client.(*vdxpPeer); ok {
 			w.wg.Add(1)
 			go func() {

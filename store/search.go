@@ -443,10 +443,10 @@ type DayStats struct {
 	Dead      int    `json:"dead"`
 }
 
-// Stats counts, for day, what each organ sent and what was addressed to it
-// here (local deliveries and relays), from the sender and recipient day
-// indexes.
-func (db *DB) Stats(ctx context.Context, day string) (map[string]*DayStats, error) {
+// Stats counts, for day, what each organ (or only those named) sent and
+// what was addressed to it here (local deliveries and relays), from the
+// sender and recipient day indexes.
+func (db *DB) Stats(ctx context.Context, day string, only ...string) (map[string]*DayStats, error) {
 	out := map[string]*DayStats{}
 	get := func(o string) *DayStats {
 		s := out[o]
@@ -459,7 +459,7 @@ func (db *DB) Stats(ctx context.Context, day string) (map[string]*DayStats, erro
 	err := db.bolt.View(func(tx *bolt.Tx) error {
 		dls := tx.Bucket(bDeliveries)
 		for _, b := range [][]byte{bBySender, bByRecip} {
-			err := forEachOrgan(tx.Bucket(b), func(organ []byte) error {
+			each := func(organ []byte) error {
 				prefix := key(organ, []byte(day), nil)
 				c := tx.Bucket(b).Cursor()
 				for k, id := c.Seek(prefix); k != nil && bytes.HasPrefix(k, prefix); k, id = c.Next() {
@@ -494,7 +494,16 @@ func (db *DB) Stats(ctx context.Context, day string) (map[string]*DayStats, erro
 					}
 				}
 				return ctx.Err()
-			})
+			}
+			var err error
+			if len(only) == 0 {
+				err = forEachOrgan(tx.Bucket(b), each)
+			}
+			for _, o := range only {
+				if err = each([]byte(o)); err != nil {
+					break
+				}
+			}
 			if err != nil {
 				return err
 			}

@@ -105,13 +105,6 @@ func runSearch(ctx context.Context, args []string, stdout, stderr io.Writer) int
 	return exitOK
 }
 
-func printOrFail(stdout, stderr io.Writer, body []byte) int {
-	if err := printJSON(stdout, body); err != nil {
-		return fail(stderr, err)
-	}
-	return exitOK
-}
-
 // runTrace: axisctl trace DOC_ID|NOTATION [--follow]
 func runTrace(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	fs := newFlagSet("trace", "[--hub URL] [--token ADMIN] [--follow] [--json] DOC_ID|NOTATION", stderr)

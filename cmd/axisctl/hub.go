@@ -219,6 +219,15 @@ func printJSON(w io.Writer, b []byte) error {
 	return err
 }
 
+// printOrFail prints a JSON answer re-indented for people, or fails when
+// it is not JSON.
+func printOrFail(stdout, stderr io.Writer, body []byte) int {
+	if err := printJSON(stdout, body); err != nil {
+		return fail(stderr, err)
+	}
+	return exitOK
+}
+
 // cell makes remote text safe for one table cell: control characters
 // (tabs, newlines, terminal escapes) become spaces; empty is "-".
 func cell(s string) string {
@@ -476,10 +485,7 @@ func runAck(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		return failHub(stderr, err)
 	}
 	if *asJSON {
-		if err := printJSON(stdout, body); err != nil {
-			return fail(stderr, err)
-		}
-		return exitOK
+		return printOrFail(stdout, stderr, body)
 	}
 	var a ackAnswer
 	if err := json.Unmarshal(body, &a); err != nil {
@@ -511,10 +517,7 @@ func runStatus(ctx context.Context, args []string, stdout, stderr io.Writer) int
 		return failHub(stderr, err)
 	}
 	if *asJSON {
-		if err := printJSON(stdout, body); err != nil {
-			return fail(stderr, err)
-		}
-		return exitOK
+		return printOrFail(stdout, stderr, body)
 	}
 	var st axis.DocStatus
 	if err := json.Unmarshal(body, &st); err != nil {
