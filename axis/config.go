@@ -31,6 +31,10 @@ type Config struct {
 	Log          LogConfig       `yaml:"log"`
 	VDXP         VDXPConfig      `yaml:"vdxp"`
 	Reconcile    ReconcileConfig `yaml:"reconcile"`
+	// TrustedProxies are the reverse proxies (CIDRs) whose X-Forwarded-For
+	// names the client; from any other peer the socket's address is the
+	// client (the auth-failure limiter and VDXP allow_from key on it).
+	TrustedProxies []string `yaml:"trusted_proxies,omitempty"`
 
 	dir string // the config file's folder
 }
@@ -49,10 +53,40 @@ type TrustConfig struct {
 	LegacySignatureNS bool     `yaml:"legacy_signature_ns"`
 }
 
-// LimitsConfig bounds what intake takes.
+// LimitsConfig bounds what intake takes. Zero values take the defaults
+// (envelope.Default* for the XML shape, the constants below for the rest).
 type LimitsConfig struct {
 	MaxEnvelopeBytes int64 `yaml:"max_envelope_bytes"`
+
+	// The XML's shape, refused before any tree is built (envelope.Limits).
+	MaxDepth                int `yaml:"max_depth,omitempty"`
+	MaxElements             int `yaml:"max_elements,omitempty"`
+	MaxTokens               int `yaml:"max_tokens,omitempty"` // elements + attributes + other markup
+	MaxAttributesPerElement int `yaml:"max_attributes_per_element,omitempty"`
+	MaxNamespacesPerElement int `yaml:"max_namespaces_per_element,omitempty"`
+	MaxNamespaces           int `yaml:"max_namespaces,omitempty"` // namespace declarations in the whole document
+	MaxNameLength           int `yaml:"max_name_length,omitempty"`
+
+	// Transport: bodies above SpoolAboveBytes go to a temporary file; a body
+	// that makes no progress for BodyIdleTimeout is cut; uploads together
+	// hold at most MaxInflightBodyBytes in memory.
+	SpoolAboveBytes      int64    `yaml:"spool_above_bytes,omitempty"`       // default 1 MiB
+	BodyIdleTimeout      Duration `yaml:"body_idle_timeout,omitempty"`       // default 30s
+	MaxInflightBodyBytes int64    `yaml:"max_inflight_body_bytes,omitempty"` // default 64 MiB
+
+	// AuthFailuresPer5m failed authentications (bearer, VDXP, console) from
+	// one client address in five minutes; past it further failures answer
+	// 429. A valid credential is never refused. Default 20.
+	AuthFailuresPer5m int `yaml:"auth_failures_per_5m,omitempty"`
 }
+
+// Transport defaults.
+const (
+	DefaultSpoolAboveBytes      = 1 << 20
+	DefaultBodyIdleTimeout      = 30 * time.Second
+	DefaultMaxInflightBodyBytes = 64 << 20
+	DefaultAuthFailuresPer5m    = 20
+)
 
 // AdminConfig lists the SHA-256 (hex) of administrator tokens and the
 // service levels the stuck list measures against.
@@ -154,6 +188,13 @@ type VDXPSystem struct {
 	Agencies  []string `yaml:"agencies,omitempty"`
 	Peer      string   `yaml:"peer,omitempty"`
 	Admin     bool     `yaml:"admin,omitempty"`
+	// MaxAge refuses a request whose XroadVnpt-timestamp (read in
+	// Asia/Ho_Chi_Minh) is older than this or as far in the future. Off by
+	// default for agency and peer systems (the SDK reuses one timestamp per
+	// service object); an admin system always has one (10m unless lower).
+	MaxAge Duration `yaml:"max_age,omitempty"`
+	// AllowFrom, when set, admits the system only from these CIDRs.
+	AllowFrom []string `yaml:"allow_from,omitempty"`
 }
 
 // Defaults.
@@ -213,6 +254,18 @@ func (c *Config) check() error {
 	}
 	if c.Limits.MaxEnvelopeBytes <= 0 {
 		c.Limits.MaxEnvelopeBytes = DefaultMaxBytes
+	}
+	if c.Limits.SpoolAboveBytes <= 0 {
+		c.Limits.SpoolAboveBytes = DefaultSpoolAboveBytes
+	}
+	if c.Limits.BodyIdleTimeout.Duration <= 0 {
+		c.Limits.BodyIdleTimeout.Duration = DefaultBodyIdleTimeout
+	}
+	if c.Limits.MaxInflightBodyBytes <= 0 {
+		c.Limits.MaxInflightBodyBytes = DefaultMaxInflightBodyBytes
+	}
+	if c.Limits.AuthFailuresPer5m <= 0 {
+		c.Limits.AuthFailuresPer5m = DefaultAuthFailuresPer5m
 	}
 	r := &c.Relay
 	if r.RetryMin.Duration <= 0 {
