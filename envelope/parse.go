@@ -1,11 +1,9 @@
 package envelope
 
 import (
-	"bytes"
-	"fmt"
+		"fmt"
 	"io"
 	"strings"
-	"unicode/utf8"
 
 	"github.com/beevik/etree"
 )
@@ -15,14 +13,29 @@ type Limits struct {
 	MaxBytes    int64 // whole envelope; default 64 MiB
 	MaxDepth    int   // element nesting; default 64
 	MaxElements int   // elements in the document; default 200,000
+	// MaxTokens bounds elements, attributes, comments, processing
+	// instructions and CDATA sections together; default 500,000.
+	MaxTokens               int
+	MaxAttributesPerElement int // default 64
+	MaxNamespacesPerElement int // namespace declarations on one element; default 32
+	MaxNamespaces           int // namespace declarations in the document; default 20,000
+	MaxNameLength           int // an element's, attribute's or PI target's name, in bytes; default 256
 }
 
 // Default limits. A real envelope is 7 levels deep and holds a few hundred
-// elements; the rest of its size is base64 text.
+// elements (a few thousand with 240 recipients), each with at most a few
+// attributes; the rest of its size is base64 text. Some serializers
+// declare the namespace again on every element, hence the generous
+// per-document count of declarations.
 const (
-	DefaultMaxBytes    = 64 << 20
-	DefaultMaxDepth    = 64
-	DefaultMaxElements = 200_000
+	DefaultMaxBytes                = 64 << 20
+	DefaultMaxDepth                = 64
+	DefaultMaxElements             = 200_000
+	DefaultMaxTokens               = 500_000
+	DefaultMaxAttributesPerElement = 64
+	DefaultMaxNamespacesPerElement = 32
+	DefaultMaxNamespaces           = 20_000
+	DefaultMaxNameLength           = 256
 )
 
 func (l *Limits) withDefaults() Limits {
@@ -30,96 +43,22 @@ func (l *Limits) withDefaults() Limits {
 	if l != nil {
 		o = *l
 	}
+	def := func(v *int, d int) {
+		if *v <= 0 {
+			*v = d
+		}
+	}
 	if o.MaxBytes <= 0 {
 		o.MaxBytes = DefaultMaxBytes
 	}
-	if o.MaxDepth <= 0 {
-		o.MaxDepth = DefaultMaxDepth
-	}
-	if o.MaxElements <= 0 {
-		o.MaxElements = DefaultMaxElements
-	}
+	def(&o.MaxDepth, DefaultMaxDepth)
+	def(&o.MaxElements, DefaultMaxElements)
+	def(&o.MaxTokens, DefaultMaxTokens)
+	def(&o.MaxAttributesPerElement, DefaultMaxAttributesPerElement)
+	def(&o.MaxNamespacesPerElement, DefaultMaxNamespacesPerElement)
+	def(&o.MaxNamespaces, DefaultMaxNamespaces)
+	def(&o.MaxNameLength, DefaultMaxNameLength)
 	return o
-}
-
-// prescan refuses, before any tree is built, input that is too large, not
-// UTF-8, has a DOCTYPE, or nests or counts elements past the limits. It walks
-// the markup with IndexByte, so it costs little next to the parse. It is not a
-// well-formedness check: the parser does that.
-func prescan(b []byte, lim Limits) error {
-	if int64(len(b)) > lim.MaxBytes {
-		return fmt.Errorf("%w: %d bytes, limit %d", ErrTooLarge, len(b), lim.MaxBytes)
-	}
-	if !utf8.Valid(b) {
-		return fmt.Errorf("%w: invalid UTF-8", ErrMalformedXML)
-	}
-	depth, elems := 0, 0
-	i := 0
-	for {
-		j := bytes.IndexByte(b[i:], '<')
-		if j < 0 {
-			return nil
-		}
-		i += j + 1
-		rest := b[i:]
-		var end []byte // skip to after this terminator
-		switch {
-		case bytes.HasPrefix(rest, []byte("!--")):
-			end = []byte("-->")
-		case bytes.HasPrefix(rest, []byte("![CDATA[")):
-			end = []byte("]]>")
-		case bytes.HasPrefix(rest, []byte("!DOCTYPE")):
-			return fmt.Errorf("%w: the document has a DOCTYPE declaration", ErrDoctypeForbidden)
-		case bytes.HasPrefix(rest, []byte("!")):
-			return fmt.Errorf("%w: markup declaration outside a DOCTYPE", ErrMalformedXML)
-		case bytes.HasPrefix(rest, []byte("?")):
-			end = []byte("?>")
-		case bytes.HasPrefix(rest, []byte("/")):
-			depth--
-			end = []byte(">")
-		default:
-			elems++
-			if elems > lim.MaxElements {
-				return fmt.Errorf("%w: more than %d elements", ErrTooLarge, lim.MaxElements)
-			}
-			k := tagEnd(rest)
-			if k < 0 {
-				return nil // truncated: the parser reports it
-			}
-			if k == 0 || rest[k-1] != '/' {
-				depth++
-				if depth > lim.MaxDepth {
-					return fmt.Errorf("%w: elements nested more than %d deep", ErrTooDeep, lim.MaxDepth)
-				}
-			}
-			i += k + 1
-			continue
-		}
-		k := bytes.Index(rest, end)
-		if k < 0 {
-			return nil
-		}
-		i += k + len(end)
-	}
-}
-
-// tagEnd returns the index of the '>' closing a start tag, skipping quoted
-// attribute values, or -1.
-func tagEnd(b []byte) int {
-	var quote byte
-	for i, c := range b {
-		switch {
-		case quote != 0:
-			if c == quote {
-				quote = 0
-			}
-		case c == '"' || c == '\'':
-			quote = c
-		case c == '>':
-			return i
-		}
-	}
-	return -1
 }
 
 // onlyUTF8 refuses any declared encoding but UTF-8 (etree's default would
@@ -132,16 +71,16 @@ func onlyUTF8(charset string, input io.Reader) (io.Reader, error) {
 	return nil, fmt.Errorf("encoding %q is not UTF-8", charset)
 }
 
-// parseTree applies the limits, parses, and checks there is exactly one root
+// parseTree applies the limits and the strict checks (scan), parses, and checks there is exactly one root
 // element and nothing but white space, comments and processing instructions
 // beside it.
 func parseTree(raw []byte, lim Limits) (*etree.Document, error) {
-	if err := prescan(raw, lim); err != nil {
+	if err := scan(raw, lim); err != nil {
 		return nil, err
 	}
 	doc := etree.NewDocument()
 	doc.ReadSettings = etree.ReadSettings{CharsetReader: onlyUTF8, MaxDepth: lim.MaxDepth + 1}
-	if err := doc.ReadFromBytes(raw); err != nil {
+	if err := doc.ReadFromBytes(withoutBOM(raw)); err != nil {
 		if err == etree.ErrMaxDepth {
 			return nil, fmt.Errorf("%w: %v", ErrTooDeep, err)
 		}
@@ -169,6 +108,8 @@ func parseTree(raw []byte, lim Limits) (*etree.Document, error) {
 	return doc, nil
 }
 
+const xmlNamespace = "http://www.w3.org/XML/1998/namespace"
+
 // checkPrefixes refuses an element or attribute whose namespace prefix is not
 // declared in scope (encoding/xml and etree let that through; an XML
 // namespace processor must not). One map of declaration counts is updated on
@@ -193,9 +134,28 @@ func checkPrefixes(root *etree.Element) error {
 		if el.Space != "" && declared[el.Space] == 0 {
 			return fmt.Errorf("%w: element %s:%s uses an undeclared namespace prefix", ErrMalformedXML, el.Space, el.Tag)
 		}
-		for _, a := range el.Attr {
+		for i, a := range el.Attr {
 			if a.Space != "" && declared[a.Space] == 0 {
 				return fmt.Errorf("%w: attribute %s:%s uses an undeclared namespace prefix", ErrMalformedXML, a.Space, a.Key)
+			}
+			switch {
+			case a.Space == "xmlns" && a.Key == "xmlns":
+				return fmt.Errorf("%w: the prefix xmlns may not be declared", ErrMalformedXML)
+			case a.Space == "xmlns" && a.Key == "xml" && a.Value != xmlNamespace:
+				return fmt.Errorf("%w: the prefix xml may only be bound to %s", ErrMalformedXML, xmlNamespace)
+			case a.Space == "xmlns" || (a.Space == "" && a.Key == "xmlns"):
+				continue
+			}
+			// Two attributes with the same namespace and local name under
+			// different prefixes are one attribute given twice.
+			if a.Space == "" {
+				continue
+			}
+			uri := a.NamespaceURI()
+			for _, b := range el.Attr[:i] {
+				if b.Space != "" && b.Space != "xmlns" && b.Key == a.Key && b.NamespaceURI() == uri {
+					return fmt.Errorf("%w: attribute {%s}%s appears twice on one element", ErrMalformedXML, uri, a.Key)
+				}
 			}
 		}
 		for _, c := range el.ChildElements() {

@@ -164,7 +164,8 @@ func Fingerprint(c *x509.Certificate) string {
 // child of edXMLHeader; algorithms and the single Reference URI=""; the
 // certificate chain (crypto/x509); the signature itself (goxmldsig, with a
 // store holding exactly the verified leaf); required fields and sender binding,
-// read from the element goxmldsig returns and never from the input tree.
+// read from the element goxmldsig returns and never from the input tree;
+// last, the authority rules that need no store (Message.CheckAuthority).
 func (v *Verifier) Verify(raw []byte) (*Verified, error) {
 	doc, err := parseTree(raw, v.lim)
 	if err != nil {
@@ -216,6 +217,9 @@ func (v *Verifier) Verify(raw []byte) (*Verified, error) {
 		return nil, err
 	}
 	if err := v.checkSender(msg.From.OrganID, leaf); err != nil {
+		return nil, err
+	}
+	if err := msg.CheckAuthority(); err != nil {
 		return nil, err
 	}
 	return &Verified{
@@ -285,7 +289,48 @@ func (v *Verifier) findSignature(sk *skeleton) (*etree.Element, error) {
 	if sig.Parent() != sk.header {
 		return nil, fmt.Errorf("%w: the Signature must be a child of edXMLHeader", ErrSignatureInvalid)
 	}
+	if err := checkSignatureContent(sig); err != nil {
+		return nil, err
+	}
 	return sig, nil
+}
+
+// signatureChildren are the elements XML-DSig allows in a Signature.
+var signatureChildren = map[string]bool{"SignedInfo": true, "SignatureValue": true, "KeyInfo": true, "Object": true}
+
+// checkSignatureContent refuses a Signature that carries anything but
+// XML-DSig. The enveloped transform removes the whole Signature before
+// digesting, so whatever it holds is unsigned: an edXML MessageHeader in a
+// ds:Object would be delivered to recipients whose parsers may read it as
+// the header. Field systems put SignatureProperties (sometimes in no
+// namespace) in an Object; nothing else is allowed there.
+func checkSignatureContent(sig *etree.Element) error {
+	for _, c := range sig.ChildElements() {
+		if c.NamespaceURI() != DSigNamespace || !signatureChildren[c.Tag] {
+			return fmt.Errorf("%w: {%s}%s inside the Signature (only SignedInfo, SignatureValue, KeyInfo and Object)", ErrSignatureInvalid, c.NamespaceURI(), c.Tag)
+		}
+		if c.Tag != "Object" {
+			continue
+		}
+		for _, p := range c.ChildElements() {
+			if ns := p.NamespaceURI(); p.Tag != "SignatureProperties" || (ns != DSigNamespace && ns != "") {
+				return fmt.Errorf("%w: {%s}%s inside a Signature's Object (only SignatureProperties)", ErrSignatureInvalid, p.NamespaceURI(), p.Tag)
+			}
+		}
+	}
+	var walk func(*etree.Element) error
+	walk = func(el *etree.Element) error {
+		for _, c := range el.ChildElements() {
+			if inNS(c) {
+				return fmt.Errorf("%w: the edXML element %s inside the Signature is not signed", ErrSignatureInvalid, c.Tag)
+			}
+			if err := walk(c); err != nil {
+				return err
+			}
+		}
+		return nil
+	}
+	return walk(sig)
 }
 
 func dsigChildren(el *etree.Element, tag string) []*etree.Element {
