@@ -47,6 +47,7 @@ var envelopeStatus = map[string]int{
 	"certificate_expired":   http.StatusUnprocessableEntity,
 	"certificate_usage":     http.StatusUnprocessableEntity,
 	"sender_mismatch":       http.StatusForbidden,
+	"not_entitled":          http.StatusForbidden,
 }
 
 // problemOf maps any error to (status, code, detail).

@@ -9,6 +9,7 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
+	"slices"
 	"sort"
 	"strings"
 	"sync"
@@ -35,9 +36,11 @@ type Hub struct {
 	clients     map[string]PeerClient // what the relay loops use, by peer
 	vdxpSystems map[string]*vdxpSystem
 	env         func(string) string
+	auth        *authGuard // trusted proxies and the failed-authentication limiter (authlimit.go)
 	// verifySlots bounds concurrent verifications to the cores: more would
 	// only queue CPU work in front of the commit loop and the network.
 	verifySlots chan struct{}
+	bodies      *bodySpool // intake bodies: spool files and the in-memory budget (body.go)
 
 	mu     sync.RWMutex
 	closed bool
@@ -73,6 +76,7 @@ func NewHub(cfg *Config, o Options) *Hub {
 	h.peerClients = o.PeerClients
 	h.clients = map[string]PeerClient{}
 	h.env = o.Getenv
+	h.auth = newAuthGuard(cfg, h.metrics.reg, h.log)
 	return h
 }
 
@@ -115,6 +119,10 @@ func (h *Hub) Open(ctx context.Context) error {
 		return err
 	}
 	h.metrics.watchStore(h.db)
+	if err := h.openSpool(dataDir); err != nil {
+		h.db.Close()
+		return err
+	}
 	if err := h.loadRegistered(ctx); err != nil {
 		h.db.Close()
 		return err
@@ -211,6 +219,12 @@ func (h *Hub) Intake(ctx context.Context, caller Caller, raw []byte) (*Receipt, 
 // list, a peer's envelope is routed for every recipient except those that
 // would go back to the peer it came from.
 func (h *Hub) IntakeFor(ctx context.Context, caller Caller, raw []byte, forRecipients []string) (*Receipt, bool, error) {
+	return h.intakeLoaded(ctx, caller, func() ([]byte, error) { return raw, nil }, forRecipients)
+}
+
+// intakeLoaded is IntakeFor for a body that load brings into memory once a
+// verification slot is held (a spooled upload is read back only then).
+func (h *Hub) intakeLoaded(ctx context.Context, caller Caller, load func() ([]byte, error), forRecipients []string) (*Receipt, bool, error) {
 	h.mu.RLock()
 	defer h.mu.RUnlock()
 	if h.closed {
@@ -220,6 +234,11 @@ func (h *Hub) IntakeFor(ctx context.Context, caller Caller, raw []byte, forRecip
 	case h.verifySlots <- struct{}{}:
 	case <-ctx.Done():
 		return nil, false, ctx.Err()
+	}
+	raw, err := load()
+	if err != nil {
+		<-h.verifySlots
+		return nil, false, err
 	}
 	t0 := time.Now()
 	v, err := h.verifier.Verify(raw)
@@ -234,6 +253,9 @@ func (h *Hub) IntakeFor(ctx context.Context, caller Caller, raw []byte, forRecip
 	case caller.Agency == m.From.OrganID:
 	default:
 		return nil, false, problemf(ErrCallerMismatch, "authenticated as %s, From/OrganId is %s", caller, m.From.OrganID)
+	}
+	if err := h.checkAuthority(ctx, m, caller); err != nil {
+		return nil, false, err
 	}
 	recipients := recipientsOf(m)
 	if caller.Peer != "" && len(forRecipients) > 0 {
@@ -277,6 +299,40 @@ func (h *Hub) IntakeFor(ctx context.Context, caller Caller, raw []byte, forRecip
 		h.wakeFor(routes)
 	}
 	return receiptOf(doc), created, nil
+}
+
+// checkAuthority applies the authority rule that needs the store (the
+// others hold already: envelope.Message.CheckAuthority runs inside Verify).
+// A status message must come from a recipient of the document it answers.
+// Where this hub holds that document, From must be one of its recipients.
+// Where it does not and the status is for a local agency, this hub would
+// hold it (every document of a local sender passes here), so the status
+// answers nothing its sender received. Where it does not and the status
+// travels on to a peer, the hub that holds the document checks. The refusal
+// reads the same whether the document exists or not: it is no oracle.
+func (h *Hub) checkAuthority(ctx context.Context, m *envelope.Message, caller Caller) error {
+	if m.Kind != envelope.KindStatus {
+		return nil
+	}
+	t := m.ResponseFor[0]
+	refuse := func() error {
+		return fmt.Errorf("%w: only a recipient may post a status about a document: %s received no document %q from %s through this hub",
+			envelope.ErrNotEntitled, m.From.OrganID, t.DocumentID, t.OrganID)
+	}
+	d, err := h.db.DocumentFor(ctx, t.OrganID, t.DocumentID)
+	switch {
+	case err == nil:
+		if !slices.Contains(d.To, m.From.OrganID) {
+			return refuse()
+		}
+		return nil
+	case !errors.Is(err, store.ErrNotFound):
+		return err
+	}
+	if r, err := h.dir.Route(t.OrganID, caller.Peer); err == nil && r.Peer == "" {
+		return refuse()
+	}
+	return nil // passing through, or unroutable (refused below)
 }
 
 // canSee reports whether caller may read a document: its sender, one of its

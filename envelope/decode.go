@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"strconv"
 	"strings"
+	"unicode/utf8"
 
 	"github.com/beevik/etree"
 )
@@ -261,6 +262,9 @@ func (m *Message) Validate() error {
 	if err := organ("From/OrganId", m.From.OrganID); err != nil {
 		return err
 	}
+	if err := m.checkLengths(); err != nil {
+		return err
+	}
 	switch m.Kind {
 	case KindStatus:
 		if len(m.ResponseFor) == 0 {
@@ -298,6 +302,54 @@ func (m *Message) Validate() error {
 			if len(m.ResponseFor) == 0 && (m.Business == nil || len(m.Business.Replacements) == 0) {
 				return bad("missing ReplacementInfoList (the target of a replacement)")
 			}
+		}
+	}
+	return nil
+}
+
+// Longest values of the fields that become index keys or lookup keys (a
+// bbolt key is at most 32 KiB, and no real value comes near these). Organ
+// codes are bounded by ParseOrganID (35 characters).
+const (
+	MaxDocumentIDLen   = 256  // DocumentId, ResponseFor/DocumentId, Bussiness/DocumentId, ReplacementInfo/DocumentId
+	MaxCodeNumberLen   = 64   // Code/CodeNumber
+	MaxCodeNotationLen = 128  // Code/CodeNotation
+	MaxCodeLen         = 256  // ResponseFor/Code ("15/UBND-VP")
+	MaxSubjectLen      = 2000 // Subject, in characters
+)
+
+// checkLengths bounds the fields that become keys; the error wraps
+// ErrHeaderInvalid and names the field and its limit.
+func (m *Message) checkLengths() error {
+	type field struct {
+		name  string
+		value string
+		max   int
+		runes bool
+	}
+	fs := []field{
+		{"DocumentId", m.DocumentID, MaxDocumentIDLen, false},
+		{"Code/CodeNumber", m.Code.CodeNumber, MaxCodeNumberLen, false},
+		{"Code/CodeNotation", m.Code.CodeNotation, MaxCodeNotationLen, false},
+		{"Subject", m.Subject, MaxSubjectLen, true},
+	}
+	for i, r := range m.ResponseFor {
+		fs = append(fs, field{fmt.Sprintf("ResponseFor[%d]/DocumentId", i+1), r.DocumentID, MaxDocumentIDLen, false},
+			field{fmt.Sprintf("ResponseFor[%d]/Code", i+1), r.Code, MaxCodeLen, false})
+	}
+	if b := m.Business; b != nil {
+		fs = append(fs, field{"Bussiness/DocumentId", b.DocumentID, MaxDocumentIDLen, false})
+		for i, r := range b.Replacements {
+			fs = append(fs, field{fmt.Sprintf("ReplacementInfoList[%d]/DocumentId", i+1), r.DocumentID, MaxDocumentIDLen, false})
+		}
+	}
+	for _, f := range fs {
+		n, unit := len(f.value), "bytes"
+		if f.runes {
+			n, unit = utf8.RuneCountInString(f.value), "characters"
+		}
+		if n > f.max {
+			return fmt.Errorf("%w: %s is %d %s, limit %d", ErrHeaderInvalid, f.name, n, unit, f.max)
 		}
 	}
 	return nil

@@ -64,12 +64,20 @@ var (
 	ErrHeaderInvalid = newError("header_invalid", "header invalid")
 )
 
+// Authority errors: the signer may not do what the envelope asks.
+var (
+	// ErrNotEntitled: a revoke, update or replace of another agency's
+	// document, or a status about a document the sender did not receive;
+	// the detail names the rule.
+	ErrNotEntitled = newError("not_entitled", "the sender is not entitled to do this")
+)
+
 // Codes lists every sentinel, in a stable order.
 var Codes = []*Error{
 	ErrMalformedXML, ErrDoctypeForbidden, ErrTooLarge, ErrTooDeep,
 	ErrSignatureMissing, ErrSignatureInvalid, ErrDigestMismatch, ErrAlgorithmForbidden,
 	ErrCertificateUntrusted, ErrCertificateExpired, ErrCertificateUsage, ErrSenderMismatch,
-	ErrHeaderInvalid,
+	ErrHeaderInvalid, ErrNotEntitled,
 }
 
 // CodeOf returns the machine code of err, or "" if err carries none.

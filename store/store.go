@@ -9,7 +9,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
-	"strings"
+	"slices"
 	"sync"
 	"time"
 	_ "time/tzdata" // "a day" is a day in Asia/Ho_Chi_Minh, on any machine
@@ -431,20 +431,7 @@ func (db *DB) PutEnvelope(ctx context.Context, v *envelope.Verified, routes []Ro
 	for _, t := range m.To {
 		doc.To = append(doc.To, t.OrganID)
 	}
-	var target *envelope.ResponseFor
-	if len(m.ResponseFor) > 0 {
-		target = &m.ResponseFor[0]
-	} else if m.Business != nil && m.BusinessDocType() != envelope.BusinessNew {
-		// A field update names its target only in Bussiness/DocumentId,
-		// "organ,date,code": the organ is the target's sender.
-		id := m.Business.DocumentID
-		if len(m.Business.Replacements) > 0 {
-			id = m.Business.Replacements[0].DocumentID
-		}
-		if organ, _, ok := strings.Cut(id, ","); ok {
-			target = &envelope.ResponseFor{OrganID: organ, DocumentID: id}
-		}
-	}
+	target := m.Target()
 	var out *Document
 	var created bool
 	err := db.batch(ctx, func(tx *bolt.Tx) error {
@@ -489,6 +476,48 @@ func linkToTarget(tx *bolt.Tx, d *Document, at time.Time) error {
 	}
 	return appendEvent(tx, Event{At: at, DocID: d.RespondsTo, OrganID: d.From, Type: EventRelated,
 		Detail: fmt.Sprintf("business_type=%d by=%s", d.BusinessType, d.ID)})
+}
+
+// sameParties reports whether d may be linked to the earlier document t
+// (d.RespondsTo, t.Related): a link shows t's id to d's recipients and d on
+// t's trace, so it is made only between documents of the same parties. A
+// status must come from one of t's recipients; a revoke, update or replace
+// from t's sender; a reply from one of t's recipients; and everyone d goes
+// to must already be a party of t.
+func sameParties(d, t *Document) bool {
+	party := func(o string) bool { return o == t.From || slices.Contains(t.To, o) }
+	if d.Kind == string(envelope.KindStatus) {
+		return slices.Contains(t.To, d.From)
+	}
+	if d.BusinessType != envelope.BusinessNew && d.From != t.From {
+		return false
+	}
+	if !party(d.From) {
+		return false
+	}
+	for _, o := range d.To {
+		if !party(o) {
+			return false
+		}
+	}
+	return true
+}
+
+// DocumentFor returns the document an organ sent under an edXML DocumentId
+// (the one a status or a revoke names), or ErrNotFound.
+func (db *DB) DocumentFor(ctx context.Context, organ, documentID string) (*Document, error) {
+	var d Document
+	err := db.bolt.View(func(tx *bolt.Tx) error {
+		id := tx.Bucket(bByDocID).Get(key([]byte(organ), []byte(documentID)))
+		if id == nil {
+			return ErrNotFound
+		}
+		return getJSON(tx.Bucket(bDocs), id, &d)
+	})
+	if err != nil {
+		return nil, err
+	}
+	return &d, nil
 }
 
 // Document returns a document's record.
@@ -825,7 +854,13 @@ func putDoc(tx *bolt.Tx, doc *Document, sum [32]byte, raw []byte, sigAlg string,
 	d.Seq = seq
 	if target != nil {
 		if t := tx.Bucket(bByDocID).Get(key([]byte(target.OrganID), []byte(target.DocumentID))); t != nil {
-			d.RespondsTo = string(t)
+			var td Document
+			if err := getJSON(docs, t, &td); err != nil {
+				return nil, false, err
+			}
+			if sameParties(&d, &td) {
+				d.RespondsTo = td.ID
+			}
 		}
 	}
 	idb := []byte(id)
