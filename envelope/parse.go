@@ -1,7 +1,7 @@
 package envelope
 
 import (
-		"fmt"
+	"fmt"
 	"io"
 	"strings"
 
