@@ -3,6 +3,7 @@ package envelope
 import (
 	"bytes"
 	"fmt"
+	"hash/maphash"
 	"unicode/utf8"
 )
 
@@ -73,8 +74,12 @@ func scan(b []byte, lim Limits) error {
 	start := i
 	depth, elems, tokens, nsTotal := 0, 0, 0, 0
 	roots := 0
-	// names of the current start tag's attributes, reused.
+	// names of the current start tag's attributes, reused; past eight, a
+	// map of their hashes (a start tag with 64 attributes would otherwise
+	// cost 2,016 comparisons).
 	var attrs [][]byte
+	seen := map[uint64]int{}
+	seed := maphash.MakeSeed()
 	for {
 		j := bytes.IndexByte(b[i:], '<')
 		if depth == 0 {
@@ -231,10 +236,24 @@ func scan(b []byte, lim Limits) error {
 			if bytes.IndexByte(value, '<') >= 0 {
 				return malformed("'<' inside the value of attribute %q", name)
 			}
-			for _, a := range attrs {
-				if bytes.Equal(a, name) {
+			if len(attrs) < 8 {
+				for _, a := range attrs {
+					if bytes.Equal(a, name) {
+						return malformed("attribute %q appears twice on one element", name)
+					}
+				}
+			} else {
+				if len(attrs) == 8 {
+					clear(seen)
+					for k, a := range attrs {
+						seen[maphash.Bytes(seed, a)] = k
+					}
+				}
+				h := maphash.Bytes(seed, name)
+				if k, dup := seen[h]; dup && bytes.Equal(attrs[k], name) {
 					return malformed("attribute %q appears twice on one element", name)
 				}
+				seen[h] = len(attrs) // a hash collision of two names only hides the first from this check
 			}
 			attrs = append(attrs, name)
 			if len(attrs) > lim.MaxAttributesPerElement {

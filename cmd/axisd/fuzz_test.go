@@ -1,0 +1,132 @@
+package main
+
+import (
+	"bytes"
+	"compress/gzip"
+	"io"
+	"net/http"
+	"net/url"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/axis-h40/axis/axis"
+	"github.com/axis-h40/axis/axis/vdxp"
+	"github.com/axis-h40/axis/internal/demopki"
+	"github.com/axis-h40/axis/internal/fixture"
+	"github.com/axis-h40/axis/internal/testgen"
+)
+
+// FuzzIntakeHTTP posts fuzzed bodies to the real wiring, over HTTP, through
+// every door an envelope comes in by, and fails on any 5xx: no input, valid
+// or not, may make the hub answer a server error. The first byte picks the
+// door; the rest is the body. Seeds: every sample and hostile envelope
+// (those under 1 MiB; the big ones are the size tests' business).
+//
+//	go test ./cmd/axisd -run '^$' -fuzz '^FuzzIntakeHTTP$' -fuzztime 60s
+func FuzzIntakeHTTP(f *testing.F) {
+	var seeds [][]byte
+	for _, pattern := range []string{"envelopes/*.xml", "hostile/*/envelope.xml", "hostile/*/envelope.xml.gz"} {
+		files, _ := filepath.Glob(filepath.Join(fixture.Testdata, pattern))
+		for _, file := range files {
+			b, err := os.ReadFile(file)
+			if err != nil {
+				f.Fatal(err)
+			}
+			if filepath.Ext(file) == ".gz" {
+				zr, err := gzip.NewReader(bytes.NewReader(b))
+				if err != nil {
+					f.Fatal(err)
+				}
+				if b, err = io.ReadAll(zr); err != nil {
+					f.Fatal(err)
+				}
+			}
+			if len(b) < 1<<20 {
+				seeds = append(seeds, b)
+			}
+		}
+	}
+	if len(seeds) < 40 {
+		f.Fatalf("%d seeds", len(seeds))
+	}
+	for i, s := range seeds {
+		f.Add(append([]byte{byte(i % doors)}, s...))
+	}
+	f.Add([]byte{doorAck, '{', '"', 's', '"', ':', '1', '}'})
+	f.Add([]byte{doorAck})
+
+	m := startWith(f, func(m *Main) {
+		m.Options.Getenv = func(k string) string {
+			if k == testgen.DemoVDXPSecretEnv {
+				return testgen.DemoVDXPSecret
+			}
+			return ""
+		}
+	}, func(c *axis.Config) { c.Limits.SpoolAboveBytes = 64 << 10 })
+	f.Fuzz(func(t *testing.T, in []byte) {
+		if len(in) == 0 {
+			return
+		}
+		door, body := in[0]%doors, in[1:]
+		var req *http.Request
+		switch door {
+		case doorAgency, doorAdmin:
+			req, _ = http.NewRequest("POST", m.URL()+"/api/v1/envelopes", bytes.NewReader(body))
+			token := tok(testgen.Commune)
+			if door == doorAdmin {
+				token = testgen.DemoAdminToken
+			}
+			req.Header.Set("Authorization", "Bearer "+token)
+		case doorRecipients:
+			req, _ = http.NewRequest("POST", m.URL()+"/api/v1/envelopes", bytes.NewReader(body))
+			req.Header.Set("Authorization", "Bearer "+tok(testgen.Commune))
+			req.Header.Set(axis.RecipientsHeader, testgen.Department+", "+printable(body[:min(len(body), 40)]))
+		case doorAck:
+			req, _ = http.NewRequest("POST", m.URL()+"/api/v1/envelopes/"+url.PathEscape(string(body[:min(len(body), 32)]))+"/ack", bytes.NewReader(body))
+			req.Header.Set("Authorization", "Bearer "+tok(testgen.Department))
+		case doorVDXP:
+			file := append(append([]byte{}, body...), '\r', '\n')
+			req, _ = http.NewRequest("POST", m.URL()+"/vdxp/sendEdoc", bytes.NewReader(file))
+			h := vdxp.Sign(testgen.DemoVDXPSystem, testgen.DemoVDXPSecret, vdxp.Timestamp(demopki.TestNow), "application/octet-stream",
+				[]vdxp.Param{{Key: "servicetype", Value: "eDoc"}, {Key: "messagetype", Value: "edoc"}, {Key: "hash-file", Value: vdxp.HashFile(body)}, {Key: "from", Value: testgen.Commune}})
+			for k, v := range h {
+				req.Header[k] = v
+			}
+			req.Header.Set("Content-Type", "application/octet-stream")
+		}
+		if req == nil {
+			return // a path the fuzzer made unparseable is the client's problem
+		}
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		out, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		if resp.StatusCode >= 500 {
+			t.Fatalf("door %d: %d %s", door, resp.StatusCode, out)
+		}
+	})
+}
+
+// printable keeps what a client can put in a header value.
+func printable(b []byte) string {
+	return strings.Map(func(r rune) rune {
+		if r < 0x20 || r > 0x7e {
+			return -1
+		}
+		return r
+	}, string(b))
+}
+
+// The doors of FuzzIntakeHTTP.
+const (
+	doorAgency     = iota // POST /api/v1/envelopes as the commune
+	doorAdmin             // the same as an administrator (not an agency)
+	doorRecipients        // with an X-Axis-Recipients header
+	doorAck               // POST /api/v1/envelopes/{id}/ack with a JSON body
+	doorVDXP              // VDXP sendEdoc, correctly signed headers
+	doors
+)
