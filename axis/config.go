@@ -29,28 +29,77 @@ type Config struct {
 	Peers        []Peer          `yaml:"peers"`
 	Relay        RelayConfig     `yaml:"relay"`
 	Log          LogConfig       `yaml:"log"`
+	TLS          *TLSConfig      `yaml:"tls,omitempty"`
 	VDXP         VDXPConfig      `yaml:"vdxp"`
 	Reconcile    ReconcileConfig `yaml:"reconcile"`
-	// TrustedProxies are the reverse proxies (CIDRs) whose X-Forwarded-For
-	// names the client; from any other peer the socket's address is the
-	// client (the auth-failure limiter and VDXP allow_from key on it).
+	// TrustedProxies are the reverse proxies (CIDRs; a bare IP is a /32 or
+	// /128) whose X-Forwarded-For names the client, read right to left
+	// past the trusted hops (clientip.go); from any other peer the socket's
+	// address is the client (the auth-failure limiter and VDXP allow_from
+	// key on it). An entry that does not parse is a config error.
 	TrustedProxies []string `yaml:"trusted_proxies,omitempty"`
 
 	dir string // the config file's folder
 }
 
-// HubConfig is the hub's own identity: it signs receipts with this key.
+// HubConfig is the hub's own identity: it signs receipts with this key,
+// read from a PEM file (key) or kept in a PKCS#11 token (pkcs11).
 type HubConfig struct {
-	Name string `yaml:"name"`
-	Key  string `yaml:"key"`  // PEM private key
-	Cert string `yaml:"cert"` // PEM chain, leaf first
+	Name   string        `yaml:"name"`
+	Key    string        `yaml:"key"`  // PEM private key
+	Cert   string        `yaml:"cert"` // PEM chain, leaf first
+	PKCS11 *PKCS11Config `yaml:"pkcs11,omitempty"`
+}
+
+// PKCS11Config names the hub key inside a PKCS#11 token (an HSM, a USB
+// token, SoftHSM2); the PIN is read from the environment.
+type PKCS11Config struct {
+	Module     string `yaml:"module"` // the PKCS#11 library, e.g. /usr/lib/softhsm/libsofthsm2.so
+	TokenLabel string `yaml:"token_label"`
+	KeyLabel   string `yaml:"key_label"`
+	PINEnv     string `yaml:"pin_env"`
 }
 
 // TrustConfig is the verification policy.
 type TrustConfig struct {
-	Roots             []string `yaml:"roots"`
-	AllowSHA1         bool     `yaml:"allow_sha1"`
-	LegacySignatureNS bool     `yaml:"legacy_signature_ns"`
+	Roots             []string         `yaml:"roots"`
+	AllowSHA1         bool             `yaml:"allow_sha1"`
+	LegacySignatureNS bool             `yaml:"legacy_signature_ns"`
+	Revocation        RevocationConfig `yaml:"revocation"`
+}
+
+// RevocationConfig is how certificates are checked against their CA's
+// OCSP responders and CRLs. Mode: off | prefer | require | hold (default
+// prefer): see README, "Revocation".
+type RevocationConfig struct {
+	Mode     string   `yaml:"mode"`
+	CRLFiles []string `yaml:"crl_files,omitempty"` // read at start and when changed
+	CRLURLs  []string `yaml:"crl_urls,omitempty"`  // fetched besides the certificates' distribution points
+	OCSP     *bool    `yaml:"ocsp,omitempty"`      // ask the certificates' OCSP responders; default true
+	Refresh  Duration `yaml:"refresh,omitempty"`   // at least this often, and at nextUpdate; default 1h
+	Timeout  Duration `yaml:"timeout,omitempty"`   // one fetch; default 5s
+	Retry    Duration `yaml:"retry,omitempty"`     // hold: re-check held envelopes this often; default 1m
+	HoldMax  Duration `yaml:"hold_max,omitempty"`  // hold: refuse with revocation_unknown after this long; default 72h
+}
+
+// TLSConfig makes axisd serve HTTPS only. ClientCA lists the CAs whose
+// client certificates are asked for (optional per caller: an agency or
+// peer with client_cert_sha256 must present that certificate besides its
+// token).
+type TLSConfig struct {
+	Cert       string   `yaml:"cert"` // PEM chain, leaf first
+	Key        string   `yaml:"key"`
+	ClientCA   []string `yaml:"client_ca,omitempty"`
+	MinVersion string   `yaml:"min_version,omitempty"` // "1.2" (default) or "1.3"
+}
+
+// PeerTLS is how this hub connects to a peer over TLS: the CAs it trusts
+// for the peer's certificate (default: the system's), and the client
+// certificate it presents (mutual TLS).
+type PeerTLS struct {
+	CA   []string `yaml:"ca,omitempty"`
+	Cert string   `yaml:"cert,omitempty"` // PEM chain, leaf first
+	Key  string   `yaml:"key,omitempty"`
 }
 
 // LimitsConfig bounds what intake takes. Zero values take the defaults
@@ -80,6 +129,15 @@ type LimitsConfig struct {
 	AuthFailuresPer5m int `yaml:"auth_failures_per_5m,omitempty"`
 }
 
+// envelopeLimits are the XML limits for the verifier (zero: its defaults).
+func (l LimitsConfig) envelopeLimits() envelope.Limits {
+	return envelope.Limits{
+		MaxBytes: l.MaxEnvelopeBytes, MaxDepth: l.MaxDepth, MaxElements: l.MaxElements, MaxTokens: l.MaxTokens,
+		MaxAttributesPerElement: l.MaxAttributesPerElement, MaxNamespacesPerElement: l.MaxNamespacesPerElement,
+		MaxNamespaces: l.MaxNamespaces, MaxNameLength: l.MaxNameLength,
+	}
+}
+
 // Transport defaults.
 const (
 	DefaultSpoolAboveBytes      = 1 << 20
@@ -92,9 +150,12 @@ const (
 // service levels the stuck list measures against.
 type AdminConfig struct {
 	TokenSHA256 []string `yaml:"token_sha256"`
-	SLAFetch    Duration `yaml:"sla_fetch,omitempty"` // a local delivery not fetched after this is stuck; default 24h
-	SLAAck      Duration `yaml:"sla_ack,omitempty"`   // a delivery not acked after this is stuck; default 72h
-	SLARelay    Duration `yaml:"sla_relay,omitempty"` // an outbox entry waiting longer is stuck; default 1h
+	// SecureCookies marks the console's cookies Secure even without TLS in
+	// axisd (behind a TLS-terminating proxy); with tls they always are.
+	SecureCookies bool     `yaml:"secure_cookies,omitempty"`
+	SLAFetch      Duration `yaml:"sla_fetch,omitempty"` // a local delivery not fetched after this is stuck; default 24h
+	SLAAck        Duration `yaml:"sla_ack,omitempty"`   // a delivery not acked after this is stuck; default 72h
+	SLARelay      Duration `yaml:"sla_relay,omitempty"` // an outbox entry waiting longer is stuck; default 1h
 }
 
 // RelayConfig tunes relaying to peers and pushing to agencies.
@@ -132,6 +193,9 @@ type Agency struct {
 	TokenSHA256 string   `yaml:"token_sha256,omitempty"`
 	CertSHA256  []string `yaml:"cert_sha256,omitempty"`
 	PushURL     string   `yaml:"push_url,omitempty"`
+	// ClientCertSHA256 requires this TLS client certificate (SHA-256 of
+	// its DER, hex) besides the token.
+	ClientCertSHA256 string `yaml:"client_cert_sha256,omitempty"`
 }
 
 // Peer is another hub (the national axis, a neighbouring province).
@@ -149,6 +213,11 @@ type Peer struct {
 	Token       string   `yaml:"token,omitempty"`
 	TokenEnv    string   `yaml:"token_env,omitempty"` // read the outbound token from this variable instead
 	TokenSHA256 string   `yaml:"token_sha256,omitempty"`
+	// ClientCertSHA256 requires this TLS client certificate of the peer
+	// (SHA-256 of its DER, hex) besides its token; TLS is how this hub
+	// connects to the peer (https URLs).
+	ClientCertSHA256 string   `yaml:"client_cert_sha256,omitempty"`
+	TLS              *PeerTLS `yaml:"tls,omitempty"`
 
 	// trace --follow asks the peer's admin API (default: url, for kind
 	// axis) with the admin token in this variable.
@@ -396,6 +465,16 @@ func (c *Config) check() error {
 		if s.Peer != "" && !names[s.Peer] {
 			errs = append(errs, fmt.Errorf("vdxp.systems[%d] %s: peer %s is not configured", i, s.ID, s.Peer))
 		}
+		// max_age and allow_from (vdxp_guard.go): an admin system's max_age
+		// is AdminVDXPMaxAge unless set lower.
+		if g, err := newVDXPGuard(s); err != nil {
+			errs = append(errs, fmt.Errorf("vdxp.systems[%d] %s: %w", i, s.ID, err))
+		} else {
+			v.Systems[i].MaxAge.Duration = g.maxAge
+		}
+	}
+	if _, err := parsePrefixes(c.TrustedProxies); err != nil {
+		errs = append(errs, fmt.Errorf("trusted_proxies: %w", err))
 	}
 	for _, h := range c.Admin.TokenSHA256 {
 		if !isHex256(h) {

@@ -6,6 +6,7 @@ import (
 	"io"
 	"log/slog"
 	"net/http"
+	"os"
 	"strconv"
 	"strings"
 	"time"
@@ -83,14 +84,16 @@ func requireAdmin(next echo.HandlerFunc) echo.HandlerFunc {
 
 func (h *Hub) authenticate(next echo.HandlerFunc) echo.HandlerFunc {
 	return func(c echo.Context) error {
+		// The credential first; only a failure meets the limiter
+		// (authlimit.go), so a valid token is never refused by it.
 		auth := c.Request().Header.Get(echo.HeaderAuthorization)
 		token, ok := strings.CutPrefix(auth, "Bearer ")
 		if !ok {
-			return ErrUnauthorized
+			return h.bearerRefused(c, "no bearer token")
 		}
 		caller, ok := h.dir.Authenticate(strings.TrimSpace(token))
 		if !ok {
-			return ErrUnauthorized
+			return h.bearerRefused(c, "unknown token")
 		}
 		c.Set(callerKey, caller)
 		return next(c)
@@ -159,6 +162,9 @@ func (h *Hub) errorHandler(err error, c echo.Context) {
 		h.log.Error("internal error", logRequestID, c.Response().Header().Get(echo.HeaderXRequestID), "err", err)
 	}
 	c.Set(logCode, code)
+	if code == errBodyTimeout.Code {
+		c.Response().Header().Set(echo.HeaderConnection, "close") // the rest of that body is not waited for
+	}
 	p := problem{Type: "https://axis.invalid/problems/" + code, Title: http.StatusText(status), Status: status, Code: code, Detail: detail}
 	c.Response().Header().Set(echo.HeaderContentType, "application/problem+json")
 	c.Response().WriteHeader(status)
@@ -175,11 +181,12 @@ func (h *Hub) postEnvelope(c echo.Context) error {
 	if req.ContentLength > limit {
 		return tooLarge()
 	}
-	body, err := readBody(req.Body, req.ContentLength, limit)
+	body, err := h.receiveBody(c, limit) // in memory or spooled (body.go)
 	if err != nil {
-		return problemf(ErrBadRequest, "reading the body: %v", err)
+		return err
 	}
-	if int64(len(body)) > limit {
+	defer body.Close()
+	if body.Len() > limit {
 		return tooLarge()
 	}
 	var forRecipients []string
@@ -190,7 +197,7 @@ func (h *Hub) postEnvelope(c echo.Context) error {
 			}
 		}
 	}
-	r, created, err := h.IntakeFor(c.Request().Context(), callerOf(c), body, forRecipients)
+	r, created, err := h.intakeLoaded(c.Request().Context(), callerOf(c), body.Bytes, forRecipients)
 	if err != nil {
 		_, code, _ := problemOf(err)
 		h.metrics.intake.WithLabelValues(code).Inc()
@@ -291,6 +298,9 @@ type AckRequest struct {
 func (h *Hub) postAck(c echo.Context) error {
 	var req AckRequest
 	if err := decodeJSON(c.Request().Body, &req); err != nil {
+		if errors.Is(err, os.ErrDeadlineExceeded) {
+			return errBodyTimeout // GuardBodies cut a body that stalled
+		}
 		return problemf(ErrBadRequest, "ack body: %v", err)
 	}
 	if req.Status != "done" && req.Status != "fail" {

@@ -96,7 +96,7 @@ func (h *Hub) Open(ctx context.Context) error {
 		LegacySignatureNS: h.cfg.Trust.LegacySignatureNS,
 		Pins:              h.dir.Pins(),
 		Now:               h.now,
-		Limits:            envelope.Limits{MaxBytes: h.cfg.Limits.MaxEnvelopeBytes},
+		Limits:            h.cfg.Limits.envelopeLimits(),
 	})
 	if err != nil {
 		return err

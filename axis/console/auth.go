@@ -11,6 +11,8 @@ import (
 	"strings"
 	"sync"
 	"time"
+
+	"github.com/axis-h40/axis/axis"
 )
 
 // Sign-in and sessions.
@@ -21,10 +23,16 @@ import (
 // POST form carries the token in a hidden field "csrf". The sign-in form,
 // before there is a session, is protected by a double-submit token: a
 // pre-session cookie whose value the form repeats in its hidden field.
-// Failed sign-ins are logged with the client IP and limited per IP: after
-// LoginLimit failures within LoginWindow, every sign-in from that IP is
-// answered 429 with Retry-After until the oldest counted failure leaves
-// the window.
+// Failed sign-ins (a wrong token, or one that is not an administrator's)
+// are logged with the client IP and counted by the hub's one auth-failure
+// limiter (axis.Hub.AuthFailure, shared with the API and VDXP): past
+// limits.auth_failures_per_5m failures from an address, a further FAILED
+// sign-in is answered 429 with Retry-After and the Vietnamese lock-out
+// message. The token is checked first: the right administrator token
+// always signs in, however many failures came before it from that address
+// (it did not before: the lock-out refused it too). A sign-in form without
+// its CSRF double-submit is not a failed authentication (no token was
+// tried).
 
 type session struct {
 	csrf    string
@@ -107,67 +115,6 @@ func equalTokens(a, b string) bool {
 	return a != "" && len(a) == len(b) && subtle.ConstantTimeCompare([]byte(a), []byte(b)) == 1
 }
 
-// limiter counts failed sign-ins per client IP in a sliding window.
-type limiter struct {
-	mu     sync.Mutex
-	m      map[string][]time.Time // IP → times of its failures still in the window, oldest first
-	limit  int
-	window time.Duration
-}
-
-// maxLimiterIPs bounds the IPs tracked; past it, IPs whose failures all
-// left the window are forgotten.
-const maxLimiterIPs = 100_000
-
-func (l *limiter) prune(ip string, now time.Time) []time.Time {
-	fs := l.m[ip]
-	i := 0
-	for i < len(fs) && now.Sub(fs[i]) >= l.window {
-		i++
-	}
-	fs = fs[i:]
-	if len(fs) == 0 {
-		delete(l.m, ip)
-		return nil
-	}
-	l.m[ip] = fs
-	return fs
-}
-
-// blocked reports whether ip may not try to sign in now, and for how long.
-func (l *limiter) blocked(ip string, now time.Time) (time.Duration, bool) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	fs := l.prune(ip, now)
-	if len(fs) < l.limit {
-		return 0, false
-	}
-	return fs[len(fs)-l.limit].Add(l.window).Sub(now), true
-}
-
-// fail records a failed sign-in from ip.
-func (l *limiter) fail(ip string, now time.Time) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	if len(l.m) >= maxLimiterIPs {
-		for k := range l.m {
-			l.prune(k, now)
-		}
-	}
-	fs := append(l.prune(ip, now), now)
-	if len(fs) > l.limit {
-		fs = fs[len(fs)-l.limit:]
-	}
-	l.m[ip] = fs
-}
-
-// succeed forgets ip's failures.
-func (l *limiter) succeed(ip string) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	delete(l.m, ip)
-}
-
 func (s *server) secure(r *http.Request) bool { return r.TLS != nil || s.opt.SecureCookies }
 
 func (s *server) setCookie(w http.ResponseWriter, r *http.Request, name, value string, maxAge int) {
@@ -244,16 +191,6 @@ const refused = "Mã quản trị không đúng hoặc không có quyền quản
 
 func (s *server) login(w http.ResponseWriter, r *http.Request) {
 	now, ip := s.opt.Now(), s.opt.ClientIP(r)
-	if wait, blocked := s.limiter.blocked(ip, now); blocked {
-		secs := int((wait + time.Second - 1) / time.Second)
-		secs = max(secs, 1)
-		s.log.Warn("admin console: sign-in refused, too many failures", "remote_ip", ip, "retry_after_s", secs)
-		w.Header().Set("Retry-After", strconv.Itoa(secs))
-		s.render(w, r, http.StatusTooManyRequests, "login", nil, page{Title: "Đăng nhập",
-			Error: fmt.Sprintf("Đăng nhập sai quá nhiều lần từ địa chỉ này. Vui lòng thử lại sau %s.", waitText(secs)),
-			Body:  loginBody{Token: s.loginToken(w, r, false)}})
-		return
-	}
 	r.Body = http.MaxBytesReader(w, r.Body, maxFormBytes)
 	if err := r.ParseForm(); err != nil {
 		s.badRequest(w, r, nil, "Biểu mẫu gửi lên không đọc được.")
@@ -273,13 +210,20 @@ func (s *server) login(w http.ResponseWriter, r *http.Request) {
 		if ok {
 			reason = "not an administrator: " + caller.String()
 		}
-		s.limiter.fail(ip, now)
+		if wait, limited := s.hub.AuthFailure(axis.SurfaceConsole, ip, now); limited {
+			secs := axis.RetryAfterSeconds(wait)
+			s.log.Warn("admin console: sign-in refused, too many failures", "remote_ip", ip, "reason", reason, "retry_after_s", secs)
+			w.Header().Set("Retry-After", strconv.Itoa(secs))
+			s.render(w, r, http.StatusTooManyRequests, "login", nil, page{Title: "Đăng nhập",
+				Error: fmt.Sprintf("Đăng nhập sai quá nhiều lần từ địa chỉ này. Vui lòng thử lại sau %s.", waitText(secs)),
+				Body:  loginBody{Token: s.loginToken(w, r, false)}})
+			return
+		}
 		s.log.Warn("admin console: sign-in refused", "remote_ip", ip, "reason", reason)
 		s.render(w, r, http.StatusUnauthorized, "login", nil, page{Title: "Đăng nhập", Error: refused,
 			Body: loginBody{Token: s.loginToken(w, r, false)}})
 		return
 	}
-	s.limiter.succeed(ip)
 	id, _ := s.sessions.create(now, s.opt.SessionTTL, ip)
 	s.setCookie(w, r, sessionCookie, id, int(s.opt.SessionTTL/time.Second))
 	s.setCookie(w, r, loginCookie, "", -1)

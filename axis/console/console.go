@@ -3,7 +3,7 @@
 // HTML in Vietnamese, no JavaScript, no resource from another origin.
 //
 //	GET  /admin/login                 sign-in form (the admin token)
-//	POST /admin/login                 sign in (CSRF double-submit, rate limited per IP)
+//	POST /admin/login                 sign in (CSRF double-submit, failures limited per IP)
 //	POST /admin/logout                sign out
 //	GET  /admin/                      Tổng quan: today's traffic, queues, relays
 //	GET  /admin/search                Tìm kiếm: notation, Subject words, sender, recipient, days, state, kind
@@ -25,7 +25,6 @@ import (
 	"io/fs"
 	"log/slog"
 	"maps"
-	"net"
 	"net/http"
 	"strings"
 	"time"
@@ -43,21 +42,18 @@ var styleCSS []byte
 type Options struct {
 	// SessionTTL is how long a sign-in lasts; default 8h.
 	SessionTTL time.Duration
-	// Now is the console's clock (session expiry, rate limiting); default
-	// the hub's clock.
+	// Now is the console's clock (session expiry, the times of failed
+	// sign-ins); default the hub's clock. The limit of failed sign-ins is
+	// the hub's limits.auth_failures_per_5m, one count per client address
+	// shared with the API and VDXP (axis.Hub.AuthFailure).
 	Now func() time.Time
-	// LoginLimit is how many failed sign-ins a client IP may make within
-	// LoginWindow before every sign-in from it is refused (429) until the
-	// window has passed; defaults 5 and 5 minutes.
-	LoginLimit  int
-	LoginWindow time.Duration
 	// SecureCookies marks the cookies Secure even when the request did not
 	// come over TLS (behind a TLS-terminating reverse proxy). Without it,
 	// cookies are Secure exactly when the request came over TLS.
 	SecureCookies bool
 	// ClientIP names the client of a request for rate limiting and logs;
-	// default the host of RemoteAddr. Behind a reverse proxy, read the
-	// proxy's header here (and only from a proxy you trust).
+	// default the hub's (axis.Hub.ClientIP: the socket's address, or
+	// X-Forwarded-For from a peer in trusted_proxies), which axisd passes.
 	ClientIP func(*http.Request) string
 }
 
@@ -81,7 +77,6 @@ type server struct {
 	pages map[string]*template.Template
 
 	sessions *sessions
-	limiter  *limiter
 }
 
 // New returns the console's handler for everything under /admin/ except
@@ -93,18 +88,11 @@ func New(h *axis.Hub, o Options) http.Handler {
 	if o.Now == nil {
 		o.Now = h.Now
 	}
-	if o.LoginLimit <= 0 {
-		o.LoginLimit = 5
-	}
-	if o.LoginWindow <= 0 {
-		o.LoginWindow = 5 * time.Minute
-	}
 	if o.ClientIP == nil {
-		o.ClientIP = remoteIP
+		o.ClientIP = h.ClientIP
 	}
 	s := &server{hub: h, opt: o, log: h.Logger(),
-		sessions: &sessions{m: map[string]*session{}},
-		limiter:  &limiter{m: map[string][]time.Time{}, limit: o.LoginLimit, window: o.LoginWindow}}
+		sessions: &sessions{m: map[string]*session{}}}
 
 	s.pages = parseTemplates(template.FuncMap{"organ": s.organ, "organName": s.organName})
 
@@ -145,14 +133,6 @@ func securityHeaders(next http.Handler) http.Handler {
 		hd.Set("X-Frame-Options", "DENY")
 		next.ServeHTTP(w, r)
 	})
-}
-
-func remoteIP(r *http.Request) string {
-	host, _, err := net.SplitHostPort(r.RemoteAddr)
-	if err != nil {
-		return r.RemoteAddr
-	}
-	return host
 }
 
 func (s *server) style(w http.ResponseWriter, r *http.Request) {

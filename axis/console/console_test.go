@@ -432,12 +432,13 @@ func TestSessionExpires(t *testing.T) {
 }
 
 func TestLoginRateLimit(t *testing.T) {
-	e := newEnv(t, setup{console: console.Options{ClientIP: func(r *http.Request) string {
-		if ip := r.Header.Get("X-Test-Client"); ip != "" {
-			return ip
-		}
-		return "127.0.0.1"
-	}}})
+	e := newEnv(t, setup{config: func(c *axis.Config) { c.Limits.AuthFailuresPer5m = 5 },
+		console: console.Options{ClientIP: func(r *http.Request) string {
+			if ip := r.Header.Get("X-Test-Client"); ip != "" {
+				return ip
+			}
+			return "127.0.0.1"
+		}}})
 	for i := 1; i <= 5; i++ {
 		if r := e.signInWith(e.client, "guess-"+string(rune('0'+i)), nil); r.status != http.StatusUnauthorized {
 			t.Fatalf("wrong token #%d: %d", i, r.status)
@@ -452,20 +453,24 @@ func TestLoginRateLimit(t *testing.T) {
 	if !strings.Contains(e.logs.String(), "too many failures") {
 		t.Errorf("the lock-out is logged:\n%s", e.logs.String())
 	}
-
-	// Even the right token waits, until the window has passed.
 	e.clock.Add(2 * time.Minute)
-	r = e.signInWith(e.client, testgen.DemoAdminToken, nil)
-	if r.status != http.StatusTooManyRequests || r.header.Get("Retry-After") != "180" || setCookie(t, r, "axis_session") != nil {
-		t.Fatalf("admin token while locked out: %d Retry-After %q", r.status, r.header.Get("Retry-After"))
+	if r := e.signInWith(e.client, "guess-7", nil); r.status != http.StatusTooManyRequests || r.header.Get("Retry-After") != "180" {
+		t.Fatalf("wrong token 2 minutes later: %d Retry-After %q, want 429 and 180", r.status, r.header.Get("Retry-After"))
 	}
-	// Another client IP is not locked out.
+	// The right token is never refused by the limiter: the credential is
+	// checked first.
+	if r := e.signInWith(e.newClient(), testgen.DemoAdminToken, nil); r.status != http.StatusSeeOther || setCookie(t, r, "axis_session") == nil {
+		t.Fatalf("admin token while wrong ones are limited: %d", r.status)
+	}
+	// Another client IP is not limited.
 	other := e.newClient()
-	if r := e.signInWith(other, testgen.DemoAdminToken, http.Header{"X-Test-Client": {"10.0.0.9"}}); r.status != http.StatusSeeOther {
+	if r := e.signInWith(other, "guess-8", http.Header{"X-Test-Client": {"10.0.0.9"}}); r.status != http.StatusUnauthorized {
 		t.Errorf("another IP: %d", r.status)
 	}
+	// Once the oldest counted failure left the window, a wrong token is
+	// an ordinary failure again.
 	e.clock.Add(3 * time.Minute)
-	if r := e.signInWith(e.client, testgen.DemoAdminToken, nil); r.status != http.StatusSeeOther || setCookie(t, r, "axis_session") == nil {
+	if r := e.signInWith(e.client, "guess-9", nil); r.status != http.StatusUnauthorized {
 		t.Fatalf("after the window: %d", r.status)
 	}
 }

@@ -35,28 +35,3 @@ func TestFormatting(t *testing.T) {
 		t.Errorf("detail = %q", got)
 	}
 }
-
-func TestLimiterSlidingWindow(t *testing.T) {
-	l := &limiter{m: map[string][]time.Time{}, limit: 3, window: time.Minute}
-	t0 := time.Date(2026, 6, 1, 9, 0, 0, 0, time.UTC)
-	l.fail("a", t0)
-	l.fail("a", t0.Add(20*time.Second))
-	if _, b := l.blocked("a", t0.Add(30*time.Second)); b {
-		t.Fatal("blocked after 2 of 3")
-	}
-	l.fail("a", t0.Add(40*time.Second))
-	wait, b := l.blocked("a", t0.Add(45*time.Second))
-	if !b || wait != 15*time.Second {
-		t.Fatalf("after 3: blocked %v for %v, want 15s (the first failure leaves the window)", b, wait)
-	}
-	if _, b := l.blocked("b", t0.Add(45*time.Second)); b {
-		t.Fatal("another IP is blocked")
-	}
-	if _, b := l.blocked("a", t0.Add(time.Minute)); b {
-		t.Fatal("still blocked once the oldest failure left the window")
-	}
-	l.succeed("a")
-	if len(l.m) != 0 {
-		t.Fatalf("state left: %v", l.m)
-	}
-}

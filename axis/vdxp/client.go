@@ -82,7 +82,7 @@ func (c *Client) do(ctx context.Context, method, op string, params []Param, body
 	if err != nil {
 		return nil, err
 	}
-	req.Header = Sign(c.SystemID, c.Secret, Timestamp(now()), contentType, params)
+	req.Header = Sign(c.SystemID, c.Secret, Timestamp(now().In(Zone)), contentType, params)
 	hc := c.HTTP
 	if hc == nil {
 		hc = http.DefaultClient

@@ -22,6 +22,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"strconv"
 	"strings"
 	"time"
 	"unicode/utf8"
@@ -52,6 +53,36 @@ type Param struct{ Key, Value string }
 func Timestamp(t time.Time) string {
 	return fmt.Sprintf("%02d%02d%04dT%02d%02d%02d+%04d", t.Day(), int(t.Month()), t.Year(),
 		t.Hour(), t.Minute(), t.Second(), t.Nanosecond()/int(time.Millisecond))
+}
+
+// Zone is the zone of the SDK's timestamps: Asia/Ho_Chi_Minh (UTC+7, no
+// daylight saving), the local time of the JVMs it runs on. Client writes its
+// timestamps in it, so a server checking their age (axis: a system's
+// max_age) reads them right whatever the zone of either machine.
+var Zone = time.FixedZone("Asia/Ho_Chi_Minh", 7*60*60)
+
+// ParseTimestamp reads a Timestamp (ddMMyyyy'T'HHmmss+SSSS) as a time in
+// loc; the SDK writes its JVM's local time, Asia/Ho_Chi_Minh in Vietnam.
+// The milliseconds may be missing ("ddMMyyyy'T'HHmmss"); anything else is
+// an error.
+func ParseTimestamp(s string, loc *time.Location) (time.Time, error) {
+	s = strings.TrimSpace(s)
+	if len(s) < 15 {
+		return time.Time{}, fmt.Errorf("vdxp: timestamp %q: want ddMMyyyy'T'HHmmss+SSSS", s)
+	}
+	t, err := time.ParseInLocation("02012006T150405", s[:15], loc)
+	if err != nil {
+		return time.Time{}, fmt.Errorf("vdxp: timestamp %q: want ddMMyyyy'T'HHmmss+SSSS", s)
+	}
+	if rest := s[15:]; rest != "" {
+		ms, ok := strings.CutPrefix(rest, "+")
+		n, err := strconv.Atoi(ms)
+		if !ok || err != nil || len(ms) < 1 || len(ms) > 4 || n < 0 || n > 999 {
+			return time.Time{}, fmt.Errorf("vdxp: timestamp %q: want ddMMyyyy'T'HHmmss+SSSS", s)
+		}
+		t = t.Add(time.Duration(n) * time.Millisecond)
+	}
+	return t, nil
 }
 
 // HashFile is the SDK's hash-file: SHA-256 of b, each byte in hex WITHOUT
@@ -200,7 +231,8 @@ func latin1(s string) string {
 // the parameters are then taken from that JSON, and every plain
 // XroadVnpt-<key> header present for a signed key must carry the signed
 // value. Timestamps are not checked for age (the SDK reuses one per
-// service object).
+// service object): a server that wants it reads the signed "timestamp"
+// with ParseTimestamp (axis does, for systems with max_age).
 func Verify(h http.Header, secretOf func(systemID string) (string, bool)) (*Request, error) {
 	sys := h.Get(HeaderSystemID)
 	sign := h.Values(HeaderSignHeader)

@@ -66,7 +66,7 @@ func runVDXPHeaders(ctx context.Context, args []string, stdout, stderr io.Writer
 	}
 	stamp := *ts
 	if stamp == "" {
-		stamp = vdxp.Timestamp(time.Now())
+		stamp = vdxp.Timestamp(time.Now().In(vdxp.Zone))
 	}
 	h := vdxp.Sign(*system, secret, stamp, ct, params)
 	order := []string{vdxp.HeaderSignHeaderKey, vdxp.HeaderSignHeader, vdxp.HeaderHashHeader}

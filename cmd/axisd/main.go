@@ -134,7 +134,9 @@ func (m *Main) Run(ctx context.Context) error {
 	// /admin/ is the web console, except /admin/v1/ (the JSON API); the rest
 	// is the hub's. By prefix, not http.ServeMux: it would clean paths and
 	// redirect (a VDXP client's base ending in / posts to //sendEdoc).
-	api, admin := m.Hub.Handler(), console.New(m.Hub, console.Options{})
+	// One client address everywhere (trusted_proxies): the console's
+	// sign-in limit and logs use the hub's.
+	api, admin := m.Hub.Handler(), console.New(m.Hub, console.Options{ClientIP: m.Hub.ClientIP})
 	mux := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if p := r.URL.Path; (p == "/admin" || strings.HasPrefix(p, "/admin/")) && !strings.HasPrefix(p, "/admin/v1/") {
 			admin.ServeHTTP(w, r)
@@ -143,7 +145,7 @@ func (m *Main) Run(ctx context.Context) error {
 		api.ServeHTTP(w, r)
 	})
 	m.server = &http.Server{
-		Handler:           mux,
+		Handler:           m.Hub.GuardBodies(mux),
 		ReadHeaderTimeout: 10 * time.Second,
 		IdleTimeout:       2 * time.Minute,
 	}
