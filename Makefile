@@ -40,7 +40,7 @@ fuzz:
 	$(GO) test ./envelope -run '^$$' -fuzz '^FuzzVerify$$' -fuzztime $(FUZZTIME)
 	$(GO) test ./envelope -run '^$$' -fuzz '^FuzzParseOrganID$$' -fuzztime $(FUZZTIME)
 	$(GO) test ./axis/vdxp -run '^$$' -fuzz '^FuzzVerify$$' -fuzztime $(FUZZTIME)
-	$(GO) test ./cmd/axisd -run '^$$' -fuzz '^FuzzIntakeHTTP$$' -fuzztime $(FUZZTIME)
+	$(GO) test ./cmd/axisd -run '^$$' -fuzz '^FuzzIntakeHTTP$$' -fuzztime $(FUZZTIME) -fuzzminimizetime 2s
 
 # The load generator's three standard scenarios against fresh hubs, then
 # relay throughput H40 -> national next to the national hub's intake.

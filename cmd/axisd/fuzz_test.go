@@ -24,7 +24,10 @@ import (
 // door; the rest is the body. Seeds: every sample and hostile envelope
 // (those under 1 MiB; the big ones are the size tests' business).
 //
-//	go test ./cmd/axisd -run '^$' -fuzz '^FuzzIntakeHTTP$' -fuzztime 60s
+//	go test ./cmd/axisd -run '^$' -fuzz '^FuzzIntakeHTTP$' -fuzztime 60s -fuzzminimizetime 2s
+//
+// (The default minimization of a new input, up to 60 s, stalls the run on
+// the big seeds.)
 func FuzzIntakeHTTP(f *testing.F) {
 	var seeds [][]byte
 	for _, pattern := range []string{"envelopes/*.xml", "hostile/*/envelope.xml", "hostile/*/envelope.xml.gz"} {
