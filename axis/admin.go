@@ -158,7 +158,7 @@ func (h *Hub) askPeerTrace(ctx context.Context, p *Peer, id string, visited []st
 	u := fmt.Sprintf("%s/admin/v1/documents/%s/trace?follow=%d&visited=%s", strings.TrimRight(base, "/"), url.PathEscape(id), hops, url.QueryEscape(strings.Join(visited, ",")))
 	ctx, cancel := context.WithTimeout(ctx, 10*time.Second)
 	defer cancel()
-	status, body, err := peerCall(ctx, "GET", u, token, nil, 32<<20)
+	status, body, err := h.peerCall(ctx, p, "GET", u, token, nil, 32<<20)
 	if err != nil {
 		return nil, err
 	}
@@ -394,6 +394,7 @@ func (h *Hub) adminRoutes(g *echo.Group) {
 		}
 		return c.JSON(http.StatusOK, t)
 	})
+	g.GET("/documents/:id/revocation-evidence", h.getRevocationEvidence) // hold.go
 	g.GET("/documents/:id/trace", func(c echo.Context) error {
 		ctx, id := c.Request().Context(), c.Param("id")
 		var visited []string

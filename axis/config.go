@@ -359,6 +359,30 @@ func (c *Config) check() error {
 	if c.Hub.Name == "" {
 		return errors.New("hub.name is required")
 	}
+	rv := &c.Trust.Revocation
+	switch rv.Mode {
+	case "":
+		rv.Mode = envelope.RevocationPrefer
+	case envelope.RevocationOff, envelope.RevocationPrefer, envelope.RevocationRequire, envelope.RevocationHold:
+	default:
+		return fmt.Errorf("trust.revocation.mode %q: want off, prefer, require or hold", rv.Mode)
+	}
+	for _, d := range []struct {
+		v   *Duration
+		def time.Duration
+	}{{&rv.Refresh, DefaultRevocationRefresh}, {&rv.Timeout, DefaultRevocationTimeout}, {&rv.Retry, DefaultRevocationRetry}, {&rv.HoldMax, DefaultRevocationHoldMax}} {
+		if d.v.Duration <= 0 {
+			d.v.Duration = d.def
+		}
+	}
+	for _, u := range rv.CRLURLs {
+		if !strings.HasPrefix(u, "http://") && !strings.HasPrefix(u, "https://") {
+			return fmt.Errorf("trust.revocation.crl_urls: %q is not an http(s) URL", u)
+		}
+	}
+	if err := c.Hub.checkKey(); err != nil {
+		return err
+	}
 	if len(c.Trust.Roots) == 0 {
 		return errors.New("trust.roots: at least one root certificate is required")
 	}
@@ -476,6 +500,7 @@ func (c *Config) check() error {
 	if _, err := parsePrefixes(c.TrustedProxies); err != nil {
 		errs = append(errs, fmt.Errorf("trusted_proxies: %w", err))
 	}
+	errs = append(errs, c.checkTLS()...) // tls, client_cert_sha256, peers[].tls (tls.go)
 	for _, h := range c.Admin.TokenSHA256 {
 		if !isHex256(h) {
 			errs = append(errs, fmt.Errorf("admin.token_sha256 %q is not 64 hex digits", h))

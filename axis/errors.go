@@ -48,6 +48,8 @@ var envelopeStatus = map[string]int{
 	"certificate_usage":     http.StatusUnprocessableEntity,
 	"sender_mismatch":       http.StatusForbidden,
 	"not_entitled":          http.StatusForbidden,
+	"certificate_revoked":   http.StatusUnprocessableEntity,
+	"revocation_unknown":    http.StatusUnprocessableEntity,
 }
 
 // problemOf maps any error to (status, code, detail).

@@ -11,6 +11,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/axis-h40/axis/store"
 	"github.com/labstack/echo/v4"
 	"github.com/labstack/echo/v4/middleware"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
@@ -94,6 +95,11 @@ func (h *Hub) authenticate(next echo.HandlerFunc) echo.HandlerFunc {
 		caller, ok := h.dir.Authenticate(strings.TrimSpace(token))
 		if !ok {
 			return h.bearerRefused(c, "unknown token")
+		}
+		// A caller with client_cert_sha256 must also present that TLS
+		// client certificate: the token alone is refused (tls.go).
+		if why := h.clientCertRefusal(c.Request(), caller); why != "" {
+			return h.bearerRefused(c, why)
 		}
 		c.Set(callerKey, caller)
 		return next(c)
@@ -207,6 +213,12 @@ func (h *Hub) postEnvelope(c echo.Context) error {
 	if !created {
 		h.metrics.intake.WithLabelValues("duplicate").Inc()
 		return c.JSON(http.StatusOK, r)
+	}
+	if r.State == store.StateHeld {
+		// Stored durably, not yet routed: the revocation status of the
+		// signer's chain is not known (trust.revocation.mode hold).
+		h.metrics.intake.WithLabelValues("held").Inc()
+		return c.JSON(http.StatusAccepted, r)
 	}
 	h.metrics.intake.WithLabelValues("created").Inc()
 	return c.JSON(http.StatusCreated, r)

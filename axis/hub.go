@@ -28,6 +28,7 @@ type Hub struct {
 	now         func() time.Time
 	verifier    *envelope.Verifier
 	signer      *envelope.Signer
+	hsm         *hsmKey // the token holding the hub key, with hub.pkcs11 (hsm.go)
 	db          *store.DB
 	metrics     *metrics
 	storeOpt    store.Options
@@ -36,11 +37,14 @@ type Hub struct {
 	clients     map[string]PeerClient // what the relay loops use, by peer
 	vdxpSystems map[string]*vdxpSystem
 	env         func(string) string
-	auth        *authGuard // trusted proxies and the failed-authentication limiter (authlimit.go)
+	auth        *authGuard                  // trusted proxies and the failed-authentication limiter (authlimit.go)
+	revocation  *envelope.RevocationChecker // nil when trust.revocation.mode is off
+	holdWake    chan struct{}
 	// verifySlots bounds concurrent verifications to the cores: more would
 	// only queue CPU work in front of the commit loop and the network.
 	verifySlots chan struct{}
 	bodies      *bodySpool // intake bodies: spool files and the in-memory budget (body.go)
+	peerHTTP    peerHTTP   // the one HTTP client per peer (tls.go)
 
 	mu     sync.RWMutex
 	closed bool
@@ -81,7 +85,7 @@ func NewHub(cfg *Config, o Options) *Hub {
 }
 
 // Open loads the trust roots and hub key and opens the store.
-func (h *Hub) Open(ctx context.Context) error {
+func (h *Hub) Open(ctx context.Context) (err error) {
 	var roots []string
 	for _, r := range h.cfg.Trust.Roots {
 		roots = append(roots, h.cfg.Path(r))
@@ -90,7 +94,11 @@ func (h *Hub) Open(ctx context.Context) error {
 	if err != nil {
 		return fmt.Errorf("axis: trust roots: %w", err)
 	}
+	h.revocation = h.newRevocationChecker()
+	h.holdWake = make(chan struct{}, 1)
 	h.verifier, err = envelope.NewVerifier(envelope.Policy{
+		Revocation:        h.revocation,
+		RevocationMode:    h.cfg.Trust.Revocation.Mode,
 		Roots:             pool,
 		AllowSHA1:         h.cfg.Trust.AllowSHA1,
 		LegacySignatureNS: h.cfg.Trust.LegacySignatureNS,
@@ -101,12 +109,18 @@ func (h *Hub) Open(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	if h.cfg.Hub.Key != "" {
-		if h.signer, err = envelope.LoadSigner(h.cfg.Path(h.cfg.Hub.Key), h.cfg.Path(h.cfg.Hub.Cert)); err != nil {
-			return fmt.Errorf("axis: hub key: %w", err)
-		}
+	if err := h.loadSigner(); err != nil { // a PEM file or a PKCS#11 token (hsm.go)
+		return err
 	}
+	defer func() {
+		if err != nil {
+			h.closeHSM()
+		}
+	}()
 	if err := h.loadVDXPSystems(); err != nil {
+		return err
+	}
+	if err := h.loadPeerHTTP(); err != nil {
 		return err
 	}
 	dataDir := h.cfg.Path(h.cfg.DataDir)
@@ -119,6 +133,10 @@ func (h *Hub) Open(ctx context.Context) error {
 		return err
 	}
 	h.metrics.watchStore(h.db)
+	h.metrics.watchHeld(h.db)
+	if h.revocation != nil {
+		h.revocation.Start()
+	}
 	if err := h.openSpool(dataDir); err != nil {
 		h.db.Close()
 		return err
@@ -145,7 +163,10 @@ func (h *Hub) Close() error {
 	}
 	h.closed = true
 	h.stopWorkers()
-	return h.db.Close()
+	if h.revocation != nil {
+		h.revocation.Stop()
+	}
+	return errors.Join(h.db.Close(), h.closeHSM())
 }
 
 // Store is the hub's store (for tools and tests).
@@ -170,6 +191,12 @@ type Receipt struct {
 	SHA256     string          `json:"sha256"`
 	ReceivedAt time.Time       `json:"received_at"`
 	Recipients []RecipientInfo `json:"recipients"`
+	// State is "held" (answered 202: stored, routed once the revocation
+	// status of the signer's chain is known; Reason says why) or "refused"
+	// (Code says why); empty for a document routed at intake.
+	State  string `json:"state,omitempty"`
+	Reason string `json:"reason,omitempty"`
+	Code   string `json:"code,omitempty"`
 }
 
 // RecipientInfo is one recipient and its route.
@@ -179,8 +206,11 @@ type RecipientInfo struct {
 }
 
 func receiptOf(d *store.Document) *Receipt {
-	r := &Receipt{DocID: d.ID, SHA256: d.SHA256, ReceivedAt: d.ReceivedAt}
-	for _, rt := range d.Recipients {
+	r := &Receipt{DocID: d.ID, SHA256: d.SHA256, ReceivedAt: d.ReceivedAt, State: d.State, Code: d.RefusedCode}
+	if d.State == store.StateHeld {
+		r.Reason = envelope.ErrRevocationUnknown.Code()
+	}
+	for _, rt := range append(d.Recipients, d.Pending...) {
 		r.Recipients = append(r.Recipients, RecipientInfo{OrganID: rt.OrganID, Route: rt.Name()})
 	}
 	return r
@@ -290,13 +320,20 @@ func (h *Hub) intakeLoaded(ctx context.Context, caller Caller, load func() ([]by
 		return nil, false, problemf(ErrUnknownRecipient, "no recipient of this envelope is reached through this hub")
 	}
 	t1 := time.Now()
-	doc, created, err := h.db.PutEnvelope(ctx, v, routes, h.now(), caller.Peer)
+	put := h.db.PutEnvelope
+	if h.holds(v) {
+		put = h.db.PutHeld // hold.go: routed once its revocation status is known
+	}
+	doc, created, err := put(ctx, v, routes, h.now(), caller.Peer)
 	h.metrics.commitSeconds.Observe(time.Since(t1).Seconds())
 	if err != nil {
 		return nil, false, err
 	}
-	if created {
+	if created && doc.State == "" {
 		h.wakeFor(routes)
+	}
+	if created && doc.State == store.StateHeld {
+		h.wakeHold()
 	}
 	return receiptOf(doc), created, nil
 }
@@ -408,6 +445,12 @@ type DocStatus struct {
 	Recipients []RecipientStatus `json:"recipients"`
 	// Related lists later revokes (1), updates (2) and replacements (3).
 	Related []store.Relation `json:"related,omitempty"`
+	// State is "held" (stored, not yet routed: the revocation status of the
+	// signer's chain is not known yet) or "refused" (Code and Detail say
+	// why); empty once routed.
+	State  string `json:"state,omitempty"`
+	Code   string `json:"code,omitempty"`
+	Detail string `json:"detail,omitempty"`
 }
 
 // RecipientStatus is one recipient's state and latest processing status.
@@ -436,7 +479,7 @@ func (h *Hub) Status(ctx context.Context, caller Caller, id string) (*DocStatus,
 	if err != nil {
 		return nil, err
 	}
-	s := &DocStatus{DocID: d.ID, Related: d.Related}
+	s := &DocStatus{DocID: d.ID, Related: d.Related, State: d.State, Code: d.RefusedCode, Detail: d.RefusedDetail}
 	for _, dl := range dls {
 		rs := RecipientStatus{OrganID: dl.OrganID, Route: dl.Route, State: dl.State, StatusCode: dl.StatusCode, UpdatedAt: dl.UpdatedAt,
 			PeerDocID: dl.PeerDocID, Attempts: dl.Attempts, LastError: dl.LastError}
@@ -461,7 +504,7 @@ func (h *Hub) SignedReceipt(ctx context.Context, caller Caller, id string) ([]by
 		return nil, err
 	}
 	if h.signer == nil {
-		return nil, problemf(ErrInternal, "hub has no signing key (hub.key)")
+		return nil, problemf(ErrInternal, "hub has no signing key (hub.key or hub.pkcs11)")
 	}
 	return h.signer.SignXML(receiptXML(h.cfg.Hub.Name, h.signer.Leaf().Subject.String(), d))
 }

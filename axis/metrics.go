@@ -19,6 +19,7 @@ type metrics struct {
 	batchSize     prometheus.Histogram
 	httpRequests  *prometheus.CounterVec
 	relayed       *prometheus.CounterVec
+	holdDecisions *prometheus.CounterVec
 
 	reconcileAt          prometheus.Gauge
 	reconcileDuration    prometheus.Gauge
@@ -59,6 +60,10 @@ func newMetrics() *metrics {
 	m.reconcileDiscrepancy = prometheus.NewGaugeVec(prometheus.GaugeOpts{Name: "axis_reconcile_discrepancies", Help: "Discrepancies found by the last reconciliation, by kind."}, []string{"kind"})
 	m.reconcileRemaining = prometheus.NewGauge(prometheus.GaugeOpts{Name: "axis_reconcile_remaining", Help: "Discrepancies of the last reconciliation not repaired."})
 	m.reconcileAccepted = prometheus.NewGauge(prometheus.GaugeOpts{Name: "axis_reconcile_accepted", Help: "Envelopes accepted on the day the last reconciliation covered."})
+	m.holdDecisions = prometheus.NewCounterVec(prometheus.CounterOpts{
+		Name: "axis_hold_decisions_total", Help: "Held envelopes decided, by result (released, refused).",
+	}, []string{"result"})
+	m.reg.MustRegister(m.holdDecisions)
 	m.reg.MustRegister(m.reconcileAt, m.reconcileDuration, m.reconcileDate, m.reconcileDiscrepancy, m.reconcileRemaining, m.reconcileAccepted)
 	m.reg.MustRegister(m.relayed, m.intake, m.verifySeconds, m.commitSeconds, m.batchSize, m.httpRequests,
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))

@@ -33,9 +33,10 @@ func peersOf(d *store.Document) []string {
 	return out
 }
 
-// peerCall makes one authenticated request to another hub's HTTP API and
-// reads at most limit bytes of the answer, whatever its status.
-func peerCall(ctx context.Context, method, url, token string, body []byte, limit int64) (int, []byte, error) {
+// peerCall makes one authenticated request to peer p's HTTP API (over its
+// one client, peerHTTPClient: TLS, timeout) and reads at most limit bytes
+// of the answer, whatever its status.
+func (h *Hub) peerCall(ctx context.Context, p *Peer, method, url, token string, body []byte, limit int64) (int, []byte, error) {
 	var r io.Reader
 	if body != nil {
 		r = bytes.NewReader(body)
@@ -48,7 +49,7 @@ func peerCall(ctx context.Context, method, url, token string, body []byte, limit
 	if body != nil {
 		req.Header.Set("Content-Type", "application/json")
 	}
-	resp, err := http.DefaultClient.Do(req)
+	resp, err := h.peerHTTPClient(p).Do(req)
 	if err != nil {
 		return 0, nil, err
 	}

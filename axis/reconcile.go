@@ -393,7 +393,7 @@ func (h *Hub) askPeer(ctx context.Context, p *Peer, day string, facts []relayFac
 	var received []string
 	for i := 0; i == 0 || i < len(ids); i += 1000 {
 		body, _ := json.Marshal(PeerReconcileRequest{Date: day, IDs: ids[i:min(i+1000, len(ids))]})
-		status, b, err := peerCall(ctx, "POST", strings.TrimRight(p.URL, "/")+"/api/v1/peer/reconcile", token, body, 64<<20)
+		status, b, err := h.peerCall(ctx, p, "POST", strings.TrimRight(p.URL, "/")+"/api/v1/peer/reconcile", token, body, 64<<20)
 		if err != nil {
 			return nil, nil, "", err
 		}
@@ -458,7 +458,7 @@ func (h *Hub) restoreFromPeers(ctx context.Context, d *store.Document) (string, 
 		if !ok || p.Kind != "axis" {
 			continue
 		}
-		status, raw, err := peerCall(ctx, "GET", strings.TrimRight(p.URL, "/")+"/api/v1/envelopes/"+d.ID, h.peerToken(p), nil, h.cfg.Limits.MaxEnvelopeBytes+1)
+		status, raw, err := h.peerCall(ctx, p, "GET", strings.TrimRight(p.URL, "/")+"/api/v1/envelopes/"+d.ID, h.peerToken(p), nil, h.cfg.Limits.MaxEnvelopeBytes+1)
 		if err != nil {
 			errs = append(errs, fmt.Errorf("%s: %w", name, err))
 			continue

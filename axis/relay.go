@@ -14,6 +14,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/axis-h40/axis/envelope"
 	"github.com/axis-h40/axis/store"
 )
 
@@ -39,22 +40,18 @@ type axisClient struct {
 	http       *http.Client
 }
 
+// newPeerClient is the relay's client of p, over the peer's one HTTP
+// client (peerHTTPClient, tls.go: its timeout, connections and TLS).
 func (h *Hub) newPeerClient(p *Peer) (PeerClient, error) {
-	timeout, concurrency := h.cfg.Relay.Timeout.Duration, h.cfg.Relay.Concurrency
 	switch p.Kind {
 	case "vdxp":
 		secret := h.getenv(p.SecretEnv)
 		if secret == "" {
 			return nil, fmt.Errorf("peer %s: $%s is empty", p.Name, p.SecretEnv)
 		}
-		return newVDXPPeer(p, secret, timeout, concurrency), nil
+		return newVDXPPeer(p, secret, h.peerHTTPClient(p)), nil
 	case "axis":
-		token := h.peerToken(p)
-		// Keep a connection per sender: the default transport keeps two idle
-		// connections per host and would reconnect for most sends.
-		tr := http.DefaultTransport.(*http.Transport).Clone()
-		tr.MaxIdleConnsPerHost = concurrency
-		return &axisClient{url: strings.TrimRight(p.URL, "/"), token: token, http: &http.Client{Timeout: timeout, Transport: tr}}, nil
+		return &axisClient{url: strings.TrimRight(p.URL, "/"), token: h.peerToken(p), http: h.peerHTTPClient(p)}, nil
 	}
 	return nil, fmt.Errorf("peer %s: kind %q has no client", p.Name, p.Kind)
 }
@@ -165,6 +162,13 @@ func (h *Hub) startWorkers() error {
 		go func() {
 			defer w.wg.Done()
 			h.relayLoop(ctx, p, client, ch)
+		}()
+	}
+	if h.cfg.Trust.Revocation.Mode == envelope.RevocationHold {
+		w.wg.Add(1)
+		go func() {
+			defer w.wg.Done()
+			h.holdLoop(ctx) // hold.go
 		}()
 	}
 	if h.cfg.Reconcile.At != "" {

@@ -16,11 +16,9 @@ type vdxpPeer struct {
 	c *vdxp.Client
 }
 
-func newVDXPPeer(p *Peer, secret string, timeout time.Duration, concurrency int) *vdxpPeer {
-	tr := http.DefaultTransport.(*http.Transport).Clone()
-	tr.MaxIdleConnsPerHost = concurrency
-	return &vdxpPeer{c: &vdxp.Client{BaseURL: p.URL, SystemID: p.SystemID, Secret: secret,
-		HTTP: &http.Client{Timeout: timeout, Transport: tr}}}
+// newVDXPPeer speaks VDXP to p over hc, the peer's client (peerHTTPClient).
+func newVDXPPeer(p *Peer, secret string, hc *http.Client) *vdxpPeer {
+	return &vdxpPeer{c: &vdxp.Client{BaseURL: p.URL, SystemID: p.SystemID, Secret: secret, HTTP: hc}}
 }
 
 // permanentVDXP are the ErrorCodes retrying cannot fix: the peer refused

@@ -387,6 +387,11 @@ func TestTestdataUpToDate(t *testing.T) {
 	if err := testgen.Generate(dir); err != nil {
 		t.Fatal(err)
 	}
+	for _, crl := range []string{testgen.RootCRL, testgen.IssuingCRL} {
+		if !bytes.Equal(readFile(t, filepath.Join(dir, "pki", crl)), readFile(t, filepath.Join(pkiDir, crl))) {
+			t.Errorf("pki/%s differs from the generator's output (axisctl demo-revoke rewrites it: git checkout testdata/pki/%s)", crl, crl)
+		}
+	}
 	for _, sub := range []string{"envelopes", "hostile", "demo"} {
 		err := filepath.WalkDir(filepath.Join(dir, sub), func(p string, d os.DirEntry, err error) error {
 			if err != nil || d.IsDir() {

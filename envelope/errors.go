@@ -55,6 +55,13 @@ var (
 	ErrCertificateUsage = newError("certificate_usage", "certificate not allowed for digital signatures")
 	// ErrSenderMismatch: the certificate does not belong to From/OrganId.
 	ErrSenderMismatch = newError("sender_mismatch", "signer certificate does not belong to the sender")
+	// ErrCertificateRevoked: a certificate of the chain is revoked (its CA's
+	// OCSP responder or CRL says so); refused in every revocation mode but off.
+	ErrCertificateRevoked = newError("certificate_revoked", "certificate revoked")
+	// ErrRevocationUnknown: the status of a certificate of the chain could
+	// not be established (revocation mode require; hold refuses with it after
+	// hold_max).
+	ErrRevocationUnknown = newError("revocation_unknown", "certificate revocation status unknown")
 )
 
 // Header errors: the signed envelope is not a usable edXML message.
@@ -77,6 +84,7 @@ var Codes = []*Error{
 	ErrMalformedXML, ErrDoctypeForbidden, ErrTooLarge, ErrTooDeep,
 	ErrSignatureMissing, ErrSignatureInvalid, ErrDigestMismatch, ErrAlgorithmForbidden,
 	ErrCertificateUntrusted, ErrCertificateExpired, ErrCertificateUsage, ErrSenderMismatch,
+	ErrCertificateRevoked, ErrRevocationUnknown,
 	ErrHeaderInvalid, ErrNotEntitled,
 }
 

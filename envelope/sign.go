@@ -23,12 +23,18 @@ type Signer struct {
 }
 
 // NewSigner returns a Signer for an RSA key and its chain, leaf first (the
-// root may be left out).
+// root may be left out). The key is any crypto.Signer: an *rsa.PrivateKey
+// read from PEM (LoadSigner), or a key held in a PKCS#11 token that never
+// leaves it (axis/hsm.go). It must sign PKCS#1 v1.5 when given
+// crypto.SHA256 as its options, as rsa.PrivateKey does.
 func NewSigner(key crypto.Signer, chain []*x509.Certificate) (*Signer, error) {
 	if len(chain) == 0 {
 		return nil, errors.New("envelope: signer needs a certificate")
 	}
-	if _, ok := key.(*rsa.PrivateKey); !ok {
+	if key == nil {
+		return nil, errors.New("envelope: signer needs a key")
+	}
+	if _, ok := key.Public().(*rsa.PublicKey); !ok {
 		return nil, errors.New("envelope: signer key must be RSA (ECDSA signatures do not interoperate with xmlsec1)")
 	}
 	pub, ok := chain[0].PublicKey.(*rsa.PublicKey)

@@ -1,6 +1,7 @@
 package envelope
 
 import (
+	"context"
 	"crypto/rsa"
 	"crypto/sha256"
 	"crypto/x509"
@@ -64,6 +65,11 @@ type Policy struct {
 	Now func() time.Time
 	// Limits bound the input; zero fields take the defaults.
 	Limits Limits
+	// Revocation answers whether the chain's certificates are revoked;
+	// RevocationMode says what an unknown answer means (RevocationOff,
+	// Prefer, Require, Hold; "" is off without a checker, prefer with one).
+	Revocation     *RevocationChecker
+	RevocationMode string
 }
 
 // Verifier checks envelopes against a Policy. It is safe for concurrent use.
@@ -115,7 +121,13 @@ type Verified struct {
 	chain   []*x509.Certificate
 	algs    Algorithms
 	checked time.Time
+	rev     *Revocation
 }
+
+// Revocation is what the revocation check established about the chain
+// (nil when the mode is off). With mode hold its Status may be unknown:
+// the hub then holds the envelope until it is known.
+func (v *Verified) Revocation() *Revocation { return v.rev }
 
 // Algorithms are what the envelope was signed with.
 type Algorithms struct {
@@ -222,10 +234,56 @@ func (v *Verifier) Verify(raw []byte) (*Verified, error) {
 	if err := msg.CheckAuthority(); err != nil {
 		return nil, err
 	}
+	rev, err := v.checkRevocation(chain)
+	if err != nil {
+		return nil, err
+	}
 	return &Verified{
 		raw: raw, sum: sha256.Sum256(raw), msg: msg,
-		signer: leaf, chain: chain, algs: algs, checked: now,
+		signer: leaf, chain: chain, algs: algs, checked: now, rev: rev,
 	}, nil
+}
+
+// checkRevocation asks the checker about every certificate of the chain
+// below the root, last: everything cheaper has held by then.
+func (v *Verifier) checkRevocation(chain []*x509.Certificate) (*Revocation, error) {
+	mode := v.p.RevocationMode
+	if mode == "" {
+		mode = RevocationPrefer
+	}
+	if v.p.Revocation == nil || mode == RevocationOff {
+		return nil, nil
+	}
+	rev := v.p.Revocation.Check(context.Background(), chain)
+	switch rev.Status() {
+	case StatusRevoked:
+		for _, c := range rev.Certs {
+			if c.Status == StatusRevoked {
+				return nil, fmt.Errorf("%w: %q (serial %s) revoked at %s (%s), says %s %s", ErrCertificateRevoked,
+					c.Subject, c.Serial, c.RevokedAt.Format(time.RFC3339), c.Reason, c.Method, c.Source)
+			}
+		}
+	case StatusUnknown:
+		if mode == RevocationRequire {
+			for _, c := range rev.Certs {
+				if c.Status == StatusUnknown {
+					return nil, fmt.Errorf("%w: %q (serial %s): %s", ErrRevocationUnknown, c.Subject, c.Serial, c.Reason)
+				}
+			}
+		}
+	}
+	return rev, nil
+}
+
+// RevocationMode is the policy's mode ("" reads as off without a checker).
+func (v *Verifier) RevocationMode() string {
+	if v.p.Revocation == nil {
+		return RevocationOff
+	}
+	if v.p.RevocationMode == "" {
+		return RevocationPrefer
+	}
+	return v.p.RevocationMode
 }
 
 // classifyDSig maps goxmldsig v1.6.1's errors to our codes. Its digest

@@ -320,6 +320,18 @@ type Document struct {
 	Signer       string     `json:"signer"`
 	SignerSHA256 string     `json:"signer_sha256"`
 	Related      []Relation `json:"related,omitempty"` // later revokes, updates, replacements of this document
+	// Revocation is what the revocation check established about the
+	// signer's chain at intake (its evidence, by SHA-256, in Evidence).
+	Revocation *envelope.Revocation `json:"revocation,omitempty"`
+	// State is "" for a document routed at intake, "held" while the
+	// revocation status of its chain is unknown (Pending lists where it will
+	// go; Recipients is empty until it is released), "refused" when a
+	// re-check refused it (RefusedCode, RefusedDetail).
+	State         string    `json:"state,omitempty"`
+	Pending       []Route   `json:"pending,omitempty"`
+	RefusedCode   string    `json:"refused_code,omitempty"`
+	RefusedDetail string    `json:"refused_detail,omitempty"`
+	DecidedAt     time.Time `json:"decided_at,omitzero"` // when a held document was released or refused
 }
 
 // Relation is a later envelope that revokes (1), updates (2) or replaces (3)
@@ -419,6 +431,18 @@ func getJSON(b *bolt.Bucket, k []byte, v any) error {
 // were stored before: then nothing is written but a "duplicate" event.
 // via names the peer hub it came from ("" for an agency).
 func (db *DB) PutEnvelope(ctx context.Context, v *envelope.Verified, routes []Route, at time.Time, via string) (*Document, bool, error) {
+	return db.putEnvelope(ctx, v, routes, at, via, false)
+}
+
+// PutHeld stores a verified envelope whose chain's revocation status is
+// not known yet: its bytes, record, indexes and evidence, and routes as
+// the document's Pending, but no delivery, queue or outbox entry until
+// Release. A later Refuse ends it instead.
+func (db *DB) PutHeld(ctx context.Context, v *envelope.Verified, routes []Route, at time.Time, via string) (*Document, bool, error) {
+	return db.putEnvelope(ctx, v, routes, at, via, true)
+}
+
+func (db *DB) putEnvelope(ctx context.Context, v *envelope.Verified, routes []Route, at time.Time, via string, hold bool) (*Document, bool, error) {
 	m := v.Message()
 	sum := v.SHA256()
 	id := DocIDFor(sum)
@@ -432,11 +456,12 @@ func (db *DB) PutEnvelope(ctx context.Context, v *envelope.Verified, routes []Ro
 		doc.To = append(doc.To, t.OrganID)
 	}
 	target := m.Target()
+	doc.Revocation = v.Revocation()
 	var out *Document
 	var created bool
 	err := db.batch(ctx, func(tx *bolt.Tx) error {
 		var err error
-		out, created, err = putDoc(tx, doc, sum, v.Raw(), v.Algorithms().Signature, target, routes, at, via)
+		out, created, err = putDocHeld(tx, doc, sum, v.Raw(), v.Algorithms().Signature, target, routes, at, via, hold)
 		return err
 	})
 	if err != nil {
@@ -836,6 +861,12 @@ func (db *DB) Backup(ctx context.Context, w io.Writer) (int64, error) {
 // the document it answers. It returns the stored record, or the earlier
 // one (created false) when the same bytes are already there.
 func putDoc(tx *bolt.Tx, doc *Document, sum [32]byte, raw []byte, sigAlg string, target *envelope.ResponseFor, routes []Route, at time.Time, via string) (out *Document, created bool, err error) {
+	return putDocHeld(tx, doc, sum, raw, sigAlg, target, routes, at, via, false)
+}
+
+// putDocHeld is putDoc; with hold, the routes become the document's Pending
+// and nothing is routed (routeDoc does that at release).
+func putDocHeld(tx *bolt.Tx, doc *Document, sum [32]byte, raw []byte, sigAlg string, target *envelope.ResponseFor, routes []Route, at time.Time, via string, hold bool) (out *Document, created bool, err error) {
 	id := doc.ID
 	if old := tx.Bucket(bByHash).Get(sum[:]); old != nil {
 		var d Document
@@ -895,10 +926,39 @@ func putDoc(tx *bolt.Tx, doc *Document, sum [32]byte, raw []byte, sigAlg string,
 	if err := appendEvent(tx, Event{At: at, DocID: id, OrganID: d.From, Type: EventReceived, Detail: detail}); err != nil {
 		return nil, false, err
 	}
-	if err := appendEvent(tx, Event{At: at, DocID: id, OrganID: d.From, Type: EventVerified,
-		Detail: fmt.Sprintf("signer=%q alg=%s", d.Signer, sigAlg)}); err != nil {
+	if err := putEvidence(tx, d.Revocation); err != nil {
 		return nil, false, err
 	}
+	if err := appendEvent(tx, Event{At: at, DocID: id, OrganID: d.From, Type: EventVerified,
+		Detail: fmt.Sprintf("signer=%q alg=%s", d.Signer, sigAlg) + revocationDetail(d.Revocation)}); err != nil {
+		return nil, false, err
+	}
+	if hold {
+		d.State, d.Pending, d.Recipients = StateHeld, routes, nil
+		if err := putJSON(docs, idb, &d); err != nil {
+			return nil, false, err
+		}
+		if err := tx.Bucket(bHeld).Put(idb, []byte(at.UTC().Format(time.RFC3339Nano))); err != nil {
+			return nil, false, err
+		}
+		if err := appendEvent(tx, Event{At: at, DocID: id, OrganID: d.From, Type: EventHeld,
+			Detail: "revocation status unknown: " + revocationReason(d.Revocation)}); err != nil {
+			return nil, false, err
+		}
+		return &d, true, nil
+	}
+	if err := routeDoc(tx, &d, routes, at); err != nil {
+		return nil, false, err
+	}
+	return &d, true, nil
+}
+
+// routeDoc writes, for a stored document, one delivery per route with its
+// queue or outbox entry and events, and the link to the document it
+// answers: at intake, or when a held document is released.
+func routeDoc(tx *bolt.Tx, dp *Document, routes []Route, at time.Time) error {
+	d := *dp
+	id, idb, seq, day := d.ID, []byte(d.ID), d.Seq, []byte(Day(d.ReceivedAt))
 	outboxes := map[string]*OutboxEntry{}
 	var peers []string
 	seen := map[string]bool{}
@@ -911,18 +971,18 @@ func putDoc(tx *bolt.Tx, doc *Document, sum [32]byte, raw []byte, sigAlg string,
 		if r.Peer == "" {
 			qb, err := tx.Bucket(bQueues).CreateBucketIfNotExists([]byte(r.OrganID))
 			if err != nil {
-				return nil, false, err
+				return err
 			}
 			qs, err := qb.NextSequence()
 			if err != nil {
-				return nil, false, err
+				return err
 			}
 			if err := qb.Put(u64(qs), idb); err != nil {
-				return nil, false, err
+				return err
 			}
 			dl.State, dl.QueueSeq = StateQueued, qs
 			if err := appendEvent(tx, Event{At: at, DocID: id, OrganID: r.OrganID, Type: EventQueued, Detail: "local"}); err != nil {
-				return nil, false, err
+				return err
 			}
 		} else {
 			dl.State = StateRelaying
@@ -935,35 +995,34 @@ func putDoc(tx *bolt.Tx, doc *Document, sum [32]byte, raw []byte, sigAlg string,
 			e.Organs = append(e.Organs, r.OrganID)
 		}
 		if err := putJSON(tx.Bucket(bDeliveries), key(idb, []byte(r.OrganID)), &dl); err != nil {
-			return nil, false, err
+			return err
 		}
 		if err := tx.Bucket(bByRecip).Put(key([]byte(r.OrganID), day, u64(seq)), idb); err != nil {
-			return nil, false, err
+			return err
 		}
 	}
 	for _, p := range peers {
 		ob, err := tx.Bucket(bOutboxes).CreateBucketIfNotExists([]byte(p))
 		if err != nil {
-			return nil, false, err
+			return err
 		}
 		e := outboxes[p]
 		if e.Seq, err = ob.NextSequence(); err != nil {
-			return nil, false, err
+			return err
 		}
 		if err := putJSON(ob, u64(e.Seq), e); err != nil {
-			return nil, false, err
+			return err
 		}
 		for _, o := range e.Organs {
 			if err := appendEvent(tx, Event{At: at, DocID: id, OrganID: o, Type: EventOutboxed, Detail: "peer=" + p}); err != nil {
-				return nil, false, err
+				return err
 			}
 		}
 	}
 	if d.RespondsTo != "" {
 		if err := linkToTarget(tx, &d, at); err != nil {
-			return nil, false, err
+			return err
 		}
 	}
-	out, created = &d, true
-	return out, created, nil
+	return nil
 }

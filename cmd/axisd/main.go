@@ -1,12 +1,14 @@
 // Command axisd is the axis hub daemon: it reads its YAML config, opens the
-// store, and serves the HTTP API until SIGINT or SIGTERM, then finishes
-// in-flight requests and closes the store.
+// store, and serves the HTTP API (HTTPS only with tls:) until SIGINT or
+// SIGTERM, then finishes in-flight requests and closes the store. SIGHUP
+// re-reads the TLS certificate and key (tls.go).
 //
 //	axisd --config testdata/demo/axis-h40.yaml
 package main
 
 import (
 	"context"
+	"crypto/tls"
 	"errors"
 	"flag"
 	"fmt"
@@ -31,6 +33,8 @@ var cpuProfile = new(string)
 func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
+	hup := make(chan os.Signal, 1) // before anything: SIGHUP's default would end the process
+	signal.Notify(hup, syscall.SIGHUP)
 	m := NewMain()
 	if err := m.ParseFlags(os.Args[1:]); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
@@ -52,6 +56,11 @@ func main() {
 		fmt.Fprintln(os.Stderr, "axisd:", err)
 		os.Exit(1)
 	}
+	go func() {
+		for range hup {
+			_ = m.ReloadTLS() // logs its outcome; a failure keeps the previous certificate
+		}
+	}()
 	<-ctx.Done()
 	if err := m.Close(); err != nil {
 		fmt.Fprintln(os.Stderr, "axisd: shutdown:", err)
@@ -76,6 +85,7 @@ type Main struct {
 	Options         axis.Options
 
 	Hub       *axis.Hub
+	tls       *serverTLS // with tls: (tls.go)
 	server    *http.Server
 	ln        net.Listener
 	done      chan error
@@ -114,6 +124,13 @@ func (m *Main) Run(ctx context.Context) error {
 	if m.Options.Logger == nil {
 		m.Options.Logger = slog.New(slog.NewJSONHandler(os.Stderr, &slog.HandlerOptions{Level: logLevel(m.Config.Log.Level)}))
 	}
+	if m.Config.TLS != nil { // its files first: a bad one stops the start before the store opens
+		t, err := newServerTLS(m.Config, m.Options.Logger)
+		if err != nil {
+			return err
+		}
+		m.tls = t
+	}
 	m.Hub = axis.NewHub(m.Config, m.Options)
 	if err := m.Hub.Open(ctx); err != nil {
 		return err
@@ -136,7 +153,7 @@ func (m *Main) Run(ctx context.Context) error {
 	// redirect (a VDXP client's base ending in / posts to //sendEdoc).
 	// One client address everywhere (trusted_proxies): the console's
 	// sign-in limit and logs use the hub's.
-	api, admin := m.Hub.Handler(), console.New(m.Hub, console.Options{ClientIP: m.Hub.ClientIP})
+	api, admin := m.Hub.Handler(), console.New(m.Hub, console.Options{ClientIP: m.Hub.ClientIP, SecureCookies: m.Config.Admin.SecureCookies})
 	mux := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if p := r.URL.Path; (p == "/admin" || strings.HasPrefix(p, "/admin/")) && !strings.HasPrefix(p, "/admin/v1/") {
 			admin.ServeHTTP(w, r)
@@ -148,15 +165,27 @@ func (m *Main) Run(ctx context.Context) error {
 		Handler:           m.Hub.GuardBodies(mux),
 		ReadHeaderTimeout: 10 * time.Second,
 		IdleTimeout:       2 * time.Minute,
+		// The server's own complaints (TLS handshake errors, say) in the
+		// hub's log rather than bare on stderr.
+		ErrorLog: slog.NewLogLogger(m.Options.Logger.Handler(), slog.LevelWarn),
 	}
 	m.done = make(chan error, 1)
-	go func() { m.done <- m.server.Serve(ln) }()
-	m.Options.Logger.Info("axisd listening", "addr", ln.Addr().String(), "hub", m.Config.Hub.Name)
+	serve := ln
+	if m.tls != nil {
+		serve = tls.NewListener(ln, m.tls.config) // HTTPS only: no plain listener
+	}
+	go func() { m.done <- m.server.Serve(serve) }()
+	m.Options.Logger.Info("axisd listening", append([]any{"addr", ln.Addr().String(), "url", m.URL(), "hub", m.Config.Hub.Name}, m.tls.attrs()...)...)
 	return nil
 }
 
-// URL is the base URL the hub serves on.
-func (m *Main) URL() string { return "http://" + m.ln.Addr().String() }
+// URL is the base URL the hub serves on: https:// with tls.
+func (m *Main) URL() string {
+	if m.tls != nil {
+		return "https://" + m.ln.Addr().String()
+	}
+	return "http://" + m.ln.Addr().String()
+}
 
 // Close stops accepting connections, waits for in-flight requests (so every
 // intake that started finishes and is acknowledged or refused), then closes

@@ -104,7 +104,7 @@ func callURL(t testing.TB, base, method, path, token string, body []byte) respon
 	if token != "" {
 		req.Header.Set("Authorization", "Bearer "+token)
 	}
-	resp, err := http.DefaultClient.Do(req)
+	resp, err := clientFor(base).Do(req) // http.DefaultClient, or one trusting a TLS test's CA (tls_test.go)
 	if err != nil {
 		t.Fatal(err)
 	}

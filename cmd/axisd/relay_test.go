@@ -30,6 +30,7 @@ type network struct {
 	dirs               map[string]string // config file → data dir
 	listeners          map[string]net.Listener
 	configure          []func(cfg string, c *axis.Config)
+	pki                *testPKI // every hub on TLS, when set (startNetworkTLS, tls_test.go)
 }
 
 const (
@@ -42,14 +43,21 @@ var peerConfig = map[string]string{"national": cfgNational, "nam-dinh": cfgH40, 
 
 func startNetwork(t *testing.T, configure ...func(cfg string, c *axis.Config)) *network {
 	t.Helper()
-	n := &network{urls: map[string]string{}, dirs: map[string]string{}, listeners: map[string]net.Listener{}, configure: configure}
+	return startNetworkWith(t, nil, configure...)
+}
+
+// startNetworkWith is startNetwork, with every hub serving HTTPS and
+// calling its peers over https:// when pki is set.
+func startNetworkWith(t *testing.T, pki *testPKI, configure ...func(cfg string, c *axis.Config)) *network {
+	t.Helper()
+	n := &network{urls: map[string]string{}, dirs: map[string]string{}, listeners: map[string]net.Listener{}, configure: configure, pki: pki}
 	for _, c := range []string{cfgH40, cfgNational, cfgH41} {
 		ln, err := net.Listen("tcp", "127.0.0.1:0")
 		if err != nil {
 			t.Fatal(err)
 		}
 		n.listeners[c] = ln
-		n.urls[c] = "http://" + ln.Addr().String()
+		n.urls[c] = pki.scheme() + ln.Addr().String()
 		n.dirs[c] = t.TempDir()
 	}
 	n.h40 = n.start(t, cfgH40)
@@ -71,6 +79,7 @@ func (n *network) start(t *testing.T, cfg string) *Main {
 	}
 	m.Config.Relay.RetryMin.Duration = 20 * time.Millisecond
 	m.Config.Relay.RetryMax.Duration = 300 * time.Millisecond
+	n.pki.onNetwork(t, m.Config, n.urls[cfg]) // before configure: it may add to peers[].tls
 	for _, f := range n.configure {
 		f(cfg, m.Config)
 	}
@@ -82,7 +91,7 @@ func (n *network) start(t *testing.T, cfg string) *Main {
 	ln := n.listeners[cfg]
 	if ln == nil { // a restart: listen again on the same address
 		var err error
-		if ln, err = net.Listen("tcp", n.urls[cfg][len("http://"):]); err != nil {
+		if ln, err = net.Listen("tcp", hostPort(n.urls[cfg])); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -150,8 +159,14 @@ func status(t *testing.T, m *Main, organ, id string) axis.DocStatus {
 	return s
 }
 
+// TestThreeHubsDocumentStatusAndRevoke runs plain, then with every hub on
+// TLS (HTTPS only, peers called over https:// with tls.ca).
 func TestThreeHubsDocumentStatusAndRevoke(t *testing.T) {
-	n := startNetwork(t)
+	t.Run("plain", func(t *testing.T) { threeHubsDocumentStatusAndRevoke(t, startNetwork(t)) })
+	t.Run("tls", func(t *testing.T) { threeHubsDocumentStatusAndRevoke(t, startNetworkWith(t, newTestPKI(t))) })
+}
+
+func threeHubsDocumentStatusAndRevoke(t *testing.T, n *network) {
 	const (
 		deptH41 = "000.00.11.H41"
 		vpcp    = "000.00.00.G22"

@@ -13,6 +13,7 @@ import (
 	"encoding/pem"
 	"fmt"
 	"math/big"
+	"net"
 	"os"
 	"path/filepath"
 	"time"
@@ -39,6 +40,16 @@ type Spec struct {
 	NotAfter     time.Time
 	CA           bool
 	KeyUsage     x509.KeyUsage // 0 means the usual for the kind
+	// ExtKeyUsage replaces a leaf's usual (email protection, client auth):
+	// server auth for a TLS server, OCSP signing for a responder.
+	ExtKeyUsage []x509.ExtKeyUsage
+	// Subject alternative names (TLS servers).
+	DNSNames    []string
+	IPAddresses []net.IP
+	// Where relying parties ask about revocation: the issuer's OCSP
+	// responder (AIA) and CRL distribution points.
+	OCSPServer            []string
+	CRLDistributionPoints []string
 }
 
 // Issue makes a certificate signed by parent, or self-signed when parent is nil.
@@ -74,6 +85,11 @@ func Issue(parent *Cert, s Spec) (*Cert, error) {
 	if !s.CA {
 		tmpl.ExtKeyUsage = []x509.ExtKeyUsage{x509.ExtKeyUsageEmailProtection, x509.ExtKeyUsageClientAuth}
 	}
+	if s.ExtKeyUsage != nil {
+		tmpl.ExtKeyUsage = s.ExtKeyUsage
+	}
+	tmpl.DNSNames, tmpl.IPAddresses = s.DNSNames, s.IPAddresses
+	tmpl.OCSPServer, tmpl.CRLDistributionPoints = s.OCSPServer, s.CRLDistributionPoints
 	signer, signerKey := tmpl, key
 	if parent != nil {
 		signer, signerKey = parent.Cert, parent.Key

@@ -100,6 +100,9 @@ trust:
   roots: [../pki/demo-root-ca.crt]
   allow_sha1: false
   legacy_signature_ns: false
+  revocation:                    # README: "Revocation"; axisctl demo-revoke rewrites the issuing CA's CRL
+    mode: hold
+    crl_files: [../pki/demo-root-ca.crl, ../pki/demo-issuing-ca.crl]
 limits:
   max_envelope_bytes: 67108864
 admin:

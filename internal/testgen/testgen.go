@@ -269,6 +269,9 @@ func Generate(dir string) error {
 	if err := os.WriteFile(filepath.Join(hdir, "README.md"), []byte(index.String()), 0o644); err != nil {
 		return err
 	}
+	if err := WriteDemoCRLs(pki); err != nil {
+		return err
+	}
 	return WriteDemoConfig(filepath.Join(dir, "demo"))
 }
 

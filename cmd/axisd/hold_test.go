@@ -1,0 +1,166 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/axis-h40/axis/axis"
+	"github.com/axis-h40/axis/internal/fixture"
+	"github.com/axis-h40/axis/internal/testca"
+	"github.com/axis-h40/axis/internal/testgen"
+	"github.com/axis-h40/axis/store"
+)
+
+// holdConfig is the demo province's config trusting the test CA only, in
+// revocation mode hold, re-checking every retry.
+func holdConfig(t *testing.T, ca *testca.CA, retry time.Duration) string {
+	t.Helper()
+	b, err := os.ReadFile(demoConfig)
+	if err != nil {
+		t.Fatal(err)
+	}
+	demo := filepath.Join(fixture.Testdata, "demo")
+	s := string(b)
+	s = strings.ReplaceAll(s, "../pki/", filepath.Join(fixture.Testdata, "pki")+"/")
+	s = strings.Replace(s, "agencies_file: agencies-h40.yaml", "agencies_file: "+filepath.Join(demo, "agencies-h40.yaml"), 1)
+	start := strings.Index(s, "trust:\n")
+	end := strings.Index(s, "limits:\n")
+	if start < 0 || end < start {
+		t.Fatal("demo config has no trust: block before limits:")
+	}
+	s = s[:start] + fmt.Sprintf("trust:\n  roots: [%s]\n  revocation: {mode: hold, retry: %s, timeout: 1s, hold_max: 72h}\n", ca.RootFile(), retry) + s[end:]
+	file := filepath.Join(t.TempDir(), "axis-hold.yaml")
+	if err := os.WriteFile(file, []byte(s), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return file
+}
+
+// TestHoldSurvivesKillAndDecides: with the CA's responders down, a good
+// and a revoked envelope are held (202); axisd is SIGKILLed and restarted;
+// the responders come back; within retry the good one reaches its
+// recipient, exactly once, and the revoked one is refused: the sender's
+// status says certificate_revoked and a status 02 from the hub waits in
+// its inbox. Nothing is lost, nothing delivered twice.
+func TestHoldSurvivesKillAndDecides(t *testing.T) {
+	ca := testca.New(t)
+	_, good := ca.Leaf(t, testgen.Commune, false)
+	_, revoked := ca.Leaf(t, testgen.Commune, true)
+	// The responders are not started: down, nothing cached.
+	const retry = 2 * time.Second
+	cfg := holdConfig(t, ca, retry)
+	bin := buildAxisd(t)
+	dataDir := t.TempDir()
+	cmd, base := startProcessWith(t, bin, cfg, dataDir)
+	defer func() { cmd.Process.Kill(); cmd.Wait() }()
+
+	post := func(raw []byte) axis.Receipt {
+		t.Helper()
+		r := callURL(t, base, "POST", "/api/v1/envelopes", tok(testgen.Commune), raw)
+		var rc axis.Receipt
+		r.json(t, &rc)
+		if r.status != 202 || rc.State != "held" || rc.Reason != "revocation_unknown" {
+			t.Fatalf("want 202 held: %d %s", r.status, r.body)
+		}
+		return rc
+	}
+	g := post(signedBy(t, good, "201"))
+	rv := post(signedBy(t, revoked, "202"))
+
+	// Held survives SIGKILL: restart on the same data.
+	if err := cmd.Process.Signal(syscall.SIGKILL); err != nil {
+		t.Fatal(err)
+	}
+	cmd.Wait()
+	cmd, base = startProcessWith(t, bin, cfg, dataDir)
+	for _, id := range []string{g.DocID, rv.DocID} {
+		var st axis.DocStatus
+		r := callURL(t, base, "GET", "/api/v1/envelopes/"+id+"/status", tok(testgen.Commune), nil)
+		r.json(t, &st)
+		if r.status != 200 || st.State != "held" {
+			t.Fatalf("after the restart, %s: %d %s", id, r.status, r.body)
+		}
+	}
+	if r := callURL(t, base, "GET", "/api/v1/inbox", tok(testgen.Department), nil); strings.Contains(string(r.body), g.DocID) {
+		t.Fatalf("delivered while held: %s", r.body)
+	}
+
+	// The responders come back; within retry (and one round's work) both
+	// are decided.
+	ca.Start(t)
+	back := time.Now()
+	var dept axis.InboxPage
+	for {
+		r := callURL(t, base, "GET", "/api/v1/inbox", tok(testgen.Department), nil)
+		r.json(t, &dept)
+		var st axis.DocStatus
+		callURL(t, base, "GET", "/api/v1/envelopes/"+rv.DocID+"/status", tok(testgen.Commune), nil).json(t, &st)
+		if len(dept.Items) > 0 && st.State == "refused" {
+			if st.Code != "certificate_revoked" || !strings.Contains(st.Detail, "revoked") {
+				t.Errorf("the revoked one's status: %+v", st)
+			}
+			break
+		}
+		if time.Since(back) > 3*retry+5*time.Second {
+			t.Fatalf("not decided %s after the responders came back: department inbox %+v, revoked %+v", time.Since(back), dept.Items, st)
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	t.Logf("decided %s after the responders came back (retry %s)", time.Since(back).Round(10*time.Millisecond), retry)
+	if len(dept.Items) != 1 || dept.Items[0].DocID != g.DocID {
+		t.Fatalf("department inbox: %+v, want exactly the good one", dept.Items)
+	}
+	var st axis.DocStatus
+	callURL(t, base, "GET", "/api/v1/envelopes/"+g.DocID+"/status", tok(testgen.Commune), nil).json(t, &st)
+	if st.State != "" || len(st.Recipients) != 1 || st.Recipients[0].State != store.StateQueued {
+		t.Errorf("the released one's status: %+v", st)
+	}
+	// The sender hears of the refusal: a status 02 from the hub.
+	var in axis.InboxPage
+	callURL(t, base, "GET", "/api/v1/inbox", tok(testgen.Commune), nil).json(t, &in)
+	if len(in.Items) != 1 || in.Items[0].Kind != "status" || in.Items[0].StatusCode != "02" || in.Items[0].RespondsTo != rv.DocID {
+		t.Errorf("the sender's inbox: %+v", in.Items)
+	}
+	// A few more rounds change nothing: delivered once.
+	time.Sleep(2 * retry)
+	callURL(t, base, "GET", "/api/v1/inbox", tok(testgen.Department), nil).json(t, &dept)
+	if len(dept.Items) != 1 {
+		t.Fatalf("delivered %d times", len(dept.Items))
+	}
+
+	// Nothing lost: both documents and their traces are in the store, which
+	// is consistent.
+	cmd.Process.Signal(syscall.SIGTERM)
+	cmd.Wait()
+	db, err := store.Open(filepath.Join(dataDir, "axis.db"), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	ctx := context.Background()
+	if err := db.Check(ctx); err != nil {
+		t.Fatalf("store check: %v", err)
+	}
+	for id, want := range map[string]string{g.DocID: "released", rv.DocID: "refused"} {
+		evs, err := db.Events(ctx, id)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var types []string
+		for _, e := range evs {
+			types = append(types, e.Type)
+		}
+		if !strings.Contains(strings.Join(types, ","), "held,"+want) {
+			t.Errorf("%s events %v, want held then %s", id, types, want)
+		}
+	}
+	if n, _ := db.HeldCount(ctx); n != 0 {
+		t.Errorf("%d still held", n)
+	}
+}

@@ -1,0 +1,268 @@
+package main
+
+import (
+	"bytes"
+	"crypto/sha256"
+	"encoding/hex"
+	"fmt"
+	"log/slog"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/axis-h40/axis/axis"
+	"github.com/axis-h40/axis/envelope"
+	"github.com/axis-h40/axis/internal/demopki"
+	"github.com/axis-h40/axis/internal/fixture"
+	"github.com/axis-h40/axis/internal/testca"
+	"github.com/axis-h40/axis/internal/testgen"
+	"github.com/axis-h40/axis/store"
+)
+
+// startRevocation runs the real wiring trusting the test CA only, in a
+// revocation mode, on the real clock (OCSP answers are dated now).
+func startRevocation(t testing.TB, ca *testca.CA, mode string, more ...func(*axis.Config)) *Main {
+	t.Helper()
+	return startWith(t, func(m *Main) {
+		m.Options.Now = time.Now
+		if os.Getenv("AXIS_TEST_LOG") != "" {
+			m.Options.Logger = slog.New(slog.NewTextHandler(os.Stderr, nil))
+		}
+	}, append([]func(*axis.Config){func(c *axis.Config) {
+		c.Trust.Roots = []string{ca.RootFile()}
+		c.Trust.Revocation = axis.RevocationConfig{Mode: mode,
+			Timeout: axis.Duration{Duration: 2 * time.Second}, Retry: axis.Duration{Duration: time.Second},
+			Refresh: axis.Duration{Duration: time.Hour}, HoldMax: axis.Duration{Duration: 72 * time.Hour}}
+	}}, more...)...)
+}
+
+// signedBy signs a fresh document (its own number, so each is new bytes).
+func signedBy(t *testing.T, s *envelope.Signer, n string) []byte {
+	t.Helper()
+	m := testgen.NewDocument()
+	m.Code.CodeNumber = n
+	m.DocumentID = testgen.Commune + ",2026/05/28," + n + "/UBND-VP"
+	raw, err := envelope.Encode(m)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if raw, err = s.Sign(raw); err != nil {
+		t.Fatal(err)
+	}
+	return raw
+}
+
+type adminDoc struct {
+	Document struct {
+		ID         string               `json:"id"`
+		State      string               `json:"state"`
+		Revocation *envelope.Revocation `json:"revocation"`
+	} `json:"document"`
+}
+
+func docOf(t *testing.T, m *Main, id string) adminDoc {
+	t.Helper()
+	r := call(t, m, "GET", "/admin/v1/documents/"+id, testgen.DemoAdminToken, nil)
+	if r.status != 200 {
+		t.Fatalf("admin document %s: %d %s", id, r.status, r.body)
+	}
+	var d adminDoc
+	r.json(t, &d)
+	return d
+}
+
+func runOpenSSL(t *testing.T, args ...string) string {
+	t.Helper()
+	out, err := exec.Command("openssl", args...).CombinedOutput()
+	if err != nil {
+		t.Fatalf("openssl %s: %v\n%s", strings.Join(args, " "), err, out)
+	}
+	return string(out)
+}
+
+// TestRevocationModes: with the CA's CRL served over HTTP and an openssl
+// OCSP responder, a good certificate is accepted and the evidence kept
+// with its document verifies with openssl; a revoked one is refused
+// (certificate_revoked) in every mode but off. With both down and nothing
+// cached, require refuses (revocation_unknown), prefer accepts and records
+// "unknown", hold answers 202 held.
+func TestRevocationModes(t *testing.T) {
+	ca := testca.New(t)
+	goodCert, good := ca.Leaf(t, testgen.Commune, false)
+	_, revoked := ca.Leaf(t, testgen.Commune, true)
+	ca.Start(t)
+
+	m := startRevocation(t, ca, envelope.RevocationPrefer)
+	r := call(t, m, "POST", "/api/v1/envelopes", tok(testgen.Commune), signedBy(t, good, "101"))
+	if r.status != 201 {
+		t.Fatalf("good certificate: %d %s", r.status, r.body)
+	}
+	var rc axis.Receipt
+	r.json(t, &rc)
+	d := docOf(t, m, rc.DocID)
+	rev := d.Document.Revocation
+	if rev == nil || rev.Status() != envelope.StatusGood || len(rev.Certs) != 2 {
+		t.Fatalf("revocation of the good document: %+v", rev)
+	}
+	leaf, inter := rev.Certs[0], rev.Certs[1]
+	if leaf.Method != "ocsp" || leaf.Source != ca.OCSPURL || leaf.Status != envelope.StatusGood || leaf.CheckedAt.IsZero() || leaf.EvidenceSHA256 == "" {
+		t.Errorf("signer's revocation: %+v", leaf)
+	}
+	if inter.Method != "crl" || inter.Source != ca.RootCRL || inter.Status != envelope.StatusGood || inter.CRLNumber == "" {
+		t.Errorf("issuing CA's revocation: %+v", inter)
+	}
+	// The evidence, independently: openssl verifies the OCSP response
+	// (signed by the delegated responder) and the root's CRL.
+	ev := call(t, m, "GET", "/admin/v1/documents/"+rc.DocID+"/revocation-evidence", testgen.DemoAdminToken, nil)
+	if ev.status != 200 || ev.header.Get("Content-Type") != "application/ocsp-response" {
+		t.Fatalf("evidence: %d %s", ev.status, ev.header.Get("Content-Type"))
+	}
+	dir := t.TempDir()
+	respFile, leafFile := filepath.Join(dir, "resp.der"), filepath.Join(dir, "leaf.pem")
+	os.WriteFile(respFile, ev.body, 0o644)
+	os.WriteFile(leafFile, demopki.CertPEM(goodCert.Cert), 0o644)
+	out := runOpenSSL(t, "ocsp", "-respin", respFile, "-issuer", ca.IssuingFile(), "-cert", leafFile,
+		"-CAfile", ca.RootFile(), "-verify_other", ca.IssuingFile())
+	if !strings.Contains(out, "Response verify OK") || !strings.Contains(out, leafFile+": good") {
+		t.Errorf("openssl ocsp on the evidence:\n%s", out)
+	}
+	ev1 := call(t, m, "GET", "/admin/v1/documents/"+rc.DocID+"/revocation-evidence?cert=1", testgen.DemoAdminToken, nil)
+	if ev1.status != 200 || ev1.header.Get("Content-Type") != "application/pkix-crl" {
+		t.Fatalf("CRL evidence: %d %s", ev1.status, ev1.header.Get("Content-Type"))
+	}
+	crlFile := filepath.Join(dir, "root.crl")
+	os.WriteFile(crlFile, ev1.body, 0o644)
+	out = runOpenSSL(t, "crl", "-inform", "DER", "-in", crlFile, "-CAfile", ca.RootFile(), "-noout")
+	if !strings.Contains(out, "verify OK") {
+		t.Errorf("openssl crl on the evidence:\n%s", out)
+	}
+	if sum := sha256Hex(ev.body); sum != leaf.EvidenceSHA256 {
+		t.Errorf("evidence sha256 %s, record says %s", sum, leaf.EvidenceSHA256)
+	}
+	// The verified event carries the evidence's digest: the chain covers it.
+	tr := call(t, m, "GET", "/admin/v1/documents/"+rc.DocID, testgen.DemoAdminToken, nil)
+	if !bytes.Contains(tr.body, []byte("evidence="+leaf.EvidenceSHA256)) {
+		t.Errorf("the verified event does not name the evidence: %s", tr.body)
+	}
+
+	// A revoked certificate: refused in every mode but off.
+	for _, mode := range []string{envelope.RevocationPrefer, envelope.RevocationRequire, envelope.RevocationHold, envelope.RevocationOff} {
+		m := startRevocation(t, ca, mode)
+		before := storeBytes(t, m)
+		r := call(t, m, "POST", "/api/v1/envelopes", tok(testgen.Commune), signedBy(t, revoked, "102"))
+		if mode == envelope.RevocationOff {
+			if r.status != 201 {
+				t.Errorf("mode off, revoked certificate: %d %s", r.status, r.body)
+			}
+			continue
+		}
+		if r.status != 422 || r.code(t) != "certificate_revoked" {
+			t.Errorf("mode %s, revoked certificate: %d %s", mode, r.status, r.body)
+		}
+		if !bytes.Equal(before, storeBytes(t, m)) {
+			t.Errorf("mode %s: the refused envelope changed the store", mode)
+		}
+	}
+
+	// Responders down, nothing cached.
+	ca.Stop()
+	for _, mode := range []string{envelope.RevocationRequire, envelope.RevocationPrefer, envelope.RevocationHold} {
+		m := startRevocation(t, ca, mode)
+		r := call(t, m, "POST", "/api/v1/envelopes", tok(testgen.Commune), signedBy(t, good, "103"))
+		switch mode {
+		case envelope.RevocationRequire:
+			if r.status != 422 || r.code(t) != "revocation_unknown" {
+				t.Errorf("require, responders down: %d %s", r.status, r.body)
+			}
+		case envelope.RevocationPrefer:
+			var rc axis.Receipt
+			r.json(t, &rc)
+			if r.status != 201 {
+				t.Fatalf("prefer, responders down: %d %s", r.status, r.body)
+			}
+			if rev := docOf(t, m, rc.DocID).Document.Revocation; rev.Status() != envelope.StatusUnknown || rev.Certs[0].Reason == "" {
+				t.Errorf("prefer records %+v, want unknown with a reason", rev)
+			}
+		case envelope.RevocationHold:
+			var held struct {
+				DocID  string `json:"doc_id"`
+				State  string `json:"state"`
+				Reason string `json:"reason"`
+			}
+			r.json(t, &held)
+			if r.status != 202 || held.State != "held" || held.Reason != "revocation_unknown" || held.DocID == "" {
+				t.Errorf("hold, responders down: %d %s", r.status, r.body)
+			}
+			if d := docOf(t, m, held.DocID); d.Document.State != store.StateHeld {
+				t.Errorf("held document's state %q", d.Document.State)
+			}
+			if in := inbox(t, m, testgen.Department); len(in.Items) != 0 {
+				t.Errorf("a held document was delivered: %+v", in.Items)
+			}
+		}
+	}
+}
+
+func sha256Hex(b []byte) string {
+	s := sha256.Sum256(b)
+	return hex.EncodeToString(s[:])
+}
+
+// TestDemoRevoke: the demo hub (mode hold, the demo PKI's CRL files)
+// accepts the commune's envelope; axisctl demo-revoke rewrites the issuing
+// CA's CRL; within seconds the running hub refuses the commune's next one
+// with certificate_revoked, and the department's still goes through.
+func TestDemoRevoke(t *testing.T) {
+	dir := t.TempDir()
+	crl := filepath.Join(dir, testgen.IssuingCRL)
+	b, err := os.ReadFile(filepath.Join(fixture.PKIDir, testgen.IssuingCRL))
+	if err != nil {
+		t.Fatal(err)
+	}
+	os.WriteFile(crl, b, 0o644)
+	m := startWith(t, func(m *Main) { m.Options.Now = time.Now }, func(c *axis.Config) {
+		if c.Trust.Revocation.Mode != envelope.RevocationHold || len(c.Trust.Revocation.CRLFiles) != 2 {
+			t.Fatalf("the demo config's revocation: %+v", c.Trust.Revocation)
+		}
+		c.Trust.Revocation.CRLFiles = []string{filepath.Join(fixture.PKIDir, testgen.RootCRL), crl}
+	})
+	doc := func(n string) []byte {
+		d := testgen.NewDocument()
+		d.Code.CodeNumber = n
+		d.DocumentID = testgen.Commune + ",2026/05/28," + n + "/UBND-VP"
+		return fixture.Sign(t, d)
+	}
+	r := call(t, m, "POST", "/api/v1/envelopes", tok(testgen.Commune), doc("301"))
+	var rc axis.Receipt
+	r.json(t, &rc)
+	if r.status != 201 {
+		t.Fatalf("before: %d %s", r.status, r.body)
+	}
+	if rev := docOf(t, m, rc.DocID).Document.Revocation; rev.Status() != envelope.StatusGood || rev.Certs[0].Method != "crl" || rev.Certs[0].CRLNumber != "1" {
+		t.Fatalf("the demo CRL did not prove the commune good: %+v", rev)
+	}
+	code, out, errOut := axisctl(t, "demo-revoke", "--organ", testgen.Commune, "--crl", crl, "--ca", filepath.Join(fixture.PKIDir, testgen.IssuingCA))
+	if code != 0 || !strings.Contains(out, "CRL number 2 with 1 entries") {
+		t.Fatalf("demo-revoke: %d %s %s", code, out, errOut)
+	}
+	deadline := time.Now().Add(15 * time.Second)
+	for n := 302; ; n++ {
+		r := call(t, m, "POST", "/api/v1/envelopes", tok(testgen.Commune), doc(fmt.Sprint(n)))
+		if r.status == 422 && r.code(t) == "certificate_revoked" {
+			break
+		}
+		if r.status != 201 || time.Now().After(deadline) {
+			t.Fatalf("after demo-revoke: %d %s", r.status, r.body)
+		}
+		time.Sleep(200 * time.Millisecond)
+	}
+	fromDept := testgen.NewDocument()
+	fromDept.From, fromDept.To = testgen.Organ(testgen.Department), []envelope.Organization{testgen.Organ(testgen.Commune)}
+	fromDept.DocumentID = testgen.Department + ",2026/05/28,15/STTTT-VP"
+	if r := call(t, m, "POST", "/api/v1/envelopes", tok(testgen.Department), fixture.Sign(t, fromDept)); r.status != 201 {
+		t.Fatalf("the department's document after the commune's revocation: %d %s", r.status, r.body)
+	}
+}
