@@ -211,6 +211,7 @@ type Overview struct {
 	QueueDepth   int            `json:"queue_depth"` // not-yet-acked local deliveries
 	Stuck        int            `json:"stuck"`
 	StuckCapped  bool           `json:"stuck_capped,omitempty"`
+	Held         int            `json:"held"` // envelopes held until their signer's revocation status is known
 	Peers        []PeerOverview `json:"peers"`
 	IntakeErrors int            `json:"intake_errors"` // refusals since the hub started
 }
@@ -259,6 +260,9 @@ func (h *Hub) Overview(ctx context.Context) (*Overview, error) {
 		return nil, err
 	}
 	o.Stuck, o.StuckCapped = len(st), len(st) == stuckCap
+	if o.Held, err = h.db.HeldCount(ctx); err != nil {
+		return nil, err
+	}
 	o.IntakeErrors = h.metrics.intakeErrors()
 	return o, nil
 }
@@ -437,7 +441,11 @@ func (h *Hub) adminRoutes(g *echo.Group) {
 		if err != nil {
 			return err
 		}
-		return c.JSON(http.StatusOK, map[string]any{"items": st, "sla": map[string]string{
+		counts := map[string]int{}
+		for _, it := range st {
+			counts[it.Reason]++
+		}
+		return c.JSON(http.StatusOK, map[string]any{"items": st, "counts": counts, "sla": map[string]string{
 			"fetch": h.cfg.Admin.SLAFetch.String(), "ack": h.cfg.Admin.SLAAck.String(), "relay": h.cfg.Admin.SLARelay.String()}})
 	})
 	g.POST("/redrive/:id", func(c echo.Context) error {
@@ -512,3 +520,7 @@ func (h *Hub) Logger() *slog.Logger { return h.log }
 
 // Now is the hub's clock.
 func (h *Hub) Now() time.Time { return h.now() }
+
+// HoldMax is how long an envelope may be held before it is refused
+// (trust.revocation.hold_max).
+func (h *Hub) HoldMax() time.Duration { return h.cfg.Trust.Revocation.HoldMax.Duration }

@@ -146,10 +146,14 @@ func unknownReason(r *envelope.Revocation) string {
 	return ""
 }
 
-// refuseHeld ends a held envelope and tells its sender with a status
-// message 02 from the hub.
+// refuseHeld ends a held envelope and, in the same transaction, puts a
+// status message 02 from the hub where its sender collects its statuses.
 func (h *Hub) refuseHeld(ctx context.Context, d *store.Document, code, detail string, rev *envelope.Revocation, now time.Time) error {
-	rd, err := h.db.Refuse(ctx, d.ID, code, detail, rev, now)
+	notice, err := h.refusalNotice(d, code, detail, now)
+	if err != nil {
+		h.log.Error("hold: no refusal notice for the sender", logDocID, d.ID, "err", err)
+	}
+	_, err = h.db.Refuse(ctx, d.ID, code, detail, rev, now, notice)
 	if errors.Is(err, store.ErrConflict) {
 		return nil
 	}
@@ -158,7 +162,10 @@ func (h *Hub) refuseHeld(ctx context.Context, d *store.Document, code, detail st
 	}
 	h.metrics.holdDecisions.WithLabelValues("refused").Inc()
 	h.log.Warn("hold: refused", logDocID, d.ID, logCode, code, "detail", detail)
-	return h.sendRefusal(ctx, rd, code, detail, now)
+	if notice != nil {
+		h.wakeFor([]store.Route{notice.Route})
+	}
+	return nil
 }
 
 // hubOrgan is the organ code the hub speaks as in the status messages it
@@ -175,14 +182,13 @@ func (h *Hub) hubOrgan() string {
 	return h.cfg.Hub.Name
 }
 
-// sendRefusal puts a status message 02 (refused) answering d, from the
-// hub, signed with its key, where d's sender collects its statuses.
-func (h *Hub) sendRefusal(ctx context.Context, d *store.Document, code, detail string, now time.Time) error {
+// refusalNotice is a status message 02 (refused) answering d, from the
+// hub, signed with its key, for d's sender.
+func (h *Hub) refusalNotice(d *store.Document, code, detail string, now time.Time) (*store.Notice, error) {
 	m := &envelope.Message{
-		Kind: envelope.KindStatus,
-		From: envelope.Organization{OrganID: h.hubOrgan(), OrganName: "Trục liên thông văn bản " + h.cfg.Hub.Name},
-		ResponseFor: []envelope.ResponseFor{{OrganID: d.From, Code: d.Code, DocumentID: d.DocumentID,
-			PromulgationDate: ""}},
+		Kind:        envelope.KindStatus,
+		From:        envelope.Organization{OrganID: h.hubOrgan(), OrganName: "Trục liên thông văn bản " + h.cfg.Hub.Name},
+		ResponseFor: []envelope.ResponseFor{{OrganID: d.From, Code: d.Code, DocumentID: d.DocumentID}},
 		StaffInfo:   &envelope.StaffInfo{Department: h.cfg.Hub.Name},
 		StatusCode:  "02",
 		Description: fmt.Sprintf("Trục liên thông từ chối văn bản (%s): %s", code, detail),
@@ -190,24 +196,18 @@ func (h *Hub) sendRefusal(ctx context.Context, d *store.Document, code, detail s
 	}
 	raw, err := envelope.Encode(m)
 	if err != nil {
-		return err
+		return nil, err
 	}
 	if h.signer != nil {
 		if raw, err = h.signer.Sign(raw); err != nil {
-			return err
+			return nil, err
 		}
 	}
 	route, err := h.dir.Route(d.From, "")
 	if err != nil {
-		return fmt.Errorf("refusal notice for %s: %w", d.ID, err)
+		return nil, fmt.Errorf("no route to the sender %s: %w", d.From, err)
 	}
-	n, err := h.db.PutNotice(ctx, raw, m, d.ID, route, now)
-	if err != nil {
-		return err
-	}
-	h.wakeFor([]store.Route{route})
-	h.log.Info("hold: refusal sent to the sender", logDocID, d.ID, "notice", n.ID, "to", d.From)
-	return nil
+	return &store.Notice{Raw: raw, Message: m, Route: route}, nil
 }
 
 // holdMetrics are the hold worker's counters; the held count is a gauge

@@ -14,6 +14,7 @@ import (
 	"net/http"
 	"os"
 	"sort"
+	"strings"
 	"sync"
 	"time"
 
@@ -91,8 +92,14 @@ type CertRevocation struct {
 }
 
 // Revocation is the status of a whole chain (leaf first, root excluded).
+// The top-level fields sum it up for a reader: the chain's status (as
+// Status computes it) and how the signer's was established.
 type Revocation struct {
-	Certs []CertRevocation `json:"certs"`
+	Summary   string           `json:"status"`
+	Method    string           `json:"method,omitempty"`
+	Source    string           `json:"source,omitempty"`
+	CheckedAt time.Time        `json:"checked_at"`
+	Certs     []CertRevocation `json:"certs"`
 }
 
 // Status is revoked if any certificate is, unknown if any is, else good.
@@ -224,6 +231,10 @@ func (c *RevocationChecker) Check(ctx context.Context, chain []*x509.Certificate
 	for i := 0; i+1 < len(chain); i++ {
 		r.Certs = append(r.Certs, c.checkOne(ctx, chain[i], chain[i+1]))
 	}
+	r.Summary = r.Status()
+	if l := r.Leaf(); l != nil {
+		r.Method, r.Source, r.CheckedAt = l.Method, l.Source, l.CheckedAt
+	}
 	return r
 }
 
@@ -277,20 +288,10 @@ func (c *RevocationChecker) checkOne(ctx context.Context, cert, issuer *x509.Cer
 	if len(why) == 0 {
 		why = append(why, "no OCSP responder and no CRL for its issuer")
 	}
-	out.Reason = joinReasons(why)
+	out.Reason = strings.Join(why, "; ")
 	return out
 }
 
-func joinReasons(why []string) string {
-	var b bytes.Buffer
-	for i, w := range why {
-		if i > 0 {
-			b.WriteString("; ")
-		}
-		b.WriteString(w)
-	}
-	return b.String()
-}
 
 func sha256Hex(b []byte) string {
 	s := sha256.Sum256(b)
@@ -460,7 +461,7 @@ func (c *RevocationChecker) crlFor(ctx context.Context, cert, issuer *x509.Certi
 		return best, nil
 	}
 	if len(why) > 0 {
-		return nil, errors.New(joinReasons(why))
+		return nil, errors.New(strings.Join(why, "; "))
 	}
 	return nil, errors.New("no current CRL of its issuer")
 }

@@ -174,9 +174,10 @@ func takeHeld(tx *bolt.Tx, id string) (*Document, error) {
 	return &d, tx.Bucket(bHeld).Delete(idb)
 }
 
-// Release routes a held document as its intake would have (rev is the
-// status now established, whose evidence is kept), in one transaction.
-func (db *DB) Release(ctx context.Context, id string, rev *envelope.Revocation, at time.Time) (*Document, error) {
+// decide ends a held document inside one transaction: its held entry goes,
+// the evidence of rev (the status now established) is kept, and then does
+// the rest (release or refusal) on the record before it is written.
+func (db *DB) decide(ctx context.Context, id string, rev *envelope.Revocation, at time.Time, then func(tx *bolt.Tx, d *Document) error) (*Document, error) {
 	var out *Document
 	err := db.batch(ctx, func(tx *bolt.Tx) error {
 		d, err := takeHeld(tx, id)
@@ -186,65 +187,69 @@ func (db *DB) Release(ctx context.Context, id string, rev *envelope.Revocation, 
 		if err := putEvidence(tx, rev); err != nil {
 			return err
 		}
-		routes := d.Pending
-		d.State, d.Pending, d.Recipients, d.DecidedAt = "", nil, routes, at.UTC()
+		d.DecidedAt = at.UTC()
 		if rev != nil {
 			d.Revocation = rev
 		}
-		if err := putJSON(tx.Bucket(bDocs), []byte(id), d); err != nil {
+		if err := then(tx, d); err != nil {
 			return err
 		}
+		out = d
+		return putJSON(tx.Bucket(bDocs), []byte(id), d)
+	})
+	return out, err
+}
+
+// Release routes a held document as its intake would have (rev is the
+// status now established, whose evidence is kept), in one transaction.
+func (db *DB) Release(ctx context.Context, id string, rev *envelope.Revocation, at time.Time) (*Document, error) {
+	return db.decide(ctx, id, rev, at, func(tx *bolt.Tx, d *Document) error {
+		routes := d.Pending
+		d.State, d.Pending, d.Recipients = "", nil, routes
 		if err := appendEvent(tx, Event{At: at, DocID: id, OrganID: d.From, Type: EventReleased,
 			Detail: "revocation status established:" + revocationDetail(rev)}); err != nil {
 			return err
 		}
-		out = d
 		return routeDoc(tx, d, routes, at)
 	})
-	return out, err
+}
+
+// Notice is a status message the hub itself made (the refusal of a held
+// envelope), routed to one recipient: its bytes (signed with the hub key
+// where it has one) and what they say. It goes through no verification,
+// being the hub's own words.
+type Notice struct {
+	Raw     []byte
+	Message *envelope.Message
+	Route   Route
 }
 
 // Refuse ends a held document: it is kept (its bytes and trace are
-// evidence) but never routed; its state says why.
-func (db *DB) Refuse(ctx context.Context, id, code, detail string, rev *envelope.Revocation, at time.Time) (*Document, error) {
-	var out *Document
-	err := db.batch(ctx, func(tx *bolt.Tx) error {
-		d, err := takeHeld(tx, id)
-		if err != nil {
+// evidence) but never routed; its state says why. The notice, when given,
+// is stored and routed in the same transaction (a crash cannot keep the
+// refusal and lose the sender's notice of it).
+func (db *DB) Refuse(ctx context.Context, id, code, detail string, rev *envelope.Revocation, at time.Time, notice *Notice) (*Document, error) {
+	return db.decide(ctx, id, rev, at, func(tx *bolt.Tx, d *Document) error {
+		d.State, d.RefusedCode, d.RefusedDetail = StateRefused, code, detail
+		if err := appendEvent(tx, Event{At: at, DocID: id, OrganID: d.From, Type: EventRefused, Detail: code + ": " + detail}); err != nil {
 			return err
 		}
-		if err := putEvidence(tx, rev); err != nil {
-			return err
+		if notice == nil {
+			return nil
 		}
-		d.State, d.RefusedCode, d.RefusedDetail, d.DecidedAt = StateRefused, code, detail, at.UTC()
-		if rev != nil {
-			d.Revocation = rev
-		}
-		if err := putJSON(tx.Bucket(bDocs), []byte(id), d); err != nil {
-			return err
-		}
-		out = d
-		return appendEvent(tx, Event{At: at, DocID: id, OrganID: d.From, Type: EventRefused, Detail: code + ": " + detail})
-	})
-	return out, err
-}
-
-// PutNotice stores a status message the hub itself made (the refusal of a
-// held envelope, answering doc id respondsTo) and routes it to one
-// recipient, its sender: it goes through no verification, being the hub's
-// own words, signed with its key where it has one.
-func (db *DB) PutNotice(ctx context.Context, raw []byte, m *envelope.Message, respondsTo string, route Route, at time.Time) (*Document, error) {
-	sum := sha256.Sum256(raw)
-	doc := &Document{
-		ID: DocIDFor(sum), SHA256: hex.EncodeToString(sum[:]), Size: len(raw), Kind: string(envelope.KindStatus),
-		From: m.From.OrganID, StatusCode: m.StatusCode, RespondsTo: respondsTo, Recipients: []Route{route},
-		ReceivedAt: at.UTC(), Signer: "hub", To: []string{route.OrganID},
-	}
-	var out *Document
-	err := db.batch(ctx, func(tx *bolt.Tx) error {
-		var err error
-		out, _, err = putDoc(tx, doc, sum, raw, "hub", nil, doc.Recipients, at, "")
+		_, err := putNotice(tx, notice, id, at)
 		return err
 	})
-	return out, err
+}
+
+// putNotice stores a notice answering doc id respondsTo, inside tx.
+func putNotice(tx *bolt.Tx, n *Notice, respondsTo string, at time.Time) (*Document, error) {
+	sum := sha256.Sum256(n.Raw)
+	doc := &Document{
+		ID: DocIDFor(sum), SHA256: hex.EncodeToString(sum[:]), Size: len(n.Raw), Kind: string(envelope.KindStatus),
+		From: n.Message.From.OrganID, StatusCode: n.Message.StatusCode, RespondsTo: respondsTo, Recipients: []Route{n.Route},
+		ReceivedAt: at.UTC(), Signer: "hub", To: []string{n.Route.OrganID},
+	}
+	d, _, err := putDoc(tx, doc, sum, n.Raw, "hub", nil, doc.Recipients, at, "")
+	return d, err
 }

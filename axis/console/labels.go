@@ -8,6 +8,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/axis-h40/axis/envelope"
 	"github.com/axis-h40/axis/store"
 )
 
@@ -43,6 +44,9 @@ var eventLabels = map[string]string{
 	store.EventPushed:      "Đã đẩy",
 	store.EventPushFailed:  "Đẩy lỗi",
 	store.EventDuplicate:   "Trùng lặp",
+	store.EventHeld:        "Tạm giữ",
+	store.EventReleased:    "Hết tạm giữ",
+	store.EventRefused:     "Bị từ chối",
 }
 
 // eventTone is the colour family of an event's badge.
@@ -62,6 +66,9 @@ var eventTone = map[string]string{
 	store.EventPushed:      "ok",
 	store.EventPushFailed:  "warn",
 	store.EventDuplicate:   "muted",
+	store.EventHeld:        "warn",
+	store.EventReleased:    "ok",
+	store.EventRefused:     "bad",
 }
 
 var reasonLabels = map[string]string{
@@ -69,9 +76,58 @@ var reasonLabels = map[string]string{
 	"not_acked":      "Chưa xác nhận",
 	"relay_retrying": "Đang thử chuyển lại",
 	"relay_dead":     "Chuyển tiếp thất bại",
+	"held":           "Chờ kiểm tra thu hồi chứng thư",
 }
 
-var reasonOrder = []string{"not_fetched", "not_acked", "relay_retrying", "relay_dead"}
+var reasonOrder = []string{"not_fetched", "not_acked", "relay_retrying", "relay_dead", "held"}
+
+// docStateLabels are the states of a document itself (store.Document.State;
+// "" is a document routed at intake).
+var docStateLabels = map[string]string{
+	store.StateHeld:    "Tạm giữ",
+	store.StateRefused: "Bị từ chối",
+}
+
+// revStatusLabels are the revocation statuses of a certificate.
+var revStatusLabels = map[string]string{
+	envelope.StatusGood:    "Còn hiệu lực",
+	envelope.StatusRevoked: "Đã bị thu hồi",
+	envelope.StatusUnknown: "Chưa xác định",
+}
+
+var revStatusTone = map[string]string{
+	envelope.StatusGood:    "ok",
+	envelope.StatusRevoked: "bad",
+	envelope.StatusUnknown: "warn",
+}
+
+var revMethodLabels = map[string]string{
+	"ocsp": "OCSP",
+	"crl":  "CRL (danh sách chứng thư bị thu hồi)",
+}
+
+// revReasonLabels are the revocation reasons of RFC 5280 (CRLReason).
+var revReasonLabels = map[string]string{
+	"unspecified":          "không nêu lý do",
+	"keyCompromise":        "lộ khóa bí mật",
+	"cACompromise":         "lộ khóa của tổ chức cấp chứng thư",
+	"affiliationChanged":   "thay đổi thông tin đơn vị",
+	"superseded":           "đã được thay thế",
+	"cessationOfOperation": "ngừng hoạt động",
+	"certificateHold":      "tạm dừng",
+	"removeFromCRL":        "gỡ khỏi danh sách thu hồi",
+	"privilegeWithdrawn":   "rút quyền",
+	"aACompromise":         "lộ khóa của tổ chức cấp thuộc tính",
+}
+
+// refusalLabels are the codes a held envelope may be refused with.
+var refusalLabels = map[string]string{
+	"certificate_revoked":   "Chứng thư số của người ký đã bị thu hồi",
+	"revocation_unknown":    "Quá thời hạn tạm giữ mà vẫn chưa xác định được tình trạng thu hồi chứng thư số",
+	"certificate_expired":   "Chứng thư số đã hết hạn hoặc chưa có hiệu lực",
+	"certificate_untrusted": "Chứng thư số không được tin cậy",
+	"signature_invalid":     "Chữ ký số không hợp lệ",
+}
 
 // statusLabels are the processing statuses of edXML status messages.
 var statusLabels = map[string]string{
@@ -211,6 +267,17 @@ var funcs = template.FuncMap{
 	"statusLabel": func(s string) string { return label(statusLabels, s) },
 	"kindLabel":   func(s string) string { return label(kindLabels, s) },
 	"peerKind":    func(s string) string { return label(peerKindLabels, s) },
+	"docState":    func(s string) string { return label(docStateLabels, s) },
+	"revStatus":   func(s string) string { return label(revStatusLabels, s) },
+	"revTone":     func(s string) string { return label(revStatusTone, s) },
+	"revMethod":   func(s string) string { return label(revMethodLabels, s) },
+	"revReason": func(s string) string {
+		if v, ok := revReasonLabels[s]; ok {
+			return v + " (" + s + ")"
+		}
+		return s
+	},
+	"refusalLabel": func(s string) string { return refusalLabels[s] },
 	"businessLabel": func(n int) string {
 		if v, ok := businessLabels[n]; ok {
 			return v

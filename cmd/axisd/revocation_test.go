@@ -104,7 +104,8 @@ func TestRevocationModes(t *testing.T) {
 	r.json(t, &rc)
 	d := docOf(t, m, rc.DocID)
 	rev := d.Document.Revocation
-	if rev == nil || rev.Status() != envelope.StatusGood || len(rev.Certs) != 2 {
+	if rev == nil || rev.Status() != envelope.StatusGood || len(rev.Certs) != 2 || rev.Summary != envelope.StatusGood ||
+		rev.Method != "ocsp" || rev.Source != ca.OCSPURL || rev.CheckedAt.IsZero() {
 		t.Fatalf("revocation of the good document: %+v", rev)
 	}
 	leaf, inter := rev.Certs[0], rev.Certs[1]
