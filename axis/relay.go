@@ -70,7 +70,9 @@ func (c *axisClient) Send(ctx context.Context, raw []byte, organs []string) (str
 	}
 	defer resp.Body.Close()
 	body, _ := io.ReadAll(io.LimitReader(resp.Body, 1<<20))
-	if resp.StatusCode == http.StatusOK || resp.StatusCode == http.StatusCreated {
+	// 202: the peer holds it durably until its signer's revocation status
+	// is known (its mode hold); it has taken it over as much as with 201.
+	if resp.StatusCode == http.StatusOK || resp.StatusCode == http.StatusCreated || resp.StatusCode == http.StatusAccepted {
 		var r Receipt
 		if err := json.Unmarshal(body, &r); err != nil || r.DocID == "" {
 			return "", fmt.Errorf("peer answered %d without a doc id", resp.StatusCode)

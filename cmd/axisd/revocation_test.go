@@ -267,3 +267,58 @@ func TestDemoRevoke(t *testing.T) {
 		t.Fatalf("the department's document after the commune's revocation: %d %s", r.status, r.body)
 	}
 }
+
+// TestRelayToHoldingPeer: a peer hub in mode hold that cannot establish
+// the signer's status answers 202 held; the relaying hub takes that as
+// relayed (the peer holds it durably), not as a refusal that kills the
+// relay.
+func TestRelayToHoldingPeer(t *testing.T) {
+	ca := testca.New(t)
+	_, good := ca.Leaf(t, testgen.Commune, false) // the responders stay down
+	const g22 = "000.00.00.G22"
+	peerToken := testgen.PeerToken("nam-dinh")
+	national := startRevocation(t, ca, envelope.RevocationHold, func(c *axis.Config) {
+		c.Agencies = append(c.Agencies, axis.Agency{OrganID: g22, Name: "Văn phòng Chính phủ", TokenSHA256: axis.TokenHash(tok(g22))})
+		c.Peers = []axis.Peer{{Name: "nam-dinh", Kind: "axis", URL: "http://127.0.0.1:1", Routes: []string{"*.H40"}, TokenSHA256: axis.TokenHash(peerToken)}}
+	})
+	h40 := startRevocation(t, ca, envelope.RevocationOff, func(c *axis.Config) {
+		c.Peers = []axis.Peer{{Name: "national", Kind: "axis", URL: national.URL(), Routes: []string{"*"}, Token: peerToken}}
+		c.Relay.RetryMin.Duration, c.Relay.RetryMax.Duration = 20*time.Millisecond, 200*time.Millisecond
+	})
+	d := testgen.NewDocument()
+	d.To = []envelope.Organization{{OrganID: g22, OrganName: "Văn phòng Chính phủ"}}
+	raw, err := good.Sign(must(envelope.Encode(d)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	r := call(t, h40, "POST", "/api/v1/envelopes", tok(testgen.Commune), raw)
+	var rc axis.Receipt
+	r.json(t, &rc)
+	if r.status != 201 {
+		t.Fatalf("intake at H40: %d %s", r.status, r.body)
+	}
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		st := status(t, h40, testgen.Commune, rc.DocID)
+		if len(st.Recipients) == 1 && st.Recipients[0].State == store.StateRelayed {
+			if st.Recipients[0].PeerDocID != rc.DocID {
+				t.Errorf("peer doc id %q, want %s", st.Recipients[0].PeerDocID, rc.DocID)
+			}
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("not relayed: %+v", st.Recipients)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	if d := docOf(t, national, rc.DocID); d.Document.State != store.StateHeld {
+		t.Errorf("at the national hub the document is %q, want held", d.Document.State)
+	}
+}
+
+func must(b []byte, err error) []byte {
+	if err != nil {
+		panic(err)
+	}
+	return b
+}
