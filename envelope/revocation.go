@@ -292,7 +292,6 @@ func (c *RevocationChecker) checkOne(ctx context.Context, cert, issuer *x509.Cer
 	return out
 }
 
-
 func sha256Hex(b []byte) string {
 	s := sha256.Sum256(b)
 	return hex.EncodeToString(s[:])

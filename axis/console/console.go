@@ -7,8 +7,9 @@
 //	POST /admin/logout                sign out
 //	GET  /admin/                      Tổng quan: today's traffic, queues, relays
 //	GET  /admin/search                Tìm kiếm: notation, Subject words, sender, recipient, days, state, kind
-//	GET  /admin/documents/{id}        a document: header, recipients, timeline (?follow=1 across hubs)
-//	GET  /admin/stuck                 Bị kẹt: what waited longer than the SLAs
+//	GET  /admin/documents/{id}        a document: header, held/refused state, recipients, revocation check, timeline (?follow=1 across hubs)
+//	GET  /admin/documents/{id}/revocation-evidence?cert=N  the DER that proved certificate N's status (attachment)
+//	GET  /admin/stuck                 Bị kẹt: dead relays, held envelopes, what waited longer than the SLAs
 //	POST /admin/redrive               re-drive a document's dead relays
 //	GET  /admin/agencies              Cơ quan: every agency with its inbox depth
 //	GET  /admin/agencies/{organ}      one agency: inbox, last fetch and ack, today's counts
@@ -104,6 +105,7 @@ func New(h *axis.Hub, o Options) http.Handler {
 	mux.HandleFunc("GET /admin/{$}", s.authed(s.dashboard))
 	mux.HandleFunc("GET /admin/search", s.authed(s.search))
 	mux.HandleFunc("GET /admin/documents/{id}", s.authed(s.document))
+	mux.HandleFunc("GET /admin/documents/{id}/revocation-evidence", s.authed(s.revocationEvidence))
 	mux.HandleFunc("GET /admin/stuck", s.authed(s.stuck))
 	mux.HandleFunc("POST /admin/redrive", s.authed(s.redrive))
 	mux.HandleFunc("GET /admin/agencies", s.authed(s.agencies))

@@ -22,6 +22,9 @@ var stateLabels = map[string]string{
 	store.StateRelaying:  "Đang chuyển tiếp",
 	store.StateRelayed:   "Đã chuyển tiếp",
 	store.StateDead:      "Chuyển tiếp thất bại",
+	// a recipient of a held or refused document (store.Document.Pending)
+	store.StateHeld:    "Chưa chuyển (tạm giữ)",
+	store.StateRefused: "Không chuyển (bị từ chối)",
 }
 
 // stateOrder is the order of the state filter of the search form.

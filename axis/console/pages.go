@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/axis-h40/axis/axis"
+	"github.com/axis-h40/axis/envelope"
 	"github.com/axis-h40/axis/store"
 )
 
@@ -227,6 +228,7 @@ func (s *server) agenciesNamed(name string, limit int) []*axis.Agency {
 type recipientRow struct {
 	store.Delivery
 	CanRedrive bool
+	Pending    bool // not routed: the document is held or was refused (Route is where it would go)
 }
 
 type eventGroup struct {
@@ -248,6 +250,27 @@ type documentBody struct {
 	Follow      bool
 	Unreachable [][2]string
 	Dead        int
+
+	// A held document: since when, how long ago, when the hub refuses it
+	// if its status is still unknown, and the certificate that holds it.
+	HeldSince    time.Time
+	HeldAgo      string
+	HoldDeadline time.Time
+	Unknown      *envelope.CertRevocation
+	// Revocation is the chain's revocation check, leaf first (nil: not
+	// checked, e.g. trust.revocation.mode off or the hub's own notice).
+	Revocation []revocationRow
+	RevStatus  string // of the whole chain: good, revoked or unknown
+}
+
+// revocationRow is one certificate of the signer's chain as the revocation
+// check saw it, and where to download its evidence.
+type revocationRow struct {
+	envelope.CertRevocation
+	Index       int
+	Role        string
+	EvidenceURL string // "" when there is no evidence (status unknown)
+	EvidenceExt string // ".der" (an OCSP response) or ".crl"
 }
 
 // docLevel are the events about the document itself, not one recipient.
@@ -284,6 +307,7 @@ func (s *server) document(w http.ResponseWriter, r *http.Request, ss *session) {
 		b.Recipients = append(b.Recipients, row)
 	}
 	b.Timeline = buildTimeline(t, s.hub.Name())
+	s.holdState(&b)
 	for name, why := range t.Unreachable {
 		b.Unreachable = append(b.Unreachable, [2]string{name, why})
 	}
@@ -299,6 +323,121 @@ func (s *server) document(w http.ResponseWriter, r *http.Request, ss *session) {
 		}
 	}
 	s.render(w, r, http.StatusOK, "document", ss, p)
+}
+
+// holdState fills what the document page says of a held or refused
+// document and of its revocation check.
+func (s *server) holdState(b *documentBody) {
+	d := b.Doc
+	if d.State == store.StateHeld || d.State == store.StateRefused {
+		state := d.State
+		at := d.ReceivedAt
+		if !d.DecidedAt.IsZero() {
+			at = d.DecidedAt
+		}
+		for _, r := range d.Pending {
+			if slices.ContainsFunc(b.Recipients, func(x recipientRow) bool { return x.OrganID == r.OrganID }) {
+				continue
+			}
+			b.Recipients = append(b.Recipients, recipientRow{Pending: true,
+				Delivery: store.Delivery{DocID: d.ID, OrganID: r.OrganID, Route: r.Name(), State: state, UpdatedAt: at}})
+		}
+	}
+	if d.State == store.StateHeld {
+		b.HeldSince = d.ReceivedAt
+		for _, e := range b.T.Events {
+			if e.Event == store.EventHeld && e.Hub == s.hub.Name() {
+				b.HeldSince = e.At
+				break
+			}
+		}
+		b.HeldAgo = ago(s.hub.Now(), b.HeldSince)
+		if m := s.hub.HoldMax(); m > 0 {
+			b.HoldDeadline = b.HeldSince.Add(m)
+		}
+	}
+	if d.Revocation == nil {
+		return
+	}
+	b.RevStatus = d.Revocation.Status()
+	for i, c := range d.Revocation.Certs {
+		row := revocationRow{CertRevocation: c, Index: i, Role: "Chứng thư của người ký"}
+		if i > 0 {
+			row.Role = "Chứng thư của tổ chức cấp chứng thư số (CA) ở trên"
+		}
+		if c.EvidenceSHA256 != "" {
+			row.EvidenceURL = fmt.Sprintf("/admin/documents/%s/revocation-evidence?cert=%d", d.ID, i)
+			row.EvidenceExt = evidenceExt(c.Method)
+		}
+		if c.Status == envelope.StatusUnknown && b.Unknown == nil {
+			b.Unknown = &d.Revocation.Certs[i]
+		}
+		b.Revocation = append(b.Revocation, row)
+	}
+}
+
+func evidenceExt(method string) string {
+	if method == "ocsp" {
+		return ".der"
+	}
+	return ".crl"
+}
+
+// revocationEvidence serves the DER that proved a certificate's status,
+// the same bytes as the API's GET /admin/v1/documents/{id}/revocation-evidence:
+// an OCSP response (openssl ocsp -respin FILE) or a CRL (openssl crl -inform DER).
+func (s *server) revocationEvidence(w http.ResponseWriter, r *http.Request, ss *session) {
+	id := strings.ToLower(r.PathValue("id"))
+	if !axis.IsDocID(id) {
+		s.notFound(w, r, ss, "Mã văn bản không hợp lệ (mã gồm 32 chữ số hệ mười sáu).")
+		return
+	}
+	i := 0
+	if v := r.URL.Query().Get("cert"); v != "" {
+		n, err := strconv.Atoi(v)
+		if err != nil || n < 0 {
+			s.badRequest(w, r, ss, "cert là số thứ tự của chứng thư trong chuỗi (0 là chứng thư của người ký).")
+			return
+		}
+		i = n
+	}
+	d, err := s.hub.Store().Document(r.Context(), id)
+	if errors.Is(err, store.ErrNotFound) {
+		s.notFound(w, r, ss, "Trục "+s.hub.Name()+" không có văn bản mã "+id+".")
+		return
+	}
+	if err != nil {
+		s.internalError(w, r, ss, err)
+		return
+	}
+	if d.Revocation == nil || i >= len(d.Revocation.Certs) || d.Revocation.Certs[i].EvidenceSHA256 == "" {
+		s.notFound(w, r, ss, fmt.Sprintf("Không có bằng chứng thu hồi cho chứng thư %d của văn bản này.", i))
+		return
+	}
+	c := d.Revocation.Certs[i]
+	der, err := s.hub.Store().Evidence(r.Context(), c.EvidenceSHA256)
+	if errors.Is(err, store.ErrNotFound) {
+		s.notFound(w, r, ss, fmt.Sprintf("Không có bằng chứng thu hồi cho chứng thư %d của văn bản này.", i))
+		return
+	}
+	if err != nil {
+		s.internalError(w, r, ss, err)
+		return
+	}
+	ct, name := "application/pkix-crl", fmt.Sprintf("%s-cert%d-crl%s.crl", id, i, c.CRLNumber)
+	if c.Method == "ocsp" {
+		ct, name = "application/ocsp-response", fmt.Sprintf("%s-cert%d-ocsp.der", id, i)
+	}
+	hd := w.Header()
+	hd.Set("Content-Type", ct)
+	hd.Set("Content-Disposition", `attachment; filename="`+name+`"`)
+	hd.Set("Content-Length", strconv.Itoa(len(der)))
+	hd.Set("X-Axis-Revocation-Method", c.Method)
+	hd.Set("X-Axis-Evidence-Sha256", c.EvidenceSHA256)
+	w.WriteHeader(http.StatusOK)
+	if r.Method != http.MethodHead {
+		w.Write(der)
+	}
 }
 
 func docTitle(d *store.Document) string {
@@ -381,7 +520,13 @@ func buildTimeline(t *axis.Trace, local string) []hubTimeline {
 type stuckRow struct {
 	store.StuckItem
 	Age string
+	// A held envelope's recipients, the first few of them and how many more.
+	PendingShown []string
+	PendingMore  int
 }
+
+// pendingShown bounds the recipients named in a held envelope's row.
+const pendingShown = 3
 
 type reasonCount struct {
 	Reason string
@@ -425,7 +570,10 @@ func (s *server) stuck(w http.ResponseWriter, r *http.Request, ss *session) {
 				b.Hidden++
 				continue
 			}
-			b.Rows = append(b.Rows, stuckRow{StuckItem: it, Age: ago(now, it.Since)})
+			row := stuckRow{StuckItem: it, Age: ago(now, it.Since)}
+			row.PendingShown = it.Pending[:min(len(it.Pending), pendingShown)]
+			row.PendingMore = len(it.Pending) - len(row.PendingShown)
+			b.Rows = append(b.Rows, row)
 		}
 	}
 	for _, k := range reasonOrder {
