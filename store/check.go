@@ -138,6 +138,12 @@ func (db *DB) Check(ctx context.Context) error {
 			if !bytes.Equal(tx.Bucket(bByHash).Get(sum[:]), k) {
 				add("doc %s missing from the hash index", k)
 			}
+			if held := tx.Bucket(bHeld).Get(k) != nil; held != (d.State == StateHeld) {
+				add("doc %s is %q but its held entry is present=%v", k, d.State, held)
+			}
+			if d.State == StateHeld && len(d.Recipients) > 0 {
+				add("doc %s is held but routed to %d recipients", k, len(d.Recipients))
+			}
 			for _, r := range d.Recipients {
 				var dl Delivery
 				if err := getJSON(deliveries, key(k, []byte(r.OrganID)), &dl); err != nil {
@@ -154,6 +160,14 @@ func (db *DB) Check(ctx context.Context) error {
 			return nil
 		})
 		if err != nil {
+			return err
+		}
+		if err := tx.Bucket(bHeld).ForEach(func(k, _ []byte) error {
+			if docs.Get(k) == nil {
+				add("held entry %s has no document", k)
+			}
+			return nil
+		}); err != nil {
 			return err
 		}
 		if n := blobs.Stats().KeyN; n != chunks {
