@@ -115,8 +115,14 @@ func (h *Hub) recheckOne(ctx context.Context, hd store.HeldDoc) error {
 	v, verr := h.verifier.Verify(raw)
 	switch {
 	case verr != nil:
-		// Revoked (or no longer valid at all): refused with its code.
-		return h.refuseHeld(ctx, d, envelope.CodeOf(verr), verr.Error(), nil, now)
+		// Revoked (or no longer valid at all): refused with its code, and
+		// with the answer that proved the revocation kept as evidence.
+		var re *envelope.RevocationError
+		var rev *envelope.Revocation
+		if errors.As(verr, &re) {
+			rev = re.Revocation
+		}
+		return h.refuseHeld(ctx, d, envelope.CodeOf(verr), verr.Error(), rev, now)
 	case v.Revocation().Status() == envelope.StatusGood:
 		rd, err := h.db.Release(ctx, d.ID, v.Revocation(), now)
 		if errors.Is(err, store.ErrConflict) {

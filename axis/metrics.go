@@ -111,8 +111,9 @@ func (c *storeCollector) Collect(ch chan<- prometheus.Metric) {
 	}
 }
 
-// intakeErrors sums axis_intake_total over every result but created and
-// duplicate: refusals since the hub started.
+// intakeErrors sums axis_intake_total over every result but created,
+// duplicate and held (accepted, routed once decided): refusals since the
+// hub started.
 func (m *metrics) intakeErrors() int {
 	fams, err := m.reg.Gather()
 	if err != nil {
@@ -126,7 +127,7 @@ func (m *metrics) intakeErrors() int {
 		for _, x := range f.GetMetric() {
 			ok := false
 			for _, l := range x.GetLabel() {
-				if l.GetName() == "result" && (l.GetValue() == "created" || l.GetValue() == "duplicate") {
+				if l.GetName() == "result" && (l.GetValue() == "created" || l.GetValue() == "duplicate" || l.GetValue() == "held") {
 					ok = true
 				}
 			}

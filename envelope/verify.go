@@ -259,21 +259,33 @@ func (v *Verifier) checkRevocation(chain []*x509.Certificate) (*Revocation, erro
 	case StatusRevoked:
 		for _, c := range rev.Certs {
 			if c.Status == StatusRevoked {
-				return nil, fmt.Errorf("%w: %q (serial %s) revoked at %s (%s), says %s %s", ErrCertificateRevoked,
-					c.Subject, c.Serial, c.RevokedAt.Format(time.RFC3339), c.Reason, c.Method, c.Source)
+				return nil, &RevocationError{Revocation: rev, err: fmt.Errorf("%w: %q (serial %s) revoked at %s (%s), says %s %s", ErrCertificateRevoked,
+					c.Subject, c.Serial, c.RevokedAt.Format(time.RFC3339), c.Reason, c.Method, c.Source)}
 			}
 		}
 	case StatusUnknown:
 		if mode == RevocationRequire {
 			for _, c := range rev.Certs {
 				if c.Status == StatusUnknown {
-					return nil, fmt.Errorf("%w: %q (serial %s): %s", ErrRevocationUnknown, c.Subject, c.Serial, c.Reason)
+					return nil, &RevocationError{Revocation: rev, err: fmt.Errorf("%w: %q (serial %s): %s", ErrRevocationUnknown, c.Subject, c.Serial, c.Reason)}
 				}
 			}
 		}
 	}
 	return rev, nil
 }
+
+// RevocationError is a refusal by the revocation check (it wraps
+// ErrCertificateRevoked or ErrRevocationUnknown) with what the check
+// established, evidence included: a hub that refuses a held envelope keeps
+// the proof of the revocation.
+type RevocationError struct {
+	Revocation *Revocation
+	err        error
+}
+
+func (e *RevocationError) Error() string { return e.err.Error() }
+func (e *RevocationError) Unwrap() error { return e.err }
 
 // RevocationMode is the policy's mode ("" reads as off without a checker).
 func (v *Verifier) RevocationMode() string {

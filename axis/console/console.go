@@ -16,7 +16,8 @@
 //	GET  /admin/static/style.css      the style sheet (embedded)
 //
 // Every page reads through the hub's indexed admin calls only (Overview,
-// Search, Trace, Stuck, AgencyView, QueueDepths): none scans all documents.
+// Search, Trace, Stuck, AgencyView, QueueDepths, and the store's Document and
+// Evidence by key): none scans all documents.
 package console
 
 import (

@@ -362,8 +362,11 @@ func (s *server) holdState(b *documentBody) {
 	b.RevStatus = d.Revocation.Status()
 	for i, c := range d.Revocation.Certs {
 		row := revocationRow{CertRevocation: c, Index: i, Role: "Chứng thư của người ký"}
-		if i > 0 {
-			row.Role = "Chứng thư của tổ chức cấp chứng thư số (CA) ở trên"
+		switch {
+		case i == 1:
+			row.Role = "Chứng thư của CA đã cấp chứng thư người ký"
+		case i > 1:
+			row.Role = fmt.Sprintf("Chứng thư của CA trung gian (mức %d)", i)
 		}
 		if c.EvidenceSHA256 != "" {
 			row.EvidenceURL = fmt.Sprintf("/admin/documents/%s/revocation-evidence?cert=%d", d.ID, i)

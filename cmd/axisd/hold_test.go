@@ -160,6 +160,16 @@ func TestHoldSurvivesKillAndDecides(t *testing.T) {
 			t.Errorf("%s events %v, want held then %s", id, types, want)
 		}
 	}
+	// The refusal keeps the proof: the OCSP answer that says revoked.
+	rd, err := db.Document(ctx, rv.DocID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if l := rd.Revocation.Leaf(); rd.Revocation.Status() != "revoked" || (l.Method != "ocsp" && l.Method != "crl") || l.Status != "revoked" || l.EvidenceSHA256 == "" {
+		t.Errorf("the refused document's revocation: %+v", rd.Revocation)
+	} else if ev, err := db.Evidence(ctx, l.EvidenceSHA256); err != nil || len(ev) == 0 {
+		t.Errorf("the evidence of the revocation is not stored: %v", err)
+	}
 	if n, _ := db.HeldCount(ctx); n != 0 {
 		t.Errorf("%d still held", n)
 	}

@@ -1,0 +1,308 @@
+package main
+
+import (
+	"context"
+	"crypto/x509"
+	"fmt"
+	"io"
+	"math/big"
+	"net/http"
+	"net/http/cookiejar"
+	"net/url"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/axis-h40/axis/axis"
+	"github.com/axis-h40/axis/envelope"
+	"github.com/axis-h40/axis/internal/browser"
+	"github.com/axis-h40/axis/internal/demopki"
+	"github.com/axis-h40/axis/internal/fixture"
+	"github.com/axis-h40/axis/internal/testca"
+	"github.com/axis-h40/axis/internal/testgen"
+	"github.com/axis-h40/axis/store"
+)
+
+// consoleAs is a browser-like client (cookie jar, redirects not followed)
+// signed in to m's console with the admin token.
+func consoleAs(t *testing.T, m *Main) func(path string) response {
+	t.Helper()
+	jar, _ := cookiejar.New(nil)
+	hc := &http.Client{Jar: jar, CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+	get := func(path string) response {
+		t.Helper()
+		resp, err := hc.Get(m.URL() + path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		b, _ := io.ReadAll(resp.Body)
+		return response{status: resp.StatusCode, body: b, header: resp.Header}
+	}
+	form := get("/admin/login")
+	match := csrfField.FindSubmatch(form.body)
+	if match == nil {
+		t.Fatalf("no csrf field on the sign-in page: %d", form.status)
+	}
+	resp, err := hc.PostForm(m.URL()+"/admin/login", url.Values{"csrf": {string(match[1])}, "token": {testgen.DemoAdminToken}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusSeeOther {
+		t.Fatalf("console sign-in: %d", resp.StatusCode)
+	}
+	return get
+}
+
+func pageHas(t *testing.T, what string, r response, wants ...string) {
+	t.Helper()
+	if r.status != http.StatusOK {
+		t.Fatalf("%s: %d\n%s", what, r.status, r.body)
+	}
+	for _, w := range wants {
+		if !strings.Contains(string(r.body), w) {
+			t.Errorf("%s: missing %q", what, w)
+		}
+	}
+	if t.Failed() {
+		t.Fatalf("%s:\n%s", what, r.body)
+	}
+}
+
+// TestConsoleHeldAndDecided: the real wiring in mode hold with the test
+// CA's OCSP responder and CRLs down. A good and a revoked envelope are held:
+// the console's dashboard counts them, its stuck list has their rows and
+// their pages say why (the responders that did not answer). The CA comes
+// back: the good one is released and its page shows the OCSP answer and
+// the root's CRL with links whose downloads are the very DER the API and
+// the store hold (openssl verifies the OCSP response); the revoked one is
+// refused with certificate_revoked.
+func TestConsoleHeldAndDecided(t *testing.T) {
+	ca := testca.New(t)
+	goodCert, good := ca.Leaf(t, testgen.Commune, false)
+	_, revoked := ca.Leaf(t, testgen.Commune, true)
+	m := startRevocation(t, ca, envelope.RevocationHold)
+	post := func(raw []byte) string {
+		t.Helper()
+		r := call(t, m, "POST", "/api/v1/envelopes", tok(testgen.Commune), raw)
+		var rc axis.Receipt
+		r.json(t, &rc)
+		if r.status != 202 || rc.State != store.StateHeld {
+			t.Fatalf("want 202 held: %d %s", r.status, r.body)
+		}
+		return rc.DocID
+	}
+	g := post(signedBy(t, good, "401"))
+	rv := post(signedBy(t, revoked, "402"))
+	get := consoleAs(t, m)
+
+	// Held is not refused: the refusals card stays at 0.
+	pageHas(t, "dashboard", get("/admin/"), `<a class="stat stat-bad" id="stat-held" href="/admin/stuck?reason=held">`,
+		`<span class="value">2</span></a>`, `<div class="stat" id="stat-refusals"><span class="label">Từ chối tiếp nhận (từ khi khởi động)</span><span class="value">0</span>`)
+	pageHas(t, "stuck", get("/admin/stuck?reason=held"),
+		`<tr class="stuck" data-reason="held" data-doc="`+g+`" data-organ="">`,
+		`<tr class="stuck" data-reason="held" data-doc="`+rv+`" data-organ="">`,
+		`data-reason="held">Chờ kiểm tra thu hồi chứng thư (2)</a>`, "OCSP "+ca.OCSPURL, testgen.Department)
+	held := get("/admin/documents/" + g)
+	pageHas(t, "held document", held, `data-state="held"`, "Tạm giữ: chưa xác định được tình trạng thu hồi chứng thư số",
+		`<article class="rev-cert" data-cert="0" data-status="unknown">`, `<article class="rev-cert" data-cert="1" data-status="unknown">`,
+		"OCSP "+ca.OCSPURL, "CRL "+ca.CACRL, "CRL "+ca.RootCRL, goodCert.Cert.Subject.String())
+	if strings.Contains(string(held.body), "revocation-evidence") {
+		t.Errorf("a link to evidence that does not exist")
+	}
+
+	ca.Start(t)
+	eventually(t, 20*time.Second, "both decided", func() bool {
+		return docOf(t, m, g).Document.State == "" && docOf(t, m, rv).Document.State == store.StateRefused
+	})
+	d := docOf(t, m, g).Document
+	leaf, issuing := d.Revocation.Certs[0], d.Revocation.Certs[1]
+	released := get("/admin/documents/" + g)
+	pageHas(t, "released document", released, `<p class="note" id="doc-released">`, `<section id="revocation" data-status="good">`,
+		`<article class="rev-cert" data-cert="0" data-status="good">`, "<dd>OCSP</dd>", ca.OCSPURL,
+		`<article class="rev-cert" data-cert="1" data-status="good">`, ca.RootCRL, "<dt>Số CRL</dt><dd>"+issuing.CRLNumber,
+		`href="/admin/documents/`+g+`/revocation-evidence?cert=0" download>Tải về phản hồi OCSP (.der)</a>`,
+		`href="/admin/documents/`+g+`/revocation-evidence?cert=1" download>Tải về CRL (.crl)</a>`,
+		leaf.EvidenceSHA256, issuing.EvidenceSHA256, `data-event="released"`)
+
+	// The downloads: the API's bytes, the store's, and openssl reads them.
+	dir := t.TempDir()
+	for i, c := range []envelope.CertRevocation{leaf, issuing} {
+		ev := get(fmt.Sprintf("/admin/documents/%s/revocation-evidence?cert=%d", g, i))
+		api := call(t, m, "GET", fmt.Sprintf("/admin/v1/documents/%s/revocation-evidence?cert=%d", g, i), testgen.DemoAdminToken, nil)
+		der, err := m.Hub.Store().Evidence(context.Background(), c.EvidenceSHA256)
+		if err != nil || ev.status != 200 || string(ev.body) != string(api.body) || string(ev.body) != string(der) || sha256Hex(ev.body) != c.EvidenceSHA256 {
+			t.Fatalf("cert %d: console %d (%d bytes), API %d bytes, store %d bytes %v", i, ev.status, len(ev.body), len(api.body), len(der), err)
+		}
+		wantType, wantName := "application/ocsp-response", g+"-cert0-ocsp.der"
+		if i == 1 {
+			wantType, wantName = "application/pkix-crl", g+"-cert1-crl"+c.CRLNumber+".crl"
+		}
+		if ev.header.Get("Content-Type") != wantType || ev.header.Get("Content-Disposition") != `attachment; filename="`+wantName+`"` {
+			t.Errorf("cert %d: %q %q", i, ev.header.Get("Content-Type"), ev.header.Get("Content-Disposition"))
+		}
+		file := filepath.Join(dir, wantName)
+		if err := os.WriteFile(file, ev.body, 0o644); err != nil {
+			t.Fatal(err)
+		}
+		if i == 0 {
+			leafFile := filepath.Join(dir, "leaf.pem")
+			os.WriteFile(leafFile, demopki.CertPEM(goodCert.Cert), 0o644)
+			out := runOpenSSL(t, "ocsp", "-respin", file, "-issuer", ca.IssuingFile(), "-cert", leafFile,
+				"-CAfile", ca.RootFile(), "-verify_other", ca.IssuingFile())
+			if !strings.Contains(out, "Response verify OK") || !strings.Contains(out, leafFile+": good") {
+				t.Errorf("openssl ocsp on the console's download:\n%s", out)
+			}
+		} else if out := runOpenSSL(t, "crl", "-inform", "DER", "-in", file, "-CAfile", ca.RootFile(), "-noout"); !strings.Contains(out, "verify OK") {
+			t.Errorf("openssl crl on the console's download:\n%s", out)
+		}
+	}
+
+	pageHas(t, "refused document", get("/admin/documents/"+rv), `<section id="doc-state" class="state-box state-box-refused" data-state="refused">`,
+		`<span class="code" id="refused-code">certificate_revoked</span>`, "Chứng thư số của người ký đã bị thu hồi",
+		`<tr class="recipient" data-organ="`+testgen.Department+`" data-state="refused">`, `data-event="refused"`)
+	st := get("/admin/stuck")
+	pageHas(t, "stuck after", st, `data-reason="held">Chờ kiểm tra thu hồi chứng thư (0)</a>`)
+	if strings.Contains(string(st.body), `<tr class="stuck" data-reason="held"`) {
+		t.Errorf("decided documents still listed as held")
+	}
+}
+
+// TestConsoleHeldInBrowser: the demo hub (mode hold, its CRL files) before
+// the issuing CA's CRL is there: an administrator in a real browser sees the
+// held count on the dashboard, the held rows in the stuck list and, on a
+// held document's page, the state, why, and the chain's check (the issuing
+// CA proven good by the root's CRL, with its evidence link). Then the
+// issuing CA publishes a CRL revoking the commune's certificate: the
+// commune's envelope is refused, the department's released. Each page is a
+// screenshot in the test's artifact folder (go test -artifacts).
+func TestConsoleHeldInBrowser(t *testing.T) {
+	b := browser.ForTest(t)
+	issuingCRL := filepath.Join(t.TempDir(), testgen.IssuingCRL)
+	m := start(t, func(c *axis.Config) {
+		c.Trust.Revocation.CRLFiles = []string{filepath.Join(fixture.PKIDir, testgen.RootCRL), issuingCRL}
+		c.Trust.Revocation.Retry.Duration = 200 * time.Millisecond
+	})
+	post := func(from, to, number, subject string) string {
+		t.Helper()
+		d := testgen.NewDocument()
+		d.From = envelope.Organization{OrganID: from, OrganName: testgen.AgencyName(from)}
+		if a, ok := m.Hub.Directory().Agency(from); ok {
+			d.From.OrganName = a.Name
+		}
+		d.To = []envelope.Organization{{OrganID: to}}
+		if a, ok := m.Hub.Directory().Agency(to); ok {
+			d.To[0].OrganName = a.Name
+		}
+		d.Code.CodeNumber = number
+		d.DocumentID = from + ",2026/06/01," + number
+		d.Subject = subject
+		r := call(t, m, "POST", "/api/v1/envelopes", tok(from), fixture.Sign(t, d))
+		var rc axis.Receipt
+		r.json(t, &rc)
+		if r.status != 202 || rc.State != store.StateHeld {
+			t.Fatalf("want 202 held: %d %s", r.status, r.body)
+		}
+		return rc.DocID
+	}
+	commune := post(testgen.Commune, testgen.Department, "27", "Báo cáo tình hình phòng chống lụt bão tháng 6")
+	dept := post(testgen.Department, testgen.Commune, "112", "Hướng dẫn triển khai chữ ký số trong cơ quan nhà nước")
+
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	p, err := b.NewPage(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := t.ArtifactDir()
+	shot := func(name string) {
+		t.Helper()
+		if err := p.Screenshot(ctx, filepath.Join(dir, name)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	must := func(err error) {
+		t.Helper()
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	count := func(sel string) int {
+		t.Helper()
+		var n int
+		must(p.Eval(ctx, fmt.Sprintf("document.querySelectorAll(%q).length", sel), &n))
+		return n
+	}
+	text := func(sel string) string {
+		t.Helper()
+		s, err := p.Text(ctx, sel)
+		must(err)
+		return s
+	}
+	base := m.URL()
+
+	must(p.Navigate(ctx, base+"/admin/login"))
+	must(p.Fill(ctx, "#login-token", testgen.DemoAdminToken))
+	must(p.ClickAndWait(ctx, "#login-submit"))
+	must(p.WaitFor(ctx, "#dashboard"))
+	if count("#stat-held.stat-bad") != 1 || !strings.Contains(text("#stat-held"), "2") {
+		t.Fatalf("dashboard held card: %q", text("#stat-held"))
+	}
+	shot("held-1-dashboard.png")
+
+	// The dashboard's card leads to the stuck list filtered on held.
+	must(p.ClickAndWait(ctx, "#stat-held"))
+	if count(`#stuck tr.stuck[data-reason="held"]`) != 2 || count(`.filters a.active[data-reason="held"]`) != 1 {
+		t.Fatal("the stuck list does not show the two held envelopes under the held filter")
+	}
+	shot("held-2-stuck.png")
+
+	// A held document's page.
+	must(p.ClickAndWait(ctx, `#stuck tr.stuck[data-doc="`+commune+`"] a.doc-link`))
+	must(p.WaitFor(ctx, "#doc-state"))
+	if st := text("#doc-state"); !strings.Contains(st, "Tạm giữ: chưa xác định được tình trạng thu hồi chứng thư số") || !strings.Contains(st, "no current CRL of its issuer") {
+		t.Fatalf("held state: %q", st)
+	}
+	if count(`#revocation .rev-cert[data-cert="0"][data-status="unknown"]`) != 1 || count(`#revocation .rev-cert[data-cert="1"][data-status="good"] a.evidence`) != 1 {
+		t.Fatal("the revocation block does not show the chain's check")
+	}
+	shot("held-3-document-held.png")
+
+	// The issuing CA revokes the commune's certificate.
+	issuer, err := demopki.Load(fixture.PKIDir, testgen.IssuingCA)
+	must(err)
+	cc, err := demopki.Load(fixture.PKIDir, testgen.AgencyName(testgen.Commune))
+	must(err)
+	crl, err := testgen.DemoCRL(issuer, big.NewInt(2), demopki.TestNow.Add(-time.Hour),
+		[]x509.RevocationListEntry{{SerialNumber: cc.Cert.SerialNumber, RevocationTime: demopki.TestNow.Add(-30 * time.Minute), ReasonCode: 1}})
+	must(err)
+	must(os.WriteFile(issuingCRL+".tmp", crl, 0o644))
+	must(os.Rename(issuingCRL+".tmp", issuingCRL))
+	eventually(t, 20*time.Second, "both decided", func() bool { // the checker re-reads CRL files every 5 s
+		return docOf(t, m, commune).Document.State == store.StateRefused && docOf(t, m, dept).Document.State == ""
+	})
+
+	must(p.Navigate(ctx, base+"/admin/documents/"+commune))
+	if st := text("#doc-state"); !strings.Contains(st, "Bị từ chối: Chứng thư số của người ký đã bị thu hồi") || !strings.Contains(st, "certificate_revoked") {
+		t.Fatalf("refused state: %q", st)
+	}
+	// The re-check's answer replaced the intake's: the signer is shown
+	// revoked, with the CRL that says so to download.
+	if count("#revocation-at-intake") != 0 || count(`#revocation .rev-cert[data-cert="0"][data-status="revoked"] a.evidence`) != 1 {
+		t.Fatal("the refused page does not show the revocation and its evidence")
+	}
+	shot("held-4-document-refused.png")
+	must(p.Navigate(ctx, base+"/admin/documents/"+dept))
+	if count("#doc-released") != 1 || count(`#revocation .rev-cert[data-status="good"] a.evidence`) != 2 {
+		t.Fatal("the released document's page does not show its evidence")
+	}
+	shot("held-5-document-released.png")
+	must(p.Navigate(ctx, base+"/admin/stuck"))
+	if count(`#stuck tr.stuck[data-reason="held"]`) != 0 {
+		t.Fatal("decided envelopes still held in the stuck list")
+	}
+	t.Logf("screenshots in %s", dir)
+}

@@ -1,0 +1,146 @@
+package store_test
+
+import (
+	"slices"
+	"testing"
+	"time"
+
+	"github.com/axis-h40/axis/envelope"
+	"github.com/axis-h40/axis/internal/demopki"
+	"github.com/axis-h40/axis/internal/fixture"
+	"github.com/axis-h40/axis/internal/testgen"
+	"github.com/axis-h40/axis/store"
+	"github.com/axis-h40/axis/store/storetest"
+)
+
+// heldVerified signs m and verifies it in revocation mode hold with a
+// checker that has no source at all: every certificate of the chain is
+// "unknown", as when the CA's responders are down.
+func heldVerified(t *testing.T, m *envelope.Message) *envelope.Verified {
+	t.Helper()
+	roots, err := envelope.LoadRoots(fixture.RootCA)
+	if err != nil {
+		t.Fatal(err)
+	}
+	now := func() time.Time { return demopki.TestNow }
+	v, err := envelope.NewVerifier(envelope.Policy{Roots: roots, Now: now, RevocationMode: envelope.RevocationHold,
+		Revocation: envelope.NewRevocationChecker(envelope.RevocationOptions{Now: now})})
+	if err != nil {
+		t.Fatal(err)
+	}
+	vd, err := v.Verify(fixture.Sign(t, m))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if vd.Revocation().Status() != envelope.StatusUnknown {
+		t.Fatalf("revocation %+v, want unknown", vd.Revocation())
+	}
+	return vd
+}
+
+// Held envelopes are in the stuck list (reason held, one item each, oldest
+// first, with the certificate whose status is unknown and why) right after
+// the dead relays and before the slow readers, so a cap hides neither; they
+// leave it when released or refused.
+func TestStuckHeld(t *testing.T) {
+	db := storetest.Open(t)
+	x := searchFixture(t, db) // a and b (day1) are never fetched: not_fetched
+	now := at.Add(time.Hour)
+	sla := store.SLA{Fetch: 36 * time.Hour, Ack: 36 * time.Hour, Relay: time.Hour}
+
+	// A dead relay.
+	m := testgen.NewDocument()
+	m.To = []envelope.Organization{{OrganID: "000.00.00.G22"}}
+	m.Code.CodeNumber = "99"
+	dead, _, err := db.PutEnvelope(ctx, fixture.Verified(t, m), []store.Route{{OrganID: "000.00.00.G22", Peer: "national"}}, at, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	ob, err := db.Outbox(ctx, "national", 0, 10)
+	if err != nil || len(ob) != 1 {
+		t.Fatal(ob, err)
+	}
+	if err := db.RelayFailed(ctx, "national", ob[0], "refused", true, at); err != nil {
+		t.Fatal(err)
+	}
+
+	// Two held envelopes, the second held first.
+	held := func(n string, when time.Time, routes []store.Route) *store.Document {
+		t.Helper()
+		m := testgen.NewDocument()
+		m.Code.CodeNumber = n
+		m.DocumentID = testgen.Commune + ",2026/05/28," + n + "/UBND-VP"
+		m.To = nil
+		for _, r := range routes {
+			m.To = append(m.To, envelope.Organization{OrganID: r.OrganID})
+		}
+		d, created, err := db.PutHeld(ctx, heldVerified(t, m), routes, when, "")
+		if err != nil || !created || d.State != store.StateHeld {
+			t.Fatalf("PutHeld: %+v %v %v", d, created, err)
+		}
+		return d
+	}
+	h1 := held("41", at.Add(-time.Minute), append(local(testgen.Department), store.Route{OrganID: "000.00.00.G22", Peer: "national"}))
+	h2 := held("40", at.Add(-2*time.Minute), local(testgen.District))
+	if n, err := db.HeldCount(ctx); err != nil || n != 2 {
+		t.Fatalf("HeldCount %d %v", n, err)
+	}
+
+	stuck, err := db.Stuck(ctx, now, sla, 100)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var order []string
+	for _, it := range stuck {
+		order = append(order, it.Reason+" "+it.DocID)
+	}
+	// a and b (day1) are in different queues: either order.
+	want := []string{"relay_dead " + dead.ID, "held " + h2.ID, "held " + h1.ID, "not_fetched " + x["a"], "not_fetched " + x["b"]}
+	if len(order) != len(want) || !slices.Equal(order[:3], want[:3]) || !slices.Contains(order[3:], want[3]) || !slices.Contains(order[3:], want[4]) {
+		t.Fatalf("stuck %v, want %v", order, want)
+	}
+	it := stuck[2]
+	leaf := h1.Revocation.Certs[0]
+	if it.OrganID != "" || it.Peer != "" || it.State != store.StateHeld || !it.Since.Equal(at.Add(-time.Minute)) ||
+		it.From != testgen.Commune || it.Code != h1.Code || it.Subject != h1.Subject ||
+		len(it.Pending) != 2 || it.Pending[0] != testgen.Department || it.Pending[1] != "000.00.00.G22" ||
+		it.Cert != leaf.Subject || it.CertSerial != leaf.Serial || it.LastError != leaf.Reason || it.LastError == "" {
+		t.Errorf("held item %+v (leaf %+v)", it, leaf)
+	}
+	// Capped: the dead relay first, then the oldest held.
+	for limit, want := range map[int][]string{1: {"relay_dead"}, 2: {"relay_dead", "held " + h2.ID}, 3: {"relay_dead", "held " + h2.ID, "held " + h1.ID}} {
+		got, err := db.Stuck(ctx, now, sla, limit)
+		if err != nil || len(got) != len(want) {
+			t.Fatalf("limit %d: %+v %v", limit, got, err)
+		}
+		for i, w := range want {
+			if g := got[i].Reason + " " + got[i].DocID; g != w && got[i].Reason != w {
+				t.Errorf("limit %d: item %d is %s, want %s", limit, i, g, w)
+			}
+		}
+	}
+
+	// Released: routed, out of the list (its delivery is younger than the SLA).
+	if _, err := db.Release(ctx, h1.ID, nil, at); err != nil {
+		t.Fatal(err)
+	}
+	// Refused: kept, never routed, out of the list.
+	if _, err := db.Refuse(ctx, h2.ID, "revocation_unknown", "still unknown", nil, at, nil); err != nil {
+		t.Fatal(err)
+	}
+	stuck, err = db.Stuck(ctx, now, sla, 100)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, it := range stuck {
+		if it.Reason == "held" || it.DocID == h1.ID || it.DocID == h2.ID {
+			t.Errorf("still in the stuck list: %+v", it)
+		}
+	}
+	if len(stuck) != 3 {
+		t.Errorf("stuck %+v, want the dead relay and the two unfetched ones", stuck)
+	}
+	if n, _ := db.HeldCount(ctx); n != 0 {
+		t.Errorf("HeldCount %d after release and refusal", n)
+	}
+}
