@@ -21,10 +21,20 @@ import (
 // PeerClient delivers envelopes, unchanged, to one peer hub. Each peer kind
 // (the native axis API today, VDXP next) is one implementation.
 type PeerClient interface {
-	// Send posts raw and returns the peer's id for it. Peers de-duplicate by
-	// content, so sending again after a crash is harmless.
-	// organs are the recipients this peer is to take care of.
-	Send(ctx context.Context, raw []byte, organs []string) (peerDocID string, err error)
+	// Send posts the envelope's exact bytes and returns the peer's id for
+	// them. Peers de-duplicate by content, so sending again after a crash is
+	// harmless.
+	Send(ctx context.Context, out Outgoing) (peerDocID string, err error)
+}
+
+// Outgoing is one envelope on its way to a peer: its exact bytes and what
+// the hub's record (made from the verified element at intake) says of it,
+// so no peer client reads the bytes again unverified.
+type Outgoing struct {
+	Raw    []byte
+	Kind   string   // envelope.KindDocument or KindStatus
+	From   string   // From/OrganId
+	Organs []string // the recipients this peer is to take care of
 }
 
 // PermanentError marks a refusal that retrying cannot fix (the peer refused
@@ -56,14 +66,14 @@ func (h *Hub) newPeerClient(p *Peer) (PeerClient, error) {
 	return nil, fmt.Errorf("peer %s: kind %q has no client", p.Name, p.Kind)
 }
 
-func (c *axisClient) Send(ctx context.Context, raw []byte, organs []string) (string, error) {
-	req, err := http.NewRequestWithContext(ctx, "POST", c.url+"/api/v1/envelopes", bytes.NewReader(raw))
+func (c *axisClient) Send(ctx context.Context, out Outgoing) (string, error) {
+	req, err := http.NewRequestWithContext(ctx, "POST", c.url+"/api/v1/envelopes", bytes.NewReader(out.Raw))
 	if err != nil {
 		return "", &PermanentError{err}
 	}
 	req.Header.Set("Authorization", "Bearer "+c.token)
 	req.Header.Set("Content-Type", "application/xml")
-	req.Header.Set(RecipientsHeader, strings.Join(organs, ","))
+	req.Header.Set(RecipientsHeader, strings.Join(out.Organs, ","))
 	resp, err := c.http.Do(req)
 	if err != nil {
 		return "", err
@@ -309,10 +319,14 @@ func (h *Hub) relayLoop(ctx context.Context, p *Peer, client PeerClient, wake <-
 // is on its way to disk; a re-send of an entry whose mark has not landed yet
 // is harmless, since peers de-duplicate by content.
 func (h *Hub) relayOne(ctx context.Context, p *Peer, client PeerClient, e store.OutboxEntry, marks *marker) error {
-	raw, err := h.db.Blob(ctx, e.DocID)
+	d, err := h.db.Document(ctx, e.DocID)
+	var raw []byte
+	if err == nil {
+		raw, err = h.db.BlobOf(ctx, d)
+	}
 	if err == nil {
 		var peerID string
-		if peerID, err = client.Send(ctx, raw, e.Organs); err == nil {
+		if peerID, err = client.Send(ctx, Outgoing{Raw: raw, Kind: d.Kind, From: d.From, Organs: e.Organs}); err == nil {
 			h.metrics.relayed.WithLabelValues(p.Name, "relayed").Inc()
 			marks.add(store.Relayed{Entry: e, PeerDocID: peerID, At: h.now()})
 			return nil

@@ -25,16 +25,14 @@ func newVDXPPeer(p *Peer, secret string, hc *http.Client) *vdxpPeer {
 // the envelope itself.
 var permanentVDXP = map[string]bool{"unknown_recipient": true, "bad_request": true}
 
-func (v *vdxpPeer) Send(ctx context.Context, raw []byte, organs []string) (string, error) {
-	m, err := envelope.Parse(raw, nil)
-	if err != nil {
-		return "", &PermanentError{err}
-	}
+// Send reads the message type and the sender from the hub's record of the
+// envelope (made from the verified element), never from the bytes again.
+func (v *vdxpPeer) Send(ctx context.Context, out Outgoing) (string, error) {
 	mt := "edoc"
-	if m.Kind == envelope.KindStatus {
+	if out.Kind == string(envelope.KindStatus) {
 		mt = "status"
 	}
-	id, err := v.c.SendEdoc(ctx, raw, m.From.OrganID, mt, organs)
+	id, err := v.c.SendEdoc(ctx, out.Raw, out.From, mt, out.Organs)
 	var re *vdxp.RemoteError
 	if errors.As(err, &re) && (permanentVDXP[re.Code] || envelopeStatus[re.Code] != 0) {
 		return "", &PermanentError{err}
