@@ -141,14 +141,14 @@ func dedupeEvents(evs []TraceEvent) []TraceEvent {
 }
 
 func (h *Hub) peerAdminConfigured(p *Peer) bool {
-	return (p.AdminURL != "" || p.Kind == "axis") && p.AdminTokenEnv != "" && h.getenv(p.AdminTokenEnv) != ""
+	return (p.AdminURL != "" || p.Kind == PeerAxis) && p.AdminTokenEnv != "" && h.getenv(p.AdminTokenEnv) != ""
 }
 
 // askPeerTrace asks a peer's admin API for its followed trace; nil when the
 // peer says it was already visited.
 func (h *Hub) askPeerTrace(ctx context.Context, p *Peer, id string, visited []string, hops int) (*Trace, error) {
 	base := p.AdminURL
-	if base == "" && p.Kind == "axis" {
+	if base == "" && p.Kind == PeerAxis {
 		base = p.URL
 	}
 	token := h.getenv(p.AdminTokenEnv)
@@ -253,7 +253,7 @@ func (h *Hub) Overview(ctx context.Context) (*Overview, error) {
 		if err != nil {
 			return nil, err
 		}
-		o.Peers = append(o.Peers, PeerOverview{Name: p.Name, Kind: p.Kind, Outbox: od[p.Name], Dead: len(dead)})
+		o.Peers = append(o.Peers, PeerOverview{Name: p.Name, Kind: string(p.Kind), Outbox: od[p.Name], Dead: len(dead)})
 	}
 	st, err := h.Stuck(ctx, stuckCap)
 	if err != nil {

@@ -198,6 +198,16 @@ type Agency struct {
 	ClientCertSHA256 string `yaml:"client_cert_sha256,omitempty"`
 }
 
+// PeerKind is how this hub speaks to a peer.
+type PeerKind string
+
+// Peer kinds.
+const (
+	PeerAxis PeerKind = "axis" // the peer's native API
+	PeerVDXP PeerKind = "vdxp" // the national SDK's protocol: sendEdoc out, a poller in
+	PeerPull PeerKind = "pull" // the peer collects what is routed to it from us over VDXP
+)
+
 // Peer is another hub (the national axis, a neighbouring province).
 //
 // Kinds: "axis" posts to the peer's native API; "vdxp" speaks the national
@@ -208,7 +218,7 @@ type Agency struct {
 type Peer struct {
 	Name        string   `yaml:"name"`
 	URL         string   `yaml:"url,omitempty"`
-	Kind        string   `yaml:"kind"`   // axis, vdxp or pull
+	Kind        PeerKind `yaml:"kind"`   // axis, vdxp or pull
 	Routes      []string `yaml:"routes"` // organ-code patterns; "*" is everything else
 	Token       string   `yaml:"token,omitempty"`
 	TokenEnv    string   `yaml:"token_env,omitempty"` // read the outbound token from this variable instead
@@ -420,11 +430,11 @@ func (c *Config) check() error {
 		switch {
 		case p.Name == "" || names[p.Name]:
 			errs = append(errs, fmt.Errorf("peers[%d]: name missing or repeated", i))
-		case p.Kind != "axis" && p.Kind != "vdxp" && p.Kind != "pull":
+		case p.Kind != PeerAxis && p.Kind != PeerVDXP && p.Kind != PeerPull:
 			errs = append(errs, fmt.Errorf("peers[%d] %s: kind %q (want axis, vdxp or pull)", i, p.Name, p.Kind))
-		case p.Kind != "pull" && !strings.HasPrefix(p.URL, "http://") && !strings.HasPrefix(p.URL, "https://"):
+		case p.Kind != PeerPull && !strings.HasPrefix(p.URL, "http://") && !strings.HasPrefix(p.URL, "https://"):
 			errs = append(errs, fmt.Errorf("peers[%d] %s: url must be http(s)", i, p.Name))
-		case p.Kind == "vdxp" && (p.SystemID == "" || p.SecretEnv == ""):
+		case p.Kind == PeerVDXP && (p.SystemID == "" || p.SecretEnv == ""):
 			errs = append(errs, fmt.Errorf("peers[%d] %s: kind vdxp needs system_id and secret_env", i, p.Name))
 		case len(p.Routes) == 0:
 			errs = append(errs, fmt.Errorf("peers[%d] %s: no routes", i, p.Name))

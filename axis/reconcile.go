@@ -176,7 +176,7 @@ func (h *Hub) Reconcile(ctx context.Context, day string, repair bool) (*Report, 
 	}
 	peers := map[string]*PeerTotals{}
 	for _, p := range h.dir.Peers() {
-		peers[p.Name] = &PeerTotals{Peer: p.Name, Kind: p.Kind}
+		peers[p.Name] = &PeerTotals{Peer: p.Name, Kind: string(p.Kind)}
 	}
 	relayedTo := map[string][]relayFact{} // peer → relays believed done
 	now := h.now()
@@ -364,9 +364,9 @@ func (h *Hub) askPeer(ctx context.Context, p *Peer, day string, facts []relayFac
 		}
 	}
 	switch p.Kind {
-	case "pull":
+	case PeerPull:
 		return nil, nil, "collects from this hub over VDXP and confirms each envelope with updateStatus: relayed means confirmed by the peer", nil
-	case "vdxp":
+	case PeerVDXP:
 		c, ok := h.clients[p.Name].(*vdxpPeer)
 		if !ok {
 			return nil, nil, "", fmt.Errorf("peer %s has no VDXP client", p.Name)
@@ -455,7 +455,7 @@ func (h *Hub) restoreFromPeers(ctx context.Context, d *store.Document) (string, 
 	var errs []error
 	for _, name := range peersOf(d) {
 		p, ok := h.dir.Peer(name)
-		if !ok || p.Kind != "axis" {
+		if !ok || p.Kind != PeerAxis {
 			continue
 		}
 		status, raw, err := h.peerCall(ctx, p, "GET", strings.TrimRight(p.URL, "/")+"/api/v1/envelopes/"+d.ID, h.peerToken(p), nil, h.cfg.Limits.MaxEnvelopeBytes+1)

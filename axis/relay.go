@@ -54,13 +54,13 @@ type axisClient struct {
 // client (peerHTTPClient, tls.go: its timeout, connections and TLS).
 func (h *Hub) newPeerClient(p *Peer) (PeerClient, error) {
 	switch p.Kind {
-	case "vdxp":
+	case PeerVDXP:
 		secret := h.getenv(p.SecretEnv)
 		if secret == "" {
 			return nil, fmt.Errorf("peer %s: $%s is empty", p.Name, p.SecretEnv)
 		}
 		return newVDXPPeer(p, secret, h.peerHTTPClient(p)), nil
-	case "axis":
+	case PeerAxis:
 		return &axisClient{url: strings.TrimRight(p.URL, "/"), token: h.peerToken(p), http: h.peerHTTPClient(p)}, nil
 	}
 	return nil, fmt.Errorf("peer %s: kind %q has no client", p.Name, p.Kind)
@@ -148,7 +148,7 @@ func (h *Hub) startWorkers() error {
 	w := &workers{cancel: cancel, wake: map[string]chan struct{}{}, logs: &logLimiter{last: map[string]time.Time{}, every: time.Minute}}
 	h.workers = w // before any goroutine reads it
 	for _, p := range h.dir.Peers() {
-		if p.Kind == "pull" {
+		if p.Kind == PeerPull {
 			continue // it collects its envelopes from us over VDXP
 		}
 		client := h.peerClients[p.Name]

@@ -294,7 +294,7 @@ func (h *Hub) vdxpReceived(ctx context.Context, sys *vdxpSystem, messageType str
 			}
 		}
 	}
-	if p, ok := h.dir.Peer(sys.Peer); ok && p.Kind == "pull" {
+	if p, ok := h.dir.Peer(sys.Peer); ok && p.Kind == PeerPull {
 		var after uint64
 		for len(data) < vdxpListLimit {
 			entries, err := h.db.Outbox(ctx, p.Name, after, vdxpListLimit)
@@ -387,7 +387,7 @@ func (h *Hub) vdxpUpdateStatus(ctx context.Context, sys *vdxpSystem, req *vdxp.R
 			return err
 		}
 	}
-	if p, ok := h.dir.Peer(sys.Peer); ok && p.Kind == "pull" {
+	if p, ok := h.dir.Peer(sys.Peer); ok && p.Kind == PeerPull {
 		e, err := h.db.OutboxEntryOf(ctx, p.Name, id, 10*vdxpListLimit)
 		if err == nil {
 			found = true

@@ -673,7 +673,7 @@ func (e *env) intakeID(t *testing.T) string {
 // refusingPeer is a national axis that refuses every envelope for good.
 type refusingPeer struct{}
 
-func (refusingPeer) Send(context.Context, []byte, []string) (string, error) {
+func (refusingPeer) Send(context.Context, axis.Outgoing) (string, error) {
 	return "", &axis.PermanentError{Err: errors.New("peer answered 422 unknown_recipient: test refusal")}
 }
 

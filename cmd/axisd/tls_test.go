@@ -512,10 +512,14 @@ func TestTLSAgencyClientCertificate(t *testing.T) {
 	}
 
 	// A certificate from a CA the hub does not list: the handshake fails.
+	// Under TLS 1.3 the server checks the client's certificate after the
+	// client has finished its side, so the client sees the server's alert
+	// or, when the server's close wins the race, a reset: both refusals.
 	rogue := newTestPKI(t)
 	foreign := issueFrom(t, rogue.ca, rogue.dir, "foreign", false)
-	if _, err := tryGet(pki.client(t, foreign), inboxURL, tok(testgen.Department)); err == nil || !strings.Contains(err.Error(), "tls: ") {
-		t.Errorf("a certificate from an unknown CA: %v, want a TLS alert", err)
+	if _, err := tryGet(pki.client(t, foreign), inboxURL, tok(testgen.Department)); err == nil ||
+		!(strings.Contains(err.Error(), "tls: ") || strings.Contains(err.Error(), "connection reset by peer")) {
+		t.Errorf("a certificate from an unknown CA: %v, want a TLS alert or the connection reset", err)
 	}
 
 	// Others are unaffected: a commune without a pin, an administrator.
