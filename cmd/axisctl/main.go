@@ -1,5 +1,10 @@
-// Command axisctl is the operator's tool for edXML envelopes: sign them,
-// verify them against a trust policy, and look inside them.
+// Command axisctl is the tool of the people around a hub: offline, it signs
+// edXML envelopes, verifies them against a trust policy and looks inside
+// them; as an agency, it sends, lists the inbox, fetches, acks and asks for
+// statuses and receipts; as an administrator, it traces, searches, lists
+// what is stuck, re-drives, reconciles, verifies the audit chain and takes
+// backups; for demos and tests, it issues and revokes DEMO certificates and
+// measures a hub's intake (bench). `axisctl help` lists every command.
 //
 // Exit codes: 0 success; 1 the envelope was refused or the operation failed,
 // with the last line of stderr "CODE: detail" when the failure has a machine
