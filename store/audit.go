@@ -13,6 +13,10 @@ import (
 	bolt "go.etcd.io/bbolt"
 )
 
+// What the reconciliation reads (a day's documents and deliveries, which
+// documents are here, what came through a peer) and the repairs it makes
+// (Requeue, RestoreBlob).
+
 // DayAudit is what one read-only transaction finds about the documents
 // accepted on one day (Asia/Ho_Chi_Minh), plus the store-wide checks that
 // back them (queues, the event chain). The reconciliation builds its report

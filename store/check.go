@@ -7,93 +7,11 @@ import (
 	"encoding/binary"
 	"encoding/json"
 	"fmt"
-	"time"
 
 	bolt "go.etcd.io/bbolt"
 )
 
-// ChainReport is the result of verifying the event log's hash chain.
-type ChainReport struct {
-	Events    uint64 `json:"events"`
-	Head      string `json:"head"`
-	BrokenAt  uint64 `json:"broken_at,omitempty"` // first event whose link does not hold
-	BrokenWhy string `json:"broken_why,omitempty"`
-	// Broken is the event at BrokenAt as stored (when readable): which
-	// document and organ it claims to be about.
-	Broken *Event `json:"broken_event,omitempty"`
-}
-
-// OK reports whether the chain held everywhere.
-func (r *ChainReport) OK() bool { return r.BrokenAt == 0 }
-
-// VerifyChain walks the whole event log and reports the first broken link.
-func (db *DB) VerifyChain(ctx context.Context) (*ChainReport, error) {
-	r := &ChainReport{}
-	err := db.bolt.View(func(tx *bolt.Tx) error { return verifyChain(ctx, tx, r) })
-	return r, err
-}
-
-// VerifyChainFile verifies the event chain of a store file opened
-// read-only (a backup, or a copy), without a running hub.
-func VerifyChainFile(ctx context.Context, path string) (*ChainReport, error) {
-	bdb, err := bolt.Open(path, 0o400, &bolt.Options{ReadOnly: true, Timeout: 2 * time.Second})
-	if err != nil {
-		return nil, fmt.Errorf("store: open %s read-only: %w", path, err)
-	}
-	defer bdb.Close()
-	r := &ChainReport{}
-	err = bdb.View(func(tx *bolt.Tx) error {
-		if tx.Bucket(bEvents) == nil || tx.Bucket(bMeta) == nil {
-			return fmt.Errorf("%w: %s is not an axis store", ErrCorrupt, path)
-		}
-		return verifyChain(ctx, tx, r)
-	})
-	return r, err
-}
-
-func verifyChain(ctx context.Context, tx *bolt.Tx, r *ChainReport) error {
-	prev := ""
-	var want uint64 = 1
-	c := tx.Bucket(bEvents).Cursor()
-	for k, v := c.First(); k != nil; k, v = c.Next() {
-		if r.Events%4096 == 0 {
-			if err := ctx.Err(); err != nil {
-				return err
-			}
-		}
-		r.Events++
-		seq := binary.BigEndian.Uint64(k)
-		var e Event
-		broken := func(why string) error {
-			r.BrokenAt, r.BrokenWhy = seq, why
-			if e.Type != "" {
-				ev := e
-				r.Broken = &ev
-			}
-			return nil
-		}
-		if err := json.Unmarshal(v, &e); err != nil {
-			return broken("unreadable event: " + err.Error())
-		}
-		switch {
-		case seq != want:
-			return broken(fmt.Sprintf("sequence gap: want %d", want))
-		case e.Seq != seq:
-			return broken("event seq differs from its key")
-		case e.Prev != prev:
-			return broken("prev does not match the previous event's hash")
-		case e.computeHash() != e.Hash:
-			return broken("hash does not match the event's contents")
-		}
-		prev = e.Hash
-		want++
-	}
-	if head := string(tx.Bucket(bMeta).Get(kChainHead)); head != prev {
-		r.BrokenAt, r.BrokenWhy = want, "chain head does not match the last event"
-	}
-	r.Head = prev
-	return nil
-}
+// The consistency check: bbolt's pages and axis's invariants.
 
 // Check runs bbolt's own page check and axis's invariants: every document has
 // its bytes, which hash to its id and recorded SHA-256; the hash index points

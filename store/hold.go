@@ -27,26 +27,6 @@ import (
 // once per content, keyed by its SHA-256: a CRL proves the status of every
 // document signed under it, and is stored once per number.
 
-var (
-	bHeld     = []byte("held")     // doc id → held since (RFC 3339)
-	bEvidence = []byte("evidence") // sha256 → DER of an OCSP response or a CRL
-)
-
-func init() { allBuckets = append(allBuckets, bHeld, bEvidence) }
-
-// Document states beyond the per-recipient ones.
-const (
-	StateHeld    = "held"
-	StateRefused = "refused"
-)
-
-// Events of held documents.
-const (
-	EventHeld     = "held"
-	EventReleased = "released"
-	EventRefused  = "refused"
-)
-
 func putEvidence(tx *bolt.Tx, r *envelope.Revocation) error {
 	if r == nil {
 		return nil

@@ -2,7 +2,6 @@ package store
 
 import (
 	"context"
-	"encoding/binary"
 	"encoding/json"
 	"fmt"
 	"slices"
@@ -11,38 +10,9 @@ import (
 	bolt "go.etcd.io/bbolt"
 )
 
-// Relay and push event types.
-const (
-	EventRelayed     = "relayed"
-	EventRelayFailed = "relay_failed"
-	EventDead        = "dead"
-	EventRedriven    = "redriven"
-	EventPushed      = "pushed"
-	EventPushFailed  = "push_failed"
-	EventRequeued    = "requeued" // the reconciliation found the relay missing at the peer
-	EventRestored    = "restored" // the reconciliation restored altered bytes from a peer's copy
-)
-
-var bDead = []byte("dead") // peer → { seq → OutboxEntry JSON } given up on
-
-func init() { allBuckets = append(allBuckets, bDead) }
-
-// updateDeliveries applies change to the delivery of each organ of e.
-func updateDeliveries(tx *bolt.Tx, docID string, organs []string, change func(*Delivery)) error {
-	b := tx.Bucket(bDeliveries)
-	for _, o := range organs {
-		k := key([]byte(docID), []byte(o))
-		var dl Delivery
-		if err := getJSON(b, k, &dl); err != nil {
-			return fmt.Errorf("%w: delivery %s/%s: %v", ErrCorrupt, docID, o, err)
-		}
-		change(&dl)
-		if err := putJSON(b, k, &dl); err != nil {
-			return err
-		}
-	}
-	return nil
-}
+// Relay: what became of an outbox entry — accepted by the peer (relayed),
+// failed and retried, or given up on (the peer's dead list) until an
+// administrator redrives it.
 
 // Relayed is one outbox entry a peer accepted, under its id there.
 type Relayed struct {
@@ -212,58 +182,4 @@ func (db *DB) Redrive(ctx context.Context, docID, recipient string, at time.Time
 		})
 	})
 	return n, err
-}
-
-// PushResult records one push attempt to a local agency's endpoint: ok moves
-// the delivery from queued to delivered; a failure counts the attempt.
-func (db *DB) PushResult(ctx context.Context, docID, organ string, ok bool, why string, at time.Time) error {
-	return db.batch(ctx, func(tx *bolt.Tx) error {
-		k := key([]byte(docID), []byte(organ))
-		var dl Delivery
-		if err := getJSON(tx.Bucket(bDeliveries), k, &dl); err != nil {
-			return nil
-		}
-		if dl.State != StateQueued {
-			return nil // fetched by pull meanwhile, or already pushed
-		}
-		dl.Attempts++
-		dl.UpdatedAt = at.UTC()
-		ev := Event{At: at, DocID: docID, OrganID: organ, Type: EventPushFailed, Detail: fmt.Sprintf("attempt %d: %s", dl.Attempts, why)}
-		if ok {
-			dl.State, dl.LastError = StateDelivered, ""
-			ev.Type, ev.Detail = EventPushed, fmt.Sprintf("attempt %d", dl.Attempts)
-		} else {
-			dl.LastError = why
-		}
-		if err := putJSON(tx.Bucket(bDeliveries), k, &dl); err != nil {
-			return err
-		}
-		return appendEvent(tx, ev)
-	})
-}
-
-// Queued lists up to limit entries of organ's queue after the cursor whose
-// delivery is still queued (not yet fetched or pushed), for push workers.
-func (db *DB) Queued(ctx context.Context, organ string, after uint64, limit int) ([]InboxItem, error) {
-	var out []InboxItem
-	err := db.bolt.View(func(tx *bolt.Tx) error {
-		qb := tx.Bucket(bQueues).Bucket([]byte(organ))
-		if qb == nil {
-			return nil
-		}
-		c := qb.Cursor()
-		for k, v := c.Seek(u64(after + 1)); k != nil && len(out) < limit; k, v = c.Next() {
-			var dl Delivery
-			if err := getJSON(tx.Bucket(bDeliveries), key(v, []byte(organ)), &dl); err != nil || dl.State != StateQueued {
-				continue
-			}
-			var d Document
-			if err := getJSON(tx.Bucket(bDocs), v, &d); err != nil {
-				return err
-			}
-			out = append(out, InboxItem{Seq: binary.BigEndian.Uint64(k), Doc: d})
-		}
-		return nil
-	})
-	return out, err
 }

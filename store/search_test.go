@@ -1,17 +1,13 @@
 package store_test
 
 import (
-	"path/filepath"
 	"slices"
 	"testing"
 	"time"
 
-	"github.com/axis-h40/axis/envelope"
-	"github.com/axis-h40/axis/internal/fixture"
 	"github.com/axis-h40/axis/internal/testgen"
 	"github.com/axis-h40/axis/store"
 	"github.com/axis-h40/axis/store/storetest"
-	bolt "go.etcd.io/bbolt"
 )
 
 func TestFold(t *testing.T) {
@@ -34,42 +30,6 @@ func TestFold(t *testing.T) {
 	if got := store.FoldCode(" 15 / UBND-VP "); got != "15/ubnd-vp" {
 		t.Errorf("FoldCode = %q", got)
 	}
-}
-
-// searchFixture stores six documents over three days.
-func searchFixture(t *testing.T, db *store.DB) map[string]string {
-	t.Helper()
-	ids := map[string]string{}
-	put := func(name, from, to, number, subject string, when time.Time) {
-		m := testgen.NewDocument()
-		m.From = envelope.Organization{OrganID: from}
-		m.To = []envelope.Organization{{OrganID: to}}
-		m.Code.CodeNumber = number
-		m.DocumentID = from + ",2026/05/28," + number + "/UBND-VP"
-		m.Subject = subject
-		d, _, err := db.PutEnvelope(ctx, fixture.Verified(t, m), local(to), when, "")
-		if err != nil {
-			t.Fatal(err)
-		}
-		ids[name] = d.ID
-	}
-	day1 := at.Add(-48 * time.Hour)
-	day2 := at.Add(-24 * time.Hour)
-	put("a", testgen.Commune, testgen.Department, "15", "Công văn về việc báo cáo chuyển đổi số", day1)
-	put("b", testgen.Commune, testgen.District, "16", "Kế hoạch phòng chống lụt bão", day1)
-	put("c", testgen.District, testgen.Department, "15", "Công văn đôn đốc nộp báo cáo", day2)
-	put("d", testgen.Commune, testgen.Department, "17", "Giấy mời họp", day2)
-	put("e", testgen.Commune, testgen.Department, "18", "CONG VAN khong dau", at)
-	put("f", testgen.Department, testgen.Commune, "19", "Thông báo kết luận", at)
-	return ids
-}
-
-func ids(r *store.SearchResult) []string {
-	var out []string
-	for _, d := range r.Docs {
-		out = append(out, d.ID)
-	}
-	return out
 }
 
 func TestSearch(t *testing.T) {
@@ -126,117 +86,27 @@ func TestSearch(t *testing.T) {
 	}
 }
 
-// A schema-2 store (no search indexes) is indexed when opened.
-func TestMigrateSchema2(t *testing.T) {
-	path := filepath.Join(t.TempDir(), "axis.db")
-	db, err := store.Open(path, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	x := searchFixture(t, db)
-	db.Close()
-	b, err := bolt.Open(path, 0o600, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	err = b.Update(func(tx *bolt.Tx) error {
-		for _, n := range []string{"by_code", "by_word", "by_day", "activity"} {
-			if err := tx.DeleteBucket([]byte(n)); err != nil {
-				return err
-			}
-		}
-		return tx.Bucket([]byte("meta")).Put([]byte("schema"), []byte("2"))
-	})
-	b.Close()
-	if err != nil {
-		t.Fatal(err)
-	}
-	db, err = store.Open(path, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer db.Close()
-	r, err := db.Search(ctx, store.Query{Subject: "cong van"})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if got, want := ids(r), []string{x["e"], x["c"], x["a"]}; !slices.Equal(got, want) {
-		t.Fatalf("after migration: %v, want %v", got, want)
-	}
-	if err := db.Check(ctx); err != nil {
-		t.Fatal(err)
-	}
-}
-
-func TestStuckAndStats(t *testing.T) {
+// SentOn lists what an organ sent on a day, oldest first, up to a limit,
+// from the sender/day index.
+func TestSentOn(t *testing.T) {
 	db := storetest.Open(t)
 	x := searchFixture(t, db)
-	now := at.Add(time.Hour)
-	// a (day1) fetched, not acked; b (day1) not fetched; c (day2) acked.
-	if _, err := db.MarkFetched(ctx, x["a"], testgen.Department, at.Add(-47*time.Hour)); err != nil {
-		t.Fatal(err)
-	}
-	if _, err := db.Ack(ctx, x["c"], testgen.Department, true, "", at.Add(-23*time.Hour)); err != nil {
-		t.Fatal(err)
-	}
-	stuck, err := db.Stuck(ctx, now, store.SLA{Fetch: 36 * time.Hour, Ack: 36 * time.Hour, Relay: time.Hour}, 100)
-	if err != nil {
-		t.Fatal(err)
-	}
-	got := map[string]string{}
-	for _, s := range stuck {
-		got[s.DocID+" "+s.OrganID] = s.Reason
-	}
-	want := map[string]string{x["a"] + " " + testgen.Department: "not_acked", x["b"] + " " + testgen.District: "not_fetched"}
-	if len(got) != len(want) || got[x["a"]+" "+testgen.Department] != "not_acked" || got[x["b"]+" "+testgen.District] != "not_fetched" {
-		t.Fatalf("stuck = %v, want %v", got, want)
-	}
-	// A dead relay comes before the slow readers, so a cap never hides it.
-	m := testgen.NewDocument()
-	m.To = []envelope.Organization{{OrganID: "000.00.00.G22"}}
-	m.Code.CodeNumber = "99"
-	rd, _, err := db.PutEnvelope(ctx, fixture.Verified(t, m), []store.Route{{OrganID: "000.00.00.G22", Peer: "national"}}, at, "")
-	if err != nil {
-		t.Fatal(err)
-	}
-	ob, err := db.Outbox(ctx, "national", 0, 10)
-	if err != nil || len(ob) != 1 {
-		t.Fatal(ob, err)
-	}
-	if err := db.RelayFailed(ctx, "national", ob[0], "refused", true, at); err != nil {
-		t.Fatal(err)
-	}
-	first, err := db.Stuck(ctx, now, store.SLA{Fetch: 36 * time.Hour, Ack: 36 * time.Hour, Relay: time.Hour}, 1)
-	if err != nil || len(first) != 1 || first[0].Reason != "relay_dead" || first[0].DocID != rd.ID || first[0].Peer != "national" || first[0].LastError != "refused" {
-		t.Fatalf("capped at 1: %+v %v", first, err)
-	}
-	if _, err := db.Redrive(ctx, rd.ID, "", at); err != nil {
-		t.Fatal(err)
-	}
-	// With a longer SLA nothing is stuck (the re-driven relay is younger
-	// than its SLA).
-	if stuck, _ := db.Stuck(ctx, now, store.SLA{Fetch: 72 * time.Hour, Ack: 72 * time.Hour, Relay: time.Hour}, 100); len(stuck) != 0 {
-		t.Fatalf("stuck with 72h SLA: %+v", stuck)
-	}
-
-	st, err := db.Stats(ctx, store.Day(at.Add(-48*time.Hour)))
-	if err != nil {
-		t.Fatal(err)
-	}
-	if s := st[testgen.Commune]; s == nil || s.Sent != 2 || s.Received != 0 {
-		t.Fatalf("commune on day1: %+v", s)
-	}
-	if s := st[testgen.Department]; s == nil || s.Received != 1 || s.Fetched != 1 || s.Pending != 1 || s.AckedDone != 0 {
-		t.Fatalf("department on day1: %+v", s)
-	}
-	if s := st[testgen.District]; s == nil || s.Received != 1 || s.Pending != 1 || s.Fetched != 0 {
-		t.Fatalf("district on day1: %+v", s)
-	}
-	act, err := db.ActivityOf(ctx, testgen.Department)
-	if err != nil || !act.LastFetch.Equal(at.Add(-47*time.Hour)) || !act.LastAck.Equal(at.Add(-23*time.Hour)) {
-		t.Fatalf("activity %+v %v", act, err)
-	}
-	if n, _ := db.DayCount(ctx, store.Day(at)); n != 3 { // e, f and the relayed one
-		t.Fatalf("DayCount today = %d, want 3", n)
+	day1, day2 := store.Day(at.Add(-48*time.Hour)), store.Day(at.Add(-24*time.Hour))
+	for _, c := range []struct {
+		organ, day string
+		limit      int
+		want       []string
+	}{
+		{testgen.Commune, day1, 10, []string{x["a"], x["b"]}},
+		{testgen.Commune, day1, 1, []string{x["a"]}},
+		{testgen.Commune, day2, 10, []string{x["d"]}},
+		{testgen.District, day2, 10, []string{x["c"]}},
+		{testgen.Department, day1, 10, nil},
+		{testgen.Department, store.Day(at), 10, []string{x["f"]}},
+	} {
+		got, err := db.SentOn(ctx, c.organ, c.day, c.limit)
+		if err != nil || !slices.Equal(got, c.want) {
+			t.Errorf("SentOn(%s, %s, %d) = %v %v, want %v", c.organ, c.day, c.limit, got, err, c.want)
+		}
 	}
 }

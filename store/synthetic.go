@@ -7,23 +7,20 @@ import (
 	"time"
 
 	"github.com/axis-h40/axis/envelope"
+	"github.com/axis-h40/axis/store/internal/synthetic"
 	bolt "go.etcd.io/bbolt"
 )
 
-// Synthetic is a document for LoadSynthetic: the records intake would have
-// written for an envelope, without an envelope ever being verified.
-type Synthetic struct {
-	Raw        []byte
-	From       string
-	Routes     []Route
-	Code       string
-	Subject    string
-	DocumentID string
-	At         time.Time
-	// Acked moves every local delivery through fetched to acked_done at
-	// At plus a few minutes, as a day's finished work looks.
-	Acked bool
-}
+// Test-only writer: records for a load generator and benchmarks, written
+// without a verified envelope.
+//
+// Decision (issue 13): LoadSynthetic is not part of the API a package
+// outside store/ can use. It needs the store's internals (putDoc, the
+// buckets, appendEvent), so it cannot move to store/storetest without
+// exporting them; it stays here, and its argument's type lives in
+// store/internal/synthetic, which only store and store/storetest may
+// import. Tools and benchmarks call storetest.LoadSynthetic with
+// storetest.Synthetic documents.
 
 // LoadSynthetic writes docs in one transaction through the same code as
 // intake (records, indexes, queues, events). It exists for the load
@@ -31,25 +28,32 @@ type Synthetic struct {
 // minutes (verifying and signing a million envelopes takes an hour); the
 // hub never calls it, and nothing it writes claims a signature: the
 // verified event says "synthetic".
-func (db *DB) LoadSynthetic(ctx context.Context, docs []Synthetic) error {
+//
+// Call it as storetest.LoadSynthetic: its argument's type is internal to
+// store/, so no package outside store/ can build one.
+func (db *DB) LoadSynthetic(ctx context.Context, docs []synthetic.Doc) error {
 	return db.bolt.Update(func(tx *bolt.Tx) error {
 		for i := range docs {
 			s := &docs[i]
+			var routes []Route
+			for _, r := range s.Routes {
+				routes = append(routes, Route(r))
+			}
 			sum := sha256.Sum256(s.Raw)
 			d := &Document{ID: DocIDFor(sum), SHA256: fmt.Sprintf("%x", sum), Size: len(s.Raw), Kind: string(envelope.KindDocument),
-				From: s.From, DocumentID: s.DocumentID, Code: s.Code, Subject: s.Subject, Recipients: s.Routes,
+				From: s.From, DocumentID: s.DocumentID, Code: s.Code, Subject: s.Subject, Recipients: routes,
 				ReceivedAt: s.At.UTC(), Signer: "synthetic (never verified)"}
-			for _, r := range s.Routes {
+			for _, r := range routes {
 				d.To = append(d.To, r.OrganID)
 			}
-			out, created, err := putDoc(tx, d, sum, s.Raw, "synthetic", nil, s.Routes, s.At, "")
+			out, created, err := putDoc(tx, d, sum, s.Raw, "synthetic", nil, routes, s.At, "")
 			if err != nil {
 				return err
 			}
 			if !created || !s.Acked {
 				continue
 			}
-			for j, r := range s.Routes {
+			for j, r := range routes {
 				if r.Peer != "" {
 					continue
 				}

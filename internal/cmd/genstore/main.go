@@ -1,7 +1,7 @@
 // Command genstore fills a store with synthetic documents for benchmarks:
 // the demo province's 258 agencies sending each other a year of mail, with
 // realistic notations (the same "15/UBND-VP" issued by many communes) and
-// Vietnamese subjects. It writes through store.LoadSynthetic (the same code
+// Vietnamese subjects. It writes through storetest.LoadSynthetic (the same code
 // as intake, without signatures), in transactions of -batch documents.
 //
 //	go run ./internal/cmd/genstore -n 1000000 -out var/bench-1m/axis.db
@@ -21,6 +21,7 @@ import (
 
 	"github.com/axis-h40/axis/axis"
 	"github.com/axis-h40/axis/store"
+	"github.com/axis-h40/axis/store/storetest"
 )
 
 var subjects = []string{
@@ -68,7 +69,7 @@ func main() {
 	step := *span / time.Duration(*n)
 	numbers := map[string]int{}
 	t0 := time.Now()
-	docs := make([]store.Synthetic, 0, *batch)
+	docs := make([]storetest.Synthetic, 0, *batch)
 	for i := range *n {
 		from := organs[rng.IntN(len(organs))]
 		numbers[from]++
@@ -90,10 +91,10 @@ func main() {
 		subject := subjects[rng.IntN(len(subjects))] + " " + topics[rng.IntN(len(topics))]
 		raw := fmt.Appendf(nil, `<?xml version="1.0" encoding="UTF-8"?><edXMLEnvelope xmlns="http://www.mic.gov.vn/TBT/QCVN_102_2016"><edXMLHeader><MessageHeader><From><OrganId>%s</OrganId></From><Code><CodeNumber>%s</CodeNumber></Code><Subject>%s</Subject><SyntheticSeq>%d</SyntheticSeq></MessageHeader></edXMLHeader><edXMLBody>%0800d</edXMLBody></edXMLEnvelope>`,
 			from, code, subject, i, i)
-		docs = append(docs, store.Synthetic{Raw: raw, From: from, Routes: routes, Code: code, Subject: subject,
+		docs = append(docs, storetest.Synthetic{Raw: raw, From: from, Routes: routes, Code: code, Subject: subject,
 			DocumentID: fmt.Sprintf("%s,%s,%s", from, at.Format("2006/01/02"), code), At: at, Acked: rng.IntN(100) < 97})
 		if len(docs) == *batch || i == *n-1 {
-			if err := db.LoadSynthetic(context.Background(), docs); err != nil {
+			if err := storetest.LoadSynthetic(context.Background(), db, docs); err != nil {
 				log.Fatal(err)
 			}
 			docs = docs[:0]

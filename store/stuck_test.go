@@ -6,36 +6,83 @@ import (
 	"time"
 
 	"github.com/axis-h40/axis/envelope"
-	"github.com/axis-h40/axis/internal/demopki"
 	"github.com/axis-h40/axis/internal/fixture"
 	"github.com/axis-h40/axis/internal/testgen"
 	"github.com/axis-h40/axis/store"
 	"github.com/axis-h40/axis/store/storetest"
 )
 
-// heldVerified signs m and verifies it in revocation mode hold with a
-// checker that has no source at all: every certificate of the chain is
-// "unknown", as when the CA's responders are down.
-func heldVerified(t *testing.T, m *envelope.Message) *envelope.Verified {
-	t.Helper()
-	roots, err := envelope.LoadRoots(fixture.RootCA)
+func TestStuckAndStats(t *testing.T) {
+	db := storetest.Open(t)
+	x := searchFixture(t, db)
+	now := at.Add(time.Hour)
+	// a (day1) fetched, not acked; b (day1) not fetched; c (day2) acked.
+	if _, err := db.MarkFetched(ctx, x["a"], testgen.Department, at.Add(-47*time.Hour)); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := db.Ack(ctx, x["c"], testgen.Department, true, "", at.Add(-23*time.Hour)); err != nil {
+		t.Fatal(err)
+	}
+	stuck, err := db.Stuck(ctx, now, store.SLA{Fetch: 36 * time.Hour, Ack: 36 * time.Hour, Relay: time.Hour}, 100)
 	if err != nil {
 		t.Fatal(err)
 	}
-	now := func() time.Time { return demopki.TestNow }
-	v, err := envelope.NewVerifier(envelope.Policy{Roots: roots, Now: now, RevocationMode: envelope.RevocationHold,
-		Revocation: envelope.NewRevocationChecker(envelope.RevocationOptions{Now: now})})
+	got := map[string]string{}
+	for _, s := range stuck {
+		got[s.DocID+" "+s.OrganID] = s.Reason
+	}
+	want := map[string]string{x["a"] + " " + testgen.Department: "not_acked", x["b"] + " " + testgen.District: "not_fetched"}
+	if len(got) != len(want) || got[x["a"]+" "+testgen.Department] != "not_acked" || got[x["b"]+" "+testgen.District] != "not_fetched" {
+		t.Fatalf("stuck = %v, want %v", got, want)
+	}
+	// A dead relay comes before the slow readers, so a cap never hides it.
+	m := testgen.NewDocument()
+	m.To = []envelope.Organization{{OrganID: "000.00.00.G22"}}
+	m.Code.CodeNumber = "99"
+	rd, _, err := db.PutEnvelope(ctx, fixture.Verified(t, m), []store.Route{{OrganID: "000.00.00.G22", Peer: "national"}}, at, "")
 	if err != nil {
 		t.Fatal(err)
 	}
-	vd, err := v.Verify(fixture.Sign(t, m))
+	ob, err := db.Outbox(ctx, "national", 0, 10)
+	if err != nil || len(ob) != 1 {
+		t.Fatal(ob, err)
+	}
+	if err := db.RelayFailed(ctx, "national", ob[0], "refused", true, at); err != nil {
+		t.Fatal(err)
+	}
+	first, err := db.Stuck(ctx, now, store.SLA{Fetch: 36 * time.Hour, Ack: 36 * time.Hour, Relay: time.Hour}, 1)
+	if err != nil || len(first) != 1 || first[0].Reason != "relay_dead" || first[0].DocID != rd.ID || first[0].Peer != "national" || first[0].LastError != "refused" {
+		t.Fatalf("capped at 1: %+v %v", first, err)
+	}
+	if _, err := db.Redrive(ctx, rd.ID, "", at); err != nil {
+		t.Fatal(err)
+	}
+	// With a longer SLA nothing is stuck (the re-driven relay is younger
+	// than its SLA).
+	if stuck, _ := db.Stuck(ctx, now, store.SLA{Fetch: 72 * time.Hour, Ack: 72 * time.Hour, Relay: time.Hour}, 100); len(stuck) != 0 {
+		t.Fatalf("stuck with 72h SLA: %+v", stuck)
+	}
+
+	st, err := db.Stats(ctx, store.Day(at.Add(-48*time.Hour)))
 	if err != nil {
 		t.Fatal(err)
 	}
-	if vd.Revocation().Status() != envelope.StatusUnknown {
-		t.Fatalf("revocation %+v, want unknown", vd.Revocation())
+	if s := st[testgen.Commune]; s == nil || s.Sent != 2 || s.Received != 0 {
+		t.Fatalf("commune on day1: %+v", s)
 	}
-	return vd
+	if s := st[testgen.Department]; s == nil || s.Received != 1 || s.Fetched != 1 || s.Pending != 1 || s.AckedDone != 0 {
+		t.Fatalf("department on day1: %+v", s)
+	}
+	if s := st[testgen.District]; s == nil || s.Received != 1 || s.Pending != 1 || s.Fetched != 0 {
+		t.Fatalf("district on day1: %+v", s)
+	}
+	act, err := db.ActivityOf(ctx, testgen.Department)
+	if err != nil || !act.LastFetch.Equal(at.Add(-47*time.Hour)) || !act.LastAck.Equal(at.Add(-23*time.Hour)) {
+		t.Fatalf("activity %+v %v", act, err)
+	}
+	if n, _ := db.DayCount(ctx, store.Day(at)); n != 3 { // e, f and the relayed one
+		t.Fatalf("DayCount today = %d, want 3", n)
+	}
 }
 
 // Held envelopes are in the stuck list (reason held, one item each, oldest

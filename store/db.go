@@ -1,0 +1,185 @@
+package store
+
+import (
+	"context"
+	"fmt"
+	"sync"
+	"time"
+
+	bolt "go.etcd.io/bbolt"
+)
+
+// Options tune Open; nil means defaults.
+type Options struct {
+	// MaxBatchDelay is how long a lone write waits for others to share its
+	// commit; default 0 (while a commit is on its way to disk, the writes
+	// that arrive form the next batch anyway).
+	MaxBatchDelay time.Duration
+	// MaxBatchSize caps the intakes in one commit; default 256.
+	MaxBatchSize int
+	// Timeout waits for the file lock; default 5s.
+	Timeout time.Duration
+	// OnBatch, when set, is told how many intakes or acks each commit held.
+	OnBatch func(n int)
+}
+
+// DB is the store.
+type DB struct {
+	bolt      *bolt.DB
+	onBatch   func(int)
+	maxDelay  time.Duration
+	maxBatch  int
+	writes    chan writeReq
+	closing   chan struct{}
+	loopDone  chan struct{}
+	closeOnce sync.Once
+}
+
+// Open opens or creates the store file.
+func Open(path string, opts *Options) (*DB, error) {
+	o := Options{MaxBatchSize: 256, Timeout: 5 * time.Second}
+	if opts != nil {
+		if opts.MaxBatchDelay > 0 {
+			o.MaxBatchDelay = opts.MaxBatchDelay
+		}
+		if opts.MaxBatchSize > 0 {
+			o.MaxBatchSize = opts.MaxBatchSize
+		}
+		if opts.Timeout > 0 {
+			o.Timeout = opts.Timeout
+		}
+		o.OnBatch = opts.OnBatch
+	}
+	// NoFreelistSync: the freelist is rebuilt from the pages at open instead
+	// of being written at every commit (as etcd does); durability of data is
+	// unchanged.
+	bdb, err := bolt.Open(path, 0o600, &bolt.Options{Timeout: o.Timeout, FreelistType: bolt.FreelistMapType, NoFreelistSync: true})
+	if err != nil {
+		return nil, fmt.Errorf("store: open %s: %w", path, err)
+	}
+	if err := bdb.Update(initSchema); err != nil {
+		bdb.Close()
+		return nil, err
+	}
+	db := &DB{bolt: bdb, onBatch: o.OnBatch, maxDelay: o.MaxBatchDelay, maxBatch: o.MaxBatchSize,
+		writes: make(chan writeReq), closing: make(chan struct{}), loopDone: make(chan struct{})}
+	go db.commitLoop()
+	return db, nil
+}
+
+// Close stops the commit loop (writes already handed to it finish first) and
+// closes the file.
+//
+// A graceful close writes bbolt's freelist once: commits skip it
+// (NoFreelistSync), so without it the next open rebuilds the freelist by
+// walking every page of the file (measured on a million documents, 8.6 GB:
+// 13-15 s with the file in the page cache, over 2 minutes without). After a
+// crash there is no freelist and the next open rebuilds it, as before.
+func (db *DB) Close() error {
+	db.closeOnce.Do(func() { close(db.closing) })
+	<-db.loopDone
+	if !db.bolt.IsReadOnly() {
+		db.bolt.NoFreelistSync = false // the commit loop has stopped: this is the last writer
+		err := db.bolt.Update(func(tx *bolt.Tx) error {
+			m := tx.Bucket(bMeta)
+			return m.Put(kSchema, m.Get(kSchema)) // a commit, to carry the freelist
+		})
+		if err != nil {
+			db.bolt.Close()
+			return fmt.Errorf("store: writing the freelist at close: %w", err)
+		}
+	}
+	return db.bolt.Close()
+}
+
+// Path is the file's path.
+func (db *DB) Path() string { return db.bolt.Path() }
+
+// batch runs fn in a shared commit and returns when that commit is on disk.
+// fn may run more than once (a failed shared commit is retried one function
+// at a time), so it must reset whatever it reports and be idempotent.
+func (db *DB) batch(ctx context.Context, fn func(tx *bolt.Tx) error) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	req := writeReq{fn: fn, done: make(chan error, 1)}
+	select {
+	case db.writes <- req:
+	case <-db.closing:
+		return ErrClosed
+	}
+	return <-req.done
+}
+
+type writeReq struct {
+	fn   func(tx *bolt.Tx) error
+	done chan error
+}
+
+// commitLoop is the store's only writer of batched work: it takes every
+// request that is waiting, runs them in one transaction and one fsync, and
+// answers them all. While a commit is on its way to disk, new requests queue
+// up and form the next batch, so batches grow with load and with disk
+// latency, without a fixed delay. MaxBatchDelay adds an optional wait for
+// more requests when a batch would otherwise hold one.
+func (db *DB) commitLoop() {
+	defer close(db.loopDone)
+	for {
+		var first writeReq
+		select {
+		case first = <-db.writes:
+		case <-db.closing:
+			return
+		}
+		reqs := append(make([]writeReq, 0, 16), first)
+		reqs = db.drain(reqs)
+		if len(reqs) == 1 && db.maxDelay > 0 {
+			t := time.NewTimer(db.maxDelay)
+		wait:
+			for len(reqs) < db.maxBatch {
+				select {
+				case r := <-db.writes:
+					reqs = append(reqs, r)
+					reqs = db.drain(reqs)
+				case <-t.C:
+					break wait
+				}
+			}
+			t.Stop()
+		}
+		err := db.bolt.Update(func(tx *bolt.Tx) error {
+			for _, r := range reqs {
+				if err := r.fn(tx); err != nil {
+					return err
+				}
+			}
+			return nil
+		})
+		if err != nil && len(reqs) > 1 {
+			// One function failed the shared commit: run each alone so
+			// only the failing one sees its error.
+			for _, r := range reqs {
+				r.done <- db.bolt.Update(r.fn)
+			}
+			continue
+		}
+		if err == nil && db.onBatch != nil {
+			db.onBatch(len(reqs))
+		}
+		for _, r := range reqs {
+			r.done <- err
+		}
+	}
+}
+
+func (db *DB) drain(reqs []writeReq) []writeReq {
+	for len(reqs) < db.maxBatch {
+		select {
+		case r := <-db.writes:
+			reqs = append(reqs, r)
+		default:
+			return reqs
+		}
+	}
+	return reqs
+}

@@ -1,0 +1,90 @@
+package store_test
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"path/filepath"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/axis-h40/axis/envelope"
+	"github.com/axis-h40/axis/internal/fixture"
+	"github.com/axis-h40/axis/internal/testgen"
+	"github.com/axis-h40/axis/store"
+)
+
+func TestConcurrentIntakeShareCommits(t *testing.T) {
+	var mu sync.Mutex
+	var batches, total int
+	db, err := store.Open(filepath.Join(t.TempDir(), "axis.db"), &store.Options{
+		MaxBatchDelay: 20 * time.Millisecond,
+		OnBatch: func(n int) {
+			mu.Lock()
+			batches++
+			total += n
+			mu.Unlock()
+		}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	const n = 32
+	vs := make([]*envelope.Verified, n)
+	for i := range vs {
+		m := testgen.NewDocument()
+		m.Code.CodeNumber = fmt.Sprint(1000 + i)
+		vs[i] = fixture.Verified(t, m)
+	}
+	var wg sync.WaitGroup
+	for _, v := range vs {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			if _, _, err := db.PutEnvelope(ctx, v, local(testgen.Department), at, ""); err != nil {
+				t.Error(err)
+			}
+		}()
+	}
+	wg.Wait()
+	if c, _ := db.Count(ctx); c != n {
+		t.Fatalf("%d stored", c)
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	if total != n || batches >= n {
+		t.Fatalf("%d intakes in %d commits: no commit was shared", total, batches)
+	}
+	if err := db.Check(ctx); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// After Close a write is ErrClosed; a write whose context is done is not
+// attempted.
+func TestWritesAfterCloseAndCancel(t *testing.T) {
+	db, err := store.Open(filepath.Join(t.TempDir(), "axis.db"), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	d, _ := putRoutes(t, db, 900, at, local(testgen.Department)...)
+	cancelled, cancel := context.WithCancel(ctx)
+	cancel()
+	if _, err := db.MarkFetched(cancelled, d.ID, testgen.Department, at); !errors.Is(err, context.Canceled) {
+		t.Fatalf("write with a cancelled context: %v", err)
+	}
+	if dl := delivery(t, db, d.ID, testgen.Department); dl.State != store.StateQueued {
+		t.Fatalf("the cancelled write happened: %+v", dl)
+	}
+	checked(t, db)
+	if err := db.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := db.MarkFetched(ctx, d.ID, testgen.Department, at); !errors.Is(err, store.ErrClosed) {
+		t.Fatalf("write after close: %v", err)
+	}
+	if err := db.SetRegistry(ctx, "x", []byte("y")); !errors.Is(err, store.ErrClosed) {
+		t.Fatalf("registry write after close: %v", err)
+	}
+}

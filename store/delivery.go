@@ -1,0 +1,188 @@
+package store
+
+import (
+	"context"
+	"encoding/binary"
+	"fmt"
+	"time"
+
+	bolt "go.etcd.io/bbolt"
+)
+
+// Local delivery: an agency's queue (Inbox), its fetch and its ack, and
+// the per-recipient delivery records every route shares.
+
+// Deliveries returns every recipient's delivery of a document, in route order.
+func (db *DB) Deliveries(ctx context.Context, id string) ([]Delivery, error) {
+	var out []Delivery
+	err := db.bolt.View(func(tx *bolt.Tx) error {
+		var d Document
+		if err := getJSON(tx.Bucket(bDocs), []byte(id), &d); err != nil {
+			return err
+		}
+		var err error
+		out, err = deliveriesOf(tx, id, d.Recipients)
+		return err
+	})
+	return out, err
+}
+
+// deliveriesOf reads the delivery of document id to each of recipients,
+// in their order, inside tx.
+func deliveriesOf(tx *bolt.Tx, id string, recipients []Route) ([]Delivery, error) {
+	var out []Delivery
+	for _, r := range recipients {
+		var dl Delivery
+		if err := getJSON(tx.Bucket(bDeliveries), key([]byte(id), []byte(r.OrganID)), &dl); err != nil {
+			return out, fmt.Errorf("%w: delivery %s/%s: %v", ErrCorrupt, id, r.OrganID, err)
+		}
+		out = append(out, dl)
+	}
+	return out, nil
+}
+
+// Delivery returns one recipient's delivery.
+func (db *DB) Delivery(ctx context.Context, id, organ string) (*Delivery, error) {
+	var dl Delivery
+	err := db.bolt.View(func(tx *bolt.Tx) error {
+		return getJSON(tx.Bucket(bDeliveries), key([]byte(id), []byte(organ)), &dl)
+	})
+	if err != nil {
+		return nil, err
+	}
+	return &dl, nil
+}
+
+// InboxItem is one not-yet-acked entry of an agency's queue.
+type InboxItem struct {
+	Seq uint64
+	Doc Document
+}
+
+// Inbox lists up to limit entries of organ's queue after the cursor, oldest
+// first, and whether more follow.
+func (db *DB) Inbox(ctx context.Context, organ string, after uint64, limit int) ([]InboxItem, bool, error) {
+	var out []InboxItem
+	more := false
+	err := db.bolt.View(func(tx *bolt.Tx) error {
+		qb := tx.Bucket(bQueues).Bucket([]byte(organ))
+		if qb == nil {
+			return nil
+		}
+		c := qb.Cursor()
+		k, v := c.Seek(u64(after + 1))
+		for ; k != nil; k, v = c.Next() {
+			if len(out) == limit {
+				more = true
+				break
+			}
+			var d Document
+			if err := getJSON(tx.Bucket(bDocs), v, &d); err != nil {
+				return fmt.Errorf("%w: queue %s entry %x: %v", ErrCorrupt, organ, k, err)
+			}
+			out = append(out, InboxItem{Seq: binary.BigEndian.Uint64(k), Doc: d})
+		}
+		return nil
+	})
+	return out, more, err
+}
+
+// MarkFetched moves a local delivery from queued to delivered (once; later
+// fetches change nothing) and returns it.
+func (db *DB) MarkFetched(ctx context.Context, id, organ string, at time.Time) (*Delivery, error) {
+	var out Delivery
+	err := db.batch(ctx, func(tx *bolt.Tx) error {
+		out = Delivery{}
+		dk := key([]byte(id), []byte(organ))
+		if err := getJSON(tx.Bucket(bDeliveries), dk, &out); err != nil {
+			return nil // reported below
+		}
+		if out.State != StateQueued {
+			return nil
+		}
+		out.State, out.UpdatedAt = StateDelivered, at.UTC()
+		if err := putJSON(tx.Bucket(bDeliveries), dk, &out); err != nil {
+			return err
+		}
+		if err := touchActivity(tx, organ, at, time.Time{}); err != nil {
+			return err
+		}
+		return appendEvent(tx, Event{At: at, DocID: id, OrganID: organ, Type: EventFetched, Detail: "pull"})
+	})
+	if err != nil {
+		return nil, err
+	}
+	if out.DocID == "" {
+		return nil, ErrNotFound
+	}
+	return &out, nil
+}
+
+// Ack records a local recipient's acknowledgement (done or fail) and removes
+// the entry from its queue. Acking again with the same outcome is a no-op;
+// with the other outcome it is ErrConflict.
+func (db *DB) Ack(ctx context.Context, id, organ string, done bool, reason string, at time.Time) (*Delivery, error) {
+	want := StateAckedFail
+	if done {
+		want = StateAckedDone
+	}
+	var out Delivery
+	var failure error
+	err := db.batch(ctx, func(tx *bolt.Tx) error {
+		out, failure = Delivery{}, nil
+		dk := key([]byte(id), []byte(organ))
+		if err := getJSON(tx.Bucket(bDeliveries), dk, &out); err != nil {
+			failure = ErrNotFound
+			return nil
+		}
+		switch out.State {
+		case want:
+			return nil
+		case StateQueued, StateDelivered:
+		default:
+			failure = fmt.Errorf("%w: delivery is %s", ErrConflict, out.State)
+			return nil
+		}
+		if qb := tx.Bucket(bQueues).Bucket([]byte(organ)); qb != nil {
+			if err := qb.Delete(u64(out.QueueSeq)); err != nil {
+				return err
+			}
+		}
+		out.State, out.Reason, out.UpdatedAt = want, reason, at.UTC()
+		if err := putJSON(tx.Bucket(bDeliveries), dk, &out); err != nil {
+			return err
+		}
+		if err := touchActivity(tx, organ, time.Time{}, at); err != nil {
+			return err
+		}
+		detail := want
+		if reason != "" {
+			detail += ": " + reason
+		}
+		return appendEvent(tx, Event{At: at, DocID: id, OrganID: organ, Type: EventAcked, Detail: detail})
+	})
+	if err != nil {
+		return nil, err
+	}
+	if failure != nil {
+		return nil, failure
+	}
+	return &out, nil
+}
+
+// updateDeliveries applies change to the delivery of each organ of e.
+func updateDeliveries(tx *bolt.Tx, docID string, organs []string, change func(*Delivery)) error {
+	b := tx.Bucket(bDeliveries)
+	for _, o := range organs {
+		k := key([]byte(docID), []byte(o))
+		var dl Delivery
+		if err := getJSON(b, k, &dl); err != nil {
+			return fmt.Errorf("%w: delivery %s/%s: %v", ErrCorrupt, docID, o, err)
+		}
+		change(&dl)
+		if err := putJSON(b, k, &dl); err != nil {
+			return err
+		}
+	}
+	return nil
+}

@@ -1,0 +1,62 @@
+package store
+
+import (
+	"context"
+
+	bolt "go.etcd.io/bbolt"
+)
+
+// Reading documents: a record by id or by its sender's DocumentId, and a
+// consistent snapshot of a record with its deliveries and trace.
+
+// Document returns a document's record.
+func (db *DB) Document(ctx context.Context, id string) (*Document, error) {
+	var d Document
+	err := db.bolt.View(func(tx *bolt.Tx) error { return getJSON(tx.Bucket(bDocs), []byte(id), &d) })
+	if err != nil {
+		return nil, err
+	}
+	return &d, nil
+}
+
+// DocumentFor returns the document an organ sent under an edXML DocumentId
+// (the one a status or a revoke names), or ErrNotFound.
+func (db *DB) DocumentFor(ctx context.Context, organ, documentID string) (*Document, error) {
+	var d Document
+	err := db.bolt.View(func(tx *bolt.Tx) error {
+		id := tx.Bucket(bByDocID).Get(key([]byte(organ), []byte(documentID)))
+		if id == nil {
+			return ErrNotFound
+		}
+		return getJSON(tx.Bucket(bDocs), id, &d)
+	})
+	if err != nil {
+		return nil, err
+	}
+	return &d, nil
+}
+
+// Snapshot returns, from one read transaction, a document's record, every
+// recipient's delivery in route order (as Deliveries) and its trace oldest
+// first (as Events): what a trace, a status or an ack reads, consistent
+// with each other (no commit lands between the three reads).
+func (db *DB) Snapshot(ctx context.Context, id string) (*Document, []Delivery, []Event, error) {
+	var d Document
+	var dls []Delivery
+	var evs []Event
+	err := db.bolt.View(func(tx *bolt.Tx) error {
+		if err := getJSON(tx.Bucket(bDocs), []byte(id), &d); err != nil {
+			return err
+		}
+		var err error
+		if dls, err = deliveriesOf(tx, id, d.Recipients); err != nil {
+			return err
+		}
+		evs, err = eventsOf(tx, id)
+		return err
+	})
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	return &d, dls, evs, nil
+}

@@ -1,0 +1,69 @@
+package store
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+
+	bolt "go.etcd.io/bbolt"
+)
+
+// Outboxes: per peer, the envelopes waiting to be relayed, oldest first
+// (relay.go records what became of them).
+
+// Outbox lists up to limit entries waiting for peer after sequence after,
+// oldest first.
+func (db *DB) Outbox(ctx context.Context, peer string, after uint64, limit int) ([]OutboxEntry, error) {
+	var out []OutboxEntry
+	err := db.bolt.View(func(tx *bolt.Tx) error {
+		ob := tx.Bucket(bOutboxes).Bucket([]byte(peer))
+		if ob == nil {
+			return nil
+		}
+		c := ob.Cursor()
+		for k, v := c.Seek(u64(after + 1)); k != nil && len(out) < limit; k, v = c.Next() {
+			var e OutboxEntry
+			if err := json.Unmarshal(v, &e); err != nil {
+				return err
+			}
+			out = append(out, e)
+		}
+		return nil
+	})
+	return out, err
+}
+
+// OutboxEntryOf finds docID's entry in peer's outbox, looking at no more
+// than the first limit entries (a peer that collects its envelopes confirms
+// them roughly in order, so the entry is near the head). ErrNotFound when
+// it is not there.
+func (db *DB) OutboxEntryOf(ctx context.Context, peer, docID string, limit int) (*OutboxEntry, error) {
+	var out *OutboxEntry
+	err := db.bolt.View(func(tx *bolt.Tx) error {
+		ob := tx.Bucket(bOutboxes).Bucket([]byte(peer))
+		if ob == nil {
+			return nil
+		}
+		c := ob.Cursor()
+		n := 0
+		for k, v := c.First(); k != nil && n < limit; k, v = c.Next() {
+			n++
+			if !bytes.Contains(v, []byte(docID)) {
+				continue
+			}
+			var e OutboxEntry
+			if err := json.Unmarshal(v, &e); err != nil {
+				return err
+			}
+			if e.DocID == docID {
+				out = &e
+				return nil
+			}
+		}
+		return nil
+	})
+	if err == nil && out == nil {
+		err = ErrNotFound
+	}
+	return out, err
+}

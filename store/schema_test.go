@@ -1,0 +1,116 @@
+package store_test
+
+import (
+	"path/filepath"
+	"slices"
+	"testing"
+	"time"
+
+	"github.com/axis-h40/axis/store"
+	bolt "go.etcd.io/bbolt"
+)
+
+func TestDay(t *testing.T) {
+	// 17:30 UTC on 31 May is 00:30 on 1 June in Hà Nội.
+	if d := store.Day(time.Date(2026, 5, 31, 17, 30, 0, 0, time.UTC)); d != "2026-06-01" {
+		t.Fatal(d)
+	}
+}
+
+// A schema-2 store (no search indexes) is indexed when opened.
+func TestMigrateSchema2(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "axis.db")
+	db, err := store.Open(path, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	x := searchFixture(t, db)
+	db.Close()
+	b, err := bolt.Open(path, 0o600, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	err = b.Update(func(tx *bolt.Tx) error {
+		for _, n := range []string{"by_code", "by_word", "by_day", "activity"} {
+			if err := tx.DeleteBucket([]byte(n)); err != nil {
+				return err
+			}
+		}
+		return tx.Bucket([]byte("meta")).Put([]byte("schema"), []byte("2"))
+	})
+	b.Close()
+	if err != nil {
+		t.Fatal(err)
+	}
+	db, err = store.Open(path, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	r, err := db.Search(ctx, store.Query{Subject: "cong van"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got, want := ids(r), []string{x["e"], x["c"], x["a"]}; !slices.Equal(got, want) {
+		t.Fatalf("after migration: %v, want %v", got, want)
+	}
+	if err := db.Check(ctx); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// A new store has every bucket of the schema and its version.
+func TestOpenCreatesEveryBucket(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "axis.db")
+	db, err := store.Open(path, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := db.Close(); err != nil {
+		t.Fatal(err)
+	}
+	b, err := bolt.Open(path, 0o600, &bolt.Options{ReadOnly: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer b.Close()
+	var names []string
+	var schema string
+	b.View(func(tx *bolt.Tx) error {
+		schema = string(tx.Bucket([]byte("meta")).Get([]byte("schema")))
+		return tx.ForEach(func(name []byte, _ *bolt.Bucket) error {
+			names = append(names, string(name))
+			return nil
+		})
+	})
+	want := []string{"activity", "blobs", "by_code", "by_day", "by_docid", "by_hash", "by_recipient", "by_sender", "by_word",
+		"dead", "deliveries", "doc_events", "docs", "events", "evidence", "held", "meta", "outboxes", "queues", "registry"}
+	if !slices.Equal(names, want) || schema != "3" {
+		t.Fatalf("buckets %v schema %q, want %v and 3", names, schema, want)
+	}
+}
+
+// A store of a schema this program does not know is refused, and left
+// closed (its lock released).
+func TestOpenRefusesUnknownSchema(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "axis.db")
+	db, err := store.Open(path, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	db.Close()
+	b, err := bolt.Open(path, 0o600, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b.Update(func(tx *bolt.Tx) error { return tx.Bucket([]byte("meta")).Put([]byte("schema"), []byte("4")) })
+	b.Close()
+	if _, err := store.Open(path, nil); err == nil || err.Error() != `store: schema "4", this program knows "3"` {
+		t.Fatalf("open of schema 4: %v", err)
+	}
+	b, err = bolt.Open(path, 0o600, &bolt.Options{Timeout: time.Second})
+	if err != nil {
+		t.Fatalf("the refused store is still locked: %v", err)
+	}
+	b.Close()
+}

@@ -1,0 +1,197 @@
+package store
+
+import (
+	"bytes"
+	"context"
+	"time"
+
+	bolt "go.etcd.io/bbolt"
+)
+
+// Counts and statistics: documents stored, queue and outbox depths, each
+// agency's last fetch and ack, and a day's traffic per agency.
+
+// Count returns the number of stored documents.
+func (db *DB) Count(ctx context.Context) (int, error) {
+	n := 0
+	err := db.bolt.View(func(tx *bolt.Tx) error {
+		// Every stored document took one sequence number and none is ever
+		// deleted: O(1), where Stats().KeyN reads every page (a scrape of
+		// /metrics on a million documents).
+		n = int(tx.Bucket(bDocs).Sequence())
+		return nil
+	})
+	return n, err
+}
+
+// DayCount is the number of documents stored on day.
+func (db *DB) DayCount(ctx context.Context, day string) (int, error) {
+	n := 0
+	err := db.bolt.View(func(tx *bolt.Tx) error {
+		prefix := key([]byte(day), nil)
+		c := tx.Bucket(bByDay).Cursor()
+		for k, _ := c.Seek(prefix); k != nil && bytes.HasPrefix(k, prefix); k, _ = c.Next() {
+			n++
+		}
+		return nil
+	})
+	return n, err
+}
+
+// QueueDepths returns the number of not-yet-acked entries per agency queue.
+func (db *DB) QueueDepths(ctx context.Context) (map[string]int, error) {
+	out := map[string]int{}
+	err := db.bolt.View(func(tx *bolt.Tx) error {
+		return tx.Bucket(bQueues).ForEachBucket(func(k []byte) error {
+			out[string(k)] = tx.Bucket(bQueues).Bucket(k).Stats().KeyN
+			return nil
+		})
+	})
+	return out, err
+}
+
+// OutboxDepths returns the number of entries waiting per peer.
+func (db *DB) OutboxDepths(ctx context.Context) (map[string]int, error) {
+	out := map[string]int{}
+	err := db.bolt.View(func(tx *bolt.Tx) error {
+		return tx.Bucket(bOutboxes).ForEachBucket(func(k []byte) error {
+			out[string(k)] = tx.Bucket(bOutboxes).Bucket(k).Stats().KeyN
+			return nil
+		})
+	})
+	return out, err
+}
+
+// Activity is when an agency last fetched and last acknowledged.
+type Activity struct {
+	LastFetch time.Time `json:"last_fetch,omitzero"`
+	LastAck   time.Time `json:"last_ack,omitzero"`
+}
+
+func touchActivity(tx *bolt.Tx, organ string, fetch, ack time.Time) error {
+	b := tx.Bucket(bActivity)
+	var a Activity
+	_ = getJSON(b, []byte(organ), &a)
+	if !fetch.IsZero() {
+		a.LastFetch = fetch.UTC()
+	}
+	if !ack.IsZero() {
+		a.LastAck = ack.UTC()
+	}
+	return putJSON(b, []byte(organ), &a)
+}
+
+// ActivityOf returns an agency's last fetch and ack (zero times when never).
+func (db *DB) ActivityOf(ctx context.Context, organ string) (Activity, error) {
+	var a Activity
+	err := db.bolt.View(func(tx *bolt.Tx) error {
+		if err := getJSON(tx.Bucket(bActivity), []byte(organ), &a); err != nil && err != ErrNotFound {
+			return err
+		}
+		return nil
+	})
+	return a, err
+}
+
+// DayStats is one agency's traffic on one day.
+type DayStats struct {
+	OrganID   string `json:"organ_id"`
+	Sent      int    `json:"sent"`
+	Received  int    `json:"received"`
+	Fetched   int    `json:"fetched"` // of those received: delivered or acked
+	AckedDone int    `json:"acked_done"`
+	AckedFail int    `json:"acked_fail"`
+	Pending   int    `json:"pending"` // queued or delivered, not acked
+	Relayed   int    `json:"relayed"` // of those received: handed to a peer
+	Relaying  int    `json:"relaying"`
+	Dead      int    `json:"dead"`
+}
+
+// Stats counts, for day, what each organ (or only those named) sent and
+// what was addressed to it here (local deliveries and relays), from the
+// sender and recipient day indexes.
+func (db *DB) Stats(ctx context.Context, day string, only ...string) (map[string]*DayStats, error) {
+	out := map[string]*DayStats{}
+	get := func(o string) *DayStats {
+		s := out[o]
+		if s == nil {
+			s = &DayStats{OrganID: o}
+			out[o] = s
+		}
+		return s
+	}
+	err := db.bolt.View(func(tx *bolt.Tx) error {
+		dls := tx.Bucket(bDeliveries)
+		for _, b := range [][]byte{bBySender, bByRecip} {
+			each := func(organ []byte) error {
+				prefix := key(organ, []byte(day), nil)
+				c := tx.Bucket(b).Cursor()
+				for k, id := c.Seek(prefix); k != nil && bytes.HasPrefix(k, prefix); k, id = c.Next() {
+					s := get(string(organ))
+					if bytes.Equal(b, bBySender) {
+						s.Sent++
+						continue
+					}
+					s.Received++
+					var dl Delivery
+					if err := getJSON(dls, key(id, organ), &dl); err != nil {
+						continue
+					}
+					switch dl.State {
+					case StateQueued:
+						s.Pending++
+					case StateDelivered:
+						s.Fetched++
+						s.Pending++
+					case StateAckedDone:
+						s.Fetched++
+						s.AckedDone++
+					case StateAckedFail:
+						s.Fetched++
+						s.AckedFail++
+					case StateRelayed:
+						s.Relayed++
+					case StateRelaying:
+						s.Relaying++
+					case StateDead:
+						s.Dead++
+					}
+				}
+				return ctx.Err()
+			}
+			var err error
+			if len(only) == 0 {
+				err = forEachOrgan(tx.Bucket(b), each)
+			}
+			for _, o := range only {
+				if err = each([]byte(o)); err != nil {
+					break
+				}
+			}
+			if err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	return out, err
+}
+
+// forEachOrgan calls fn once per distinct organ prefix of an organ-first
+// index, skipping over each organ's keys with one seek.
+func forEachOrgan(b *bolt.Bucket, fn func(organ []byte) error) error {
+	c := b.Cursor()
+	for k, _ := c.First(); k != nil; {
+		i := bytes.IndexByte(k, 0)
+		if i < 0 {
+			k, _ = c.Next()
+			continue
+		}
+		organ := bytes.Clone(k[:i])
+		if err := fn(organ); err != nil {
+			return err
+		}
+		k, _ = c.Seek(append(bytes.Clone(organ), 1))
+	}
+	return nil
+}
