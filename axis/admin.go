@@ -47,15 +47,7 @@ type Trace struct {
 
 // Trace returns a document's records and events at this hub.
 func (h *Hub) Trace(ctx context.Context, id string) (*Trace, error) {
-	d, err := h.db.Document(ctx, id)
-	if err != nil {
-		return nil, err
-	}
-	dls, err := h.db.Deliveries(ctx, id)
-	if err != nil {
-		return nil, err
-	}
-	evs, err := h.db.Events(ctx, id)
+	d, dls, evs, err := h.db.Snapshot(ctx, id) // one read transaction: record, deliveries and events agree
 	if err != nil {
 		return nil, err
 	}

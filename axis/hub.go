@@ -425,10 +425,11 @@ func (h *Hub) Ack(ctx context.Context, caller Caller, id string, done bool, reas
 	if err != nil {
 		return nil, err
 	}
-	if _, err := h.db.Delivery(ctx, d.ID, caller.Agency); err != nil {
-		return nil, ErrNotFound // the sender, not a recipient
+	dl, err := h.db.Ack(ctx, d.ID, caller.Agency, done, reason, h.now())
+	if errors.Is(err, store.ErrNotFound) {
+		return nil, ErrNotFound // the sender, not a recipient: no delivery to ack
 	}
-	return h.db.Ack(ctx, d.ID, caller.Agency, done, reason, h.now())
+	return dl, err
 }
 
 // Inbox lists caller's not-yet-acked documents and status messages.
