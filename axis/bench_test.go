@@ -3,17 +3,13 @@ package axis_test
 import (
 	"context"
 	"fmt"
-	"io"
-	"log/slog"
-	"path/filepath"
 	"sync/atomic"
 	"testing"
-	"time"
 
 	"github.com/axis-h40/axis/axis"
 	"github.com/axis-h40/axis/envelope"
-	"github.com/axis-h40/axis/internal/demopki"
 	"github.com/axis-h40/axis/internal/fixture"
+	"github.com/axis-h40/axis/internal/fixture/testhub"
 	"github.com/axis-h40/axis/internal/testgen"
 )
 
@@ -29,37 +25,26 @@ func benchPool(b *testing.B, n, attach int) [][]byte {
 	return pool
 }
 
-func benchHub(b *testing.B) *axis.Hub {
-	cfg, err := axis.LoadConfig(filepath.Join(fixture.Testdata, "demo", "axis-h40.yaml"))
-	if err != nil {
-		b.Fatal(err)
-	}
-	cfg.DataDir = b.TempDir()
-	h := axis.NewHub(cfg, axis.Options{Logger: slog.New(slog.NewTextHandler(io.Discard, nil)), Now: func() time.Time { return demopki.TestNow }})
-	if err := h.Open(context.Background()); err != nil {
-		b.Fatal(err)
-	}
-	b.Cleanup(func() { h.Close() })
-	return h
+// intakeAll has h take every envelope of pool as caller, from 16 clients
+// per core, timed.
+func intakeAll(b *testing.B, h *axis.Hub, caller axis.Caller, pool [][]byte) {
+	var next atomic.Int64
+	b.SetParallelism(16)
+	b.ResetTimer()
+	b.RunParallel(func(pb *testing.PB) {
+		for pb.Next() {
+			if _, created, err := h.Intake(context.Background(), caller, pool[next.Add(1)-1]); err != nil || !created {
+				b.Error(err, created)
+			}
+		}
+	})
 }
 
 // BenchmarkIntake20KB is Hub.Intake (verify, route, commit with fsync) without
 // HTTP, next to BenchmarkVerifyOnly20KB on the same kind of envelopes.
 func BenchmarkIntake20KB(b *testing.B) {
 	pool := benchPool(b, b.N, 14000)
-	h := benchHub(b)
-	caller := axis.Caller{Agency: testgen.Commune}
-	var next atomic.Int64
-	b.SetParallelism(16)
-	b.ResetTimer()
-	b.RunParallel(func(pb *testing.PB) {
-		for pb.Next() {
-			raw := pool[next.Add(1)-1]
-			if _, created, err := h.Intake(context.Background(), caller, raw); err != nil || !created {
-				b.Error(err, created)
-			}
-		}
-	})
+	intakeAll(b, testhub.Open(b, testhub.Options{KeepPeers: true}), axis.Caller{Agency: testgen.Commune}, pool)
 }
 
 func BenchmarkVerifyOnly20KB(b *testing.B) {
@@ -94,16 +79,5 @@ func BenchmarkIntakeDirective240(b *testing.B) {
 		m.Code.CodeNumber = fmt.Sprintf("D%d", i)
 		pool[i] = fixture.Sign(b, m)
 	}
-	h := benchHub(b)
-	caller := axis.Caller{Agency: testgen.Province}
-	var next atomic.Int64
-	b.SetParallelism(16)
-	b.ResetTimer()
-	b.RunParallel(func(pb *testing.PB) {
-		for pb.Next() {
-			if _, created, err := h.Intake(context.Background(), caller, pool[next.Add(1)-1]); err != nil || !created {
-				b.Error(err, created)
-			}
-		}
-	})
+	intakeAll(b, testhub.Open(b, testhub.Options{KeepPeers: true}), axis.Caller{Agency: testgen.Province}, pool)
 }

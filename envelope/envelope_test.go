@@ -2,7 +2,6 @@ package envelope_test
 
 import (
 	"bytes"
-	"compress/gzip"
 	"errors"
 	"fmt"
 	"io"
@@ -15,115 +14,46 @@ import (
 
 	"github.com/axis-h40/axis/envelope"
 	"github.com/axis-h40/axis/internal/demopki"
+	"github.com/axis-h40/axis/internal/fixture"
 	"github.com/axis-h40/axis/internal/testgen"
 )
 
-const (
-	pkiDir     = "../testdata/pki"
-	envDir     = "../testdata/envelopes"
-	hostileDir = "../testdata/hostile"
-	samplesDir = "../../shared/edxml-samples"
+var (
+	pkiDir = fixture.PKIDir
+	envDir = fixture.EnvelopesDir
 )
-
-func testNow() time.Time { return demopki.TestNow }
 
 func newVerifier(t testing.TB, mod func(*envelope.Policy)) *envelope.Verifier {
 	t.Helper()
-	roots, err := envelope.LoadRoots(filepath.Join(pkiDir, testgen.RootCA+".crt"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	p := envelope.Policy{Roots: roots, Now: testNow}
-	if mod != nil {
-		mod(&p)
-	}
-	v, err := envelope.NewVerifier(p)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return v
-}
-
-func readFile(t testing.TB, path string) []byte {
-	t.Helper()
-	b, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if strings.HasSuffix(path, ".gz") {
-		zr, err := gzip.NewReader(bytes.NewReader(b))
-		if err != nil {
-			t.Fatal(err)
-		}
-		if b, err = io.ReadAll(zr); err != nil {
-			t.Fatal(err)
-		}
-	}
-	return b
-}
-
-// HostileCase is one folder of testdata/hostile.
-type hostileCase struct {
-	name, code string // code: what Verify must say
-	hubOnly    bool   // verifies; the hub refuses it (its code file)
-	raw        []byte
-}
-
-func hostileCases(t testing.TB) []hostileCase {
-	t.Helper()
-	dirs, err := os.ReadDir(hostileDir)
-	if err != nil {
-		t.Fatal(err)
-	}
-	var out []hostileCase
-	for _, d := range dirs {
-		if !d.IsDir() {
-			continue
-		}
-		dir := filepath.Join(hostileDir, d.Name())
-		code := strings.TrimSpace(string(readFile(t, filepath.Join(dir, "code"))))
-		hubOnly := false
-		if b, err := os.ReadFile(filepath.Join(dir, "verify-code")); err == nil {
-			code, hubOnly = strings.TrimSpace(string(b)), true // a rule only the hub's store can apply
-		}
-		file := filepath.Join(dir, "envelope.xml")
-		if _, err := os.Stat(file); err != nil {
-			file += ".gz"
-		}
-		out = append(out, hostileCase{name: d.Name(), code: code, hubOnly: hubOnly, raw: readFile(t, file)})
-	}
-	if len(out) < 25 {
-		t.Fatalf("only %d hostile cases", len(out))
-	}
-	return out
+	return fixture.VerifierWith(t, mod)
 }
 
 // TestHostile checks that every hostile case produces exactly its code, and
 // that none can make Verify report a header other than the genuine one.
 func TestHostile(t *testing.T) {
 	v := newVerifier(t, nil)
-	genuine, err := v.Verify(readFile(t, filepath.Join(envDir, "new.xml")))
+	genuine, err := v.Verify(fixture.Envelope(t, "new.xml"))
 	if err != nil {
 		t.Fatalf("genuine sample: %v", err)
 	}
 	want := genuine.Message()
-	for _, c := range hostileCases(t) {
-		t.Run(c.name, func(t *testing.T) {
-			got, err := v.Verify(c.raw)
-			if c.code == "ok" {
+	for _, c := range fixture.HostileCases(t) {
+		t.Run(c.Name, func(t *testing.T) {
+			got, err := v.Verify(c.Raw)
+			if c.VerifyCode == "ok" {
 				if err != nil {
 					t.Fatalf("want it verified, got %v", err)
 				}
-				if c.hubOnly {
+				if c.HubOnly() {
 					return
 				}
 			} else {
-				sentinel := envelope.ErrorByCode(c.code)
+				sentinel := envelope.ErrorByCode(c.VerifyCode)
 				if sentinel == nil {
-					t.Fatalf("unknown code %q in testdata", c.code)
+					t.Fatalf("unknown code %q in testdata", c.VerifyCode)
 				}
 				if !errors.Is(err, sentinel) {
-					t.Fatalf("want %s, got %v (code %q)", c.code, err, envelope.CodeOf(err))
+					t.Fatalf("want %s, got %v (code %q)", c.VerifyCode, err, envelope.CodeOf(err))
 				}
 				if got != nil {
 					t.Fatalf("rejected envelope came with a Verified")
@@ -150,7 +80,7 @@ func TestSignedSamplesVerify(t *testing.T) {
 		n++
 		name := filepath.Base(f)
 		t.Run(name, func(t *testing.T) {
-			got, err := v.Verify(readFile(t, f))
+			got, err := v.Verify(fixture.ReadFile(t, f))
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -183,7 +113,7 @@ func TestSignedSamplesVerify(t *testing.T) {
 
 func TestVerifiedFields(t *testing.T) {
 	v := newVerifier(t, nil)
-	raw := readFile(t, filepath.Join(envDir, "new.xml"))
+	raw := fixture.Envelope(t, "new.xml")
 	got, err := v.Verify(raw)
 	if err != nil {
 		t.Fatal(err)
@@ -209,7 +139,7 @@ func TestVerifiedFields(t *testing.T) {
 }
 
 func TestLegacySignatureNamespace(t *testing.T) {
-	raw := readFile(t, filepath.Join(hostileDir, "signature-edxml-namespace", "envelope.xml"))
+	raw := fixture.Hostile(t, "signature-edxml-namespace").Raw
 	if _, err := newVerifier(t, nil).Verify(raw); !errors.Is(err, envelope.ErrSignatureMissing) {
 		t.Fatalf("default policy: %v", err)
 	}
@@ -223,7 +153,7 @@ func TestLegacySignatureNamespace(t *testing.T) {
 }
 
 func TestAllowSHA1(t *testing.T) {
-	raw := readFile(t, filepath.Join(hostileDir, "rsa-sha1", "envelope.xml"))
+	raw := fixture.Hostile(t, "rsa-sha1").Raw
 	got, err := newVerifier(t, func(p *envelope.Policy) { p.AllowSHA1 = true }).Verify(raw)
 	if err != nil {
 		t.Fatal(err)
@@ -238,17 +168,8 @@ func TestPinnedFingerprint(t *testing.T) {
 	// unless its fingerprint is pinned for the district.
 	m := testgen.NewDocument()
 	m.From = testgen.Organ(testgen.District)
-	raw, err := envelope.Encode(m)
-	if err != nil {
-		t.Fatal(err)
-	}
-	s, err := testgen.Signer(pkiDir, testgen.AgencyName(testgen.Department))
-	if err != nil {
-		t.Fatal(err)
-	}
-	if raw, err = s.Sign(raw); err != nil {
-		t.Fatal(err)
-	}
+	s := fixture.Signer(t, testgen.Department)
+	raw := fixture.SignWith(t, s, m)
 	if _, err := newVerifier(t, nil).Verify(raw); !errors.Is(err, envelope.ErrSenderMismatch) {
 		t.Fatalf("unpinned: %v", err)
 	}
@@ -260,7 +181,7 @@ func TestPinnedFingerprint(t *testing.T) {
 }
 
 func TestClock(t *testing.T) {
-	raw := readFile(t, filepath.Join(envDir, "new.xml"))
+	raw := fixture.Envelope(t, "new.xml")
 	v := newVerifier(t, nil)
 	if _, err := v.Verify(raw); err != nil {
 		t.Fatal(err)
@@ -270,7 +191,7 @@ func TestClock(t *testing.T) {
 	if _, err := late.Verify(raw); !errors.Is(err, envelope.ErrCertificateExpired) {
 		t.Fatalf("after expiry: %v", err)
 	}
-	now := testNow()
+	now := demopki.TestNow
 	moving := newVerifier(t, func(p *envelope.Policy) { p.Now = func() time.Time { return now } })
 	if _, err := moving.Verify(raw); err != nil {
 		t.Fatal(err)
@@ -296,19 +217,7 @@ func largeDocument(t testing.TB, places, attach int) []byte {
 		}
 		m.Attachments = append(m.Attachments, envelope.NewAttachment("cid:2", "phu-luc.zip", "application/zip", content))
 	}
-	raw, err := envelope.Encode(m)
-	if err != nil {
-		t.Fatal(err)
-	}
-	s, err := testgen.Signer(pkiDir, testgen.AgencyName(testgen.Commune))
-	if err != nil {
-		t.Fatal(err)
-	}
-	signed, err := s.Sign(raw)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return signed
+	return fixture.Sign(t, m)
 }
 
 func TestFiftyThousandElementsBeforeSignature(t *testing.T) {
@@ -326,7 +235,7 @@ func TestFiftyThousandElementsBeforeSignature(t *testing.T) {
 }
 
 func TestSignatureIsLastChildOfHeader(t *testing.T) {
-	raw := readFile(t, filepath.Join(envDir, "new.xml"))
+	raw := fixture.Envelope(t, "new.xml")
 	i := bytes.Index(raw, []byte("</ds:Signature>"))
 	j := bytes.Index(raw, []byte("</edXML:edXMLHeader>"))
 	if i < 0 || j < 0 || strings.TrimSpace(string(raw[i+len("</ds:Signature>"):j])) != "" {
@@ -338,7 +247,7 @@ func TestSignatureIsLastChildOfHeader(t *testing.T) {
 }
 
 func TestLimits(t *testing.T) {
-	raw := readFile(t, filepath.Join(envDir, "new.xml"))
+	raw := fixture.Envelope(t, "new.xml")
 	v := newVerifier(t, func(p *envelope.Policy) { p.Limits = envelope.Limits{MaxBytes: int64(len(raw) - 1)} })
 	if _, err := v.Verify(raw); !errors.Is(err, envelope.ErrTooLarge) {
 		t.Fatalf("byte limit: %v", err)
@@ -388,7 +297,7 @@ func TestTestdataUpToDate(t *testing.T) {
 		t.Fatal(err)
 	}
 	for _, crl := range []string{testgen.RootCRL, testgen.IssuingCRL} {
-		if !bytes.Equal(readFile(t, filepath.Join(dir, "pki", crl)), readFile(t, filepath.Join(pkiDir, crl))) {
+		if !bytes.Equal(fixture.ReadFile(t, filepath.Join(dir, "pki", crl)), fixture.ReadFile(t, filepath.Join(pkiDir, crl))) {
 			t.Errorf("pki/%s differs from the generator's output (axisctl demo-revoke rewrites it: git checkout testdata/pki/%s)", crl, crl)
 		}
 	}
@@ -398,7 +307,7 @@ func TestTestdataUpToDate(t *testing.T) {
 				return err
 			}
 			rel, _ := filepath.Rel(dir, p)
-			if !bytes.Equal(readFile(t, p), readFile(t, filepath.Join("../testdata", rel))) {
+			if !bytes.Equal(fixture.ReadFile(t, p), fixture.ReadFile(t, filepath.Join("../testdata", rel))) {
 				t.Errorf("%s differs from the generator's output: run go run ./internal/cmd/gentestdata", rel)
 			}
 			return nil

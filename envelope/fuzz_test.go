@@ -10,6 +10,7 @@ import (
 	"testing"
 
 	"github.com/axis-h40/axis/envelope"
+	"github.com/axis-h40/axis/internal/fixture"
 )
 
 // maxSeed is the largest corpus file used whole as a fuzz seed; larger ones
@@ -27,16 +28,14 @@ func fuzzSeeds(f *testing.F) {
 	if err != nil {
 		f.Fatal(err)
 	}
-	hostile, err := filepath.Glob(filepath.Join(hostileDir, "*", "envelope.xml*"))
-	if err != nil {
-		f.Fatal(err)
-	}
-	files = append(files, hostile...)
-	if len(files) < 40 {
-		f.Fatalf("only %d seed files", len(files))
-	}
+	var seeds [][]byte
 	for _, file := range files {
-		b := readFile(f, file)
+		seeds = append(seeds, fixture.ReadFile(f, file))
+	}
+	for _, c := range fixture.HostileCases(f) {
+		seeds = append(seeds, c.Raw)
+	}
+	for _, b := range seeds {
 		if len(b) <= maxSeed {
 			f.Add(b)
 			continue
@@ -66,19 +65,29 @@ func fuzzSeeds(f *testing.F) {
 	}
 }
 
+// refused reports whether err is a refusal, which must carry a machine code
+// and come without a result (withResult: one came, a what).
+func refused(t *testing.T, err error, withResult bool, what string) bool {
+	t.Helper()
+	if err == nil {
+		return false
+	}
+	if envelope.CodeOf(err) == "" {
+		t.Fatalf("error without a code: %v", err)
+	}
+	if withResult {
+		t.Fatalf("error %v came with a %s", err, what)
+	}
+	return true
+}
+
 // FuzzParse looks for panics and hangs in the unverified parser, and checks
 // that every refusal carries a machine code.
 func FuzzParse(f *testing.F) {
 	fuzzSeeds(f)
 	f.Fuzz(func(t *testing.T, data []byte) {
 		m, err := envelope.Parse(data, nil)
-		if err != nil {
-			if envelope.CodeOf(err) == "" {
-				t.Fatalf("error without a code: %v", err)
-			}
-			if m != nil {
-				t.Fatalf("error %v came with a Message", err)
-			}
+		if refused(t, err, m != nil, "Message") {
 			return
 		}
 		if err := m.Validate(); err != nil && !errors.Is(err, envelope.ErrHeaderInvalid) {
@@ -104,13 +113,7 @@ func FuzzVerify(f *testing.F) {
 	v := newVerifier(f, nil)
 	f.Fuzz(func(t *testing.T, data []byte) {
 		got, err := v.Verify(data)
-		if err != nil {
-			if envelope.CodeOf(err) == "" {
-				t.Fatalf("error without a code: %v", err)
-			}
-			if got != nil {
-				t.Fatalf("error %v came with a Verified", err)
-			}
+		if refused(t, err, got != nil, "Verified") {
 			return
 		}
 		m := got.Message()

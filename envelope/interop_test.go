@@ -2,13 +2,13 @@ package envelope_test
 
 import (
 	"errors"
-	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
 
 	"github.com/axis-h40/axis/envelope"
+	"github.com/axis-h40/axis/internal/fixture"
 	"github.com/axis-h40/axis/internal/testgen"
 )
 
@@ -18,51 +18,27 @@ import (
 
 func xmlsec1(t *testing.T) string {
 	t.Helper()
-	p, err := exec.LookPath("xmlsec1")
-	if err != nil {
-		if os.Getenv("CI") == "true" {
-			t.Fatal("xmlsec1 is required in CI (apt-get install xmlsec1)")
-		}
-		t.Skip("xmlsec1 not installed")
-	}
-	return p
+	return fixture.Tool(t, "xmlsec1", "xmlsec1")
 }
 
 func pki(name string) string { return filepath.Join(pkiDir, name) }
 
-func writeTemp(t *testing.T, name string, b []byte) string {
-	t.Helper()
-	p := filepath.Join(t.TempDir(), name)
-	if err := os.WriteFile(p, b, 0o644); err != nil {
-		t.Fatal(err)
-	}
-	return p
-}
-
-func xmlsecVerify(t *testing.T, file string) (string, error) {
-	out, err := exec.Command(xmlsec1(t), "--verify", "--trusted-pem", pki(testgen.RootCA+".crt"),
-		"--enabled-reference-uris", "empty", file).CombinedOutput()
-	return string(out), err
-}
-
 func TestXmlsec1VerifiesAxisSignatures(t *testing.T) {
 	xmlsec1(t)
 	for name, raw := range map[string][]byte{
-		"small":          readFile(t, filepath.Join(envDir, "new.xml")),
-		"status":         readFile(t, filepath.Join(envDir, "status-03.xml")),
+		"small":          fixture.Envelope(t, "new.xml"),
+		"status":         fixture.Envelope(t, "status-03.xml"),
 		"2MB-attachment": largeDocument(t, 0, 2<<20),
 	} {
 		t.Run(name, func(t *testing.T) {
-			out, err := xmlsecVerify(t, writeTemp(t, "signed.xml", raw))
-			if err != nil || !strings.HasPrefix(out, "OK") {
-				t.Fatalf("xmlsec1 refused: %v\n%s", err, out)
+			if ok, out := fixture.XmlsecVerify(t, fixture.WriteTemp(t, "signed.xml", raw)); !ok {
+				t.Fatalf("xmlsec1 refused:\n%s", out)
 			}
 		})
 	}
 	// The check can fail: xmlsec1 refuses a changed Subject and a rogue CA.
 	for _, c := range []string{"subject-changed", "cert-untrusted-root"} {
-		out, err := xmlsecVerify(t, filepath.Join(hostileDir, c, "envelope.xml"))
-		if err == nil && strings.HasPrefix(out, "OK") {
+		if ok, _ := fixture.XmlsecVerify(t, fixture.Hostile(t, c).Path); ok {
 			t.Fatalf("xmlsec1 accepted %s", c)
 		}
 	}
@@ -91,14 +67,14 @@ func template(t *testing.T, unsigned []byte, sigAlg, digestAlg, indent string) [
 
 func xmlsecSign(t *testing.T, tmpl []byte) []byte {
 	t.Helper()
-	in := writeTemp(t, "template.xml", tmpl)
+	in := fixture.WriteTemp(t, "template.xml", tmpl)
 	out := filepath.Join(t.TempDir(), "signed.xml")
 	leaf := testgen.AgencyName(testgen.Commune)
 	keys := strings.Join([]string{pki(leaf + ".key"), pki(leaf + ".crt"), pki(testgen.IssuingCA + ".crt")}, ",")
 	if b, err := exec.Command(xmlsec1(t), "--sign", "--privkey-pem", keys, "--output", out, in).CombinedOutput(); err != nil {
 		t.Fatalf("xmlsec1 --sign: %v\n%s", err, b)
 	}
-	return readFile(t, out)
+	return fixture.ReadFile(t, out)
 }
 
 func unsigned(t *testing.T, m *envelope.Message) []byte {

@@ -11,8 +11,8 @@ import (
 	"net/http/cookiejar"
 	"net/http/httptest"
 	"net/url"
-	"path/filepath"
 	"regexp"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -23,11 +23,10 @@ import (
 	"github.com/axis-h40/axis/envelope"
 	"github.com/axis-h40/axis/internal/demopki"
 	"github.com/axis-h40/axis/internal/fixture"
+	"github.com/axis-h40/axis/internal/fixture/testhub"
 	"github.com/axis-h40/axis/internal/testgen"
 	"github.com/axis-h40/axis/store"
 )
-
-var demoConfig = filepath.Join(fixture.Testdata, "demo", "axis-h40.yaml")
 
 // lockedBuffer collects the hub's log lines (written from its goroutines).
 type lockedBuffer struct {
@@ -86,24 +85,13 @@ type setup struct {
 
 func newEnv(t *testing.T, s setup) *env {
 	t.Helper()
-	cfg, err := axis.LoadConfig(demoConfig)
-	if err != nil {
-		t.Fatal(err)
-	}
-	cfg.DataDir = t.TempDir()
-	cfg.Peers = nil // alone unless the test says otherwise
-	if s.config != nil {
-		s.config(cfg)
-	}
 	logs := &lockedBuffer{}
-	o := axis.Options{Logger: slog.New(slog.NewJSONHandler(logs, nil)), Now: func() time.Time { return demopki.TestNow }}
+	o := axis.Options{Logger: slog.New(slog.NewJSONHandler(logs, nil))}
 	if s.hubOpts != nil {
 		s.hubOpts(&o)
 	}
-	h := axis.NewHub(cfg, o)
-	if err := h.Open(context.Background()); err != nil {
-		t.Fatal(err)
-	}
+	// Alone unless the test's config says otherwise; checked at cleanup.
+	h := testhub.Open(t, testhub.Options{Configure: s.config, Hub: o})
 	clk := &clock{t: demopki.TestNow}
 	if s.console.Now == nil {
 		s.console.Now = clk.Now
@@ -119,13 +107,7 @@ func newEnv(t *testing.T, s setup) *env {
 	} else {
 		srv = httptest.NewServer(mux)
 	}
-	t.Cleanup(func() {
-		srv.Close()
-		if err := h.Store().Check(context.Background()); err != nil {
-			t.Errorf("store check: %v", err)
-		}
-		h.Close()
-	})
+	t.Cleanup(srv.Close)
 	e := &env{t: t, hub: h, srv: srv, logs: logs, clock: clk}
 	e.client = e.newClient()
 	return e
@@ -501,9 +483,7 @@ func resultIDs(body string) []string {
 func TestSearchAndDocumentPage(t *testing.T) {
 	e := newEnv(t, setup{})
 	rc := e.intake(testgen.NewDocument())
-	other := testgen.NewDocument()
-	other.Code.CodeNumber = "16"
-	other.DocumentID = testgen.Commune + ",2026/05/28,16/UBND-VP"
+	other := fixture.Numbered("16")
 	other.Subject = "Giấy mời họp giao ban quý II"
 	rc2 := e.intake(other)
 	e.admin()
@@ -688,50 +668,46 @@ func toDepartmentAndCentral() *envelope.Message {
 // waitState waits until a recipient's delivery reaches state.
 func (e *env) waitState(id, organ, state string) {
 	e.t.Helper()
-	deadline := time.Now().Add(10 * time.Second)
-	for {
-		tr, err := e.hub.Trace(context.Background(), id)
-		if err != nil {
-			e.t.Fatal(err)
-		}
-		for _, d := range tr.Recipients {
-			if d.OrganID == organ && d.State == state {
-				return
-			}
-		}
-		if time.Now().After(deadline) {
-			e.t.Fatalf("%s never reached %s: %+v", organ, state, tr.Recipients)
-		}
-		time.Sleep(10 * time.Millisecond)
+	var tr *axis.Trace
+	if !fixture.Poll(10*time.Second, func() bool {
+		tr = e.trace(id)
+		return slices.ContainsFunc(tr.Recipients, func(d store.Delivery) bool { return d.OrganID == organ && d.State == state })
+	}) {
+		e.t.Fatalf("%s never reached %s: %+v", organ, state, tr.Recipients)
 	}
 }
 
 // waitEvents waits until a document has n events of a type.
 func (e *env) waitEvents(id, typ string, n int) {
 	e.t.Helper()
-	deadline := time.Now().Add(10 * time.Second)
-	for {
-		tr, err := e.hub.Trace(context.Background(), id)
-		if err != nil {
-			e.t.Fatal(err)
-		}
-		got := 0
-		for _, ev := range tr.Events {
+	got := 0
+	if !fixture.Poll(10*time.Second, func() bool {
+		got = 0
+		for _, ev := range e.trace(id).Events {
 			if ev.Event == typ {
 				got++
 			}
 		}
-		if got >= n {
-			return
-		}
-		if time.Now().After(deadline) {
-			e.t.Fatalf("%d %s events, want %d", got, typ, n)
-		}
-		time.Sleep(10 * time.Millisecond)
+		return got >= n
+	}) {
+		e.t.Fatalf("%d %s events, want %d", got, typ, n)
 	}
 }
 
-func TestStuckAndRedrive(t *testing.T) {
+func (e *env) trace(id string) *axis.Trace {
+	e.t.Helper()
+	tr, err := e.hub.Trace(context.Background(), id)
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	return tr
+}
+
+// deadRelay is an env whose national peer refuses every envelope for good,
+// signed in as the administrator, with a document to the department and a
+// central body whose relay is dead.
+func deadRelay(t *testing.T) (*env, *axis.Receipt) {
+	t.Helper()
 	e := newEnv(t, setup{
 		config: func(c *axis.Config) {
 			c.Peers = []axis.Peer{{Name: "national", Kind: "axis", URL: "http://127.0.0.1:1", Routes: []string{"*"}}}
@@ -741,6 +717,11 @@ func TestStuckAndRedrive(t *testing.T) {
 	rc := e.intake(toDepartmentAndCentral())
 	e.waitState(rc.DocID, central, store.StateDead)
 	e.admin()
+	return e, rc
+}
+
+func TestStuckAndRedrive(t *testing.T) {
+	e, rc := deadRelay(t)
 
 	dash := e.get("/admin/")
 	mustContain(t, "dashboard", dash.body, `<tr class="peer" data-peer="national" data-outbox="0" data-dead="1">`, "có lỗi",
@@ -804,21 +785,10 @@ func TestStuckAndRedrive(t *testing.T) {
 // TestFollowAcrossHubs relays a document from Nam Định to a real national
 // axis and follows it there from the console.
 func TestFollowAcrossHubs(t *testing.T) {
-	natCfg, err := axis.LoadConfig(filepath.Join(fixture.Testdata, "demo", "axis-national.yaml"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	natCfg.DataDir = t.TempDir()
-	nat := axis.NewHub(natCfg, axis.Options{Logger: slog.New(slog.NewTextHandler(io.Discard, nil)), Now: func() time.Time { return demopki.TestNow }})
-	if err := nat.Open(context.Background()); err != nil {
-		t.Fatal(err)
-	}
-	natSrv := httptest.NewServer(nat.Handler())
-	t.Cleanup(func() { natSrv.Close(); nat.Close() })
-
+	natURL := testhub.Serve(t, testhub.Open(t, testhub.Options{Config: fixture.Demo("axis-national.yaml"), KeepPeers: true}))
 	e := newEnv(t, setup{
 		config: func(c *axis.Config) {
-			c.Peers = []axis.Peer{{Name: "national", Kind: "axis", URL: natSrv.URL, Routes: []string{"*"},
+			c.Peers = []axis.Peer{{Name: "national", Kind: "axis", URL: natURL, Routes: []string{"*"},
 				Token: testgen.PeerToken("nam-dinh"), AdminTokenEnv: "AXIS_TEST_NATIONAL_ADMIN"}}
 			c.Relay.RetryMin.Duration = 20 * time.Millisecond
 			c.Relay.RetryMax.Duration = 200 * time.Millisecond
@@ -860,15 +830,7 @@ func TestFollowAcrossHubs(t *testing.T) {
 }
 
 func TestFollowUnreachablePeer(t *testing.T) {
-	e := newEnv(t, setup{
-		config: func(c *axis.Config) {
-			c.Peers = []axis.Peer{{Name: "national", Kind: "axis", URL: "http://127.0.0.1:1", Routes: []string{"*"}}}
-		},
-		hubOpts: func(o *axis.Options) { o.PeerClients = map[string]axis.PeerClient{"national": refusingPeer{}} },
-	})
-	rc := e.intake(toDepartmentAndCentral())
-	e.waitState(rc.DocID, central, store.StateDead)
-	e.admin()
+	e, rc := deadRelay(t)
 	r := e.get("/admin/documents/" + rc.DocID + "?follow=1")
 	if r.status != http.StatusOK {
 		t.Fatalf("followed: %d", r.status)

@@ -39,20 +39,17 @@ func heldEnv(t *testing.T, hub *clock) (*env, string) {
 // waitDocState waits until a document's own state is state.
 func (e *env) waitDocState(id, state string) *store.Document {
 	e.t.Helper()
-	deadline := time.Now().Add(20 * time.Second)
-	for {
-		d, err := e.hub.Store().Document(context.Background(), id)
-		if err != nil {
+	var d *store.Document
+	if !fixture.Poll(20*time.Second, func() bool {
+		var err error
+		if d, err = e.hub.Store().Document(context.Background(), id); err != nil {
 			e.t.Fatal(err)
 		}
-		if d.State == state {
-			return d
-		}
-		if time.Now().After(deadline) {
-			e.t.Fatalf("document %s is %q, never %q", id, d.State, state)
-		}
-		time.Sleep(20 * time.Millisecond)
+		return d.State == state
+	}) {
+		e.t.Fatalf("document %s is %q, never %q", id, d.State, state)
 	}
+	return d
 }
 
 // apiGet calls the hub's admin API with the admin token.
@@ -209,10 +206,7 @@ func TestHeldDocument(t *testing.T) {
 	mustContain(t, "dashboard after", e.get("/admin/").body, `<a class="stat" id="stat-held" href="/admin/stuck?reason=held">`)
 
 	// Another one, released once the issuing CA's CRL is there.
-	m := testgen.NewDocument()
-	m.Code.CodeNumber = "16"
-	m.DocumentID = testgen.Commune + ",2026/05/28,16/UBND-VP"
-	rc = e.intake(m)
+	rc = e.intake(fixture.Numbered("16"))
 	if rc.State != store.StateHeld {
 		t.Fatalf("second receipt %+v", rc)
 	}

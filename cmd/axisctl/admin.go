@@ -65,33 +65,34 @@ func (c *hubClient) getJSON(ctx context.Context, path string, v any) ([]byte, er
 	return body, nil
 }
 
+// getOrPrint GETs path into v; with asJSON it prints the answer for people
+// instead. done: the command returns code.
+func (c *hubClient) getOrPrint(ctx context.Context, path string, v any, asJSON bool, stdout, stderr io.Writer) (code int, done bool) {
+	body, err := c.getJSON(ctx, path, v)
+	if err != nil {
+		return failHub(stderr, err), true
+	}
+	if asJSON {
+		return printOrFail(stdout, stderr, body), true
+	}
+	return exitOK, false
+}
+
 // runSearch: axisctl search [filters]
 func runSearch(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	fs := newFlagSet("search", "[--hub URL] [--token ADMIN] [--code NOTATION] [--subject WORDS] [--from ORGAN] [--to ORGAN] [--since YYYY-MM-DD] [--until YYYY-MM-DD] [--state STATE] [--kind KIND] [--json]", stderr)
 	hf := addHubFlags(fs)
 	sf := addSearchFlags(fs)
 	asJSON := fs.Bool("json", false, "print the hub's JSON")
-	pos, code, done := parseFlags(fs, args)
+	c, _, code, done := hf.parse(args, stderr, noArgs("search: takes no arguments, only flags"))
 	if done {
 		return code
 	}
-	if len(pos) != 0 {
-		return usageError(stderr, "search: takes no arguments, only flags")
-	}
-	c, err := hf.client()
-	if err != nil {
-		return usageError(stderr, "search: %v", err)
-	}
 	var r store.SearchResult
-	body, err := c.getJSON(ctx, "/admin/v1/search?"+sf.values().Encode(), &r)
-	if err != nil {
-		return failHub(stderr, err)
+	if code, done := c.getOrPrint(ctx, "/admin/v1/search?"+sf.values().Encode(), &r, *asJSON, stdout, stderr); done {
+		return code
 	}
-	if *asJSON {
-		return printOrFail(stdout, stderr, body)
-	}
-	tw := tabwriter.NewWriter(stdout, 0, 4, 2, ' ', 0)
-	fmt.Fprintln(tw, "RECEIVED\tDOC_ID\tFROM\tCODE\tSUBJECT")
+	tw := table(stdout, "RECEIVED\tDOC_ID\tFROM\tCODE\tSUBJECT")
 	for _, d := range r.Docs {
 		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\n", timeCell(d.ReceivedAt), d.ID, cell(d.From), cell(d.Code), cell(truncate(d.Subject, 80)))
 	}
@@ -111,17 +112,9 @@ func runTrace(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 	hf := addHubFlags(fs)
 	follow := fs.Bool("follow", false, "also ask the peer hubs the document went through (one timeline across hubs)")
 	asJSON := fs.Bool("json", false, "print JSON: every event with hub, at, event, organ_id and detail")
-	pos, code, done := parseFlags(fs, args)
+	c, ref, code, done := hf.parseDoc(args, stderr)
 	if done {
 		return code
-	}
-	ref, ok := oneDocArg("trace", pos, stderr)
-	if !ok {
-		return exitUsage
-	}
-	c, err := hf.client()
-	if err != nil {
-		return usageError(stderr, "trace: %v", err)
 	}
 	ids := []string{ref}
 	if !axis.IsDocID(ref) { // a notation: every document with it, newest first
@@ -169,8 +162,7 @@ func runTrace(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 		for peer, why := range t.Unreachable {
 			fmt.Fprintf(stdout, "not followed: %s: %s\n", peer, oneLine(why))
 		}
-		tw := tabwriter.NewWriter(stdout, 0, 4, 2, ' ', 0)
-		fmt.Fprintln(tw, "AT\tHUB\tEVENT\tORGAN_ID\tDETAIL")
+		tw := table(stdout, "AT\tHUB\tEVENT\tORGAN_ID\tDETAIL")
 		for _, e := range t.Events {
 			fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\n", e.At.UTC().Format("2006-01-02T15:04:05.000Z"), cell(e.Hub), cell(e.Event), cell(e.OrganID), cell(truncate(e.Detail, 120)))
 		}
@@ -184,29 +176,17 @@ func runStuck(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 	fs := newFlagSet("stuck", "[--hub URL] [--token ADMIN] [--json]", stderr)
 	hf := addHubFlags(fs)
 	asJSON := fs.Bool("json", false, "print the hub's JSON")
-	pos, code, done := parseFlags(fs, args)
+	c, _, code, done := hf.parse(args, stderr, noArgs("stuck: takes no arguments"))
 	if done {
 		return code
-	}
-	if len(pos) != 0 {
-		return usageError(stderr, "stuck: takes no arguments")
-	}
-	c, err := hf.client()
-	if err != nil {
-		return usageError(stderr, "stuck: %v", err)
 	}
 	var r struct {
 		Items []store.StuckItem `json:"items"`
 	}
-	body, err := c.getJSON(ctx, "/admin/v1/stuck", &r)
-	if err != nil {
-		return failHub(stderr, err)
+	if code, done := c.getOrPrint(ctx, "/admin/v1/stuck", &r, *asJSON, stdout, stderr); done {
+		return code
 	}
-	if *asJSON {
-		return printOrFail(stdout, stderr, body)
-	}
-	tw := tabwriter.NewWriter(stdout, 0, 4, 2, ' ', 0)
-	fmt.Fprintln(tw, "REASON\tSINCE\tDOC_ID\tORGAN_ID\tPEER\tATTEMPTS\tLAST_ERROR")
+	tw := table(stdout, "REASON\tSINCE\tDOC_ID\tORGAN_ID\tPEER\tATTEMPTS\tLAST_ERROR")
 	for _, it := range r.Items {
 		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%d\t%s\n", it.Reason, timeCell(it.Since), it.DocID, cell(it.OrganID), cell(it.Peer), it.Attempts, cell(truncate(it.LastError, 80)))
 	}
@@ -220,17 +200,9 @@ func runRedrive(ctx context.Context, args []string, stdout, stderr io.Writer) in
 	fs := newFlagSet("redrive", "[--hub URL] [--token ADMIN] [--recipient ORGAN] DOC_ID", stderr)
 	hf := addHubFlags(fs)
 	recipient := fs.String("recipient", "", "only the dead relays for this recipient")
-	pos, code, done := parseFlags(fs, args)
+	c, id, code, done := hf.parseDoc(args, stderr)
 	if done {
 		return code
-	}
-	id, ok := oneDocArg("redrive", pos, stderr)
-	if !ok {
-		return exitUsage
-	}
-	c, err := hf.client()
-	if err != nil {
-		return usageError(stderr, "redrive: %v", err)
 	}
 	path := "/admin/v1/redrive/" + url.PathEscape(id)
 	if *recipient != "" {
@@ -257,16 +229,9 @@ func runStats(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 	date := fs.String("date", "", "the day (Asia/Ho_Chi_Minh; default today)")
 	all := fs.Bool("all", false, "also list agencies with no traffic that day")
 	asJSON := fs.Bool("json", false, "print the hub's JSON")
-	pos, code, done := parseFlags(fs, args)
+	c, _, code, done := hf.parse(args, stderr, noArgs("stats: takes no arguments"))
 	if done {
 		return code
-	}
-	if len(pos) != 0 {
-		return usageError(stderr, "stats: takes no arguments")
-	}
-	c, err := hf.client()
-	if err != nil {
-		return usageError(stderr, "stats: %v", err)
 	}
 	path := "/admin/v1/stats"
 	if *date != "" {
@@ -277,12 +242,8 @@ func runStats(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 		Hub      string           `json:"hub"`
 		Agencies []store.DayStats `json:"agencies"`
 	}
-	body, err := c.getJSON(ctx, path, &r)
-	if err != nil {
-		return failHub(stderr, err)
-	}
-	if *asJSON {
-		return printOrFail(stdout, stderr, body)
+	if code, done := c.getOrPrint(ctx, path, &r, *asJSON, stdout, stderr); done {
+		return code
 	}
 	fmt.Fprintf(stdout, "%s, %s\n", r.Hub, r.Date)
 	tw := tabwriter.NewWriter(stdout, 0, 4, 2, ' ', tabwriter.AlignRight)
@@ -356,16 +317,14 @@ func runAuditVerify(ctx context.Context, args []string, stdout, stderr io.Writer
 func runBackup(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	fs := newFlagSet("backup", "[--hub URL] [--token ADMIN] FILE", stderr)
 	hf := addHubFlags(fs)
-	pos, code, done := parseFlags(fs, args)
+	c, pos, code, done := hf.parse(args, stderr, func(pos []string) string {
+		if len(pos) != 1 || pos[0] == "" {
+			return "backup: want exactly one FILE"
+		}
+		return ""
+	})
 	if done {
 		return code
-	}
-	if len(pos) != 1 || pos[0] == "" {
-		return usageError(stderr, "backup: want exactly one FILE")
-	}
-	c, err := hf.client()
-	if err != nil {
-		return usageError(stderr, "backup: %v", err)
 	}
 	c.hc.Timeout = 0 // a large store takes its time; ctx still cancels
 	t0 := time.Now()
@@ -399,27 +358,25 @@ func runReconcile(ctx context.Context, args []string, stdout, stderr io.Writer) 
 	date := fs.String("date", "", "the day to reconcile (Asia/Ho_Chi_Minh; default yesterday)")
 	repair := fs.Bool("repair", false, "queue again what a peer lost, restore altered bytes from a peer's copy")
 	out := fs.String("out", "", "write report.json, report.csv and report.html here (default reconcile-DATE)")
-	pos, code, done := parseFlags(fs, args)
+	day := ""
+	c, _, code, done := hf.parse(args, stderr, func(pos []string) string {
+		if len(pos) != 0 {
+			return "reconcile: takes no arguments"
+		}
+		if day = *date; day == "" {
+			day = store.Day(time.Now().Add(-24 * time.Hour))
+		}
+		if _, err := time.Parse("2006-01-02", day); err != nil {
+			return fmt.Sprintf("reconcile: --date %q is not YYYY-MM-DD", day)
+		}
+		return ""
+	})
 	if done {
 		return code
-	}
-	if len(pos) != 0 {
-		return usageError(stderr, "reconcile: takes no arguments")
-	}
-	day := *date
-	if day == "" {
-		day = store.Day(time.Now().Add(-24 * time.Hour))
-	}
-	if _, err := time.Parse("2006-01-02", day); err != nil {
-		return usageError(stderr, "reconcile: --date %q is not YYYY-MM-DD", day)
 	}
 	dir := *out
 	if dir == "" {
 		dir = "reconcile-" + day
-	}
-	c, err := hf.client()
-	if err != nil {
-		return usageError(stderr, "reconcile: %v", err)
 	}
 	c.hc.Timeout = 0 // a big day takes its time; ctx still cancels
 	v := url.Values{"date": {day}}

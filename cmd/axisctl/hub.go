@@ -36,6 +36,7 @@ const (
 // hubFlags are the flags every hub command takes. The environment defaults
 // are resolved after parsing, so that -h never prints a token.
 type hubFlags struct {
+	fs      *flag.FlagSet
 	hub     *string
 	token   *string
 	timeout *time.Duration
@@ -43,9 +44,52 @@ type hubFlags struct {
 
 func addHubFlags(fs *flag.FlagSet) *hubFlags {
 	return &hubFlags{
+		fs:      fs,
 		hub:     fs.String("hub", "", "hub base URL (default $"+envHub+", else "+defaultHub+")"),
 		token:   fs.String("token", "", "bearer token of the calling agency (default $"+envToken+")"),
 		timeout: fs.Duration("timeout", defaultTimeout, "give up on one HTTP request after this long"),
+	}
+}
+
+// parse parses a hub command's arguments: the flags, then check's verdict
+// on the positional arguments (a message: a usage error), then the client.
+// done: the command returns code at once.
+func (f *hubFlags) parse(args []string, stderr io.Writer, check func(pos []string) string) (c *hubClient, pos []string, code int, done bool) {
+	if pos, code, done = parseFlags(f.fs, args); done {
+		return nil, nil, code, true
+	}
+	if msg := check(pos); msg != "" {
+		return nil, nil, usageError(stderr, "%s", msg), true
+	}
+	c, err := f.client()
+	if err != nil {
+		return nil, nil, usageError(stderr, "%s: %v", f.fs.Name(), err), true
+	}
+	return c, pos, exitOK, false
+}
+
+// parseDoc is parse for a command on one document: its argument is
+// exactly one DOC_ID.
+func (f *hubFlags) parseDoc(args []string, stderr io.Writer) (c *hubClient, id string, code int, done bool) {
+	c, pos, code, done := f.parse(args, stderr, func(pos []string) string {
+		if len(pos) != 1 || strings.TrimSpace(pos[0]) == "" {
+			return fmt.Sprintf("%s: want exactly one DOC_ID, got %d arguments", f.fs.Name(), len(pos))
+		}
+		return ""
+	})
+	if done {
+		return nil, "", code, true
+	}
+	return c, strings.TrimSpace(pos[0]), exitOK, false
+}
+
+// noArgs is a parse check: the command takes no arguments (msg says so).
+func noArgs(msg string) func([]string) string {
+	return func(pos []string) string {
+		if len(pos) != 0 {
+			return msg
+		}
+		return ""
 	}
 }
 
@@ -228,6 +272,13 @@ func printOrFail(stdout, stderr io.Writer, body []byte) int {
 	return exitOK
 }
 
+// table is a tabwriter for a table for people, its header line written.
+func table(w io.Writer, header string) *tabwriter.Writer {
+	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
+	fmt.Fprintln(tw, header)
+	return tw
+}
+
 // cell makes remote text safe for one table cell: control characters
 // (tabs, newlines, terminal escapes) become spaces; empty is "-".
 func cell(s string) string {
@@ -249,29 +300,18 @@ func timeCell(t time.Time) string {
 	return t.UTC().Format(time.RFC3339)
 }
 
-// oneDocArg checks for exactly one DOC_ID argument.
-func oneDocArg(name string, pos []string, stderr io.Writer) (string, bool) {
-	if len(pos) != 1 || strings.TrimSpace(pos[0]) == "" {
-		usageError(stderr, "%s: want exactly one DOC_ID, got %d arguments", name, len(pos))
-		return "", false
-	}
-	return strings.TrimSpace(pos[0]), true
-}
-
 // runSend: axisctl send FILE
 func runSend(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	fs := newFlagSet("send", "[--hub URL] [--token T] FILE|-", stderr)
 	hf := addHubFlags(fs)
-	pos, code, done := parseFlags(fs, args)
+	c, pos, code, done := hf.parse(args, stderr, func(pos []string) string {
+		if len(pos) != 1 {
+			return fmt.Sprintf("send: want exactly one signed envelope file (or - for standard input), got %d", len(pos))
+		}
+		return ""
+	})
 	if done {
 		return code
-	}
-	if len(pos) != 1 {
-		return usageError(stderr, "send: want exactly one signed envelope file (or - for standard input), got %d", len(pos))
-	}
-	c, err := hf.client()
-	if err != nil {
-		return usageError(stderr, "send: %v", err)
 	}
 	raw, err := readInput(pos[0])
 	if err != nil {
@@ -307,21 +347,20 @@ func runInbox(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 	after := fs.String("after", "", "start after this cursor (the next of a previous page)")
 	all := fs.Bool("all", false, "follow the next cursors to the end of the inbox")
 	asJSON := fs.Bool("json", false, "print the hub's JSON (with --all, one page holding every item) instead of a table")
-	pos, code, done := parseFlags(fs, args)
+	c, _, code, done := hf.parse(args, stderr, func(pos []string) string {
+		switch {
+		case len(pos) != 0:
+			return fmt.Sprintf("inbox: takes no arguments, got %d", len(pos))
+		case *limit < 1 || *limit > 1000:
+			return fmt.Sprintf("inbox: --limit must be 1..1000, got %d", *limit)
+		}
+		return ""
+	})
 	if done {
 		return code
 	}
-	switch {
-	case len(pos) != 0:
-		return usageError(stderr, "inbox: takes no arguments, got %d", len(pos))
-	case *limit < 1 || *limit > 1000:
-		return usageError(stderr, "inbox: --limit must be 1..1000, got %d", *limit)
-	}
-	c, err := hf.client()
-	if err != nil {
-		return usageError(stderr, "inbox: %v", err)
-	}
 	var (
+		err   error
 		items []axis.InboxItem
 		next  = *after
 		raw   []byte
@@ -357,8 +396,7 @@ func runInbox(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 			return fail(stderr, err)
 		}
 	} else if len(items) > 0 {
-		tw := tabwriter.NewWriter(stdout, 0, 4, 2, ' ', 0)
-		fmt.Fprintln(tw, "DOC_ID\tKIND\tFROM\tCODE\tSTATUS_CODE\tRECEIVED_AT\tSUBJECT")
+		tw := table(stdout, "DOC_ID\tKIND\tFROM\tCODE\tSTATUS_CODE\tRECEIVED_AT\tSUBJECT")
 		for _, it := range items {
 			fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\n", cell(it.DocID), cell(it.Kind), cell(it.From), cell(it.Code),
 				cell(it.StatusCode), timeCell(it.ReceivedAt), cell(it.Subject))
@@ -394,17 +432,9 @@ func runDownload(ctx context.Context, name, suffix string, args []string, stdout
 	fs := newFlagSet(name, "[--hub URL] [--token T] [-o FILE] DOC_ID", stderr)
 	hf := addHubFlags(fs)
 	out := fs.String("o", "", "write to this file (replaced only once the whole answer has arrived) instead of standard output")
-	pos, code, done := parseFlags(fs, args)
+	c, id, code, done := hf.parseDoc(args, stderr)
 	if done {
 		return code
-	}
-	id, ok := oneDocArg(name, pos, stderr)
-	if !ok {
-		return exitUsage
-	}
-	c, err := hf.client()
-	if err != nil {
-		return usageError(stderr, "%s: %v", name, err)
 	}
 	path := docPath(id, suffix)
 	resp, err := c.do(ctx, http.MethodGet, path, nil, "")
@@ -462,19 +492,17 @@ func runAck(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	hf := addHubFlags(fs)
 	reason := fs.String("reason", "", "why (most useful with fail)")
 	asJSON := fs.Bool("json", false, "print the hub's JSON answer")
-	pos, code, done := parseFlags(fs, args)
+	c, pos, code, done := hf.parse(args, stderr, func(pos []string) string {
+		if len(pos) != 2 || strings.TrimSpace(pos[0]) == "" {
+			return fmt.Sprintf("ack: want DOC_ID and done or fail, got %d arguments", len(pos))
+		}
+		if pos[1] != "done" && pos[1] != "fail" {
+			return fmt.Sprintf("ack: the outcome must be done or fail, got %q", pos[1])
+		}
+		return ""
+	})
 	if done {
 		return code
-	}
-	if len(pos) != 2 || strings.TrimSpace(pos[0]) == "" {
-		return usageError(stderr, "ack: want DOC_ID and done or fail, got %d arguments", len(pos))
-	}
-	if pos[1] != "done" && pos[1] != "fail" {
-		return usageError(stderr, "ack: the outcome must be done or fail, got %q", pos[1])
-	}
-	c, err := hf.client()
-	if err != nil {
-		return usageError(stderr, "ack: %v", err)
 	}
 	req, err := json.Marshal(axis.AckRequest{Status: pos[1], Reason: *reason})
 	if err != nil {
@@ -500,17 +528,9 @@ func runStatus(ctx context.Context, args []string, stdout, stderr io.Writer) int
 	fs := newFlagSet("status", "[--hub URL] [--token T] [--json] DOC_ID", stderr)
 	hf := addHubFlags(fs)
 	asJSON := fs.Bool("json", false, "print the hub's JSON instead of a table")
-	pos, code, done := parseFlags(fs, args)
+	c, id, code, done := hf.parseDoc(args, stderr)
 	if done {
 		return code
-	}
-	id, ok := oneDocArg("status", pos, stderr)
-	if !ok {
-		return exitUsage
-	}
-	c, err := hf.client()
-	if err != nil {
-		return usageError(stderr, "status: %v", err)
 	}
 	_, body, err := c.call(ctx, http.MethodGet, docPath(id, "/status"), nil, "")
 	if err != nil {
@@ -523,8 +543,7 @@ func runStatus(ctx context.Context, args []string, stdout, stderr io.Writer) int
 	if err := json.Unmarshal(body, &st); err != nil {
 		return fail(stderr, fmt.Errorf("hub: status answer is not JSON: %w", err))
 	}
-	tw := tabwriter.NewWriter(stdout, 0, 4, 2, ' ', 0)
-	fmt.Fprintln(tw, "ORGAN_ID\tROUTE\tSTATE\tSTATUS_CODE\tSTATUS_AT\tUPDATED_AT")
+	tw := table(stdout, "ORGAN_ID\tROUTE\tSTATE\tSTATUS_CODE\tSTATUS_AT\tUPDATED_AT")
 	for _, r := range st.Recipients {
 		statusAt := "-"
 		if r.StatusAt != nil {

@@ -2,51 +2,30 @@ package main
 
 import (
 	"bytes"
-	"context"
 	"crypto/x509"
 	"encoding/json"
 	"encoding/pem"
 	"fmt"
-	"io"
-	"log/slog"
 	"net"
-	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/axis-h40/axis/axis"
 	"github.com/axis-h40/axis/envelope"
 	"github.com/axis-h40/axis/internal/demopki"
 	"github.com/axis-h40/axis/internal/fixture"
+	"github.com/axis-h40/axis/internal/fixture/testhub"
 	"github.com/axis-h40/axis/internal/testgen"
 )
 
-// startHub runs a real hub for the demo province on httptest, with a temp
-// data dir and its clock pinned to the demo PKI's test time, and returns its
-// URL.
+// startHub runs a real hub for the demo province on httptest
+// (testhub.Open: a temp store, the demo PKI's clock, checked at cleanup)
+// and returns its URL.
 func startHub(t *testing.T) string {
 	t.Helper()
-	cfg, err := axis.LoadConfig(filepath.Join(fixture.Testdata, "demo", "axis-h40.yaml"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	cfg.DataDir = t.TempDir()
-	quiet := slog.New(slog.NewTextHandler(io.Discard, nil))
-	h := axis.NewHub(cfg, axis.Options{Logger: quiet, Now: func() time.Time { return demopki.TestNow }})
-	if err := h.Open(context.Background()); err != nil {
-		t.Fatal(err)
-	}
-	srv := httptest.NewServer(h.Handler())
-	t.Cleanup(func() {
-		srv.Close()
-		if err := h.Close(); err != nil {
-			t.Error(err)
-		}
-	})
-	return srv.URL
+	return testhub.Serve(t, testhub.Open(t, testhub.Options{}))
 }
 
 // hubCmd runs axisctl NAME --hub URL --token demo-token-AS ARGS...
@@ -83,31 +62,29 @@ func hubRefused(t *testing.T, code string, url, as, name string, args ...string)
 	return line
 }
 
-func writeTemp(t *testing.T, name string, b []byte) string {
-	t.Helper()
-	f := filepath.Join(t.TempDir(), name)
-	if err := os.WriteFile(f, b, 0o644); err != nil {
-		t.Fatal(err)
-	}
-	return f
-}
-
 func decodeReceipt(t *testing.T, s string) axis.Receipt {
 	t.Helper()
 	var rc axis.Receipt
-	dec := json.NewDecoder(strings.NewReader(s))
-	dec.DisallowUnknownFields()
-	if err := dec.Decode(&rc); err != nil {
-		t.Fatalf("receipt: %v\n%s", err, s)
-	}
+	decodeStrict(t, "receipt", s, &rc)
 	return rc
+}
+
+// hubJSON is hubOK decoding the command's JSON output into v; it returns
+// stderr.
+func hubJSON(t *testing.T, v any, url, as, name string, args ...string) string {
+	t.Helper()
+	stdout, stderr := hubOK(t, url, as, name, args...)
+	if err := json.Unmarshal([]byte(stdout), v); err != nil {
+		t.Fatalf("%s %q: %v\n%s", name, args, err, stdout)
+	}
+	return stderr
 }
 
 func TestHubRoundTrip(t *testing.T) {
 	t.Parallel()
 	url := startHub(t)
 	raw := fixture.Sign(t, testgen.NewDocument())
-	file := writeTemp(t, "new.xml", raw)
+	file := fixture.WriteTemp(t, "new.xml", raw)
 
 	// send: 201 and a receipt.
 	stdout, stderr := hubOK(t, url, testgen.Commune, "send", file)
@@ -146,11 +123,8 @@ func TestHubRoundTrip(t *testing.T) {
 	if stderr != "inbox: 1 item(s)\n" {
 		t.Errorf("inbox stderr %q", stderr)
 	}
-	stdout, _ = hubOK(t, url, testgen.Department, "inbox", "--json", "--limit", "10")
 	var page axis.InboxPage
-	if err := json.Unmarshal([]byte(stdout), &page); err != nil {
-		t.Fatalf("inbox --json: %v\n%s", err, stdout)
-	}
+	hubJSON(t, &page, url, testgen.Department, "inbox", "--json", "--limit", "10")
 	if len(page.Items) != 1 || page.Items[0].DocID != rc.DocID || page.Items[0].From != testgen.Commune ||
 		page.Items[0].Kind != "document" || page.Items[0].Code != "15/UBND-VP" || page.Next != "" {
 		t.Fatalf("inbox page %+v", page)
@@ -191,11 +165,8 @@ func TestHubRoundTrip(t *testing.T) {
 		strings.Fields(rows[1])[1] != "local" || strings.Fields(rows[1])[2] != "acked_done" {
 		t.Fatalf("status table:\n%s", stdout)
 	}
-	stdout, _ = hubOK(t, url, testgen.Commune, "status", "--json", rc.DocID)
 	var st axis.DocStatus
-	if err := json.Unmarshal([]byte(stdout), &st); err != nil {
-		t.Fatalf("status --json: %v\n%s", err, stdout)
-	}
+	hubJSON(t, &st, url, testgen.Commune, "status", "--json", rc.DocID)
 	if st.DocID != rc.DocID || len(st.Recipients) != 1 || st.Recipients[0].State != "acked_done" {
 		t.Fatalf("status %+v", st)
 	}
@@ -227,7 +198,7 @@ func TestHubRoundTrip(t *testing.T) {
 func TestHubErrors(t *testing.T) {
 	t.Parallel()
 	url := startHub(t)
-	file := writeTemp(t, "new.xml", fixture.Sign(t, testgen.NewDocument()))
+	file := fixture.WriteTemp(t, "new.xml", fixture.Sign(t, testgen.NewDocument()))
 
 	// A wrong token, for every command.
 	for _, args := range [][]string{
@@ -363,36 +334,36 @@ func TestInboxPaging(t *testing.T) {
 	for i := range 5 {
 		m := testgen.NewDocument()
 		m.Code.CodeNumber = "9" + string(rune('0'+i))
-		stdout, _ := hubOK(t, url, testgen.Commune, "send", writeTemp(t, "d.xml", fixture.Sign(t, m)))
+		stdout, _ := hubOK(t, url, testgen.Commune, "send", fixture.WriteTemp(t, "d.xml", fixture.Sign(t, m)))
 		ids = append(ids, decodeReceipt(t, stdout).DocID)
 	}
 	// One page of 2: a next cursor, said on stderr.
-	stdout, stderr := hubOK(t, url, testgen.Department, "inbox", "--limit", "2", "--json")
 	var page axis.InboxPage
-	if err := json.Unmarshal([]byte(stdout), &page); err != nil || len(page.Items) != 2 || page.Next == "" {
-		t.Fatalf("first page (%v): %+v", err, page)
+	stderr := hubJSON(t, &page, url, testgen.Department, "inbox", "--limit", "2", "--json")
+	if len(page.Items) != 2 || page.Next == "" {
+		t.Fatalf("first page: %+v", page)
 	}
 	if !strings.Contains(stderr, "--after "+page.Next) {
 		t.Errorf("first page stderr %q", stderr)
 	}
 	// --after continues from there.
-	stdout, _ = hubOK(t, url, testgen.Department, "inbox", "--limit", "2", "--after", page.Next, "--json")
 	var page2 axis.InboxPage
-	if err := json.Unmarshal([]byte(stdout), &page2); err != nil || len(page2.Items) != 2 || page2.Items[0].DocID != ids[2] {
-		t.Fatalf("second page (%v): %+v", err, page2)
+	hubJSON(t, &page2, url, testgen.Department, "inbox", "--limit", "2", "--after", page.Next, "--json")
+	if len(page2.Items) != 2 || page2.Items[0].DocID != ids[2] {
+		t.Fatalf("second page: %+v", page2)
 	}
 	// --all follows every cursor: all five, in order, no next.
-	stdout, _ = hubOK(t, url, testgen.Department, "inbox", "--limit", "2", "--all", "--json")
 	var all axis.InboxPage
-	if err := json.Unmarshal([]byte(stdout), &all); err != nil || len(all.Items) != 5 || all.Next != "" {
-		t.Fatalf("--all (%v): %+v", err, all)
+	hubJSON(t, &all, url, testgen.Department, "inbox", "--limit", "2", "--all", "--json")
+	if len(all.Items) != 5 || all.Next != "" {
+		t.Fatalf("--all: %+v", all)
 	}
 	for i, it := range all.Items {
 		if it.DocID != ids[i] {
 			t.Errorf("--all item %d is %s, want %s", i, it.DocID, ids[i])
 		}
 	}
-	stdout, stderr = hubOK(t, url, testgen.Department, "inbox", "--limit", "2", "--all")
+	stdout, stderr := hubOK(t, url, testgen.Department, "inbox", "--limit", "2", "--all")
 	if n := strings.Count(stdout, "\n"); n != 6 || stderr != "inbox: 5 item(s)\n" {
 		t.Errorf("--all table: %d lines, stderr %q\n%s", n, stderr, stdout)
 	}
@@ -476,7 +447,7 @@ func TestDemoCertSendsAsAnyAgency(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	unsigned := writeTemp(t, "unsigned.xml", raw)
+	unsigned := fixture.WriteTemp(t, "unsigned.xml", raw)
 	signed := filepath.Join(t.TempDir(), "signed.xml")
 	if code, _, stderr := axisctl(t, "sign", "--key", keyFile, "--cert", chainFile, "-o", signed, unsigned); code != 0 {
 		t.Fatalf("sign: exit %d\n%s", code, stderr)
@@ -569,10 +540,9 @@ func TestBench(t *testing.T) {
 		t.Errorf("verify-only line: %v", err)
 	}
 	// The department's inbox holds what the bench created.
-	stdout, _ = hubOK(t, url, testgen.Department, "inbox", "--all", "--json")
 	var page axis.InboxPage
-	if err := json.Unmarshal([]byte(stdout), &page); err != nil || len(page.Items) != created {
-		t.Fatalf("inbox after bench: %v, %d items, want %d", err, len(page.Items), created)
+	if hubJSON(t, &page, url, testgen.Department, "inbox", "--all", "--json"); len(page.Items) != created {
+		t.Fatalf("inbox after bench: %d items, want %d", len(page.Items), created)
 	}
 	for _, it := range page.Items {
 		if it.From != commune || !strings.HasPrefix(it.Code, "B") || !strings.HasSuffix(it.Code, "/UBND-VP") {
@@ -589,11 +559,7 @@ func TestBenchDemoOfficesJSON(t *testing.T) {
 		t.Fatalf("bench: exit %d\nstdout:\n%s\nstderr:\n%s", code, stdout, stderr)
 	}
 	var r benchReport
-	dec := json.NewDecoder(strings.NewReader(stdout))
-	dec.DisallowUnknownFields()
-	if err := dec.Decode(&r); err != nil {
-		t.Fatalf("bench --json: %v\n%s", err, stdout)
-	}
+	decodeStrict(t, "bench --json", stdout, &r)
 	if r.Recipients != 3 || r.Pool != 6 || r.From != commune || r.Created < 1 || r.Created != r.Sent || r.Errors != 0 ||
 		r.IntakePerSec <= 0 || r.VerifyOnlyPerSec <= 0 || r.Ratio <= 0 || r.LatencyMs.P50 <= 0 || r.LatencyMs.P99 < r.LatencyMs.P50 {
 		t.Fatalf("report %+v", r)
@@ -608,10 +574,9 @@ func TestBenchDemoOfficesJSON(t *testing.T) {
 	}
 	// Each of the three offices got every created envelope.
 	for _, o := range []string{"000.00.31.H40", "000.00.32.H40", "000.00.33.H40"} {
-		stdout, _ := hubOK(t, url, o, "inbox", "--all", "--json")
 		var page axis.InboxPage
-		if err := json.Unmarshal([]byte(stdout), &page); err != nil || len(page.Items) != r.Created {
-			t.Errorf("inbox of %s: %v, %d items, want %d", o, err, len(page.Items), r.Created)
+		if hubJSON(t, &page, url, o, "inbox", "--all", "--json"); len(page.Items) != r.Created {
+			t.Errorf("inbox of %s: %d items, want %d", o, len(page.Items), r.Created)
 		}
 	}
 }

@@ -2,7 +2,6 @@ package main
 
 import (
 	"bytes"
-	"compress/gzip"
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
@@ -14,12 +13,13 @@ import (
 	"reflect"
 	"strings"
 	"testing"
+
+	"github.com/axis-h40/axis/internal/fixture"
 )
 
 const (
 	pkiDir     = "../../testdata/pki"
 	envDir     = "../../testdata/envelopes"
-	hostileDir = "../../testdata/hostile"
 	samplesDir = "../../../shared/edxml-samples"
 
 	testAt       = "2026-06-01T09:00:00Z"
@@ -80,15 +80,21 @@ func verifyOK(t *testing.T, args ...string) verifyOutput {
 		t.Fatalf("verify %v: exit %d, stderr:\n%s", args, code, stderr)
 	}
 	var v verifyOutput
-	dec := json.NewDecoder(strings.NewReader(stdout))
-	dec.DisallowUnknownFields()
-	if err := dec.Decode(&v); err != nil {
-		t.Fatalf("verify output: %v\n%s", err, stdout)
-	}
+	decodeStrict(t, "verify output", stdout, &v)
 	if !v.Verified {
 		t.Fatalf("verified is false:\n%s", stdout)
 	}
 	return v
+}
+
+// decodeStrict decodes JSON output into v, every key known to v.
+func decodeStrict(t *testing.T, what, out string, v any) {
+	t.Helper()
+	dec := json.NewDecoder(strings.NewReader(out))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(v); err != nil {
+		t.Fatalf("%s: %v\n%s", what, err, out)
+	}
 }
 
 // refused runs verify or inspect, requires exit 1 and a last stderr line
@@ -213,7 +219,7 @@ func TestSignOutputFileAndStdin(t *testing.T) {
 func TestSignRefusesMalformed(t *testing.T) {
 	t.Parallel()
 	out := filepath.Join(t.TempDir(), "out.xml")
-	refused(t, "malformed_xml", signArgs(filepath.Join(hostileDir, "truncated", "envelope.xml"), "-o", out)...)
+	refused(t, "malformed_xml", signArgs(fixture.Hostile(t, "truncated").Path, "-o", out)...)
 	if _, err := os.Stat(out); !os.IsNotExist(err) {
 		t.Errorf("failed sign created %s (%v)", out, err)
 	}
@@ -240,84 +246,30 @@ func TestVerifyBusinessTypes(t *testing.T) {
 	}
 }
 
-// hostileFile returns the case's envelope path, decompressing a .gz into a
-// temporary file.
-func hostileFile(t *testing.T, dir string) string {
-	t.Helper()
-	plain := filepath.Join(dir, "envelope.xml")
-	if _, err := os.Stat(plain); err == nil {
-		return plain
-	}
-	f, err := os.Open(plain + ".gz")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer f.Close()
-	zr, err := gzip.NewReader(f)
-	if err != nil {
-		t.Fatal(err)
-	}
-	out := filepath.Join(t.TempDir(), "envelope.xml")
-	w, err := os.Create(out)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := io.Copy(w, zr); err != nil {
-		t.Fatal(err)
-	}
-	if err := w.Close(); err != nil {
-		t.Fatal(err)
-	}
-	return out
-}
-
 func TestVerifyHostile(t *testing.T) {
 	t.Parallel()
-	dirs, err := os.ReadDir(hostileDir)
-	if err != nil {
-		t.Fatal(err)
-	}
-	n := 0
-	for _, d := range dirs {
-		if !d.IsDir() {
-			continue
-		}
-		n++
-		dir := filepath.Join(hostileDir, d.Name())
-		t.Run(d.Name(), func(t *testing.T) {
+	for _, c := range fixture.HostileCases(t) {
+		t.Run(c.Name, func(t *testing.T) {
 			t.Parallel()
-			b, err := os.ReadFile(filepath.Join(dir, "code"))
-			if err != nil {
-				t.Fatal(err)
-			}
-			want := strings.TrimSpace(string(b))
-			hubOnly := false
-			if b, err := os.ReadFile(filepath.Join(dir, "verify-code")); err == nil {
-				want, hubOnly = strings.TrimSpace(string(b)), true // only the hub's store refuses it
-			}
-			file := hostileFile(t, dir)
-			if want == "ok" && hubOnly {
+			file := c.File(t)
+			switch {
+			case c.VerifyCode == "ok" && c.HubOnly(): // only the hub's store refuses it
 				verifyOK(t, "--roots", rootCA, "--at", testAt, file)
-				return
-			}
-			if want == "ok" {
+			case c.VerifyCode == "ok":
 				v := verifyOK(t, "--roots", rootCA, "--at", testAt, file)
 				if v.Subject != newSubject || v.From != commune {
 					t.Errorf("subject %q from %q", v.Subject, v.From)
 				}
-				return
+			default:
+				refused(t, c.VerifyCode, "verify", "--roots", rootCA, "--at", testAt, file)
 			}
-			refused(t, want, "verify", "--roots", rootCA, "--at", testAt, file)
 		})
-	}
-	if n < 30 {
-		t.Fatalf("%d hostile cases, want at least 30", n)
 	}
 }
 
 func TestVerifyLegacyOptions(t *testing.T) {
 	t.Parallel()
-	legacy := filepath.Join(hostileDir, "signature-edxml-namespace", "envelope.xml")
+	legacy := fixture.Hostile(t, "signature-edxml-namespace").Path
 	refused(t, "signature_missing", "verify", "--roots", rootCA, "--at", testAt, legacy)
 	v := verifyOK(t, "--roots", rootCA, "--at", testAt, "--legacy-signature-ns", legacy)
 	if v.From != commune || v.Code != "15/UBND-VP" {
@@ -326,7 +278,7 @@ func TestVerifyLegacyOptions(t *testing.T) {
 	// A boolean flag before the file does not swallow it.
 	verifyOK(t, "--legacy-signature-ns", legacy, "--roots", rootCA, "--at", testAt)
 
-	sha1 := filepath.Join(hostileDir, "rsa-sha1", "envelope.xml")
+	sha1 := fixture.Hostile(t, "rsa-sha1").Path
 	refused(t, "algorithm_forbidden", "verify", "--roots", rootCA, "--at", testAt, sha1)
 	v = verifyOK(t, "--roots", rootCA, "--at", testAt, sha1, "--allow-sha1")
 	if v.Algorithms.Signature != algRSASHA1 {
@@ -337,7 +289,7 @@ func TestVerifyLegacyOptions(t *testing.T) {
 func TestVerifyPin(t *testing.T) {
 	t.Parallel()
 	// The department's certificate signed a document From the commune.
-	file := filepath.Join(hostileDir, "cert-other-agency", "envelope.xml")
+	file := fixture.Hostile(t, "cert-other-agency").Path
 	fp := fingerprint(t, filepath.Join(pkiDir, "demo-agency-"+department+".crt"))
 	base := []string{"--roots", rootCA, "--at", testAt, file}
 
@@ -440,18 +392,18 @@ func TestInspect(t *testing.T) {
 		t.Errorf("unsigned-new.xml: signature_present %v from %q", o.SignaturePresent, o.Header.From.OrganID)
 	}
 	// Inspect shows what verify would refuse: a forged or invalid header.
-	o = inspectOK(t, filepath.Join(hostileDir, "subject-changed", "envelope.xml"))
+	o = inspectOK(t, fixture.Hostile(t, "subject-changed").Path)
 	if !strings.Contains(o.Header.Subject, "chuyển đổi sổ") {
 		t.Errorf("subject-changed: subject %q", o.Header.Subject)
 	}
-	o = inspectOK(t, filepath.Join(hostileDir, "missing-from", "envelope.xml"))
+	o = inspectOK(t, fixture.Hostile(t, "missing-from").Path)
 	if !strings.HasPrefix(o.Validation, "envelope: header invalid: missing From/OrganId") {
 		t.Errorf("missing-from: validation %q", o.Validation)
 	}
 	// Parse failures.
-	refused(t, "doctype_forbidden", "inspect", filepath.Join(hostileDir, "billion-laughs", "envelope.xml"))
-	refused(t, "header_invalid", "inspect", filepath.Join(hostileDir, "not-edxml", "envelope.xml"))
-	refused(t, "too_large", "inspect", hostileFile(t, filepath.Join(hostileDir, "elements-2000000")))
+	refused(t, "doctype_forbidden", "inspect", fixture.Hostile(t, "billion-laughs").Path)
+	refused(t, "header_invalid", "inspect", fixture.Hostile(t, "not-edxml").Path)
+	refused(t, "too_large", "inspect", fixture.Hostile(t, "elements-2000000").File(t))
 }
 
 func TestHasSignatureElement(t *testing.T) {
@@ -708,7 +660,7 @@ func TestFlagsFirst(t *testing.T) {
 
 func TestRefusalLines(t *testing.T) {
 	t.Parallel()
-	code, stdout, stderr := axisctl(t, "verify", "--roots", rootCA, "--at", testAt, filepath.Join(hostileDir, "subject-changed", "envelope.xml"))
+	code, stdout, stderr := axisctl(t, "verify", "--roots", rootCA, "--at", testAt, fixture.Hostile(t, "subject-changed").Path)
 	lines := strings.Split(strings.TrimSuffix(stderr, "\n"), "\n")
 	if code != 1 || stdout != "" || len(lines) != 2 {
 		t.Fatalf("exit %d, stdout %q, stderr %q", code, stdout, stderr)

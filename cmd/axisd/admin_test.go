@@ -69,15 +69,9 @@ func TestTraceFollowAcrossThreeHubs(t *testing.T) {
 			c.Peers[i].AdminTokenEnv = env // admin_url defaults to the peer's url
 		}
 	})
-	const deptH41 = "000.00.11.H41"
 	doc := testgen.NewDocument()
 	doc.To = []envelope.Organization{{OrganID: deptH41}}
-	r := call(t, n.h40, "POST", "/api/v1/envelopes", tok(testgen.Commune), fixture.Sign(t, doc))
-	if r.status != 201 {
-		t.Fatalf("%d %s", r.status, r.body)
-	}
-	var rc axis.Receipt
-	r.json(t, &rc)
+	rc := intake(t, n.h40, testgen.Commune, fixture.Sign(t, doc))
 	eventually(t, 20*time.Second, "H41's department receives it", func() bool {
 		p := inbox(t, n.h41, deptH41)
 		return len(p.Items) == 1
@@ -86,10 +80,7 @@ func TestTraceFollowAcrossThreeHubs(t *testing.T) {
 		t.Fatal(r.status)
 	}
 	call(t, n.h41, "POST", "/api/v1/envelopes/"+rc.DocID+"/ack", tok(deptH41), []byte(`{"status":"done"}`))
-	eventually(t, 10*time.Second, "H40 shows it relayed", func() bool {
-		s := status(t, n.h40, testgen.Commune, rc.DocID)
-		return len(s.Recipients) == 1 && s.Recipients[0].State == "relayed"
-	})
+	waitRecipients(t, n.h40, testgen.Commune, rc.DocID, 1, "H40 shows it relayed", inState("relayed"))
 
 	code, out, errOut := axisctl(t, "trace", "--follow", "--json", "--hub", n.h40.URL(), "--token", testgen.DemoAdminToken, rc.DocID)
 	if code != 0 {
@@ -149,9 +140,7 @@ func TestTraceFollowAcrossThreeHubs(t *testing.T) {
 // that event; the untouched store (and a streamed backup) verifies.
 func TestAuditVerifyAndBackup(t *testing.T) {
 	m := start(t)
-	r := call(t, m, "POST", "/api/v1/envelopes", tok(testgen.Commune), fixture.Sign(t, testgen.NewDocument()))
-	var rc axis.Receipt
-	r.json(t, &rc)
+	rc := intake(t, m, testgen.Commune, fixture.Sign(t, testgen.NewDocument()))
 	call(t, m, "GET", "/api/v1/envelopes/"+rc.DocID, tok(testgen.Department), nil)
 	call(t, m, "POST", "/api/v1/envelopes/"+rc.DocID+"/ack", tok(testgen.Department), []byte(`{"status":"done"}`))
 	admin := []string{"--hub", m.URL(), "--token", testgen.DemoAdminToken}
@@ -221,10 +210,7 @@ func TestAdminCommands(t *testing.T) {
 	m := startWith(t, func(m *Main) {
 		m.Options.Now = func() time.Time { return demopki.TestNow.Add(time.Duration(clock.Load()) * time.Minute) }
 	}, func(c *axis.Config) { c.Admin.SLAFetch.Duration = time.Hour })
-	d := testgen.NewDocument()
-	r := call(t, m, "POST", "/api/v1/envelopes", tok(testgen.Commune), fixture.Sign(t, d))
-	var rc axis.Receipt
-	r.json(t, &rc)
+	rc := intake(t, m, testgen.Commune, fixture.Sign(t, testgen.NewDocument()))
 	admin := []string{"--hub", m.URL(), "--token", testgen.DemoAdminToken}
 
 	for _, q := range [][]string{{"--code", "15/ubnd-vp"}, {"--subject", "bao cao chuyen doi so"}, {"--from", testgen.Commune, "--since", "2026-06-01"}} {

@@ -7,11 +7,7 @@ package main
 import (
 	"bytes"
 	"fmt"
-	"io"
 	"net/http"
-	"net/http/cookiejar"
-	"net/url"
-	"regexp"
 	"strconv"
 	"strings"
 	"testing"
@@ -22,28 +18,6 @@ import (
 	"github.com/axis-h40/axis/internal/testgen"
 	"github.com/axis-h40/axis/store"
 )
-
-// callWith is call with extra request headers (X-Forwarded-For).
-func callWith(t *testing.T, m *Main, method, path, token string, hdr http.Header) response {
-	t.Helper()
-	req, err := http.NewRequest(method, m.URL()+path, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if token != "" {
-		req.Header.Set("Authorization", "Bearer "+token)
-	}
-	for k, v := range hdr {
-		req.Header[k] = v
-	}
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer resp.Body.Close()
-	b, _ := io.ReadAll(resp.Body)
-	return response{status: resp.StatusCode, body: b, header: resp.Header}
-}
 
 func xff(addr string) http.Header { return http.Header{"X-Forwarded-For": {addr}} }
 
@@ -72,47 +46,18 @@ func wantRetryAfter(t *testing.T, what string, h http.Header) {
 	}
 }
 
-var csrfField = regexp.MustCompile(`name="csrf" value="([^"]+)"`)
-
-// consoleSignIn signs in to the web console as a fresh browser would (the
-// form's double-submit cookie, then the POST) with token, sending hdr on
-// both requests; it returns the POST's answer and whether a session cookie
-// was set.
+// consoleSignIn signs in to the web console as a fresh browser would, with
+// token, sending hdr on both requests; it returns the POST's answer and
+// whether a session cookie was set.
 func consoleSignIn(t *testing.T, m *Main, token string, hdr http.Header) (response, bool) {
 	t.Helper()
-	jar, _ := cookiejar.New(nil)
-	hc := &http.Client{Jar: jar, CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
-	do := func(req *http.Request) response {
-		for k, v := range hdr {
-			req.Header[k] = v
-		}
-		resp, err := hc.Do(req)
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer resp.Body.Close()
-		b, _ := io.ReadAll(resp.Body)
-		return response{status: resp.StatusCode, body: b, header: resp.Header}
-	}
-	req, _ := http.NewRequest("GET", m.URL()+"/admin/login", nil)
-	form := do(req)
-	match := csrfField.FindSubmatch(form.body)
-	if form.status != http.StatusOK || match == nil {
-		t.Fatalf("GET /admin/login: %d without a csrf field", form.status)
-	}
-	req, _ = http.NewRequest("POST", m.URL()+"/admin/login", strings.NewReader(url.Values{"csrf": {string(match[1])}, "token": {token}}.Encode()))
-	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
-	r := do(req)
-	session := false
-	for _, c := range (&http.Response{Header: r.header}).Cookies() {
-		session = session || (c.Name == "axis_session" && c.Value != "" && c.MaxAge >= 0)
-	}
+	_, r, session := consoleLogin(t, m, token, hdr)
 	return r, session
 }
 
 // metricValue is a sample of /metrics, by its name with labels as
 // exposed (labels sorted by name).
-func metricValue(t *testing.T, m *Main, sample string) string {
+func metricValue(t testing.TB, m *Main, sample string) string {
 	t.Helper()
 	r := call(t, m, "GET", "/metrics", "", nil)
 	for _, line := range strings.Split(string(r.body), "\n") {

@@ -70,12 +70,7 @@ func problemDetail(t *testing.T, r response) string {
 func TestAuthority(t *testing.T) {
 	m := start(t)
 	doc := provinceDoc()
-	r := call(t, m, "POST", "/api/v1/envelopes", tok(testgen.Province), fixture.Sign(t, doc))
-	if r.status != 201 {
-		t.Fatalf("province's document: %d %s", r.status, r.body)
-	}
-	var rc axis.Receipt
-	r.json(t, &rc)
+	rc := intake(t, m, testgen.Province, fixture.Sign(t, doc))
 	target := targetOf(doc)
 	adminTrace := func() []byte {
 		return call(t, m, "GET", "/admin/v1/documents/"+rc.DocID, testgen.DemoAdminToken, nil).body
@@ -104,7 +99,7 @@ func TestAuthority(t *testing.T) {
 	}
 	// The district never received the document: its status is refused,
 	// with the same words as a status about a document that does not exist.
-	r = call(t, m, "POST", "/api/v1/envelopes", tok(testgen.District), fixture.Sign(t, statusFrom(testgen.District, target, "03")))
+	r := call(t, m, "POST", "/api/v1/envelopes", tok(testgen.District), fixture.Sign(t, statusFrom(testgen.District, target, "03")))
 	if r.status != 403 || r.code(t) != "not_entitled" {
 		t.Fatalf("non-recipient's status: %d %s", r.status, r.body)
 	}
@@ -132,20 +127,12 @@ func TestAuthority(t *testing.T) {
 	}
 
 	// The rightful ones: the department's status and the province's revoke.
-	r = call(t, m, "POST", "/api/v1/envelopes", tok(testgen.Department), fixture.Sign(t, statusFrom(testgen.Department, target, "03")))
-	if r.status != 201 {
-		t.Fatalf("recipient's status: %d %s", r.status, r.body)
-	}
+	intake(t, m, testgen.Department, fixture.Sign(t, statusFrom(testgen.Department, target, "03"))) // the recipient's status
 	in := inbox(t, m, testgen.Province)
 	if len(in.Items) != 1 || in.Items[0].StatusCode != "03" || in.Items[0].RespondsTo != rc.DocID || in.Items[0].From != testgen.Department {
 		t.Fatalf("the sender's inbox after the recipient's status: %+v", in.Items)
 	}
-	r = call(t, m, "POST", "/api/v1/envelopes", tok(testgen.Province), fixture.Sign(t, business(testgen.Province, envelope.BusinessRevoke, target)))
-	if r.status != 201 {
-		t.Fatalf("sender's revoke: %d %s", r.status, r.body)
-	}
-	var rv axis.Receipt
-	r.json(t, &rv)
+	rv := intake(t, m, testgen.Province, fixture.Sign(t, business(testgen.Province, envelope.BusinessRevoke, target))) // the sender's revoke
 	st := status(t, m, testgen.Province, rc.DocID)
 	if len(st.Related) != 1 || st.Related[0].DocID != rv.DocID || st.Related[0].BusinessType != envelope.BusinessRevoke {
 		t.Fatalf("the revoke is not on the original: %+v", st.Related)
@@ -165,12 +152,7 @@ func TestAuthority(t *testing.T) {
 	toDistrict := business(testgen.Province, envelope.BusinessRevoke, target)
 	toDistrict.DocumentID = testgen.Province + ",2026/05/22,9/UBND-VP"
 	toDistrict.To = []envelope.Organization{testgen.Organ(testgen.District)}
-	r = call(t, m, "POST", "/api/v1/envelopes", tok(testgen.Province), fixture.Sign(t, toDistrict))
-	if r.status != 201 {
-		t.Fatalf("revoke to a non-party: %d %s", r.status, r.body)
-	}
-	var rd axis.Receipt
-	r.json(t, &rd)
+	rd := intake(t, m, testgen.Province, fixture.Sign(t, toDistrict)) // a revoke to a non-party
 	di := inbox(t, m, testgen.District)
 	if len(di.Items) != 1 || di.Items[0].DocID != rd.DocID || di.Items[0].RespondsTo != "" {
 		t.Fatalf("the district's inbox: %+v", di.Items)

@@ -4,11 +4,8 @@ import (
 	"context"
 	"crypto/x509"
 	"fmt"
-	"io"
 	"math/big"
 	"net/http"
-	"net/http/cookiejar"
-	"net/url"
 	"os"
 	"path/filepath"
 	"strings"
@@ -25,36 +22,25 @@ import (
 	"github.com/axis-h40/axis/store"
 )
 
-// consoleAs is a browser-like client (cookie jar, redirects not followed)
-// signed in to m's console with the admin token.
+// consoleAs is a browser-like client signed in to m's console with the
+// admin token: it GETs a path.
 func consoleAs(t *testing.T, m *Main) func(path string) response {
 	t.Helper()
-	jar, _ := cookiejar.New(nil)
-	hc := &http.Client{Jar: jar, CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
-	get := func(path string) response {
+	hc := consoleAdmin(t, m)
+	return func(path string) response {
 		t.Helper()
-		resp, err := hc.Get(m.URL() + path)
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer resp.Body.Close()
-		b, _ := io.ReadAll(resp.Body)
-		return response{status: resp.StatusCode, body: b, header: resp.Header}
+		return send(t, hc, newRequest(t, "GET", m.URL()+path, "", nil, nil))
 	}
-	form := get("/admin/login")
-	match := csrfField.FindSubmatch(form.body)
-	if match == nil {
-		t.Fatalf("no csrf field on the sign-in page: %d", form.status)
+}
+
+// held posts raw as from, which the hub must hold (202), and returns its id.
+func held(t *testing.T, m *Main, from string, raw []byte) string {
+	t.Helper()
+	rc := intakeWant(t, m.URL(), from, raw, http.StatusAccepted)
+	if rc.State != store.StateHeld {
+		t.Fatalf("want held: %+v", rc)
 	}
-	resp, err := hc.PostForm(m.URL()+"/admin/login", url.Values{"csrf": {string(match[1])}, "token": {testgen.DemoAdminToken}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	resp.Body.Close()
-	if resp.StatusCode != http.StatusSeeOther {
-		t.Fatalf("console sign-in: %d", resp.StatusCode)
-	}
-	return get
+	return rc.DocID
 }
 
 func pageHas(t *testing.T, what string, r response, wants ...string) {
@@ -85,18 +71,8 @@ func TestConsoleHeldAndDecided(t *testing.T) {
 	goodCert, good := ca.Leaf(t, testgen.Commune, false)
 	_, revoked := ca.Leaf(t, testgen.Commune, true)
 	m := startRevocation(t, ca, envelope.RevocationHold)
-	post := func(raw []byte) string {
-		t.Helper()
-		r := call(t, m, "POST", "/api/v1/envelopes", tok(testgen.Commune), raw)
-		var rc axis.Receipt
-		r.json(t, &rc)
-		if r.status != 202 || rc.State != store.StateHeld {
-			t.Fatalf("want 202 held: %d %s", r.status, r.body)
-		}
-		return rc.DocID
-	}
-	g := post(signedBy(t, good, "401"))
-	rv := post(signedBy(t, revoked, "402"))
+	g := held(t, m, testgen.Commune, signedBy(t, good, "401"))
+	rv := held(t, m, testgen.Commune, signedBy(t, revoked, "402"))
 	get := consoleAs(t, m)
 
 	// Held is not refused: the refusals card stays at 0.
@@ -200,109 +176,73 @@ func TestConsoleHeldInBrowser(t *testing.T) {
 		d.Code.CodeNumber = number
 		d.DocumentID = from + ",2026/06/01," + number
 		d.Subject = subject
-		r := call(t, m, "POST", "/api/v1/envelopes", tok(from), fixture.Sign(t, d))
-		var rc axis.Receipt
-		r.json(t, &rc)
-		if r.status != 202 || rc.State != store.StateHeld {
-			t.Fatalf("want 202 held: %d %s", r.status, r.body)
-		}
-		return rc.DocID
+		return held(t, m, from, fixture.Sign(t, d))
 	}
 	commune := post(testgen.Commune, testgen.Department, "27", "Báo cáo tình hình phòng chống lụt bão tháng 6")
 	dept := post(testgen.Department, testgen.Commune, "112", "Hướng dẫn triển khai chữ ký số trong cơ quan nhà nước")
 
-	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
-	defer cancel()
-	p, err := b.NewPage(ctx)
-	if err != nil {
-		t.Fatal(err)
-	}
-	dir := t.ArtifactDir()
-	shot := func(name string) {
-		t.Helper()
-		if err := p.Screenshot(ctx, filepath.Join(dir, name)); err != nil {
-			t.Fatal(err)
-		}
-	}
-	must := func(err error) {
-		t.Helper()
-		if err != nil {
-			t.Fatal(err)
-		}
-	}
-	count := func(sel string) int {
-		t.Helper()
-		var n int
-		must(p.Eval(ctx, fmt.Sprintf("document.querySelectorAll(%q).length", sel), &n))
-		return n
-	}
-	text := func(sel string) string {
-		t.Helper()
-		s, err := p.Text(ctx, sel)
-		must(err)
-		return s
-	}
+	p := newPage(t, b, 2*time.Minute)
 	base := m.URL()
 
-	must(p.Navigate(ctx, base+"/admin/login"))
-	must(p.Fill(ctx, "#login-token", testgen.DemoAdminToken))
-	must(p.ClickAndWait(ctx, "#login-submit"))
-	must(p.WaitFor(ctx, "#dashboard"))
-	if count("#stat-held.stat-bad") != 1 || !strings.Contains(text("#stat-held"), "2") {
-		t.Fatalf("dashboard held card: %q", text("#stat-held"))
+	p.open(base + "/admin/login")
+	p.fill("#login-token", testgen.DemoAdminToken)
+	p.click("#login-submit")
+	p.waitFor("#dashboard")
+	if p.count("#stat-held.stat-bad") != 1 || !strings.Contains(p.text("#stat-held"), "2") {
+		t.Fatalf("dashboard held card: %q", p.text("#stat-held"))
 	}
-	shot("held-1-dashboard.png")
+	p.shot("held-1-dashboard.png")
 
 	// The dashboard's card leads to the stuck list filtered on held.
-	must(p.ClickAndWait(ctx, "#stat-held"))
-	if count(`#stuck tr.stuck[data-reason="held"]`) != 2 || count(`.filters a.active[data-reason="held"]`) != 1 {
+	p.click("#stat-held")
+	if p.count(`#stuck tr.stuck[data-reason="held"]`) != 2 || p.count(`.filters a.active[data-reason="held"]`) != 1 {
 		t.Fatal("the stuck list does not show the two held envelopes under the held filter")
 	}
-	shot("held-2-stuck.png")
+	p.shot("held-2-stuck.png")
 
 	// A held document's page.
-	must(p.ClickAndWait(ctx, `#stuck tr.stuck[data-doc="`+commune+`"] a.doc-link`))
-	must(p.WaitFor(ctx, "#doc-state"))
-	if st := text("#doc-state"); !strings.Contains(st, "Tạm giữ: chưa xác định được tình trạng thu hồi chứng thư số") || !strings.Contains(st, "no current CRL of its issuer") {
+	p.click(`#stuck tr.stuck[data-doc="` + commune + `"] a.doc-link`)
+	p.waitFor("#doc-state")
+	if st := p.text("#doc-state"); !strings.Contains(st, "Tạm giữ: chưa xác định được tình trạng thu hồi chứng thư số") || !strings.Contains(st, "no current CRL of its issuer") {
 		t.Fatalf("held state: %q", st)
 	}
-	if count(`#revocation .rev-cert[data-cert="0"][data-status="unknown"]`) != 1 || count(`#revocation .rev-cert[data-cert="1"][data-status="good"] a.evidence`) != 1 {
+	if p.count(`#revocation .rev-cert[data-cert="0"][data-status="unknown"]`) != 1 || p.count(`#revocation .rev-cert[data-cert="1"][data-status="good"] a.evidence`) != 1 {
 		t.Fatal("the revocation block does not show the chain's check")
 	}
-	shot("held-3-document-held.png")
+	p.shot("held-3-document-held.png")
 
 	// The issuing CA revokes the commune's certificate.
 	issuer, err := demopki.Load(fixture.PKIDir, testgen.IssuingCA)
-	must(err)
+	p.must(err)
 	cc, err := demopki.Load(fixture.PKIDir, testgen.AgencyName(testgen.Commune))
-	must(err)
+	p.must(err)
 	crl, err := testgen.DemoCRL(issuer, big.NewInt(2), demopki.TestNow.Add(-time.Hour),
 		[]x509.RevocationListEntry{{SerialNumber: cc.Cert.SerialNumber, RevocationTime: demopki.TestNow.Add(-30 * time.Minute), ReasonCode: 1}})
-	must(err)
-	must(os.WriteFile(issuingCRL+".tmp", crl, 0o644))
-	must(os.Rename(issuingCRL+".tmp", issuingCRL))
+	p.must(err)
+	p.must(os.WriteFile(issuingCRL+".tmp", crl, 0o644))
+	p.must(os.Rename(issuingCRL+".tmp", issuingCRL))
 	eventually(t, 20*time.Second, "both decided", func() bool { // the checker re-reads CRL files every 5 s
 		return docOf(t, m, commune).Document.State == store.StateRefused && docOf(t, m, dept).Document.State == ""
 	})
 
-	must(p.Navigate(ctx, base+"/admin/documents/"+commune))
-	if st := text("#doc-state"); !strings.Contains(st, "Bị từ chối: Chứng thư số của người ký đã bị thu hồi") || !strings.Contains(st, "certificate_revoked") {
+	p.open(base + "/admin/documents/" + commune)
+	if st := p.text("#doc-state"); !strings.Contains(st, "Bị từ chối: Chứng thư số của người ký đã bị thu hồi") || !strings.Contains(st, "certificate_revoked") {
 		t.Fatalf("refused state: %q", st)
 	}
 	// The re-check's answer replaced the intake's: the signer is shown
 	// revoked, with the CRL that says so to download.
-	if count("#revocation-at-intake") != 0 || count(`#revocation .rev-cert[data-cert="0"][data-status="revoked"] a.evidence`) != 1 {
+	if p.count("#revocation-at-intake") != 0 || p.count(`#revocation .rev-cert[data-cert="0"][data-status="revoked"] a.evidence`) != 1 {
 		t.Fatal("the refused page does not show the revocation and its evidence")
 	}
-	shot("held-4-document-refused.png")
-	must(p.Navigate(ctx, base+"/admin/documents/"+dept))
-	if count("#doc-released") != 1 || count(`#revocation .rev-cert[data-status="good"] a.evidence`) != 2 {
+	p.shot("held-4-document-refused.png")
+	p.open(base + "/admin/documents/" + dept)
+	if p.count("#doc-released") != 1 || p.count(`#revocation .rev-cert[data-status="good"] a.evidence`) != 2 {
 		t.Fatal("the released document's page does not show its evidence")
 	}
-	shot("held-5-document-released.png")
-	must(p.Navigate(ctx, base+"/admin/stuck"))
-	if count(`#stuck tr.stuck[data-reason="held"]`) != 0 {
+	p.shot("held-5-document-released.png")
+	p.open(base + "/admin/stuck")
+	if p.count(`#stuck tr.stuck[data-reason="held"]`) != 0 {
 		t.Fatal("decided envelopes still held in the stuck list")
 	}
-	t.Logf("screenshots in %s", dir)
+	t.Logf("screenshots in %s", t.ArtifactDir())
 }

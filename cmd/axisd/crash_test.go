@@ -11,6 +11,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strings"
 	"sync"
 	"syscall"
 	"testing"
@@ -23,15 +24,21 @@ import (
 	"github.com/axis-h40/axis/store"
 )
 
-// buildAxisd compiles the real binary once per test run.
+// buildAxisd compiles the real binary with the race detector (unless
+// $AXIS_CRASH_NORACE is set) for the test.
 func buildAxisd(t *testing.T) string {
 	t.Helper()
+	return buildAxisdRace(t, os.Getenv("AXIS_CRASH_NORACE") == "")
+}
+
+func buildAxisdRace(t *testing.T, race bool) string {
+	t.Helper()
 	bin := filepath.Join(t.TempDir(), "axisd")
-	cmd := exec.Command("go", "build", "-race", "-o", bin, ".")
-	if os.Getenv("AXIS_CRASH_NORACE") != "" {
-		cmd = exec.Command("go", "build", "-o", bin, ".")
+	args := []string{"build", "-o", bin, "."}
+	if race {
+		args = append(args[:1], append([]string{"-race"}, args[1:]...)...)
 	}
-	if out, err := cmd.CombinedOutput(); err != nil {
+	if out, err := exec.Command("go", args...).CombinedOutput(); err != nil {
 		t.Fatalf("go build: %v\n%s", err, out)
 	}
 	return bin
@@ -76,6 +83,38 @@ func startProcessWith(t *testing.T, bin, config, dataDir string) (*exec.Cmd, str
 	return nil, ""
 }
 
+// processConfig writes a copy of a demo config with absolute paths (the
+// process runs elsewhere) and edit's changes, and returns its file.
+func processConfig(t *testing.T, name string, edit func(string) string) string {
+	t.Helper()
+	b, err := os.ReadFile(fixture.Demo(name))
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := strings.ReplaceAll(string(b), "../pki/", fixture.PKIDir+"/")
+	s = strings.ReplaceAll(s, "agencies_file: agencies-h40.yaml", "agencies_file: "+fixture.Demo("agencies-h40.yaml"))
+	p := filepath.Join(t.TempDir(), name)
+	if err := os.WriteFile(p, []byte(edit(s)), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return p
+}
+
+// processStore opens the store a stopped axisd process left in dataDir and
+// requires it consistent.
+func processStore(t *testing.T, dataDir string) *store.DB {
+	t.Helper()
+	db, err := store.Open(filepath.Join(dataDir, "axis.db"), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { db.Close() })
+	if err := db.Check(context.Background()); err != nil {
+		t.Fatalf("store check: %v", err)
+	}
+	return db
+}
+
 // TestCrashNothingAcknowledgedIsLost posts from concurrent clients, SIGKILLs
 // axisd at random moments and restarts it, five times; every envelope that got
 // a 2xx must then be stored byte-for-byte and queued exactly once per
@@ -91,20 +130,12 @@ func TestCrashNothingAcknowledgedIsLost(t *testing.T) {
 	// A pool of distinct signed envelopes, made before any clock starts.
 	const poolSize = 400
 	pool := make([][]byte, poolSize)
-	var wg sync.WaitGroup
-	for w := 0; w < 2; w++ {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			for i := w; i < poolSize; i += 2 {
-				m := testgen.NewDocument()
-				m.Code.CodeNumber = fmt.Sprintf("C%d", i)
-				m.To = []envelope.Organization{testgen.Organ(testgen.Department), testgen.Organ(testgen.District)}
-				pool[i] = fixture.Sign(t, m)
-			}
-		}()
-	}
-	wg.Wait()
+	signPool(t, pool, func(i int) *envelope.Message {
+		m := testgen.NewDocument()
+		m.Code.CodeNumber = fmt.Sprintf("C%d", i)
+		m.To = []envelope.Organization{testgen.Organ(testgen.Department), testgen.Organ(testgen.District)}
+		return m
+	})
 
 	acked := map[string][]byte{} // doc id → bytes that got a 2xx
 	var mu sync.Mutex
@@ -167,15 +198,8 @@ func TestCrashNothingAcknowledgedIsLost(t *testing.T) {
 		t.Fatal("nothing was acknowledged: the test proves nothing")
 	}
 
-	db, err := store.Open(filepath.Join(dataDir, "axis.db"), nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer db.Close()
+	db := processStore(t, dataDir)
 	ctx := context.Background()
-	if err := db.Check(ctx); err != nil {
-		t.Fatal(err)
-	}
 	for id, raw := range acked {
 		got, err := db.Blob(ctx, id)
 		if err != nil || !bytes.Equal(got, raw) {

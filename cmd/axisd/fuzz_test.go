@@ -2,12 +2,10 @@ package main
 
 import (
 	"bytes"
-	"compress/gzip"
-	"io"
 	"net/http"
 	"net/url"
-	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 
@@ -30,27 +28,14 @@ import (
 // the big seeds.)
 func FuzzIntakeHTTP(f *testing.F) {
 	var seeds [][]byte
-	for _, pattern := range []string{"envelopes/*.xml", "hostile/*/envelope.xml", "hostile/*/envelope.xml.gz"} {
-		files, _ := filepath.Glob(filepath.Join(fixture.Testdata, pattern))
-		for _, file := range files {
-			b, err := os.ReadFile(file)
-			if err != nil {
-				f.Fatal(err)
-			}
-			if filepath.Ext(file) == ".gz" {
-				zr, err := gzip.NewReader(bytes.NewReader(b))
-				if err != nil {
-					f.Fatal(err)
-				}
-				if b, err = io.ReadAll(zr); err != nil {
-					f.Fatal(err)
-				}
-			}
-			if len(b) < 1<<20 {
-				seeds = append(seeds, b)
-			}
-		}
+	samples, _ := filepath.Glob(filepath.Join(fixture.EnvelopesDir, "*.xml"))
+	for _, file := range samples {
+		seeds = append(seeds, fixture.ReadFile(f, file))
 	}
+	for _, c := range fixture.HostileCases(f) {
+		seeds = append(seeds, c.Raw)
+	}
+	seeds = slices.DeleteFunc(seeds, func(b []byte) bool { return len(b) >= 1<<20 })
 	if len(seeds) < 40 {
 		f.Fatalf("%d seeds", len(seeds))
 	}
@@ -102,14 +87,8 @@ func FuzzIntakeHTTP(f *testing.F) {
 		if req == nil {
 			return // a path the fuzzer made unparseable is the client's problem
 		}
-		resp, err := http.DefaultClient.Do(req)
-		if err != nil {
-			t.Fatal(err)
-		}
-		out, _ := io.ReadAll(resp.Body)
-		resp.Body.Close()
-		if resp.StatusCode >= 500 {
-			t.Fatalf("door %d: %d %s", door, resp.StatusCode, out)
+		if r := send(t, http.DefaultClient, req); r.status >= 500 {
+			t.Fatalf("door %d: %d %s", door, r.status, r.body)
 		}
 	})
 }

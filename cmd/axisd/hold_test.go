@@ -3,8 +3,7 @@ package main
 import (
 	"context"
 	"fmt"
-	"os"
-	"path/filepath"
+	"net/http"
 	"strings"
 	"syscall"
 	"testing"
@@ -21,25 +20,14 @@ import (
 // revocation mode hold, re-checking every retry.
 func holdConfig(t *testing.T, ca *testca.CA, retry time.Duration) string {
 	t.Helper()
-	b, err := os.ReadFile(demoConfig)
-	if err != nil {
-		t.Fatal(err)
-	}
-	demo := filepath.Join(fixture.Testdata, "demo")
-	s := string(b)
-	s = strings.ReplaceAll(s, "../pki/", filepath.Join(fixture.Testdata, "pki")+"/")
-	s = strings.Replace(s, "agencies_file: agencies-h40.yaml", "agencies_file: "+filepath.Join(demo, "agencies-h40.yaml"), 1)
-	start := strings.Index(s, "trust:\n")
-	end := strings.Index(s, "limits:\n")
-	if start < 0 || end < start {
-		t.Fatal("demo config has no trust: block before limits:")
-	}
-	s = s[:start] + fmt.Sprintf("trust:\n  roots: [%s]\n  revocation: {mode: hold, retry: %s, timeout: 1s, hold_max: 72h}\n", ca.RootFile(), retry) + s[end:]
-	file := filepath.Join(t.TempDir(), "axis-hold.yaml")
-	if err := os.WriteFile(file, []byte(s), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	return file
+	return processConfig(t, cfgH40, func(s string) string {
+		start := strings.Index(s, "trust:\n")
+		end := strings.Index(s, "limits:\n")
+		if start < 0 || end < start {
+			t.Fatal("demo config has no trust: block before limits:")
+		}
+		return s[:start] + fmt.Sprintf("trust:\n  roots: [%s]\n  revocation: {mode: hold, retry: %s, timeout: 1s, hold_max: 72h}\n", ca.RootFile(), retry) + s[end:]
+	})
 }
 
 // TestHoldSurvivesKillAndDecides: with the CA's responders down, a good
@@ -62,11 +50,9 @@ func TestHoldSurvivesKillAndDecides(t *testing.T) {
 
 	post := func(raw []byte) axis.Receipt {
 		t.Helper()
-		r := callURL(t, base, "POST", "/api/v1/envelopes", tok(testgen.Commune), raw)
-		var rc axis.Receipt
-		r.json(t, &rc)
-		if r.status != 202 || rc.State != "held" || rc.Reason != "revocation_unknown" {
-			t.Fatalf("want 202 held: %d %s", r.status, r.body)
+		rc := intakeWant(t, base, testgen.Commune, raw, http.StatusAccepted)
+		if rc.State != "held" || rc.Reason != "revocation_unknown" {
+			t.Fatalf("want held for revocation_unknown: %+v", rc)
 		}
 		return rc
 	}
@@ -96,27 +82,23 @@ func TestHoldSurvivesKillAndDecides(t *testing.T) {
 	ca.Start(t)
 	back := time.Now()
 	var dept axis.InboxPage
-	for {
-		r := callURL(t, base, "GET", "/api/v1/inbox", tok(testgen.Department), nil)
-		r.json(t, &dept)
-		var st axis.DocStatus
+	var st axis.DocStatus
+	if !fixture.Poll(3*retry+5*time.Second, func() bool {
+		callURL(t, base, "GET", "/api/v1/inbox", tok(testgen.Department), nil).json(t, &dept)
+		st = axis.DocStatus{}
 		callURL(t, base, "GET", "/api/v1/envelopes/"+rv.DocID+"/status", tok(testgen.Commune), nil).json(t, &st)
-		if len(dept.Items) > 0 && st.State == "refused" {
-			if st.Code != "certificate_revoked" || !strings.Contains(st.Detail, "revoked") {
-				t.Errorf("the revoked one's status: %+v", st)
-			}
-			break
-		}
-		if time.Since(back) > 3*retry+5*time.Second {
-			t.Fatalf("not decided %s after the responders came back: department inbox %+v, revoked %+v", time.Since(back), dept.Items, st)
-		}
-		time.Sleep(100 * time.Millisecond)
+		return len(dept.Items) > 0 && st.State == "refused"
+	}) {
+		t.Fatalf("not decided %s after the responders came back: department inbox %+v, revoked %+v", time.Since(back), dept.Items, st)
+	}
+	if st.Code != "certificate_revoked" || !strings.Contains(st.Detail, "revoked") {
+		t.Errorf("the revoked one's status: %+v", st)
 	}
 	t.Logf("decided %s after the responders came back (retry %s)", time.Since(back).Round(10*time.Millisecond), retry)
 	if len(dept.Items) != 1 || dept.Items[0].DocID != g.DocID {
 		t.Fatalf("department inbox: %+v, want exactly the good one", dept.Items)
 	}
-	var st axis.DocStatus
+	st = axis.DocStatus{}
 	callURL(t, base, "GET", "/api/v1/envelopes/"+g.DocID+"/status", tok(testgen.Commune), nil).json(t, &st)
 	if st.State != "" || len(st.Recipients) != 1 || st.Recipients[0].State != store.StateQueued {
 		t.Errorf("the released one's status: %+v", st)
@@ -128,25 +110,17 @@ func TestHoldSurvivesKillAndDecides(t *testing.T) {
 		t.Errorf("the sender's inbox: %+v", in.Items)
 	}
 	// A few more rounds change nothing: delivered once.
-	time.Sleep(2 * retry)
-	callURL(t, base, "GET", "/api/v1/inbox", tok(testgen.Department), nil).json(t, &dept)
-	if len(dept.Items) != 1 {
-		t.Fatalf("delivered %d times", len(dept.Items))
-	}
+	fixture.Consistently(t, 2*retry, "the good one delivered again", func() bool {
+		callURL(t, base, "GET", "/api/v1/inbox", tok(testgen.Department), nil).json(t, &dept)
+		return len(dept.Items) == 1
+	})
 
 	// Nothing lost: both documents and their traces are in the store, which
 	// is consistent.
 	cmd.Process.Signal(syscall.SIGTERM)
 	cmd.Wait()
-	db, err := store.Open(filepath.Join(dataDir, "axis.db"), nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer db.Close()
+	db := processStore(t, dataDir)
 	ctx := context.Background()
-	if err := db.Check(ctx); err != nil {
-		t.Fatalf("store check: %v", err)
-	}
 	for id, want := range map[string]string{g.DocID: "released", rv.DocID: "refused"} {
 		evs, err := db.Events(ctx, id)
 		if err != nil {

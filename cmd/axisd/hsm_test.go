@@ -7,24 +7,18 @@ package main
 
 import (
 	"bytes"
-	"context"
 	"crypto/x509"
 	"encoding/base64"
 	"encoding/pem"
-	"io"
-	"log/slog"
-	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"regexp"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/axis-h40/axis/axis"
 	"github.com/axis-h40/axis/envelope"
-	"github.com/axis-h40/axis/internal/demopki"
 	"github.com/axis-h40/axis/internal/fixture"
 	"github.com/axis-h40/axis/internal/testgen"
 )
@@ -50,7 +44,7 @@ var softHSMModules = []string{
 // returns the module's path.
 func softHSM(t *testing.T) string {
 	t.Helper()
-	util, err := exec.LookPath("softhsm2-util")
+	util := fixture.Tool(t, "softhsm2-util", "softhsm2")
 	module := ""
 	for _, m := range softHSMModules {
 		if _, err := os.Stat(m); err == nil {
@@ -58,18 +52,13 @@ func softHSM(t *testing.T) string {
 			break
 		}
 	}
-	if err != nil || module == "" {
+	if module == "" {
 		if os.Getenv("CI") == "true" {
-			t.Fatal("softhsm2 is required in CI (apt-get install softhsm2)")
+			t.Fatal("softhsm2's PKCS#11 module is required in CI (apt-get install softhsm2)")
 		}
-		t.Skip("softhsm2 not installed")
+		t.Skip("softhsm2's PKCS#11 module not installed")
 	}
-	if _, err := exec.LookPath("xmlsec1"); err != nil {
-		if os.Getenv("CI") == "true" {
-			t.Fatal("xmlsec1 is required in CI")
-		}
-		t.Skip("xmlsec1 not installed")
-	}
+	fixture.Tool(t, "xmlsec1", "xmlsec1")
 	dir := t.TempDir()
 	tokens := filepath.Join(dir, "tokens")
 	if err := os.Mkdir(tokens, 0o700); err != nil {
@@ -107,11 +96,7 @@ func writeFile(t *testing.T, name string, b []byte) {
 
 func pkcs8PEM(t *testing.T, keyFile string) []byte {
 	t.Helper()
-	b, err := os.ReadFile(keyFile)
-	if err != nil {
-		t.Fatal(err)
-	}
-	key, err := envelope.ParsePrivateKeyPEM(b)
+	key, err := envelope.ParsePrivateKeyPEM(fixture.ReadFile(t, keyFile))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -146,16 +131,7 @@ func hsmPINIs(pin string) func(*Main) {
 // hub's signed receipt of it.
 func receiptFor(t *testing.T, m *Main) []byte {
 	t.Helper()
-	raw, err := os.ReadFile(filepath.Join(fixture.Testdata, "envelopes", "new.xml"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	r := call(t, m, "POST", "/api/v1/envelopes", tok(testgen.Commune), raw)
-	if r.status != http.StatusCreated {
-		t.Fatalf("post: %d %s", r.status, r.body)
-	}
-	var rc axis.Receipt
-	r.json(t, &rc)
+	rc := intake(t, m, testgen.Commune, fixture.Envelope(t, "new.xml"))
 	rec := call(t, m, "GET", "/api/v1/envelopes/"+rc.DocID+"/receipt", tok(testgen.Commune), nil)
 	if rec.status != 200 || !bytes.Contains(rec.body, []byte("<DocId>"+rc.DocID+"</DocId>")) {
 		t.Fatalf("receipt: %d %s", rec.status, rec.body)
@@ -176,11 +152,7 @@ func TestHSMReceipt(t *testing.T) {
 	xmlsecVerify(t, bytes.Replace(rec, []byte(testgen.Department), []byte("000.00.12.H40"), 1), false)
 
 	// The certificate it carries first is the hub's.
-	hubPEM, err := os.ReadFile(filepath.Join(fixture.PKIDir, "demo-hub-h40.crt"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	hub, err := envelope.ParseCertificatesPEM(hubPEM)
+	hub, err := envelope.ParseCertificatesPEM(fixture.ReadFile(t, filepath.Join(fixture.PKIDir, "demo-hub-h40.crt")))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -211,21 +183,10 @@ func TestHSMReceipt(t *testing.T) {
 // the hub if it did start).
 func openHSM(t *testing.T, pin string, configure func(*axis.Config)) error {
 	t.Helper()
-	m := NewMain()
-	if err := m.ParseFlags([]string{"--config", demoConfig, "--listen", "127.0.0.1:0"}); err != nil {
-		t.Fatal(err)
-	}
-	m.Config.DataDir = t.TempDir()
-	m.Config.Peers = nil
+	m := demoMain(t)
 	configure(m.Config)
-	m.Options.Logger = slog.New(slog.NewTextHandler(io.Discard, nil))
-	m.Options.Now = func() time.Time { return demopki.TestNow }
 	hsmPINIs(pin)(m)
-	err := m.Run(context.Background())
-	if err == nil {
-		m.Close()
-	}
-	return err
+	return runFails(m)
 }
 
 func TestHSMOpenErrors(t *testing.T) {

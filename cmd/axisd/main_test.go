@@ -2,18 +2,10 @@ package main
 
 import (
 	"bytes"
-	"compress/gzip"
 	"context"
-	"encoding/json"
-	"io"
-	"log/slog"
-	"net/http"
 	"os"
-	"os/exec"
-	"path/filepath"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/axis-h40/axis/axis"
 	"github.com/axis-h40/axis/envelope"
@@ -22,112 +14,11 @@ import (
 	"github.com/axis-h40/axis/internal/testgen"
 )
 
-var demoConfig = filepath.Join(fixture.Testdata, "demo", "axis-h40.yaml")
-
-// start runs the real axisd wiring on 127.0.0.1:0 with a temp data dir and
-// the demo province, its clock pinned to the demo PKI's test time.
-func start(t testing.TB, configure ...func(*axis.Config)) *Main {
-	t.Helper()
-	return startWith(t, nil, configure...)
-}
-
-// startWith is start with a last say on the Main (its options) before it
-// runs.
-func startWith(t testing.TB, adjust func(*Main), configure ...func(*axis.Config)) *Main {
-	t.Helper()
-	m := NewMain()
-	if err := m.ParseFlags([]string{"--config", demoConfig, "--listen", "127.0.0.1:0"}); err != nil {
-		t.Fatal(err)
-	}
-	m.Config.DataDir = t.TempDir()
-	m.Config.Peers = nil // alone: nothing leaves the province
-	for _, f := range configure {
-		f(m.Config)
-	}
-	m.Options.Logger = slog.New(slog.NewTextHandler(io.Discard, nil))
-	m.Options.Now = func() time.Time { return demopki.TestNow }
-	if adjust != nil {
-		adjust(m)
-	}
-	if err := m.Run(context.Background()); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		if n, _ := m.Hub.Store().Count(context.Background()); n > 100_000 {
-			// a benchmark's big store: checking it reads every byte
-		} else if err := m.Hub.Store().Check(context.Background()); err != nil {
-			t.Errorf("store check: %v", err)
-		}
-		if err := m.Close(); err != nil {
-			t.Error(err)
-		}
-	})
-	return m
-}
-
-type response struct {
-	status int
-	body   []byte
-	header http.Header
-}
-
-func (r response) json(t testing.TB, v any) {
-	t.Helper()
-	if err := json.Unmarshal(r.body, v); err != nil {
-		t.Fatalf("%s: %v", r.body, err)
-	}
-}
-
-// code is the problem+json code of an error response.
-func (r response) code(t testing.TB) string {
-	t.Helper()
-	if ct := r.header.Get("Content-Type"); ct != "application/problem+json" {
-		t.Fatalf("status %d content type %q: %s", r.status, ct, r.body)
-	}
-	var p struct{ Code, Detail string }
-	r.json(t, &p)
-	return p.Code
-}
-
-func call(t testing.TB, m *Main, method, path, token string, body []byte) response {
-	t.Helper()
-	return callURL(t, m.URL(), method, path, token, body)
-}
-
-// callURL is call for a hub known only by its base URL (another process).
-func callURL(t testing.TB, base, method, path, token string, body []byte) response {
-	t.Helper()
-	req, err := http.NewRequest(method, base+path, bytes.NewReader(body))
-	if err != nil {
-		t.Fatal(err)
-	}
-	if token != "" {
-		req.Header.Set("Authorization", "Bearer "+token)
-	}
-	resp, err := clientFor(base).Do(req) // http.DefaultClient, or one trusting a TLS test's CA (tls_test.go)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer resp.Body.Close()
-	b, err := io.ReadAll(resp.Body)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return response{status: resp.StatusCode, body: b, header: resp.Header}
-}
-
-func tok(organ string) string { return testgen.DemoToken(organ) }
-
 func TestOneRecipientEndToEnd(t *testing.T) {
 	m := start(t)
 	raw := fixture.Sign(t, testgen.NewDocument())
 
-	r := call(t, m, "POST", "/api/v1/envelopes", tok(testgen.Commune), raw)
-	if r.status != http.StatusCreated {
-		t.Fatalf("post: %d %s", r.status, r.body)
-	}
-	var rc axis.Receipt
-	r.json(t, &rc)
+	rc := intake(t, m, testgen.Commune, raw)
 	if len(rc.Recipients) != 1 || rc.Recipients[0].OrganID != testgen.Department || rc.Recipients[0].Route != "local" ||
 		!rc.ReceivedAt.Equal(demopki.TestNow) || len(rc.DocID) != 32 || len(rc.SHA256) != 64 {
 		t.Fatalf("receipt %+v", rc)
@@ -161,10 +52,7 @@ func TestOneRecipientEndToEnd(t *testing.T) {
 	}
 
 	// The status message comes back to the commune and shows on the document.
-	stRaw := fixture.Sign(t, testgen.Status("03", "Đã vào sổ"))
-	if r := call(t, m, "POST", "/api/v1/envelopes", tok(testgen.Department), stRaw); r.status != 201 {
-		t.Fatalf("status post: %d %s", r.status, r.body)
-	}
+	intake(t, m, testgen.Department, fixture.Sign(t, testgen.Status("03", "Đã vào sổ")))
 	call(t, m, "GET", "/api/v1/inbox", tok(testgen.Commune), nil).json(t, &page)
 	if len(page.Items) != 1 || page.Items[0].Kind != "status" || page.Items[0].StatusCode != "03" || page.Items[0].RespondsTo != rc.DocID {
 		t.Fatalf("commune inbox %+v", page)
@@ -189,17 +77,7 @@ func TestOneRecipientEndToEnd(t *testing.T) {
 
 func xmlsecVerify(t *testing.T, doc []byte, want bool) {
 	t.Helper()
-	bin, err := exec.LookPath("xmlsec1")
-	if err != nil {
-		if os.Getenv("CI") == "true" {
-			t.Fatal("xmlsec1 is required in CI")
-		}
-		t.Skip("xmlsec1 not installed")
-	}
-	f := filepath.Join(t.TempDir(), "receipt.xml")
-	os.WriteFile(f, doc, 0o644)
-	out, err := exec.Command(bin, "--verify", "--trusted-pem", fixture.RootCA, "--enabled-reference-uris", "empty", f).CombinedOutput()
-	if ok := err == nil && strings.HasPrefix(string(out), "OK"); ok != want {
+	if ok, out := fixture.XmlsecVerify(t, fixture.WriteTemp(t, "receipt.xml", doc)); ok != want {
 		t.Fatalf("xmlsec1 verify = %v, want %v: %s", ok, want, out)
 	}
 }
@@ -220,13 +98,7 @@ func TestProvinceWideDirective(t *testing.T) {
 	if len(offices) != 239 {
 		t.Fatalf("%d district and commune offices", len(offices))
 	}
-	raw := fixture.Sign(t, msg)
-	r := call(t, m, "POST", "/api/v1/envelopes", tok(testgen.Province), raw)
-	if r.status != 201 {
-		t.Fatalf("%d %s", r.status, r.body)
-	}
-	var rc axis.Receipt
-	r.json(t, &rc)
+	rc := intake(t, m, testgen.Province, fixture.Sign(t, msg))
 	if len(rc.Recipients) != 239 {
 		t.Fatalf("%d recipients", len(rc.Recipients))
 	}
@@ -341,36 +213,20 @@ func storeBytes(t testing.TB, m *Main) []byte {
 
 func TestHostileOverHTTP(t *testing.T) {
 	m := start(t)
-	dirs, _ := filepath.Glob(filepath.Join(fixture.Testdata, "hostile", "*", "code"))
-	if len(dirs) < 25 {
-		t.Fatalf("%d hostile cases", len(dirs))
-	}
 	before := storeBytes(t, m)
-	accepted := map[string][]byte{}
-	for _, codeFile := range dirs {
-		dir := filepath.Dir(codeFile)
-		name := filepath.Base(dir)
-		want, _ := os.ReadFile(codeFile)
-		raw, err := os.ReadFile(filepath.Join(dir, "envelope.xml"))
-		if err != nil {
-			gz, err := os.ReadFile(filepath.Join(dir, "envelope.xml.gz"))
-			if err != nil {
-				t.Fatal(err)
-			}
-			zr, _ := gzip.NewReader(bytes.NewReader(gz))
-			raw, _ = io.ReadAll(zr)
-		}
-		if strings.TrimSpace(string(want)) == "ok" {
-			accepted[name] = raw
+	var accepted []fixture.HostileCase
+	for _, c := range fixture.HostileCases(t) {
+		if c.Code == "ok" {
+			accepted = append(accepted, c)
 			continue // posted last, below
 		}
-		r := call(t, m, "POST", "/api/v1/envelopes", tok(testgen.Commune), raw)
+		r := call(t, m, "POST", "/api/v1/envelopes", tok(testgen.Commune), c.Raw)
 		if r.status >= 500 || r.status < 400 {
-			t.Errorf("%s: status %d", name, r.status)
+			t.Errorf("%s: status %d", c.Name, r.status)
 			continue
 		}
-		if got := r.code(t); got != strings.TrimSpace(string(want)) {
-			t.Errorf("%s: code %s, want %s", name, got, want)
+		if got := r.code(t); got != c.Code {
+			t.Errorf("%s: code %s, want %s", c.Name, got, c.Code)
 		}
 	}
 	if !bytes.Equal(before, storeBytes(t, m)) {
@@ -379,12 +235,12 @@ func TestHostileOverHTTP(t *testing.T) {
 	if len(accepted) == 0 {
 		t.Fatal("no case that must verify")
 	}
-	for name, raw := range accepted {
-		r := call(t, m, "POST", "/api/v1/envelopes", tok(testgen.Commune), raw)
+	for _, c := range accepted {
+		r := call(t, m, "POST", "/api/v1/envelopes", tok(testgen.Commune), c.Raw)
 		var rc axis.Receipt
 		r.json(t, &rc)
 		if r.status != 201 || rc.Recipients[0].OrganID != testgen.Department {
-			t.Errorf("%s: %d %s", name, r.status, r.body)
+			t.Errorf("%s: %d %s", c.Name, r.status, r.body)
 		}
 	}
 }

@@ -4,15 +4,11 @@ import (
 	"bytes"
 	"context"
 	"fmt"
-	"io"
-	"log/slog"
 	"math/rand/v2"
 	"net/http"
-	"net/http/cookiejar"
 	"net/url"
 	"os"
 	"path/filepath"
-	"regexp"
 	"slices"
 	"sync"
 	"testing"
@@ -47,14 +43,11 @@ func startMillion(b *testing.B) *Main {
 	if filepath.Base(path) != "axis.db" {
 		b.Fatalf("AXIS_MILLION_STORE must name an axis.db file, got %s", path)
 	}
+	// Not run(): the hub outlives this benchmark, and its store check
+	// would read all 8.6 GB.
 	millionOnce.Do(func() {
-		m := NewMain()
-		if millionErr = m.ParseFlags([]string{"--config", demoConfig, "--listen", "127.0.0.1:0"}); millionErr != nil {
-			return
-		}
-		m.Config.DataDir = filepath.Dir(path)
+		m := newMain(b, demoConfig, "--listen", "127.0.0.1:0", "--data-dir", filepath.Dir(path))
 		m.Config.Peers = nil
-		m.Options.Logger = slog.New(slog.NewTextHandler(io.Discard, nil))
 		m.Options.Now = func() time.Time { return time.Date(2026, 12, 1, 3, 0, 0, 0, time.UTC) }
 		t0 := time.Now()
 		if millionErr = m.Run(context.Background()); millionErr == nil {
@@ -64,6 +57,9 @@ func startMillion(b *testing.B) *Main {
 	})
 	if millionErr != nil {
 		b.Fatal(millionErr)
+	}
+	if millionMain == nil {
+		b.Fatal("the million store did not open (see the first benchmark)")
 	}
 	return millionMain
 }
@@ -87,52 +83,13 @@ func sample(b *testing.B, m *Main, n int) []store.Document {
 	return out
 }
 
-// roundTrips times one GET per iteration (paths cycled) and reports the
-// median and p95 in milliseconds.
-func roundTrips(b *testing.B, m *Main, paths []string, check func(status int, body []byte) error) {
-	b.Helper()
-	roundTripsWith(b, m, &http.Client{}, paths, check)
-}
-
-// consoleClient signs in to the web console like a browser (the login
-// form's double-submit cookie, then the session cookie).
-func consoleClient(b *testing.B, m *Main) *http.Client {
-	b.Helper()
-	jar, _ := cookiejar.New(nil)
-	hc := &http.Client{Jar: jar, CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
-	resp, err := hc.Get(m.URL() + "/admin/login")
-	if err != nil {
-		b.Fatal(err)
-	}
-	page, _ := io.ReadAll(resp.Body)
-	resp.Body.Close()
-	match := regexp.MustCompile(`name="csrf" value="([^"]+)"`).FindSubmatch(page)
-	if match == nil {
-		b.Fatalf("no csrf field on the login page")
-	}
-	resp, err = hc.PostForm(m.URL()+"/admin/login", url.Values{"csrf": {string(match[1])}, "token": {testgen.DemoAdminToken}})
-	if err != nil {
-		b.Fatal(err)
-	}
-	resp.Body.Close()
-	if resp.StatusCode != http.StatusSeeOther {
-		b.Fatalf("sign-in: %d", resp.StatusCode)
-	}
-	return hc
-}
-
+// roundTripsWith times one GET per iteration (paths cycled) with hc and
+// reports the median and p95 in milliseconds.
 func roundTripsWith(b *testing.B, m *Main, hc *http.Client, paths []string, check func(status int, body []byte) error) {
 	b.Helper()
 	get := func(p string) (int, []byte) {
-		req, _ := http.NewRequest("GET", m.URL()+p, nil)
-		req.Header.Set("Authorization", "Bearer "+testgen.DemoAdminToken)
-		resp, err := hc.Do(req)
-		if err != nil {
-			b.Fatal(err)
-		}
-		defer resp.Body.Close()
-		body, _ := io.ReadAll(resp.Body)
-		return resp.StatusCode, body
+		r := send(b, hc, newRequest(b, "GET", m.URL()+p, testgen.DemoAdminToken, nil, nil))
+		return r.status, r.body
 	}
 	for _, p := range paths[:min(len(paths), 5)] { // warm the page cache a little, check answers
 		if status, body := get(p); check(status, body) != nil {
@@ -167,71 +124,62 @@ func okAnd(contains string) func(int, []byte) error {
 	}
 }
 
-func BenchmarkMillionSearchNotation(b *testing.B) {
+// benchDocs times the GETs path makes of 200 documents spread over the
+// store's year, by the admin API or, with console, the signed-in console;
+// each answer must hold want.
+func benchDocs(b *testing.B, console bool, want string, path func(d store.Document) string) {
 	m := startMillion(b)
 	var paths []string
 	for _, d := range sample(b, m, 200) {
-		paths = append(paths, "/admin/v1/search?"+url.Values{"code": {d.Code}}.Encode())
+		paths = append(paths, path(d))
 	}
-	roundTrips(b, m, paths, okAnd(`"documents":[{`))
+	hc := &http.Client{}
+	if console {
+		hc = consoleAdmin(b, m)
+	}
+	roundTripsWith(b, m, hc, paths, okAnd(want))
+}
+
+func BenchmarkMillionSearchNotation(b *testing.B) {
+	benchDocs(b, false, `"documents":[{`, func(d store.Document) string {
+		return "/admin/v1/search?" + url.Values{"code": {d.Code}}.Encode()
+	})
 }
 
 func BenchmarkMillionSearchNotationAndSender(b *testing.B) {
-	m := startMillion(b)
-	var paths []string
-	for _, d := range sample(b, m, 200) {
-		paths = append(paths, "/admin/v1/search?"+url.Values{"code": {d.Code}, "from": {d.From}}.Encode())
-	}
-	roundTrips(b, m, paths, okAnd(`"documents":[{`))
+	benchDocs(b, false, `"documents":[{`, func(d store.Document) string {
+		return "/admin/v1/search?" + url.Values{"code": {d.Code}, "from": {d.From}}.Encode()
+	})
 }
 
 func BenchmarkMillionSearchSubjectWords(b *testing.B) {
-	m := startMillion(b)
-	var paths []string
-	for _, d := range sample(b, m, 200) {
+	benchDocs(b, false, `"documents":[{`, func(d store.Document) string {
 		w := store.Words(d.Subject)
-		paths = append(paths, "/admin/v1/search?"+url.Values{"subject": {w[0] + " " + w[len(w)-1]}, "from": {d.From}}.Encode())
-	}
-	roundTrips(b, m, paths, okAnd(`"documents":[{`))
+		return "/admin/v1/search?" + url.Values{"subject": {w[0] + " " + w[len(w)-1]}, "from": {d.From}}.Encode()
+	})
 }
 
 func BenchmarkMillionSearchSubjectOnly(b *testing.B) {
-	m := startMillion(b)
-	var paths []string
-	for _, d := range sample(b, m, 200) {
+	benchDocs(b, false, `"documents":[{`, func(d store.Document) string {
 		w := store.Words(d.Subject)
-		paths = append(paths, "/admin/v1/search?"+url.Values{"subject": {w[0] + " " + w[1] + " " + w[len(w)-1]}}.Encode())
-	}
-	roundTrips(b, m, paths, okAnd(`"documents":[{`))
+		return "/admin/v1/search?" + url.Values{"subject": {w[0] + " " + w[1] + " " + w[len(w)-1]}}.Encode()
+	})
 }
 
 func BenchmarkMillionDocumentTrace(b *testing.B) {
-	m := startMillion(b)
-	var paths []string
-	for _, d := range sample(b, m, 200) {
-		paths = append(paths, "/admin/v1/documents/"+d.ID+"/trace")
-	}
-	roundTrips(b, m, paths, okAnd(`"events":[{`))
+	benchDocs(b, false, `"events":[{`, func(d store.Document) string { return "/admin/v1/documents/" + d.ID + "/trace" })
 }
 
 // The console's document page (record, recipients, timeline), rendered.
 func BenchmarkMillionConsoleDocumentPage(b *testing.B) {
-	m := startMillion(b)
-	var paths []string
-	for _, d := range sample(b, m, 200) {
-		paths = append(paths, "/admin/documents/"+d.ID)
-	}
-	roundTripsWith(b, m, consoleClient(b, m), paths, okAnd(`id="timeline"`))
+	benchDocs(b, true, `id="timeline"`, func(d store.Document) string { return "/admin/documents/" + d.ID })
 }
 
 // The console's search page by notation, rendered.
 func BenchmarkMillionConsoleSearchNotation(b *testing.B) {
-	m := startMillion(b)
-	var paths []string
-	for _, d := range sample(b, m, 200) {
-		paths = append(paths, "/admin/search?"+url.Values{"code": {d.Code}}.Encode())
-	}
-	roundTripsWith(b, m, consoleClient(b, m), paths, okAnd(`class="result"`))
+	benchDocs(b, true, `class="result"`, func(d store.Document) string {
+		return "/admin/search?" + url.Values{"code": {d.Code}}.Encode()
+	})
 }
 
 // The console's other pages on the big store: the dashboard (today's
@@ -246,7 +194,7 @@ func BenchmarkMillionConsolePages(b *testing.B) {
 		{"agency", "/admin/agencies/000.07.35.H40", "000.07.35.H40"},
 	} {
 		b.Run(c.name, func(b *testing.B) {
-			roundTripsWith(b, m, consoleClient(b, m), []string{c.path}, okAnd(c.want))
+			roundTripsWith(b, m, consoleAdmin(b, m), []string{c.path}, okAnd(c.want))
 		})
 	}
 }

@@ -32,29 +32,17 @@ func TestReconcileFindsExactlyTheInjectedFaults(t *testing.T) {
 			c.Admin.SLAFetch.Duration, c.Admin.SLAAck.Duration = time.Millisecond, time.Millisecond
 		}
 	})
-	const vpcp = "000.00.00.G22"
 	send := func(content, number string, to ...string) string {
-		d := testgen.NewDocument()
+		d := fixture.Numbered(number)
 		d.To = nil
 		for _, o := range to {
 			d.To = append(d.To, envelope.Organization{OrganID: o})
 		}
 		d.Content = content
-		d.Code.CodeNumber = number
-		d.DocumentID = testgen.Commune + ",2026/05/28," + number + "/UBND-VP"
-		r := call(t, n.h40, "POST", "/api/v1/envelopes", tok(testgen.Commune), fixture.Sign(t, d))
-		if r.status != 201 {
-			t.Fatalf("%d %s", r.status, r.body)
-		}
-		var rc axis.Receipt
-		r.json(t, &rc)
-		return rc.DocID
+		return intake(t, n.h40, testgen.Commune, fixture.Sign(t, d)).DocID
 	}
 	relayed := func(id string) {
-		eventually(t, 20*time.Second, id+" relayed", func() bool {
-			s := status(t, n.h40, testgen.Commune, id)
-			return len(s.Recipients) == 1 && s.Recipients[0].State == "relayed"
-		})
+		waitRecipients(t, n.h40, testgen.Commune, id, 1, id+" relayed", inState("relayed"))
 	}
 	// B reaches the national hub and stays there; its bytes get altered at H40.
 	docB := send("Nội dung ZQXB-MARKER của văn bản B", "21", vpcp)
@@ -203,31 +191,18 @@ func kinds(r *axis.Report) map[string]string {
 // and keeps a screenshot under the test's artifact folder.
 func lookAtReport(t *testing.T, dir, shot string, discrepancies int) {
 	t.Helper()
-	b := browser.ForTest(t)
-	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
-	defer cancel()
-	p, err := b.NewPage(ctx)
-	if err != nil {
-		t.Fatal(err)
+	p := newPage(t, browser.ForTest(t), 60*time.Second)
+	p.open("file://" + filepath.Join(dir, "report.html"))
+	if verdict := p.text("#verdict"); !strings.Contains(verdict, "Còn 3 sai lệch cần xem xét") {
+		t.Fatalf("verdict %q", verdict)
 	}
-	if err := p.Navigate(ctx, "file://"+filepath.Join(dir, "report.html")); err != nil {
-		t.Fatal(err)
-	}
-	verdict, err := p.Text(ctx, "#verdict")
-	if err != nil || !strings.Contains(verdict, "Còn 3 sai lệch cần xem xét") {
-		t.Fatalf("verdict %q %v", verdict, err)
-	}
-	var rows int
-	if err := p.Eval(ctx, `document.querySelectorAll("#discrepancies tr.discrepancy").length`, &rows); err != nil || rows != discrepancies {
-		t.Fatalf("%d discrepancy rows (%v), want %d", rows, err, discrepancies)
+	if rows := p.count("#discrepancies tr.discrepancy"); rows != discrepancies {
+		t.Fatalf("%d discrepancy rows, want %d", rows, discrepancies)
 	}
 	var order []string // the verdict and totals come before the discrepancies
-	if err := p.Eval(ctx, `[...document.querySelectorAll("#verdict, #totals, #discrepancies")].map(e => e.id)`, &order); err != nil || strings.Join(order, ",") != "verdict,totals,discrepancies" {
-		t.Fatalf("page order %v %v", order, err)
+	if p.eval(`[...document.querySelectorAll("#verdict, #totals, #discrepancies")].map(e => e.id)`, &order); strings.Join(order, ",") != "verdict,totals,discrepancies" {
+		t.Fatalf("page order %v", order)
 	}
-	out := filepath.Join(t.ArtifactDir(), shot)
-	if err := p.Screenshot(ctx, out); err != nil {
-		t.Fatal(err)
-	}
-	t.Logf("screenshot: %s", out)
+	p.shot(shot)
+	t.Logf("screenshot: %s", p.artifact(shot))
 }

@@ -9,7 +9,6 @@ import (
 	"net"
 	"net/http"
 	"net/http/httptest"
-	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
@@ -32,6 +31,13 @@ type network struct {
 	configure          []func(cfg string, c *axis.Config)
 	pki                *testPKI // every hub on TLS, when set (startNetworkTLS, tls_test.go)
 }
+
+// Agencies beyond the province: a department of Nghệ An (at its own hub,
+// H41) and a central body, Văn phòng Chính phủ (at the national hub).
+const (
+	deptH41 = "000.00.11.H41"
+	vpcp    = "000.00.00.G22"
+)
 
 const (
 	cfgH40      = "axis-h40.yaml"
@@ -66,13 +72,11 @@ func startNetworkWith(t *testing.T, pki *testPKI, configure ...func(cfg string, 
 	return n
 }
 
-// start runs one hub of the network on its address and data dir.
+// start runs one hub of the network on its address and data dir, on the
+// real clock.
 func (n *network) start(t *testing.T, cfg string) *Main {
 	t.Helper()
-	m := NewMain()
-	if err := m.ParseFlags([]string{"--config", filepath.Join(fixture.Testdata, "demo", cfg)}); err != nil {
-		t.Fatal(err)
-	}
+	m := newMain(t, fixture.Demo(cfg))
 	m.Config.DataDir = n.dirs[cfg]
 	for i := range m.Config.Peers {
 		m.Config.Peers[i].URL = n.urls[peerConfig[m.Config.Peers[i].Name]]
@@ -83,11 +87,9 @@ func (n *network) start(t *testing.T, cfg string) *Main {
 	for _, f := range n.configure {
 		f(cfg, m.Config)
 	}
-	var logOut io.Writer = io.Discard
 	if testing.Verbose() {
-		logOut = testWriter{t, cfg}
+		m.Options.Logger = slog.New(slog.NewTextHandler(testWriter{t, cfg}, nil))
 	}
-	m.Options.Logger = slog.New(slog.NewTextHandler(logOut, nil))
 	ln := n.listeners[cfg]
 	if ln == nil { // a restart: listen again on the same address
 		var err error
@@ -97,11 +99,7 @@ func (n *network) start(t *testing.T, cfg string) *Main {
 	}
 	n.listeners[cfg] = nil
 	m.Listener = ln
-	if err := m.Run(context.Background()); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { m.Close() })
-	return m
+	return run(t, m)
 }
 
 // signerFor issues a demo certificate for any organ, for this test run.
@@ -122,41 +120,12 @@ func signerFor(t *testing.T, organ string) *envelope.Signer {
 	return s
 }
 
-func signWith(t *testing.T, s *envelope.Signer, m *envelope.Message) []byte {
-	t.Helper()
-	raw, err := envelope.Encode(m)
-	if err != nil {
-		t.Fatal(err)
-	}
-	signed, err := s.Sign(raw)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return signed
-}
-
-// eventually polls cond until it holds or the deadline passes.
-func eventually(t *testing.T, within time.Duration, what string, cond func() bool) {
-	t.Helper()
-	deadline := time.Now().Add(within)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("after %v: %s", within, what)
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
-}
-
-func inbox(t *testing.T, m *Main, organ string) axis.InboxPage {
-	var p axis.InboxPage
-	call(t, m, "GET", "/api/v1/inbox?limit=1000", tok(organ), nil).json(t, &p)
-	return p
-}
-
-func status(t *testing.T, m *Main, organ, id string) axis.DocStatus {
-	var s axis.DocStatus
-	call(t, m, "GET", "/api/v1/envelopes/"+id+"/status", tok(organ), nil).json(t, &s)
-	return s
+// agencyAt is an agency at one hub of a network, with its signer where the
+// test signs as it.
+type agencyAt struct {
+	m     *Main
+	organ string
+	s     *envelope.Signer
 }
 
 // TestThreeHubsDocumentStatusAndRevoke runs plain, then with every hub on
@@ -167,26 +136,7 @@ func TestThreeHubsDocumentStatusAndRevoke(t *testing.T) {
 }
 
 func threeHubsDocumentStatusAndRevoke(t *testing.T, n *network) {
-	const (
-		deptH41 = "000.00.11.H41"
-		vpcp    = "000.00.00.G22"
-	)
-	sDept, sVPCP := signerFor(t, deptH41), signerFor(t, vpcp)
-
-	doc, id := sendOutAndAckAtBoth(t, n, deptH41, vpcp)
-
-	eventually(t, 10*time.Second, "H40 shows both relayed with the peer's doc id", func() bool {
-		s := status(t, n.h40, testgen.Commune, id)
-		for _, rs := range s.Recipients {
-			if rs.State != "relayed" || rs.PeerDocID != id {
-				return false
-			}
-		}
-		return len(s.Recipients) == 2
-	})
-
-	// Statuses 03 then 06 come back to the commune, per recipient.
-	statusesComeBack(t, n, id, deptH41, vpcp, sDept, sVPCP)
+	doc, id, _, _ := outAndBack(t, n)
 	// The statuses also reached the commune's inbox (2 recipients × 2 codes).
 	eventually(t, 10*time.Second, "four status messages in the commune's inbox", func() bool {
 		p := inbox(t, n.h40, testgen.Commune)
@@ -206,16 +156,8 @@ func threeHubsDocumentStatusAndRevoke(t *testing.T, n *network) {
 	rv.Business.DocReason = "Thu hồi văn bản"
 	rv.Code.CodeNumber = "16"
 	rv.ResponseFor = []envelope.ResponseFor{{OrganID: testgen.Commune, Code: "15/UBND-VP", DocumentID: doc.DocumentID}}
-	r := call(t, n.h40, "POST", "/api/v1/envelopes", tok(testgen.Commune), fixture.Sign(t, rv))
-	if r.status != 201 {
-		t.Fatalf("revoke: %d %s", r.status, r.body)
-	}
-	var rvc axis.Receipt
-	r.json(t, &rvc)
-	for _, x := range []struct {
-		m     *Main
-		organ string
-	}{{n.h41, deptH41}, {n.national, vpcp}} {
+	rvc := intake(t, n.h40, testgen.Commune, fixture.Sign(t, rv))
+	for _, x := range []agencyAt{{m: n.h41, organ: deptH41}, {m: n.national, organ: vpcp}} {
 		eventually(t, 20*time.Second, x.organ+" receives the revoke", func() bool {
 			p := inbox(t, x.m, x.organ)
 			return len(p.Items) == 1 && p.Items[0].DocID == rvc.DocID
@@ -256,7 +198,6 @@ func (w testWriter) Write(p []byte) (int, error) {
 // with the national doc id.
 func TestOutageDrill(t *testing.T) {
 	n := startNetwork(t)
-	const vpcp = "000.00.00.G22"
 	if err := n.national.Close(); err != nil {
 		t.Fatal(err)
 	}
@@ -271,14 +212,8 @@ func TestOutageDrill(t *testing.T) {
 	})
 	start := time.Now()
 	ids := map[string]bool{}
-	for _, raw := range pool {
-		r := call(t, n.h40, "POST", "/api/v1/envelopes", tok(testgen.Commune), raw)
-		if r.status != 201 {
-			t.Fatalf("H40 refused while the national hub was down: %d %s", r.status, r.body)
-		}
-		var rc axis.Receipt
-		r.json(t, &rc)
-		ids[rc.DocID] = true
+	for _, raw := range pool { // H40 accepts with the national hub down
+		ids[intake(t, n.h40, testgen.Commune, raw).DocID] = true
 	}
 	t.Logf("H40 accepted %d envelopes in %v with the national hub down", count, time.Since(start).Round(time.Millisecond))
 	depth, _ := n.h40.Hub.Store().OutboxDepths(context.Background())
@@ -365,13 +300,13 @@ func TestPushDelivery(t *testing.T) {
 		}
 	})
 	raw := fixture.Sign(t, testgen.NewDocument())
-	r := call(t, m, "POST", "/api/v1/envelopes", tok(testgen.Commune), raw)
-	var rc axis.Receipt
-	r.json(t, &rc)
-	eventually(t, 10*time.Second, "pushed", func() bool {
-		return status(t, m, testgen.Commune, rc.DocID).Recipients[0].State == "delivered"
+	rc := intake(t, m, testgen.Commune, raw)
+	waitRecipients(t, m, testgen.Commune, rc.DocID, 1, "pushed", inState("delivered"))
+	fixture.Consistently(t, 200*time.Millisecond, "a second push", func() bool { // it would show here
+		mu.Lock()
+		defer mu.Unlock()
+		return delivered == 1
 	})
-	time.Sleep(200 * time.Millisecond) // a second push would show here
 	mu.Lock()
 	defer mu.Unlock()
 	if calls != 4 || delivered != 1 || string(got) != string(raw) || gotID != rc.DocID {
@@ -410,13 +345,9 @@ func TestDeadAndRedrive(t *testing.T) {
 	})
 	n.national.Close()
 	m := testgen.NewDocument()
-	m.To = []envelope.Organization{{OrganID: "000.00.00.G22"}}
-	r := call(t, n.h40, "POST", "/api/v1/envelopes", tok(testgen.Commune), fixture.Sign(t, m))
-	var rc axis.Receipt
-	r.json(t, &rc)
-	eventually(t, 10*time.Second, "the entry goes dead", func() bool {
-		return status(t, n.h40, testgen.Commune, rc.DocID).Recipients[0].State == "dead"
-	})
+	m.To = []envelope.Organization{{OrganID: vpcp}}
+	rc := intake(t, n.h40, testgen.Commune, fixture.Sign(t, m))
+	waitRecipients(t, n.h40, testgen.Commune, rc.DocID, 1, "the entry goes dead", inState("dead"))
 	if s := status(t, n.h40, testgen.Commune, rc.DocID).Recipients[0]; s.LastError == "" || s.Attempts < 1 {
 		t.Fatalf("dead without its reason: %+v", s)
 	}
@@ -424,13 +355,11 @@ func TestDeadAndRedrive(t *testing.T) {
 		t.Fatalf("an agency re-drove: %d", r.status)
 	}
 	n.national = n.start(t, cfgNational)
-	r = call(t, n.h40, "POST", "/admin/v1/redrive/"+rc.DocID, testgen.DemoAdminToken, nil)
+	r := call(t, n.h40, "POST", "/admin/v1/redrive/"+rc.DocID, testgen.DemoAdminToken, nil)
 	if r.status != 200 || !strings.Contains(string(r.body), `"redriven":1`) {
 		t.Fatalf("redrive: %d %s", r.status, r.body)
 	}
-	eventually(t, 10*time.Second, "relayed after the re-drive", func() bool {
-		return status(t, n.h40, testgen.Commune, rc.DocID).Recipients[0].State == "relayed"
-	})
+	waitRecipients(t, n.h40, testgen.Commune, rc.DocID, 1, "relayed after the re-drive", inState("relayed"))
 	evs, _ := n.h40.Hub.Store().Events(context.Background(), rc.DocID)
 	var types []string
 	for _, e := range evs {
@@ -441,9 +370,25 @@ func TestDeadAndRedrive(t *testing.T) {
 	if got := strings.Join(types, " "); got != "received verified outboxed dead redriven relayed" {
 		t.Fatalf("events: %s", got)
 	}
-	if p := inbox(t, n.national, "000.00.00.G22"); len(p.Items) != 1 {
+	if p := inbox(t, n.national, vpcp); len(p.Items) != 1 {
 		t.Fatalf("national inbox %+v", p)
 	}
+}
+
+// outAndBack has H40's commune send a document to deptH41 and vpcp, both
+// routed to the national peer (sendOutAndAckAtBoth); waits until H40 shows
+// both relayed with the peer's doc id; and has both recipients send status
+// 03 then 06 back (statusesComeBack). It returns the document, its id and
+// the recipients' signers.
+func outAndBack(t *testing.T, n *network) (doc *envelope.Message, id string, sDept, sVPCP *envelope.Signer) {
+	t.Helper()
+	sDept, sVPCP = signerFor(t, deptH41), signerFor(t, vpcp)
+	doc, id = sendOutAndAckAtBoth(t, n, deptH41, vpcp)
+	waitRecipients(t, n.h40, testgen.Commune, id, 2, "H40 shows both relayed with the peer's doc id", func(r axis.RecipientStatus) bool {
+		return r.State == "relayed" && r.Route == "national" && r.PeerDocID == id
+	})
+	statusesComeBack(t, n, id, deptH41, vpcp, sDept, sVPCP)
+	return doc, id, sDept, sVPCP
 }
 
 // statusesComeBack has H41's department and the central body send status
@@ -452,15 +397,11 @@ func TestDeadAndRedrive(t *testing.T) {
 func statusesComeBack(t *testing.T, n *network, id, deptH41, vpcp string, sDept, sVPCP *envelope.Signer) {
 	t.Helper()
 	for _, code := range []string{"03", "06"} {
-		for _, x := range []struct {
-			m     *Main
-			organ string
-			s     *envelope.Signer
-		}{{n.h41, deptH41, sDept}, {n.national, vpcp, sVPCP}} {
+		for _, x := range []agencyAt{{n.h41, deptH41, sDept}, {n.national, vpcp, sVPCP}} {
 			st := testgen.Status(code, "trạng thái "+code)
 			st.From = envelope.Organization{OrganID: x.organ}
 			st.Timestamp = "2026/06/01 10:" + code + ":00"
-			if r := call(t, x.m, "POST", "/api/v1/envelopes", tok(x.organ), signWith(t, x.s, st)); r.status != 201 {
+			if r := call(t, x.m, "POST", "/api/v1/envelopes", tok(x.organ), fixture.SignWith(t, x.s, st)); r.status != 201 {
 				t.Fatalf("status %s from %s: %d %s", code, x.organ, r.status, r.body)
 			}
 		}
@@ -484,22 +425,14 @@ func sendOutAndAckAtBoth(t *testing.T, n *network, deptH41, vpcp string) (*envel
 	doc := testgen.NewDocument()
 	doc.To = []envelope.Organization{{OrganID: deptH41, OrganName: "Sở TT&TT Nghệ An"}, {OrganID: vpcp, OrganName: "Văn phòng Chính phủ"}}
 	raw := fixture.Sign(t, doc)
-	r := call(t, n.h40, "POST", "/api/v1/envelopes", tok(testgen.Commune), raw)
-	if r.status != 201 {
-		t.Fatalf("%d %s", r.status, r.body)
-	}
-	var rc axis.Receipt
-	r.json(t, &rc)
+	rc := intake(t, n.h40, testgen.Commune, raw)
 	for _, rr := range rc.Recipients {
 		if rr.Route != "national" {
 			t.Fatalf("route %+v", rr)
 		}
 	}
 	id := rc.DocID
-	for _, x := range []struct {
-		m     *Main
-		organ string
-	}{{n.h41, deptH41}, {n.national, vpcp}} {
+	for _, x := range []agencyAt{{m: n.h41, organ: deptH41}, {m: n.national, organ: vpcp}} {
 		eventually(t, 20*time.Second, x.organ+" receives the document", func() bool {
 			p := inbox(t, x.m, x.organ)
 			return len(p.Items) == 1 && p.Items[0].DocID == id

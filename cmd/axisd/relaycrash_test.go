@@ -4,8 +4,7 @@ import (
 	"context"
 	"fmt"
 	"net"
-	"os"
-	"path/filepath"
+	"net/http"
 	"regexp"
 	"strings"
 	"syscall"
@@ -13,31 +12,8 @@ import (
 	"time"
 
 	"github.com/axis-h40/axis/envelope"
-	"github.com/axis-h40/axis/internal/fixture"
 	"github.com/axis-h40/axis/internal/testgen"
 )
-
-// processConfig writes a copy of a demo config with absolute paths, the
-// given peer URLs and fast retries, for a hub run as its own process.
-func processConfig(t *testing.T, name string, peers map[string]string) string {
-	t.Helper()
-	demo := filepath.Join(fixture.Testdata, "demo")
-	b, err := os.ReadFile(filepath.Join(demo, name))
-	if err != nil {
-		t.Fatal(err)
-	}
-	s := strings.ReplaceAll(string(b), "../pki/", filepath.Join(fixture.PKIDir)+"/")
-	s = strings.ReplaceAll(s, "agencies_file: agencies-h40.yaml", "agencies_file: "+filepath.Join(demo, "agencies-h40.yaml"))
-	for old, url := range peers {
-		s = strings.ReplaceAll(s, old, url)
-	}
-	s += "relay: {retry_min: 20ms, retry_max: 300ms}\n"
-	p := filepath.Join(t.TempDir(), name)
-	if err := os.WriteFile(p, []byte(s), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	return p
-}
 
 var outboxDepth = regexp.MustCompile(`axis_outbox_depth\{peer="national"\} (\d+)`)
 
@@ -55,12 +31,13 @@ func TestCrashDuringRelay(t *testing.T) {
 	}
 	natAddr := ln.Addr().String()
 	ln.Close() // down until the backlog is built
-	cfg := processConfig(t, cfgH40, map[string]string{"http://127.0.0.1:9090": "http://" + natAddr})
+	cfg := processConfig(t, cfgH40, func(s string) string {
+		return strings.ReplaceAll(s, "http://127.0.0.1:9090", "http://"+natAddr) + "relay: {retry_min: 20ms, retry_max: 300ms}\n"
+	})
 	dataDir := t.TempDir()
 
 	h40, url := startProcessWith(t, bin, cfg, dataDir)
 	const count = 600
-	const vpcp = "000.00.00.G22"
 	pool := make([][]byte, count)
 	signPool(t, pool, func(i int) *envelope.Message {
 		m := testgen.NewDocument()
@@ -69,9 +46,7 @@ func TestCrashDuringRelay(t *testing.T) {
 		return m
 	})
 	for _, raw := range pool {
-		if r := callURL(t, url, "POST", "/api/v1/envelopes", tok(testgen.Commune), raw); r.status != 201 {
-			t.Fatalf("%d %s", r.status, r.body)
-		}
+		intakeWant(t, url, testgen.Commune, raw, http.StatusCreated)
 	}
 
 	n := &network{urls: map[string]string{cfgNational: "http://" + natAddr, cfgH40: url},

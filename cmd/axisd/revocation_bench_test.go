@@ -10,6 +10,7 @@ import (
 	"testing"
 
 	"github.com/axis-h40/axis/envelope"
+	"github.com/axis-h40/axis/internal/fixture"
 	"github.com/axis-h40/axis/internal/testca"
 	"github.com/axis-h40/axis/internal/testgen"
 )
@@ -29,17 +30,7 @@ func BenchmarkIntakeRevocation(b *testing.B) {
 	var mu sync.Mutex
 	sign := func(n int) {
 		for len(pool) < n {
-			m := testgen.NewDocument()
-			m.Code.CodeNumber = fmt.Sprint(1000 + len(pool))
-			m.DocumentID = testgen.Commune + ",2026/05/28," + m.Code.String()
-			raw, err := envelope.Encode(m)
-			if err != nil {
-				b.Fatal(err)
-			}
-			if raw, err = signer.Sign(raw); err != nil {
-				b.Fatal(err)
-			}
-			pool = append(pool, raw)
+			pool = append(pool, fixture.SignWith(b, signer, fixture.Numbered(fmt.Sprint(1000+len(pool)))))
 		}
 	}
 	for _, mode := range []string{envelope.RevocationOff, envelope.RevocationPrefer} {

@@ -5,7 +5,6 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"fmt"
-	"log/slog"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -26,12 +25,7 @@ import (
 // revocation mode, on the real clock (OCSP answers are dated now).
 func startRevocation(t testing.TB, ca *testca.CA, mode string, more ...func(*axis.Config)) *Main {
 	t.Helper()
-	return startWith(t, func(m *Main) {
-		m.Options.Now = time.Now
-		if os.Getenv("AXIS_TEST_LOG") != "" {
-			m.Options.Logger = slog.New(slog.NewTextHandler(os.Stderr, nil))
-		}
-	}, append([]func(*axis.Config){func(c *axis.Config) {
+	return startWith(t, func(m *Main) { m.Options.Now = time.Now }, append([]func(*axis.Config){func(c *axis.Config) {
 		c.Trust.Roots = []string{ca.RootFile()}
 		c.Trust.Revocation = axis.RevocationConfig{Mode: mode,
 			Timeout: axis.Duration{Duration: 2 * time.Second}, Retry: axis.Duration{Duration: time.Second},
@@ -42,17 +36,7 @@ func startRevocation(t testing.TB, ca *testca.CA, mode string, more ...func(*axi
 // signedBy signs a fresh document (its own number, so each is new bytes).
 func signedBy(t *testing.T, s *envelope.Signer, n string) []byte {
 	t.Helper()
-	m := testgen.NewDocument()
-	m.Code.CodeNumber = n
-	m.DocumentID = testgen.Commune + ",2026/05/28," + n + "/UBND-VP"
-	raw, err := envelope.Encode(m)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if raw, err = s.Sign(raw); err != nil {
-		t.Fatal(err)
-	}
-	return raw
+	return fixture.SignWith(t, s, fixture.Numbered(n))
 }
 
 type adminDoc struct {
@@ -96,12 +80,7 @@ func TestRevocationModes(t *testing.T) {
 	ca.Start(t)
 
 	m := startRevocation(t, ca, envelope.RevocationPrefer)
-	r := call(t, m, "POST", "/api/v1/envelopes", tok(testgen.Commune), signedBy(t, good, "101"))
-	if r.status != 201 {
-		t.Fatalf("good certificate: %d %s", r.status, r.body)
-	}
-	var rc axis.Receipt
-	r.json(t, &rc)
+	rc := intake(t, m, testgen.Commune, signedBy(t, good, "101"))
 	d := docOf(t, m, rc.DocID)
 	rev := d.Document.Revocation
 	if rev == nil || rev.Status() != envelope.StatusGood || len(rev.Certs) != 2 || rev.Summary != envelope.StatusGood ||
@@ -230,18 +209,8 @@ func TestDemoRevoke(t *testing.T) {
 		}
 		c.Trust.Revocation.CRLFiles = []string{filepath.Join(fixture.PKIDir, testgen.RootCRL), crl}
 	})
-	doc := func(n string) []byte {
-		d := testgen.NewDocument()
-		d.Code.CodeNumber = n
-		d.DocumentID = testgen.Commune + ",2026/05/28," + n + "/UBND-VP"
-		return fixture.Sign(t, d)
-	}
-	r := call(t, m, "POST", "/api/v1/envelopes", tok(testgen.Commune), doc("301"))
-	var rc axis.Receipt
-	r.json(t, &rc)
-	if r.status != 201 {
-		t.Fatalf("before: %d %s", r.status, r.body)
-	}
+	doc := func(n string) []byte { return fixture.Sign(t, fixture.Numbered(n)) }
+	rc := intake(t, m, testgen.Commune, doc("301"))
 	if rev := docOf(t, m, rc.DocID).Document.Revocation; rev.Status() != envelope.StatusGood || rev.Certs[0].Method != "crl" || rev.Certs[0].CRLNumber != "1" {
 		t.Fatalf("the demo CRL did not prove the commune good: %+v", rev)
 	}
@@ -249,23 +218,22 @@ func TestDemoRevoke(t *testing.T) {
 	if code != 0 || !strings.Contains(out, "CRL number 2 with 1 entries") {
 		t.Fatalf("demo-revoke: %d %s %s", code, out, errOut)
 	}
-	deadline := time.Now().Add(15 * time.Second)
-	for n := 302; ; n++ {
+	n := 302 // accepted until the hub has re-read the CRL, then refused
+	eventually(t, 15*time.Second, "the commune's envelopes refused after demo-revoke", func() bool {
 		r := call(t, m, "POST", "/api/v1/envelopes", tok(testgen.Commune), doc(fmt.Sprint(n)))
+		n++
 		if r.status == 422 && r.code(t) == "certificate_revoked" {
-			break
+			return true
 		}
-		if r.status != 201 || time.Now().After(deadline) {
+		if r.status != 201 {
 			t.Fatalf("after demo-revoke: %d %s", r.status, r.body)
 		}
-		time.Sleep(200 * time.Millisecond)
-	}
+		return false
+	})
 	fromDept := testgen.NewDocument()
 	fromDept.From, fromDept.To = testgen.Organ(testgen.Department), []envelope.Organization{testgen.Organ(testgen.Commune)}
 	fromDept.DocumentID = testgen.Department + ",2026/05/28,15/STTTT-VP"
-	if r := call(t, m, "POST", "/api/v1/envelopes", tok(testgen.Department), fixture.Sign(t, fromDept)); r.status != 201 {
-		t.Fatalf("the department's document after the commune's revocation: %d %s", r.status, r.body)
-	}
+	intake(t, m, testgen.Department, fixture.Sign(t, fromDept)) // still accepted after the commune's revocation
 }
 
 // TestRelayToHoldingPeer: a peer hub in mode hold that cannot establish
@@ -275,10 +243,9 @@ func TestDemoRevoke(t *testing.T) {
 func TestRelayToHoldingPeer(t *testing.T) {
 	ca := testca.New(t)
 	_, good := ca.Leaf(t, testgen.Commune, false) // the responders stay down
-	const g22 = "000.00.00.G22"
 	peerToken := testgen.PeerToken("nam-dinh")
 	national := startRevocation(t, ca, envelope.RevocationHold, func(c *axis.Config) {
-		c.Agencies = append(c.Agencies, axis.Agency{OrganID: g22, Name: "Văn phòng Chính phủ", TokenSHA256: axis.TokenHash(tok(g22))})
+		c.Agencies = append(c.Agencies, axis.Agency{OrganID: vpcp, Name: "Văn phòng Chính phủ", TokenSHA256: axis.TokenHash(tok(vpcp))})
 		c.Peers = []axis.Peer{{Name: "nam-dinh", Kind: "axis", URL: "http://127.0.0.1:1", Routes: []string{"*.H40"}, TokenSHA256: axis.TokenHash(peerToken)}}
 	})
 	h40 := startRevocation(t, ca, envelope.RevocationOff, func(c *axis.Config) {
@@ -286,39 +253,13 @@ func TestRelayToHoldingPeer(t *testing.T) {
 		c.Relay.RetryMin.Duration, c.Relay.RetryMax.Duration = 20*time.Millisecond, 200*time.Millisecond
 	})
 	d := testgen.NewDocument()
-	d.To = []envelope.Organization{{OrganID: g22, OrganName: "Văn phòng Chính phủ"}}
-	raw, err := good.Sign(must(envelope.Encode(d)))
-	if err != nil {
-		t.Fatal(err)
-	}
-	r := call(t, h40, "POST", "/api/v1/envelopes", tok(testgen.Commune), raw)
-	var rc axis.Receipt
-	r.json(t, &rc)
-	if r.status != 201 {
-		t.Fatalf("intake at H40: %d %s", r.status, r.body)
-	}
-	deadline := time.Now().Add(10 * time.Second)
-	for {
-		st := status(t, h40, testgen.Commune, rc.DocID)
-		if len(st.Recipients) == 1 && st.Recipients[0].State == store.StateRelayed {
-			if st.Recipients[0].PeerDocID != rc.DocID {
-				t.Errorf("peer doc id %q, want %s", st.Recipients[0].PeerDocID, rc.DocID)
-			}
-			break
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("not relayed: %+v", st.Recipients)
-		}
-		time.Sleep(50 * time.Millisecond)
+	d.To = []envelope.Organization{{OrganID: vpcp, OrganName: "Văn phòng Chính phủ"}}
+	rc := intake(t, h40, testgen.Commune, fixture.SignWith(t, good, d))
+	waitRecipients(t, h40, testgen.Commune, rc.DocID, 1, "relayed", inState(store.StateRelayed))
+	if st := status(t, h40, testgen.Commune, rc.DocID); st.Recipients[0].PeerDocID != rc.DocID {
+		t.Errorf("peer doc id %q, want %s", st.Recipients[0].PeerDocID, rc.DocID)
 	}
 	if d := docOf(t, national, rc.DocID); d.Document.State != store.StateHeld {
 		t.Errorf("at the national hub the document is %q, want held", d.Document.State)
 	}
-}
-
-func must(b []byte, err error) []byte {
-	if err != nil {
-		panic(err)
-	}
-	return b
 }

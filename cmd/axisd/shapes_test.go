@@ -3,10 +3,7 @@ package main
 import (
 	"bytes"
 	"fmt"
-	"net/http"
 	"os"
-	"os/exec"
-	"path/filepath"
 	"strconv"
 	"strings"
 	"testing"
@@ -17,7 +14,7 @@ import (
 )
 
 // procStatus reads one "Vm..." line of /proc/PID/status in KiB.
-func procStatus(t *testing.T, pid int, field string) int64 {
+func procStatus(t testing.TB, pid int, field string) int64 {
 	t.Helper()
 	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", pid))
 	if err != nil {
@@ -49,11 +46,7 @@ func TestHugeShapesRefusedFast(t *testing.T) {
 		}
 		t.Skip("needs Linux /proc (peak RSS)")
 	}
-	bin := filepath.Join(t.TempDir(), "axisd")
-	if out, err := exec.Command("go", "build", "-o", bin, ".").CombinedOutput(); err != nil {
-		t.Fatalf("go build: %v\n%s", err, out)
-	}
-	cmd, base := startProcess(t, bin, t.TempDir())
+	cmd, base := startProcess(t, buildAxisdRace(t, false), t.TempDir())
 	t.Cleanup(func() { cmd.Process.Kill(); cmd.Wait() })
 	pid := cmd.Process.Pid
 
@@ -96,14 +89,7 @@ func TestHugeShapesRefusedFast(t *testing.T) {
 		}
 		rss := procStatus(t, pid, "VmRSS")
 		t0 := time.Now()
-		req, _ := http.NewRequest("POST", base+"/api/v1/envelopes", bytes.NewReader(c.raw))
-		req.Header.Set("Authorization", "Bearer "+tok(testgen.Commune))
-		resp, err := http.DefaultClient.Do(req)
-		if err != nil {
-			t.Fatal(err)
-		}
-		r := response{status: resp.StatusCode, header: resp.Header}
-		r.body = readAll(t, resp)
+		r := callURL(t, base, "POST", "/api/v1/envelopes", tok(testgen.Commune), c.raw)
 		took := time.Since(t0)
 		peak := procStatus(t, pid, "VmHWM")
 		t.Logf("%s (%d MB): %d %s in %v; RSS %d MB before, peak %d MB (+%d MB)", c.name, len(c.raw)>>20, r.status, r.code(t), took.Round(time.Millisecond), rss>>10, peak>>10, (peak-rss)>>10)
@@ -117,14 +103,4 @@ func TestHugeShapesRefusedFast(t *testing.T) {
 			t.Errorf("%s: axisd's RSS grew by %d MB, want under 100 MB", c.name, grew>>20)
 		}
 	}
-}
-
-func readAll(t *testing.T, resp *http.Response) []byte {
-	t.Helper()
-	defer resp.Body.Close()
-	var b bytes.Buffer
-	if _, err := b.ReadFrom(resp.Body); err != nil {
-		t.Fatal(err)
-	}
-	return b.Bytes()
 }

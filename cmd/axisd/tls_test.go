@@ -6,8 +6,6 @@ import (
 	"crypto/x509"
 	"errors"
 	"fmt"
-	"io"
-	"log/slog"
 	"net"
 	"net/http"
 	"net/http/httptrace"
@@ -174,12 +172,10 @@ func hostPort(base string) string {
 
 // got is one HTTPS answer and the connection it came on.
 type got struct {
-	status int
-	body   string
+	response
 	leaf   string // the server certificate's SHA-256
 	reused bool   // on a kept-alive connection
 	local  string // the connection's local address
-	tls    *tls.ConnectionState
 }
 
 func get(t testing.TB, hc *http.Client, u, token string) got {
@@ -203,36 +199,20 @@ func tryGet(hc *http.Client, u, token string) (got, error) {
 	if token != "" {
 		req.Header.Set("Authorization", "Bearer "+token)
 	}
-	resp, err := hc.Do(req)
-	if err != nil {
+	if g.response, err = roundTrip(hc, req); err != nil {
 		return g, err
 	}
-	defer resp.Body.Close()
-	b, err := io.ReadAll(resp.Body)
-	if err != nil {
-		return g, err
-	}
-	g.status, g.body, g.tls = resp.StatusCode, string(b), resp.TLS
-	if resp.TLS != nil && len(resp.TLS.PeerCertificates) > 0 {
-		g.leaf = axis.CertSHA256(resp.TLS.PeerCertificates[0])
+	if g.tls != nil && len(g.tls.PeerCertificates) > 0 {
+		g.leaf = axis.CertSHA256(g.tls.PeerCertificates[0])
 	}
 	return g, nil
-}
-
-// problemCode is the code of a problem+json body.
-func problemCode(body string) string {
-	m := regexp.MustCompile(`"code":"([a-z_]+)"`).FindStringSubmatch(body)
-	if m == nil {
-		return ""
-	}
-	return m[1]
 }
 
 // authRefused is the hub's count of refused authentications on /api/v1.
 func authRefused(t testing.TB, hc *http.Client, base string) string {
 	t.Helper()
 	g := get(t, hc, base+"/metrics", "")
-	m := regexp.MustCompile(`(?m)^axis_auth_failures_total\{result="refused",surface="api"\} (\S+)$`).FindStringSubmatch(g.body)
+	m := regexp.MustCompile(`(?m)^axis_auth_failures_total\{result="refused",surface="api"\} (\S+)$`).FindStringSubmatch(string(g.body))
 	if m == nil {
 		t.Fatalf("no api refusal counter in /metrics")
 	}
@@ -251,7 +231,7 @@ func TestTLSServesConfiguredCertificate(t *testing.T) {
 		t.Fatalf("URL %s: want https://", m.URL())
 	}
 	g := get(t, pki.client(t, nil), m.URL()+"/healthz", "")
-	if g.status != http.StatusOK || g.body != "ok\n" || g.leaf != srv.sha256 {
+	if g.status != http.StatusOK || string(g.body) != "ok\n" || g.leaf != srv.sha256 {
 		t.Fatalf("healthz over TLS: %d %q, leaf %s (want %s)", g.status, g.body, g.leaf, srv.sha256)
 	}
 	if g.tls.Version != tls.VersionTLS13 {
@@ -279,7 +259,7 @@ func TestTLSServesConfiguredCertificate(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if plain.status != http.StatusBadRequest || !strings.Contains(plain.body, "Client sent an HTTP request to an HTTPS server") {
+	if plain.status != http.StatusBadRequest || !strings.Contains(string(plain.body), "Client sent an HTTP request to an HTTPS server") {
 		t.Errorf("plain HTTP to the TLS port: %d %q, want 400 from Go's TLS server", plain.status, plain.body)
 	}
 }
@@ -359,18 +339,9 @@ func TestTLSConfigChecks(t *testing.T) {
 			c.Peers = []axis.Peer{{Name: "national", URL: "https://127.0.0.1:1", Kind: "axis", Routes: []string{"*"}, TLS: &axis.PeerTLS{CA: []string{missing}}}}
 		}, "axis: peer national: tls.ca: open " + missing},
 	} {
-		m := NewMain()
-		if err := m.ParseFlags([]string{"--config", demoConfig, "--listen", "127.0.0.1:0", "--data-dir", t.TempDir()}); err != nil {
-			t.Fatal(err)
-		}
-		m.Config.Peers = nil
+		m := demoMain(t)
 		c.configure(m.Config)
-		m.Options.Logger = slog.New(slog.NewTextHandler(io.Discard, nil))
-		err := m.Run(context.Background())
-		if err == nil {
-			m.Close()
-		}
-		if err == nil || !strings.Contains(err.Error(), c.want) {
+		if err := runFails(m); err == nil || !strings.Contains(err.Error(), c.want) {
 			t.Errorf("%s: %v, want %q", c.name, err, c.want)
 		}
 	}
@@ -498,13 +469,13 @@ func TestTLSAgencyClientCertificate(t *testing.T) {
 	inboxURL := m.URL() + "/api/v1/inbox"
 	noCert := pki.client(t, nil)
 
-	if g := get(t, pki.client(t, dept), inboxURL, tok(testgen.Department)); g.status != 200 || !strings.Contains(g.body, `"items":[]`) {
+	if g := get(t, pki.client(t, dept), inboxURL, tok(testgen.Department)); g.status != 200 || !strings.Contains(string(g.body), `"items":[]`) {
 		t.Fatalf("token and the pinned certificate: %d %s", g.status, g.body)
 	}
-	if g := get(t, noCert, inboxURL, tok(testgen.Department)); g.status != 401 || problemCode(g.body) != "unauthorized" {
+	if g := get(t, noCert, inboxURL, tok(testgen.Department)); g.status != 401 || g.code(t) != "unauthorized" {
 		t.Errorf("token without a certificate: %d %s", g.status, g.body)
 	}
-	if g := get(t, pki.client(t, other), inboxURL, tok(testgen.Department)); g.status != 401 || problemCode(g.body) != "unauthorized" {
+	if g := get(t, pki.client(t, other), inboxURL, tok(testgen.Department)); g.status != 401 || g.code(t) != "unauthorized" {
 		t.Errorf("token with another certificate: %d %s", g.status, g.body)
 	}
 	if n := authRefused(t, noCert, m.URL()); n != "2" {
@@ -550,16 +521,10 @@ func TestTLSPeerMutualTLSPinned(t *testing.T) {
 			}
 		}
 	})
-	const vpcp = "000.00.00.G22"
 	doc := testgen.NewDocument()
 	doc.To = []envelope.Organization{{OrganID: vpcp, OrganName: "Văn phòng Chính phủ"}}
 	raw := fixture.Sign(t, doc)
-	r := call(t, n.h40, "POST", "/api/v1/envelopes", tok(testgen.Commune), raw)
-	if r.status != 201 {
-		t.Fatalf("post: %d %s", r.status, r.body)
-	}
-	var rc axis.Receipt
-	r.json(t, &rc)
+	rc := intake(t, n.h40, testgen.Commune, raw)
 	eventually(t, 20*time.Second, "the central body receives the document", func() bool {
 		p := inbox(t, n.national, vpcp)
 		return len(p.Items) == 1 && p.Items[0].DocID == rc.DocID
@@ -567,24 +532,12 @@ func TestTLSPeerMutualTLSPinned(t *testing.T) {
 	if g := call(t, n.national, "GET", "/api/v1/envelopes/"+rc.DocID, tok(vpcp), nil); string(g.body) != string(raw) {
 		t.Fatal("the central body got other bytes")
 	}
-	eventually(t, 10*time.Second, "H40 shows it relayed", func() bool {
-		s := status(t, n.h40, testgen.Commune, rc.DocID)
-		return len(s.Recipients) == 1 && s.Recipients[0].State == "relayed"
-	})
+	waitRecipients(t, n.h40, testgen.Commune, rc.DocID, 1, "H40 shows it relayed", inState("relayed"))
 
 	// H40's peer token straight at the national hub.
 	const peerToken = "demo-peer-token-nam-dinh"
 	post := func(hc *http.Client) response {
-		req, _ := http.NewRequest("POST", n.national.URL()+"/api/v1/envelopes", strings.NewReader(string(raw)))
-		req.Header.Set("Authorization", "Bearer "+peerToken)
-		req.Header.Set(axis.RecipientsHeader, vpcp)
-		resp, err := hc.Do(req)
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer resp.Body.Close()
-		b, _ := io.ReadAll(resp.Body)
-		return response{status: resp.StatusCode, body: b, header: resp.Header}
+		return send(t, hc, newRequest(t, "POST", n.national.URL()+"/api/v1/envelopes", peerToken, raw, http.Header{axis.RecipientsHeader: {vpcp}}))
 	}
 	if r := post(pki.client(t, nil)); r.status != 401 || r.code(t) != "unauthorized" {
 		t.Errorf("peer token without the client certificate: %d %s", r.status, r.body)

@@ -70,53 +70,23 @@ func openSpoolFiles(t testing.TB, m *Main) int {
 	return n
 }
 
-// waitFor polls cond for up to d.
-func waitFor(d time.Duration, cond func() bool) bool {
-	for end := time.Now().Add(d); ; time.Sleep(20 * time.Millisecond) {
-		if cond() {
-			return true
-		}
-		if time.Now().After(end) {
-			return false
-		}
-	}
-}
-
 // metric reads one unlabelled sample from /metrics.
 func metric(t testing.TB, m *Main, name string) float64 {
 	t.Helper()
-	r := call(t, m, "GET", "/metrics", "", nil)
-	for _, line := range strings.Split(string(r.body), "\n") {
-		if v, ok := strings.CutPrefix(line, name+" "); ok {
-			f, err := strconv.ParseFloat(v, 64)
-			if err != nil {
-				t.Fatal(err)
-			}
-			return f
-		}
+	f, err := strconv.ParseFloat(metricValue(t, m, name), 64)
+	if err != nil {
+		t.Fatal(err)
 	}
-	t.Fatalf("no metric %s", name)
-	return 0
+	return f
 }
 
 // vmRSS is this process's resident set (the hub runs in it).
 func vmRSS(t testing.TB) int64 {
 	t.Helper()
-	b, err := os.ReadFile("/proc/self/status")
-	if err != nil {
+	if _, err := os.Stat("/proc/self/status"); err != nil {
 		t.Skip("no /proc/self/status")
 	}
-	for _, line := range strings.Split(string(b), "\n") {
-		if v, ok := strings.CutPrefix(line, "VmRSS:"); ok {
-			kb, err := strconv.ParseInt(strings.TrimSpace(strings.TrimSuffix(strings.TrimSpace(v), "kB")), 10, 64)
-			if err != nil {
-				t.Fatal(err)
-			}
-			return kb << 10
-		}
-	}
-	t.Fatal("no VmRSS")
-	return 0
+	return procStatus(t, os.Getpid(), "VmRSS") << 10
 }
 
 // rawPost opens a TCP connection to the hub and writes a POST's headers
@@ -160,22 +130,11 @@ func readAnswer(t testing.TB, conn net.Conn, wait time.Duration) (resp *http.Res
 	return resp, body, closed
 }
 
-func newEnvelope(t testing.TB) []byte {
-	t.Helper()
-	raw, err := os.ReadFile(filepath.Join(fixture.Testdata, "envelopes", "new.xml"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	return raw
-}
-
 // bigEnvelope is a signed document from the commune to the department with
 // an attachment that makes it at least size bytes.
 func bigEnvelope(t testing.TB, number string, size int) []byte {
 	t.Helper()
-	msg := testgen.NewDocument()
-	msg.Code.CodeNumber = number
-	msg.DocumentID = fmt.Sprintf("%s,2026/05/28,%s/UBND-VP", testgen.Commune, number)
+	msg := fixture.Numbered(number)
 	content := make([]byte, size*3/4)
 	rand.NewChaCha8([32]byte{byte(len(number))}).Read(content)
 	msg.Attachments = append(msg.Attachments, envelope.NewAttachment("cid:2", "phu-luc.zip", "application/zip", content))
@@ -303,7 +262,7 @@ func eightStalledUploads(t *testing.T) {
 	t.Logf("8 x 60 MiB written in %s", time.Since(start).Round(time.Millisecond))
 
 	// Every stalled body is being spooled, none in memory.
-	if !waitFor(10*time.Second, func() bool { return openSpoolFiles(t, m) == clients }) {
+	if !fixture.Poll(10*time.Second, func() bool { return openSpoolFiles(t, m) == clients }) {
 		t.Fatalf("%d spool files open during the attack, want %d", openSpoolFiles(t, m), clients)
 	}
 	if n := metric(t, m, "axis_intake_body_memory_bytes"); n != 0 {
@@ -312,7 +271,7 @@ func eightStalledUploads(t *testing.T) {
 
 	// A normal intake meanwhile.
 	t0 := time.Now()
-	r := call(t, m, "POST", "/api/v1/envelopes", tok(testgen.Commune), newEnvelope(t))
+	r := call(t, m, "POST", "/api/v1/envelopes", tok(testgen.Commune), fixture.Envelope(t, "new.xml"))
 	latency := time.Since(t0)
 	if r.status != http.StatusCreated {
 		t.Fatalf("normal intake during the attack: %d %s", r.status, r.body)
@@ -488,7 +447,7 @@ func TestTransportStalledVDXPSend(t *testing.T) {
 // request after staying idle longer than body_idle_timeout.
 func TestTransportSlowUploadNotCut(t *testing.T) {
 	m := start(t, func(c *axis.Config) { c.Limits.BodyIdleTimeout.Duration = time.Second })
-	raw := newEnvelope(t)
+	raw := fixture.Envelope(t, "new.xml")
 	conn := rawPost(t, m, "/api/v1/envelopes", tok(testgen.Commune), int64(len(raw)))
 	t0 := time.Now()
 	for rest := raw; len(rest) > 0; {
@@ -565,16 +524,10 @@ func TestTransportSpoolBigEnvelope(t *testing.T) {
 		t.Errorf("an announced too_large body was spooled")
 	}
 	// Chunked: spooled up to the limit, then refused.
-	req, _ := http.NewRequest("POST", m.URL()+"/api/v1/envelopes", io.MultiReader(bytes.NewReader(tooBig)))
+	req, _ := http.NewRequest("POST", m.URL()+"/api/v1/envelopes", io.MultiReader(bytes.NewReader(tooBig))) // no length: chunked
 	req.Header.Set("Authorization", "Bearer "+tok(testgen.Commune))
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	body, _ := io.ReadAll(resp.Body)
-	resp.Body.Close()
-	if resp.StatusCode != 413 || !bytes.Contains(body, []byte(`"code":"too_large"`)) {
-		t.Fatalf("chunked: %d %s", resp.StatusCode, body)
+	if r := send(t, http.DefaultClient, req); r.status != 413 || !bytes.Contains(r.body, []byte(`"code":"too_large"`)) {
+		t.Fatalf("chunked: %d %s", r.status, r.body)
 	}
 	if n := metric(t, m, "axis_intake_body_spooled_total"); n != before+1 {
 		t.Errorf("axis_intake_body_spooled_total %v, want %v (the chunked body spooled)", n, before+1)
@@ -621,14 +574,11 @@ func TestTransportSpoolVDXP(t *testing.T) {
 // under spool_above_bytes it is spooled, not refused nor made to wait.
 func TestTransportSpoolBudget(t *testing.T) {
 	m := start(t, func(c *axis.Config) { c.Limits.MaxInflightBodyBytes = 1 << 10 })
-	raw := newEnvelope(t)
+	raw := fixture.Envelope(t, "new.xml")
 	if len(raw) <= 1<<10 || len(raw) > 1<<20 {
 		t.Fatalf("new.xml is %d bytes", len(raw))
 	}
-	r := call(t, m, "POST", "/api/v1/envelopes", tok(testgen.Commune), raw)
-	if r.status != http.StatusCreated {
-		t.Fatalf("%d %s", r.status, r.body)
-	}
+	intake(t, m, testgen.Commune, raw)
 	if n := metric(t, m, "axis_intake_body_spooled_total"); n != 1 {
 		t.Errorf("axis_intake_body_spooled_total %v, want 1 (over the budget)", n)
 	}

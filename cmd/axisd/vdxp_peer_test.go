@@ -8,6 +8,7 @@ import (
 
 	"github.com/axis-h40/axis/axis"
 	"github.com/axis-h40/axis/envelope"
+	"github.com/axis-h40/axis/internal/fixture"
 	"github.com/axis-h40/axis/internal/testgen"
 )
 
@@ -44,27 +45,11 @@ func vdxpNetwork(t *testing.T) *network {
 
 func TestVDXPPeerBothWays(t *testing.T) {
 	n := vdxpNetwork(t)
-	const (
-		deptH41 = "000.00.11.H41"
-		vpcp    = "000.00.00.G22"
-	)
-	sDept, sVPCP := signerFor(t, deptH41), signerFor(t, vpcp)
-
-	// Out: a commune of H40 to a department of H41 and to a central body.
-	_, id := sendOutAndAckAtBoth(t, n, deptH41, vpcp)
-	eventually(t, 10*time.Second, "H40 shows both relayed over VDXP with the national DocId", func() bool {
-		s := status(t, n.h40, testgen.Commune, id)
-		for _, rs := range s.Recipients {
-			if rs.State != "relayed" || rs.Route != "national" || rs.PeerDocID != id {
-				return false
-			}
-		}
-		return len(s.Recipients) == 2
-	})
-
-	// Back: statuses 03 and 06 from both recipients reach the commune, which
-	// H40 collects from the national hub by polling.
-	statusesComeBack(t, n, id, deptH41, vpcp, sDept, sVPCP)
+	// Out: a commune of H40 to a department of H41 and to a central body,
+	// relayed over VDXP with the national DocId. Back: statuses 03 and 06
+	// from both recipients reach the commune, which H40 collects from the
+	// national hub by polling.
+	_, _, sDept, sVPCP := outAndBack(t, n)
 
 	// Back: documents from a central body and from H41 to agencies of H40;
 	// more than one poll batch (3) of them.
@@ -75,24 +60,13 @@ func TestVDXPPeerBothWays(t *testing.T) {
 		d.To = []envelope.Organization{{OrganID: testgen.Department}}
 		d.Code.CodeNumber = string(rune('1'+i)) + "0"
 		d.DocumentID = "G22-VDXP-" + d.Code.CodeNumber
-		r := call(t, n.national, "POST", "/api/v1/envelopes", tok(vpcp), signWith(t, sVPCP, d))
-		if r.status != 201 {
-			t.Fatalf("national → H40: %d %s", r.status, r.body)
-		}
-		var rc axis.Receipt
-		r.json(t, &rc)
-		inbound = append(inbound, rc.DocID)
+		inbound = append(inbound, intake(t, n.national, vpcp, fixture.SignWith(t, sVPCP, d)).DocID) // national → H40
 	}
 	d := testgen.NewDocument()
 	d.From = envelope.Organization{OrganID: deptH41}
 	d.To = []envelope.Organization{{OrganID: testgen.Department}, {OrganID: testgen.Commune}}
 	d.DocumentID = "H41-VDXP-1"
-	r := call(t, n.h41, "POST", "/api/v1/envelopes", tok(deptH41), signWith(t, sDept, d))
-	if r.status != 201 {
-		t.Fatalf("H41 → H40: %d %s", r.status, r.body)
-	}
-	var fromH41 axis.Receipt
-	r.json(t, &fromH41)
+	fromH41 := intake(t, n.h41, deptH41, fixture.SignWith(t, sDept, d))
 	inbound = append(inbound, fromH41.DocID)
 	eventually(t, 20*time.Second, "H40's department receives all five", func() bool {
 		got := map[string]bool{}
@@ -129,7 +103,16 @@ func TestVDXPPeerBothWays(t *testing.T) {
 	// Each document exists once on each side: H40 holds its own document,
 	// the four statuses, the five inbound documents; the national hub the
 	// same ten. No copies from retries or re-polls.
-	time.Sleep(300 * time.Millisecond) // a few more polls: they must not add anything
+	count := func(m *Main) int {
+		c, err := m.Hub.Store().Count(context.Background())
+		if err != nil {
+			t.Fatal(err)
+		}
+		return c
+	}
+	fixture.Consistently(t, 300*time.Millisecond, "a few more polls added documents", func() bool {
+		return count(n.h40) == 10 && count(n.national) == 10
+	})
 	for name, m := range map[string]*Main{"H40": n.h40, "national": n.national} {
 		c, err := m.Hub.Store().Count(context.Background())
 		if err != nil {
@@ -148,18 +131,12 @@ func TestVDXPPeerBothWays(t *testing.T) {
 // hub, with the reason, and not collected again.
 func TestVDXPPeerRefusalIsConfirmedAsFail(t *testing.T) {
 	n := vdxpNetwork(t)
-	const vpcp = "000.00.00.G22"
 	// 000.99.99.H40 matches the national hub's *.H40 route but is not in
 	// H40's directory.
 	d := testgen.NewDocument()
 	d.From = envelope.Organization{OrganID: vpcp}
 	d.To = []envelope.Organization{{OrganID: "000.99.99.H40"}}
-	r := call(t, n.national, "POST", "/api/v1/envelopes", tok(vpcp), signWith(t, signerFor(t, vpcp), d))
-	if r.status != 201 {
-		t.Fatalf("%d %s", r.status, r.body)
-	}
-	var rc axis.Receipt
-	r.json(t, &rc)
+	rc := intake(t, n.national, vpcp, fixture.SignWith(t, signerFor(t, vpcp), d))
 	eventually(t, 20*time.Second, "the national hub records H40's refusal", func() bool {
 		var s axis.DocStatus
 		call(t, n.national, "GET", "/api/v1/envelopes/"+rc.DocID+"/status", tok(vpcp), nil).json(t, &s)

@@ -22,6 +22,7 @@ import (
 	"time"
 
 	"github.com/axis-h40/axis/envelope"
+	"github.com/axis-h40/axis/internal/fixture"
 	"github.com/axis-h40/axis/internal/testgen"
 )
 
@@ -164,16 +165,8 @@ type vdxpReply struct {
 
 func (c *vdxpSDK) do(t *testing.T, req *http.Request) (int, http.Header, []byte) {
 	t.Helper()
-	resp, err := c.client.Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer resp.Body.Close()
-	b, err := io.ReadAll(resp.Body)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return resp.StatusCode, resp.Header, b
+	r := send(t, c.client, req)
+	return r.status, r.header, r.body
 }
 
 // call sends a JSON operation (POST, Content-Type application/json, empty
@@ -350,15 +343,6 @@ func (c *vdxpSDK) count(t *testing.T, op string) int64 {
 	return v
 }
 
-// vdxpDoc is the sample document from the commune to the department, made
-// distinct by its number.
-func vdxpDoc(number string) *envelope.Message {
-	d := testgen.NewDocument()
-	d.Code.CodeNumber = number
-	d.DocumentID = fmt.Sprintf("%s,2026/05/28,%s/UBND-VP", vdxpCommune, number)
-	return d
-}
-
 // TestVDXPClientWorkedExample checks this client against VDXP.md's test
 // vector before it is trusted against the hub.
 func TestVDXPClientWorkedExample(t *testing.T) {
@@ -417,7 +401,7 @@ func TestVDXPSDKAgainstHub(t *testing.T) {
 	sCommune, sDept, sOutsider := signerFor(t, vdxpCommune), signerFor(t, vdxpDept), signerFor(t, vdxpOutsider)
 
 	// 1. sendEdoc of a document from the commune to the department.
-	raw := signWith(t, sCommune, vdxpDoc("15"))
+	raw := fixture.SignWith(t, sCommune, fixture.Numbered("15"))
 	r := c.sendEdoc(t, raw, "edoc", vdxpCommune, nil, nil).ok(t)
 	id, _ := r.obj["DocId"].(string)
 	if id == "" {
@@ -484,8 +468,8 @@ func TestVDXPSDKAgainstHub(t *testing.T) {
 	// 6. A status message from the department comes back to the commune
 	// (both agencies of this system): on the status list, not the edoc list.
 	stMsg := testgen.Status("03", "Đã vào sổ")
-	stMsg.ResponseFor[0].DocumentID = vdxpDoc("15").DocumentID
-	stRaw := signWith(t, sDept, stMsg)
+	stMsg.ResponseFor[0].DocumentID = fixture.Numbered("15").DocumentID
+	stRaw := fixture.SignWith(t, sDept, stMsg)
 	r = c.sendEdoc(t, stRaw, "status", vdxpDept, nil, nil).ok(t)
 	stID, _ := r.obj["DocId"].(string)
 	if stID == "" || stID == id {
@@ -529,7 +513,7 @@ func TestVDXPSDKAgainstHub(t *testing.T) {
 
 	// 9. A base with a trailing slash: //sendEdoc works, no redirect.
 	slash := newVDXPSDK(m.URL()+"/vdxp/", vdxpTestSystem, vdxpTestSecret)
-	raw9 := signWith(t, sCommune, vdxpDoc("19"))
+	raw9 := fixture.SignWith(t, sCommune, fixture.Numbered("19"))
 	r = slash.sendEdoc(t, raw9, "edoc", vdxpCommune, nil, nil).ok(t)
 	id9, _ := r.obj["DocId"].(string)
 	if _, ok := slash.received(t, "edoc")[id9]; id9 == "" || !ok {
@@ -540,7 +524,7 @@ func TestVDXPSDKAgainstHub(t *testing.T) {
 	}
 
 	// hash-file in the padded form is accepted too.
-	raw10 := signWith(t, sCommune, vdxpDoc("20"))
+	raw10 := fixture.SignWith(t, sCommune, fixture.Numbered("20"))
 	padded := vdxpHashFile(raw10, true)
 	r = c.sendEdoc(t, raw10, "edoc", vdxpCommune, &padded, nil)
 	if r.obj["status"] != "OK" {
@@ -560,7 +544,7 @@ func TestVDXPSDKAgainstHub(t *testing.T) {
 				t.Errorf("%s: the department's native inbox went from %d to %d", what, inboxLen, n)
 			}
 		}
-		rawR := signWith(t, sCommune, vdxpDoc("30"))
+		rawR := fixture.SignWith(t, sCommune, fixture.Numbered("30"))
 
 		wrong := newVDXPSDK(m.URL()+"/vdxp", vdxpTestSystem, "not-the-secret")
 		wrong.call(t, "getReceivedEdocList", vdxpParam{"servicetype", "eDoc"}, vdxpParam{"messagetype", "edoc"}).fail(t, "wrong secret")
@@ -581,8 +565,8 @@ func TestVDXPSDKAgainstHub(t *testing.T) {
 		c.sendEdoc(t, rawR, "edoc", vdxpCommune, &withCRLF, nil).fail(t, "hash-file over the CRLF")
 		unchanged("hash-file over the CRLF")
 
-		rawOut := signWith(t, sOutsider, func() *envelope.Message {
-			d := vdxpDoc("31")
+		rawOut := fixture.SignWith(t, sOutsider, func() *envelope.Message {
+			d := fixture.Numbered("31")
 			d.From = envelope.Organization{OrganID: vdxpOutsider, OrganName: "Sở Tư pháp tỉnh Nam Định", Email: "stp@namdinh.gov.vn"}
 			d.DocumentID = vdxpOutsider + ",2026/05/28,31/UBND-VP"
 			d.TraceHeaders = []envelope.TraceHeader{{OrganID: vdxpOutsider, Timestamp: "2026/05/28 08:30:00"}}
