@@ -497,7 +497,7 @@ func (h *Hub) reconcileLoop(ctx context.Context) {
 	for {
 		next := nextRun(h.now(), rc.At)
 		h.log.Info("reconciliation scheduled", "at", next)
-		sleepCtx(ctx, time.Until(next), nil)
+		sleepCtx(ctx, next.Sub(h.now()), nil) // one clock: next came from h.now too
 		if ctx.Err() != nil {
 			return
 		}
