@@ -7,6 +7,7 @@ import (
 	"encoding/binary"
 	"encoding/json"
 	"fmt"
+	"strings"
 
 	bolt "go.etcd.io/bbolt"
 )
@@ -137,20 +138,9 @@ func (db *DB) Check(ctx context.Context) error {
 		return err
 	}
 	if len(problems) > 0 {
-		return fmt.Errorf("%w: %s", ErrCorrupt, joinLines(problems))
+		return fmt.Errorf("%w: %s", ErrCorrupt, strings.Join(problems, "; "))
 	}
 	return nil
-}
-
-func joinLines(s []string) string {
-	var b bytes.Buffer
-	for i, l := range s {
-		if i > 0 {
-			b.WriteString("; ")
-		}
-		b.WriteString(l)
-	}
-	return b.String()
 }
 
 func (db *DB) checkTx(fn func(tx *bolt.Tx) error) error {

@@ -36,20 +36,7 @@ func TestStuckAndStats(t *testing.T) {
 		t.Fatalf("stuck = %v, want %v", got, want)
 	}
 	// A dead relay comes before the slow readers, so a cap never hides it.
-	m := testgen.NewDocument()
-	m.To = []envelope.Organization{{OrganID: "000.00.00.G22"}}
-	m.Code.CodeNumber = "99"
-	rd, _, err := db.PutEnvelope(ctx, fixture.Verified(t, m), []store.Route{{OrganID: "000.00.00.G22", Peer: "national"}}, at, "")
-	if err != nil {
-		t.Fatal(err)
-	}
-	ob, err := db.Outbox(ctx, "national", 0, 10)
-	if err != nil || len(ob) != 1 {
-		t.Fatal(ob, err)
-	}
-	if err := db.RelayFailed(ctx, "national", ob[0], "refused", true, at); err != nil {
-		t.Fatal(err)
-	}
+	rd := deadRelay(t, db)
 	first, err := db.Stuck(ctx, now, store.SLA{Fetch: 36 * time.Hour, Ack: 36 * time.Hour, Relay: time.Hour}, 1)
 	if err != nil || len(first) != 1 || first[0].Reason != "relay_dead" || first[0].DocID != rd.ID || first[0].Peer != "national" || first[0].LastError != "refused" {
 		t.Fatalf("capped at 1: %+v %v", first, err)
@@ -96,20 +83,7 @@ func TestStuckHeld(t *testing.T) {
 	sla := store.SLA{Fetch: 36 * time.Hour, Ack: 36 * time.Hour, Relay: time.Hour}
 
 	// A dead relay.
-	m := testgen.NewDocument()
-	m.To = []envelope.Organization{{OrganID: "000.00.00.G22"}}
-	m.Code.CodeNumber = "99"
-	dead, _, err := db.PutEnvelope(ctx, fixture.Verified(t, m), []store.Route{{OrganID: "000.00.00.G22", Peer: "national"}}, at, "")
-	if err != nil {
-		t.Fatal(err)
-	}
-	ob, err := db.Outbox(ctx, "national", 0, 10)
-	if err != nil || len(ob) != 1 {
-		t.Fatal(ob, err)
-	}
-	if err := db.RelayFailed(ctx, "national", ob[0], "refused", true, at); err != nil {
-		t.Fatal(err)
-	}
+	dead := deadRelay(t, db)
 
 	// Two held envelopes, the second held first.
 	held := func(n string, when time.Time, routes []store.Route) *store.Document {
@@ -190,4 +164,25 @@ func TestStuckHeld(t *testing.T) {
 	if n, _ := db.HeldCount(ctx); n != 0 {
 		t.Errorf("HeldCount %d after release and refusal", n)
 	}
+}
+
+// deadRelay stores a document for the central body G22, routed to peer
+// national, whose relay was refused for good ("refused"): a dead relay.
+func deadRelay(t *testing.T, db *store.DB) *store.Document {
+	t.Helper()
+	m := testgen.NewDocument()
+	m.To = []envelope.Organization{{OrganID: "000.00.00.G22"}}
+	m.Code.CodeNumber = "99"
+	d, _, err := db.PutEnvelope(ctx, fixture.Verified(t, m), []store.Route{{OrganID: "000.00.00.G22", Peer: "national"}}, at, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	ob, err := db.Outbox(ctx, "national", 0, 10)
+	if err != nil || len(ob) != 1 {
+		t.Fatal(ob, err)
+	}
+	if err := db.RelayFailed(ctx, "national", ob[0], "refused", true, at); err != nil {
+		t.Fatal(err)
+	}
+	return d
 }
