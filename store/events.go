@@ -3,9 +3,7 @@ package store
 import (
 	"bytes"
 	"context"
-	"crypto/sha256"
 	"encoding/binary"
-	"encoding/hex"
 	"encoding/json"
 	"fmt"
 	"time"
@@ -15,12 +13,6 @@ import (
 
 // The trace: an append-only event log, one hash chain over every event
 // (each event's hash covers the previous one's), indexed by document.
-
-func (e *Event) computeHash() string {
-	h := sha256.New()
-	fmt.Fprintf(h, "%s\n%d\n%s\n%s\n%s\n%s\n%s", e.Prev, e.Seq, e.At.UTC().Format(time.RFC3339Nano), e.DocID, e.OrganID, e.Type, e.Detail)
-	return hex.EncodeToString(h.Sum(nil))
-}
 
 // appendEvent adds e to the chain inside tx.
 func appendEvent(tx *bolt.Tx, e Event) error {
@@ -32,7 +24,7 @@ func appendEvent(tx *bolt.Tx, e Event) error {
 	}
 	e.Seq = seq
 	e.Prev = string(tx.Bucket(bMeta).Get(kChainHead))
-	e.Hash = e.computeHash()
+	e.Hash = e.ChainHash()
 	v, err := json.Marshal(&e)
 	if err != nil {
 		return err
@@ -71,20 +63,6 @@ func eventsOf(tx *bolt.Tx, id string) ([]Event, error) {
 	}
 	return out, nil
 }
-
-// ChainReport is the result of verifying the event log's hash chain.
-type ChainReport struct {
-	Events    uint64 `json:"events"`
-	Head      string `json:"head"`
-	BrokenAt  uint64 `json:"broken_at,omitempty"` // first event whose link does not hold
-	BrokenWhy string `json:"broken_why,omitempty"`
-	// Broken is the event at BrokenAt as stored (when readable): which
-	// document and organ it claims to be about.
-	Broken *Event `json:"broken_event,omitempty"`
-}
-
-// OK reports whether the chain held everywhere.
-func (r *ChainReport) OK() bool { return r.BrokenAt == 0 }
 
 // VerifyChain walks the whole event log and reports the first broken link.
 func (db *DB) VerifyChain(ctx context.Context) (*ChainReport, error) {
@@ -142,7 +120,7 @@ func verifyChain(ctx context.Context, tx *bolt.Tx, r *ChainReport) error {
 			return broken("event seq differs from its key")
 		case e.Prev != prev:
 			return broken("prev does not match the previous event's hash")
-		case e.computeHash() != e.Hash:
+		case e.ChainHash() != e.Hash:
 			return broken("hash does not match the event's contents")
 		}
 		prev = e.Hash

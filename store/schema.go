@@ -6,7 +6,6 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
-	"time"
 	_ "time/tzdata" // "a day" is a day in Asia/Ho_Chi_Minh, on any machine
 
 	bolt "go.etcd.io/bbolt"
@@ -111,20 +110,6 @@ func migrate2to3(tx *bolt.Tx) error {
 		return indexDoc(tx, &d)
 	})
 }
-
-// Zone is the time zone of days in indexes and statistics.
-var Zone = mustZone("Asia/Ho_Chi_Minh")
-
-func mustZone(name string) *time.Location {
-	z, err := time.LoadLocation(name)
-	if err != nil {
-		panic(err)
-	}
-	return z
-}
-
-// Day formats t as the Asia/Ho_Chi_Minh date YYYY-MM-DD.
-func Day(t time.Time) string { return t.In(Zone).Format("2006-01-02") }
 
 // DocIDFor is the document id of envelope bytes with this SHA-256.
 func DocIDFor(sum [32]byte) string { return hex.EncodeToString(sum[:16]) }

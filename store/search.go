@@ -114,18 +114,6 @@ type Query struct {
 	Limit   int    // default 50, at most 500
 }
 
-// SearchResult is one page of matches, newest first.
-type SearchResult struct {
-	Docs []Document `json:"documents"`
-	// Next is the cursor of the next page (Query.Before), 0 when this was
-	// the last.
-	Next uint64 `json:"next,omitempty"`
-	// Scanned counts the index entries looked at; Truncated is set when the
-	// scan stopped at maxScan before filling the page (narrow the query).
-	Scanned   int  `json:"scanned"`
-	Truncated bool `json:"truncated,omitempty"`
-}
-
 // maxScan bounds one search's index walk.
 const maxScan = 200_000
 

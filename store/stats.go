@@ -62,12 +62,6 @@ func (db *DB) OutboxDepths(ctx context.Context) (map[string]int, error) {
 	return out, err
 }
 
-// Activity is when an agency last fetched and last acknowledged.
-type Activity struct {
-	LastFetch time.Time `json:"last_fetch,omitzero"`
-	LastAck   time.Time `json:"last_ack,omitzero"`
-}
-
 func touchActivity(tx *bolt.Tx, organ string, fetch, ack time.Time) error {
 	b := tx.Bucket(bActivity)
 	var a Activity
@@ -91,20 +85,6 @@ func (db *DB) ActivityOf(ctx context.Context, organ string) (Activity, error) {
 		return nil
 	})
 	return a, err
-}
-
-// DayStats is one agency's traffic on one day.
-type DayStats struct {
-	OrganID   string `json:"organ_id"`
-	Sent      int    `json:"sent"`
-	Received  int    `json:"received"`
-	Fetched   int    `json:"fetched"` // of those received: delivered or acked
-	AckedDone int    `json:"acked_done"`
-	AckedFail int    `json:"acked_fail"`
-	Pending   int    `json:"pending"` // queued or delivered, not acked
-	Relayed   int    `json:"relayed"` // of those received: handed to a peer
-	Relaying  int    `json:"relaying"`
-	Dead      int    `json:"dead"`
 }
 
 // Stats counts, for day, what each organ (or only those named) sent and

@@ -15,27 +15,6 @@ import (
 // The stuck list: what has waited longer than its SLA, most actionable
 // first.
 
-// StuckItem is one delivery or relay that has waited longer than it should.
-type StuckItem struct {
-	DocID     string    `json:"doc_id"`
-	OrganID   string    `json:"organ_id"`
-	Peer      string    `json:"peer,omitempty"`
-	Reason    string    `json:"reason"` // not_fetched, not_acked, relay_retrying, relay_dead, held
-	Since     time.Time `json:"since"`
-	State     string    `json:"state"`
-	Attempts  int       `json:"attempts,omitempty"`
-	LastError string    `json:"last_error,omitempty"` // held: why the certificate's status is unknown
-	From      string    `json:"from"`
-	Code      string    `json:"code,omitempty"`
-	Subject   string    `json:"subject,omitempty"`
-	// A held envelope is one item (OrganID empty): Pending are the
-	// recipients it goes to once released; Cert and CertSerial the first
-	// certificate of the signer's chain whose revocation status is unknown.
-	Pending    []string `json:"pending,omitempty"`
-	Cert       string   `json:"cert,omitempty"`
-	CertSerial string   `json:"cert_serial,omitempty"`
-}
-
 // SLA is how long a delivery or relay may wait before it is stuck.
 type SLA struct {
 	Fetch time.Duration // queued, not fetched

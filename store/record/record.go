@@ -1,0 +1,260 @@
+// Package record holds the records axis's store keeps and answers with —
+// documents, deliveries, outbox entries, trace events — and the reports
+// built from them (ChainReport, SearchResult, DayStats, StuckItem), with
+// the values of their State and Type fields.
+//
+// It imports no storage engine and no transport: package store keeps these
+// records in bbolt (and re-exports them under the same names), the hub
+// answers them as JSON, and a client such as axisctl decodes that JSON into
+// them without linking either.
+//
+// States and event types are untyped string constants, not named types:
+// the hub copies State fields into string fields of its own wire types
+// (Receipt, DocStatus, RecipientStatus), keys a map[string]string with them
+// (the VDXP state descriptions), and the query's State is a string from a
+// URL. A named type would break those call sites; untyped, the constants
+// already compare with and assign to a string field of any kind.
+package record
+
+import (
+	"crypto/sha256"
+	"encoding/hex"
+	"fmt"
+	"time"
+
+	"github.com/axis-h40/axis/envelope"
+)
+
+// Route says where one recipient's copy goes: Peer "" is local delivery.
+type Route struct {
+	OrganID string `json:"organ_id"`
+	Peer    string `json:"peer,omitempty"`
+}
+
+// Name is "local" or the peer's name.
+func (r Route) Name() string {
+	if r.Peer == "" {
+		return "local"
+	}
+	return r.Peer
+}
+
+// Document is the hub's record of one envelope, from its verified header.
+type Document struct {
+	ID           string     `json:"id"`
+	Seq          uint64     `json:"seq"`
+	SHA256       string     `json:"sha256"`
+	Size         int        `json:"size"`
+	Kind         string     `json:"kind"`
+	From         string     `json:"from"`
+	To           []string   `json:"to,omitempty"`
+	DocumentID   string     `json:"document_id,omitempty"`
+	Code         string     `json:"code,omitempty"`
+	Subject      string     `json:"subject,omitempty"`
+	BusinessType int        `json:"business_type"`
+	StatusCode   string     `json:"status_code,omitempty"`
+	RespondsTo   string     `json:"responds_to,omitempty"` // our id of the document a status or revoke/update/replace targets
+	Recipients   []Route    `json:"recipients"`
+	ReceivedAt   time.Time  `json:"received_at"`
+	Via          string     `json:"via,omitempty"` // peer hub it came through
+	Signer       string     `json:"signer"`
+	SignerSHA256 string     `json:"signer_sha256"`
+	Related      []Relation `json:"related,omitempty"` // later revokes, updates, replacements of this document
+	// Revocation is what the revocation check established about the
+	// signer's chain at intake (its evidence, by SHA-256, in Evidence).
+	Revocation *envelope.Revocation `json:"revocation,omitempty"`
+	// State is "" for a document routed at intake, "held" while the
+	// revocation status of its chain is unknown (Pending lists where it will
+	// go; Recipients is empty until it is released), "refused" when a
+	// re-check refused it (RefusedCode, RefusedDetail).
+	State         string    `json:"state,omitempty"`
+	Pending       []Route   `json:"pending,omitempty"`
+	RefusedCode   string    `json:"refused_code,omitempty"`
+	RefusedDetail string    `json:"refused_detail,omitempty"`
+	DecidedAt     time.Time `json:"decided_at,omitzero"` // when a held document was released or refused
+}
+
+// Relation is a later envelope that revokes (1), updates (2) or replaces (3)
+// a document.
+type Relation struct {
+	DocID        string    `json:"doc_id"`
+	BusinessType int       `json:"business_type"`
+	From         string    `json:"from"`
+	At           time.Time `json:"at"`
+}
+
+// Delivery is one recipient's copy of a document.
+type Delivery struct {
+	DocID      string    `json:"doc_id"`
+	OrganID    string    `json:"organ_id"`
+	Route      string    `json:"route"`
+	State      string    `json:"state"`
+	QueueSeq   uint64    `json:"queue_seq"`
+	StatusCode string    `json:"status_code,omitempty"`
+	StatusAt   time.Time `json:"status_at,omitzero"`
+	Reason     string    `json:"reason,omitempty"`
+	Attempts   int       `json:"attempts,omitempty"`
+	LastError  string    `json:"last_error,omitempty"`
+	PeerDocID  string    `json:"peer_doc_id,omitempty"`
+	UpdatedAt  time.Time `json:"updated_at"`
+}
+
+// OutboxEntry is one envelope waiting to be relayed to a peer.
+type OutboxEntry struct {
+	Seq     uint64    `json:"seq"`
+	DocID   string    `json:"doc_id"`
+	Organs  []string  `json:"organs"`
+	Created time.Time `json:"created"`
+}
+
+// Event is one line of the trace: append-only and hash-chained (Hash is the
+// SHA-256 of Prev and the event's other fields).
+type Event struct {
+	Seq     uint64    `json:"seq"`
+	At      time.Time `json:"at"`
+	DocID   string    `json:"doc_id"`
+	OrganID string    `json:"organ_id,omitempty"`
+	Type    string    `json:"type"`
+	Detail  string    `json:"detail,omitempty"`
+	Prev    string    `json:"prev"`
+	Hash    string    `json:"hash"`
+}
+
+// ChainHash is the event's link in the chain: the SHA-256 of Prev, Seq, At
+// (RFC 3339, UTC), DocID, OrganID, Type and Detail, one per line. Hash must
+// equal it, and the next event's Prev must equal Hash.
+func (e *Event) ChainHash() string {
+	h := sha256.New()
+	fmt.Fprintf(h, "%s\n%d\n%s\n%s\n%s\n%s\n%s", e.Prev, e.Seq, e.At.UTC().Format(time.RFC3339Nano), e.DocID, e.OrganID, e.Type, e.Detail)
+	return hex.EncodeToString(h.Sum(nil))
+}
+
+// Delivery states.
+const (
+	StateQueued    = "queued"
+	StateDelivered = "delivered"
+	StateAckedDone = "acked_done"
+	StateAckedFail = "acked_fail"
+	StateRelaying  = "relaying"
+	StateRelayed   = "relayed"
+	StateDead      = "dead"
+)
+
+// Document states beyond the per-recipient ones.
+const (
+	StateHeld    = "held"
+	StateRefused = "refused"
+)
+
+// Event types.
+const (
+	EventReceived  = "received"
+	EventVerified  = "verified"
+	EventQueued    = "queued"
+	EventOutboxed  = "outboxed"
+	EventFetched   = "fetched"
+	EventAcked     = "acked"
+	EventStatus    = "status"
+	EventRelated   = "related"
+	EventDuplicate = "duplicate"
+)
+
+// Events of held documents.
+const (
+	EventHeld     = "held"
+	EventReleased = "released"
+	EventRefused  = "refused"
+)
+
+// Relay and push event types.
+const (
+	EventRelayed     = "relayed"
+	EventRelayFailed = "relay_failed"
+	EventDead        = "dead"
+	EventRedriven    = "redriven"
+	EventPushed      = "pushed"
+	EventPushFailed  = "push_failed"
+	EventRequeued    = "requeued" // the reconciliation found the relay missing at the peer
+	EventRestored    = "restored" // the reconciliation restored altered bytes from a peer's copy
+)
+
+// ChainReport is the result of verifying the event log's hash chain.
+type ChainReport struct {
+	Events    uint64 `json:"events"`
+	Head      string `json:"head"`
+	BrokenAt  uint64 `json:"broken_at,omitempty"` // first event whose link does not hold
+	BrokenWhy string `json:"broken_why,omitempty"`
+	// Broken is the event at BrokenAt as stored (when readable): which
+	// document and organ it claims to be about.
+	Broken *Event `json:"broken_event,omitempty"`
+}
+
+// OK reports whether the chain held everywhere.
+func (r *ChainReport) OK() bool { return r.BrokenAt == 0 }
+
+// SearchResult is one page of matches, newest first.
+type SearchResult struct {
+	Docs []Document `json:"documents"`
+	// Next is the cursor of the next page (Query.Before), 0 when this was
+	// the last.
+	Next uint64 `json:"next,omitempty"`
+	// Scanned counts the index entries looked at; Truncated is set when the
+	// scan stopped at maxScan before filling the page (narrow the query).
+	Scanned   int  `json:"scanned"`
+	Truncated bool `json:"truncated,omitempty"`
+}
+
+// Activity is when an agency last fetched and last acknowledged.
+type Activity struct {
+	LastFetch time.Time `json:"last_fetch,omitzero"`
+	LastAck   time.Time `json:"last_ack,omitzero"`
+}
+
+// DayStats is one agency's traffic on one day.
+type DayStats struct {
+	OrganID   string `json:"organ_id"`
+	Sent      int    `json:"sent"`
+	Received  int    `json:"received"`
+	Fetched   int    `json:"fetched"` // of those received: delivered or acked
+	AckedDone int    `json:"acked_done"`
+	AckedFail int    `json:"acked_fail"`
+	Pending   int    `json:"pending"` // queued or delivered, not acked
+	Relayed   int    `json:"relayed"` // of those received: handed to a peer
+	Relaying  int    `json:"relaying"`
+	Dead      int    `json:"dead"`
+}
+
+// StuckItem is one delivery or relay that has waited longer than it should.
+type StuckItem struct {
+	DocID     string    `json:"doc_id"`
+	OrganID   string    `json:"organ_id"`
+	Peer      string    `json:"peer,omitempty"`
+	Reason    string    `json:"reason"` // not_fetched, not_acked, relay_retrying, relay_dead, held
+	Since     time.Time `json:"since"`
+	State     string    `json:"state"`
+	Attempts  int       `json:"attempts,omitempty"`
+	LastError string    `json:"last_error,omitempty"` // held: why the certificate's status is unknown
+	From      string    `json:"from"`
+	Code      string    `json:"code,omitempty"`
+	Subject   string    `json:"subject,omitempty"`
+	// A held envelope is one item (OrganID empty): Pending are the
+	// recipients it goes to once released; Cert and CertSerial the first
+	// certificate of the signer's chain whose revocation status is unknown.
+	Pending    []string `json:"pending,omitempty"`
+	Cert       string   `json:"cert,omitempty"`
+	CertSerial string   `json:"cert_serial,omitempty"`
+}
+
+// Zone is the time zone of days in indexes and statistics.
+var Zone = mustZone("Asia/Ho_Chi_Minh")
+
+func mustZone(name string) *time.Location {
+	z, err := time.LoadLocation(name)
+	if err != nil {
+		panic(err)
+	}
+	return z
+}
+
+// Day formats t as the Asia/Ho_Chi_Minh date YYYY-MM-DD.
+func Day(t time.Time) string { return t.In(Zone).Format("2006-01-02") }
