@@ -2,7 +2,6 @@ package axis
 
 import (
 	"context"
-	"encoding/hex"
 	"encoding/json"
 	"fmt"
 	"log/slog"
@@ -22,28 +21,6 @@ import (
 // audit and backup. Everything here is read from indexes (by id, notation,
 // Subject word, sender/recipient and day, queue and outbox heads), never by
 // scanning every document.
-
-// TraceEvent is one step of a document's life at one hub.
-type TraceEvent struct {
-	Hub     string    `json:"hub"`
-	At      time.Time `json:"at"`
-	Event   string    `json:"event"`
-	OrganID string    `json:"organ_id"`
-	Detail  string    `json:"detail"`
-	Seq     uint64    `json:"seq,omitempty"` // the event's place in that hub's hash chain
-}
-
-// Trace is a document as one hub (or, followed, every hub) knows it.
-type Trace struct {
-	Hub        string           `json:"hub"`
-	Document   *store.Document  `json:"document"`
-	Recipients []store.Delivery `json:"recipients"`
-	Events     []TraceEvent     `json:"events"`
-	// Hubs lists the hubs whose events are included; Unreachable the peers
-	// that could not be asked, with why.
-	Hubs        []string          `json:"hubs"`
-	Unreachable map[string]string `json:"unreachable,omitempty"`
-}
 
 // Trace returns a document's records and events at this hub.
 func (h *Hub) Trace(ctx context.Context, id string) (*Trace, error) {
@@ -192,28 +169,6 @@ func (h *Hub) Redrive(ctx context.Context, id, recipient string) (int, error) {
 		h.log.Info("redrive", logDocID, id, "recipient", recipient, "entries", n)
 	}
 	return n, nil
-}
-
-// Overview is the dashboard: today's traffic, queues, relays, failures.
-type Overview struct {
-	Hub          string         `json:"hub"`
-	Day          string         `json:"day"`
-	Documents    int            `json:"documents"`
-	Today        int            `json:"today"`
-	QueueDepth   int            `json:"queue_depth"` // not-yet-acked local deliveries
-	Stuck        int            `json:"stuck"`
-	StuckCapped  bool           `json:"stuck_capped,omitempty"`
-	Held         int            `json:"held"` // envelopes held until their signer's revocation status is known
-	Peers        []PeerOverview `json:"peers"`
-	IntakeErrors int            `json:"intake_errors"` // refusals since the hub started
-}
-
-// PeerOverview is one peer's relay state.
-type PeerOverview struct {
-	Name   string `json:"name"`
-	Kind   string `json:"kind"`
-	Outbox int    `json:"outbox"`
-	Dead   int    `json:"dead"`
 }
 
 const stuckCap = 1000
@@ -367,12 +322,6 @@ func ParseQuery(v url.Values) (store.Query, error) {
 		return q, problemf(ErrBadRequest, "kind is document or status")
 	}
 	return q, nil
-}
-
-// IsDocID reports whether s looks like a document id (32 hex digits).
-func IsDocID(s string) bool {
-	b, err := hex.DecodeString(s)
-	return err == nil && len(b) == 16
 }
 
 func (h *Hub) adminRoutes(g *echo.Group) {

@@ -27,10 +27,6 @@ const (
 
 const callerKey = "axis.caller"
 
-// RecipientsHeader is set by a relaying hub: the recipients (comma-separated
-// organ codes) the receiving hub is to take care of.
-const RecipientsHeader = "X-Axis-Recipients"
-
 // Handler returns the hub's HTTP API:
 //
 //	POST /api/v1/envelopes                 raw edXML → 201 receipt (200 for the same bytes again)
@@ -241,24 +237,6 @@ func readBody(r io.Reader, length, limit int64) ([]byte, error) {
 	return nil, err
 }
 
-// InboxItem is one entry of GET /api/v1/inbox.
-type InboxItem struct {
-	DocID      string    `json:"doc_id"`
-	From       string    `json:"from"`
-	Kind       string    `json:"kind"`
-	Code       string    `json:"code,omitempty"`
-	Subject    string    `json:"subject,omitempty"`
-	StatusCode string    `json:"status_code,omitempty"`
-	RespondsTo string    `json:"responds_to,omitempty"`
-	ReceivedAt time.Time `json:"received_at"`
-}
-
-// InboxPage is the answer of GET /api/v1/inbox.
-type InboxPage struct {
-	Items []InboxItem `json:"items"`
-	Next  string      `json:"next,omitempty"`
-}
-
 func (h *Hub) getInbox(c echo.Context) error {
 	limit := 100
 	if s := c.QueryParam("limit"); s != "" {
@@ -299,12 +277,6 @@ func (h *Hub) getEnvelope(c echo.Context) error {
 	}
 	c.Set(logDocID, c.Param("id"))
 	return c.Blob(http.StatusOK, "application/xml", raw)
-}
-
-// AckRequest is the body of POST /api/v1/envelopes/{id}/ack.
-type AckRequest struct {
-	Status string `json:"status"`
-	Reason string `json:"reason,omitempty"`
 }
 
 func (h *Hub) postAck(c echo.Context) error {

@@ -185,26 +185,6 @@ func (h *Hub) Ready() error {
 	return nil
 }
 
-// Receipt is intake's answer.
-type Receipt struct {
-	DocID      string          `json:"doc_id"`
-	SHA256     string          `json:"sha256"`
-	ReceivedAt time.Time       `json:"received_at"`
-	Recipients []RecipientInfo `json:"recipients"`
-	// State is "held" (answered 202: stored, routed once the revocation
-	// status of the signer's chain is known; Reason says why) or "refused"
-	// (Code says why); empty for a document routed at intake.
-	State  string `json:"state,omitempty"`
-	Reason string `json:"reason,omitempty"`
-	Code   string `json:"code,omitempty"`
-}
-
-// RecipientInfo is one recipient and its route.
-type RecipientInfo struct {
-	OrganID string `json:"organ_id"`
-	Route   string `json:"route"`
-}
-
 func receiptOf(d *store.Document) *Receipt {
 	r := &Receipt{DocID: d.ID, SHA256: d.SHA256, ReceivedAt: d.ReceivedAt, State: d.State, Code: d.RefusedCode}
 	if d.State == store.StateHeld {
@@ -438,33 +418,6 @@ func (h *Hub) Inbox(ctx context.Context, caller Caller, after uint64, limit int)
 		return nil, false, problemf(ErrForbidden, "the inbox belongs to an agency")
 	}
 	return h.db.Inbox(ctx, caller.Agency, after, limit)
-}
-
-// DocStatus is a document's per-recipient state.
-type DocStatus struct {
-	DocID      string            `json:"doc_id"`
-	Recipients []RecipientStatus `json:"recipients"`
-	// Related lists later revokes (1), updates (2) and replacements (3).
-	Related []store.Relation `json:"related,omitempty"`
-	// State is "held" (stored, not yet routed: the revocation status of the
-	// signer's chain is not known yet) or "refused" (Code and Detail say
-	// why); empty once routed.
-	State  string `json:"state,omitempty"`
-	Code   string `json:"code,omitempty"`
-	Detail string `json:"detail,omitempty"`
-}
-
-// RecipientStatus is one recipient's state and latest processing status.
-type RecipientStatus struct {
-	OrganID    string     `json:"organ_id"`
-	Route      string     `json:"route"`
-	State      string     `json:"state"`
-	StatusCode string     `json:"status_code,omitempty"`
-	StatusAt   *time.Time `json:"status_at,omitempty"`
-	UpdatedAt  time.Time  `json:"updated_at"`
-	PeerDocID  string     `json:"peer_doc_id,omitempty"`
-	Attempts   int        `json:"attempts,omitempty"`
-	LastError  string     `json:"last_error,omitempty"`
 }
 
 // Status is a document's per-recipient state, for its sender or an admin.

@@ -13,8 +13,8 @@ import (
 	"text/tabwriter"
 	"time"
 
-	"github.com/axis-h40/axis/axis"
-	"github.com/axis-h40/axis/store"
+	"github.com/axis-h40/axis/axis/api"
+	"github.com/axis-h40/axis/store/record"
 )
 
 // Administrator commands: they call /admin/v1 with an admin token
@@ -88,7 +88,7 @@ func runSearch(ctx context.Context, args []string, stdout, stderr io.Writer) int
 	if done {
 		return code
 	}
-	var r store.SearchResult
+	var r record.SearchResult
 	if code, done := c.getOrPrint(ctx, "/admin/v1/search?"+sf.values().Encode(), &r, *asJSON, stdout, stderr); done {
 		return code
 	}
@@ -117,8 +117,8 @@ func runTrace(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 		return code
 	}
 	ids := []string{ref}
-	if !axis.IsDocID(ref) { // a notation: every document with it, newest first
-		var r store.SearchResult
+	if !api.IsDocID(ref) { // a notation: every document with it, newest first
+		var r record.SearchResult
 		if _, err := c.getJSON(ctx, "/admin/v1/search?"+url.Values{"code": {ref}, "limit": {"10"}}.Encode(), &r); err != nil {
 			return failHub(stderr, err)
 		}
@@ -131,13 +131,13 @@ func runTrace(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 			ids = append(ids, d.ID)
 		}
 	}
-	var traces []axis.Trace
+	var traces []api.Trace
 	for _, id := range ids {
 		path := "/admin/v1/documents/" + url.PathEscape(id) + "/trace"
 		if *follow {
 			path += "?follow=true"
 		}
-		var t axis.Trace
+		var t api.Trace
 		if _, err := c.getJSON(ctx, path, &t); err != nil {
 			return failHub(stderr, err)
 		}
@@ -181,7 +181,7 @@ func runStuck(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 		return code
 	}
 	var r struct {
-		Items []store.StuckItem `json:"items"`
+		Items []record.StuckItem `json:"items"`
 	}
 	if code, done := c.getOrPrint(ctx, "/admin/v1/stuck", &r, *asJSON, stdout, stderr); done {
 		return code
@@ -238,9 +238,9 @@ func runStats(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 		path += "?date=" + url.QueryEscape(*date)
 	}
 	var r struct {
-		Date     string           `json:"date"`
-		Hub      string           `json:"hub"`
-		Agencies []store.DayStats `json:"agencies"`
+		Date     string            `json:"date"`
+		Hub      string            `json:"hub"`
+		Agencies []record.DayStats `json:"agencies"`
 	}
 	if code, done := c.getOrPrint(ctx, path, &r, *asJSON, stdout, stderr); done {
 		return code
@@ -248,7 +248,7 @@ func runStats(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 	fmt.Fprintf(stdout, "%s, %s\n", r.Hub, r.Date)
 	tw := tabwriter.NewWriter(stdout, 0, 4, 2, ' ', tabwriter.AlignRight)
 	fmt.Fprintln(tw, "ORGAN_ID\tSENT\tRECEIVED\tFETCHED\tACKED_DONE\tACKED_FAIL\tPENDING\tRELAYED\tRELAYING\tDEAD\t")
-	var tot store.DayStats
+	var tot record.DayStats
 	for _, s := range r.Agencies {
 		if !*all && s.Sent+s.Received == 0 {
 			continue
@@ -275,10 +275,10 @@ func runAuditVerify(ctx context.Context, args []string, stdout, stderr io.Writer
 	if len(pos) != 0 {
 		return usageError(stderr, "audit-verify: takes no arguments")
 	}
-	var rep store.ChainReport
+	var rep record.ChainReport
 	where := *dbFile
 	if *dbFile != "" {
-		r, err := store.VerifyChainFile(ctx, *dbFile)
+		r, err := verifyStoreFile(ctx, *dbFile)
 		if err != nil {
 			return fail(stderr, err)
 		}
@@ -289,8 +289,8 @@ func runAuditVerify(ctx context.Context, args []string, stdout, stderr io.Writer
 			return usageError(stderr, "audit-verify: %v", err)
 		}
 		var r struct {
-			Hub    string            `json:"hub"`
-			Report store.ChainReport `json:"report"`
+			Hub    string             `json:"hub"`
+			Report record.ChainReport `json:"report"`
 		}
 		if _, err := c.getJSON(ctx, "/admin/v1/audit/verify", &r); err != nil {
 			return failHub(stderr, err)
@@ -337,7 +337,7 @@ func runBackup(ctx context.Context, args []string, stdout, stderr io.Writer) int
 		return fail(stderr, fmt.Errorf("backup: %w", err))
 	}
 	// The copy is only a backup if it opens and its chain holds.
-	rep, err := store.VerifyChainFile(ctx, pos[0])
+	rep, err := verifyStoreFile(ctx, pos[0])
 	if err != nil {
 		return fail(stderr, fmt.Errorf("backup written to %s but it does not open as a store: %w", pos[0], err))
 	}
@@ -364,7 +364,7 @@ func runReconcile(ctx context.Context, args []string, stdout, stderr io.Writer) 
 			return "reconcile: takes no arguments"
 		}
 		if day = *date; day == "" {
-			day = store.Day(time.Now().Add(-24 * time.Hour))
+			day = record.Day(time.Now().Add(-24 * time.Hour))
 		}
 		if _, err := time.Parse("2006-01-02", day); err != nil {
 			return fmt.Sprintf("reconcile: --date %q is not YYYY-MM-DD", day)
@@ -387,11 +387,11 @@ func runReconcile(ctx context.Context, args []string, stdout, stderr io.Writer) 
 	if err != nil {
 		return failHub(stderr, err)
 	}
-	var r axis.Report
+	var r api.Report
 	if err := json.Unmarshal(body, &r); err != nil {
 		return fail(stderr, fmt.Errorf("hub: reconcile answer is not JSON: %w", err))
 	}
-	if err := axis.WriteReportFiles(dir, &r); err != nil {
+	if err := api.WriteReportFiles(dir, &r); err != nil {
 		return fail(stderr, err)
 	}
 	t := r.Totals

@@ -19,7 +19,7 @@ import (
 	"time"
 	"unicode"
 
-	"github.com/axis-h40/axis/axis"
+	"github.com/axis-h40/axis/axis/api"
 	"github.com/axis-h40/axis/envelope"
 )
 
@@ -321,7 +321,7 @@ func runSend(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	if err != nil {
 		return failHub(stderr, err)
 	}
-	var rc axis.Receipt
+	var rc api.Receipt
 	if err := json.Unmarshal(body, &rc); err != nil || rc.DocID == "" {
 		return fail(stderr, fmt.Errorf("hub: POST /api/v1/envelopes: %d answer is not a receipt: %s", status, truncate(string(body), 200)))
 	}
@@ -361,7 +361,7 @@ func runInbox(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 	}
 	var (
 		err   error
-		items []axis.InboxItem
+		items []api.InboxItem
 		next  = *after
 		raw   []byte
 	)
@@ -374,7 +374,7 @@ func runInbox(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 		if err != nil {
 			return failHub(stderr, err)
 		}
-		var page axis.InboxPage
+		var page api.InboxPage
 		if err := json.Unmarshal(body, &page); err != nil {
 			return fail(stderr, fmt.Errorf("hub: GET /api/v1/inbox: answer is not an inbox page: %w", err))
 		}
@@ -388,7 +388,7 @@ func runInbox(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 	}
 	if *asJSON {
 		if *all {
-			err = writeJSON(stdout, axis.InboxPage{Items: append([]axis.InboxItem{}, items...)})
+			err = writeJSON(stdout, api.InboxPage{Items: append([]api.InboxItem{}, items...)})
 		} else {
 			err = printJSON(stdout, raw)
 		}
@@ -504,7 +504,7 @@ func runAck(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	if done {
 		return code
 	}
-	req, err := json.Marshal(axis.AckRequest{Status: pos[1], Reason: *reason})
+	req, err := json.Marshal(api.AckRequest{Status: pos[1], Reason: *reason})
 	if err != nil {
 		return fail(stderr, err)
 	}
@@ -539,7 +539,7 @@ func runStatus(ctx context.Context, args []string, stdout, stderr io.Writer) int
 	if *asJSON {
 		return printOrFail(stdout, stderr, body)
 	}
-	var st axis.DocStatus
+	var st api.DocStatus
 	if err := json.Unmarshal(body, &st); err != nil {
 		return fail(stderr, fmt.Errorf("hub: status answer is not JSON: %w", err))
 	}

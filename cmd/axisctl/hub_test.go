@@ -13,6 +13,7 @@ import (
 	"testing"
 
 	"github.com/axis-h40/axis/axis"
+	"github.com/axis-h40/axis/axis/api"
 	"github.com/axis-h40/axis/envelope"
 	"github.com/axis-h40/axis/internal/demopki"
 	"github.com/axis-h40/axis/internal/fixture"
@@ -62,9 +63,9 @@ func hubRefused(t *testing.T, code string, url, as, name string, args ...string)
 	return line
 }
 
-func decodeReceipt(t *testing.T, s string) axis.Receipt {
+func decodeReceipt(t *testing.T, s string) api.Receipt {
 	t.Helper()
-	var rc axis.Receipt
+	var rc api.Receipt
 	decodeStrict(t, "receipt", s, &rc)
 	return rc
 }
@@ -123,7 +124,7 @@ func TestHubRoundTrip(t *testing.T) {
 	if stderr != "inbox: 1 item(s)\n" {
 		t.Errorf("inbox stderr %q", stderr)
 	}
-	var page axis.InboxPage
+	var page api.InboxPage
 	hubJSON(t, &page, url, testgen.Department, "inbox", "--json", "--limit", "10")
 	if len(page.Items) != 1 || page.Items[0].DocID != rc.DocID || page.Items[0].From != testgen.Commune ||
 		page.Items[0].Kind != "document" || page.Items[0].Code != "15/UBND-VP" || page.Next != "" {
@@ -165,7 +166,7 @@ func TestHubRoundTrip(t *testing.T) {
 		strings.Fields(rows[1])[1] != "local" || strings.Fields(rows[1])[2] != "acked_done" {
 		t.Fatalf("status table:\n%s", stdout)
 	}
-	var st axis.DocStatus
+	var st api.DocStatus
 	hubJSON(t, &st, url, testgen.Commune, "status", "--json", rc.DocID)
 	if st.DocID != rc.DocID || len(st.Recipients) != 1 || st.Recipients[0].State != "acked_done" {
 		t.Fatalf("status %+v", st)
@@ -338,7 +339,7 @@ func TestInboxPaging(t *testing.T) {
 		ids = append(ids, decodeReceipt(t, stdout).DocID)
 	}
 	// One page of 2: a next cursor, said on stderr.
-	var page axis.InboxPage
+	var page api.InboxPage
 	stderr := hubJSON(t, &page, url, testgen.Department, "inbox", "--limit", "2", "--json")
 	if len(page.Items) != 2 || page.Next == "" {
 		t.Fatalf("first page: %+v", page)
@@ -347,13 +348,13 @@ func TestInboxPaging(t *testing.T) {
 		t.Errorf("first page stderr %q", stderr)
 	}
 	// --after continues from there.
-	var page2 axis.InboxPage
+	var page2 api.InboxPage
 	hubJSON(t, &page2, url, testgen.Department, "inbox", "--limit", "2", "--after", page.Next, "--json")
 	if len(page2.Items) != 2 || page2.Items[0].DocID != ids[2] {
 		t.Fatalf("second page: %+v", page2)
 	}
 	// --all follows every cursor: all five, in order, no next.
-	var all axis.InboxPage
+	var all api.InboxPage
 	hubJSON(t, &all, url, testgen.Department, "inbox", "--limit", "2", "--all", "--json")
 	if len(all.Items) != 5 || all.Next != "" {
 		t.Fatalf("--all: %+v", all)
@@ -540,7 +541,7 @@ func TestBench(t *testing.T) {
 		t.Errorf("verify-only line: %v", err)
 	}
 	// The department's inbox holds what the bench created.
-	var page axis.InboxPage
+	var page api.InboxPage
 	if hubJSON(t, &page, url, testgen.Department, "inbox", "--all", "--json"); len(page.Items) != created {
 		t.Fatalf("inbox after bench: %d items, want %d", len(page.Items), created)
 	}
@@ -574,7 +575,7 @@ func TestBenchDemoOfficesJSON(t *testing.T) {
 	}
 	// Each of the three offices got every created envelope.
 	for _, o := range []string{"000.00.31.H40", "000.00.32.H40", "000.00.33.H40"} {
-		var page axis.InboxPage
+		var page api.InboxPage
 		if hubJSON(t, &page, url, o, "inbox", "--all", "--json"); len(page.Items) != r.Created {
 			t.Errorf("inbox of %s: %d items, want %d", o, len(page.Items), r.Created)
 		}

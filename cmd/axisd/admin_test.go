@@ -37,8 +37,11 @@ func axisctl(t *testing.T, args ...string) (int, string, string) {
 			axisctlErr = err.Error()
 			return
 		}
+		// axisd beside axisctl, as make build and the package lay them
+		// out: axisctl runs it to read a store file (audit-verify --db,
+		// backup).
 		axisctlBin = filepath.Join(dir, "axisctl")
-		if out, err := exec.Command("go", "build", "-o", axisctlBin, "../axisctl").CombinedOutput(); err != nil {
+		if out, err := exec.Command("go", "build", "-o", dir, "../axisctl", ".").CombinedOutput(); err != nil {
 			axisctlErr = string(out)
 		}
 	})
@@ -196,6 +199,19 @@ func TestAuditVerifyAndBackup(t *testing.T) {
 	if err := json.Unmarshal([]byte(out), &rep); err != nil || code != 1 || rep.BrokenAt != 4 || rep.Broken == nil ||
 		rep.Broken.DocID != rc.DocID || rep.Broken.Type != store.EventFetched || rep.Broken.OrganID != testgen.Department {
 		t.Fatalf("json report: exit %d %+v %v: %s", code, rep, err, out)
+	}
+	// A file that is not a store: axisd's refusal, in axisctl's words.
+	notStore := fixture.WriteTemp(t, "not.db", []byte("not a bbolt file"))
+	code, out, errOut = axisctl(t, "audit-verify", "--db", notStore)
+	if code != 1 || out != "" || !strings.HasPrefix(errOut, "error: ") || !strings.Contains(errOut, "invalid") {
+		t.Fatalf("not a store: exit %d %q %q", code, out, errOut)
+	}
+	// Without axisd to read the file, axisctl says what it needs.
+	cmd := exec.Command(axisctlBin, "audit-verify", "--db", backup)
+	var stderr strings.Builder
+	cmd.Stderr, cmd.Env = &stderr, append(os.Environ(), "AXISD="+filepath.Join(t.TempDir(), "no-axisd"))
+	if err := cmd.Run(); err == nil || !strings.Contains(stderr.String(), "no-axisd audit-verify") {
+		t.Fatalf("no axisd: %v %q", err, stderr.String())
 	}
 	// The hub's own store is untouched.
 	if code, _, _ := axisctl(t, append([]string{"audit-verify"}, admin...)...); code != 0 {

@@ -4,6 +4,7 @@
 // re-reads the TLS certificate and key (tls.go).
 //
 //	axisd --config testdata/demo/axis-h40.yaml
+//	axisd audit-verify --db backup.db   # a store file's event chain, offline (auditverify.go)
 package main
 
 import (
@@ -35,6 +36,9 @@ func main() {
 	defer stop()
 	hup := make(chan os.Signal, 1) // before anything: SIGHUP's default would end the process
 	signal.Notify(hup, syscall.SIGHUP)
+	if len(os.Args) > 1 && os.Args[1] == "audit-verify" {
+		os.Exit(auditVerify(ctx, os.Args[2:], os.Stdout, os.Stderr))
+	}
 	m := NewMain()
 	if err := m.ParseFlags(os.Args[1:]); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
