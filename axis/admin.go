@@ -14,7 +14,6 @@ import (
 	"time"
 
 	"github.com/axis-h40/axis/store"
-	"github.com/labstack/echo/v4"
 )
 
 // The administrator's view: trace, search, stuck, re-drive, statistics,
@@ -35,8 +34,8 @@ func (h *Hub) Trace(ctx context.Context, id string) (*Trace, error) {
 	return t, nil
 }
 
-// maxFollowHops bounds how far a followed trace travels.
-const maxFollowHops = 4
+// MaxFollowHops bounds how far a followed trace travels.
+const MaxFollowHops = 4
 
 // TraceFollow is Trace plus the traces of the same document at the peers it
 // was relayed to or came from, asked through their admin APIs, merged into
@@ -166,12 +165,13 @@ func (h *Hub) Redrive(ctx context.Context, id, recipient string) (int, error) {
 	}
 	if n > 0 {
 		h.wakeFor(d.Recipients)
-		h.log.Info("redrive", logDocID, id, "recipient", recipient, "entries", n)
+		h.log.Info("redrive", LogDocID, id, "recipient", recipient, "entries", n)
 	}
 	return n, nil
 }
 
-const stuckCap = 1000
+// StuckCap bounds the stuck list the dashboard and /admin/v1/stuck read.
+const StuckCap = 1000
 
 // Overview gathers the dashboard.
 func (h *Hub) Overview(ctx context.Context) (*Overview, error) {
@@ -202,11 +202,11 @@ func (h *Hub) Overview(ctx context.Context) (*Overview, error) {
 		}
 		o.Peers = append(o.Peers, PeerOverview{Name: p.Name, Kind: string(p.Kind), Outbox: od[p.Name], Dead: len(dead)})
 	}
-	st, err := h.Stuck(ctx, stuckCap)
+	st, err := h.Stuck(ctx, StuckCap)
 	if err != nil {
 		return nil, err
 	}
-	o.Stuck, o.StuckCapped = len(st), len(st) == stuckCap
+	o.Stuck, o.StuckCapped = len(st), len(st) == StuckCap
 	if o.Held, err = h.db.HeldCount(ctx); err != nil {
 		return nil, err
 	}
@@ -228,7 +228,7 @@ type AgencyView struct {
 func (h *Hub) AgencyView(ctx context.Context, organ string) (*AgencyView, error) {
 	a, ok := h.dir.Agency(organ)
 	if !ok {
-		return nil, problemf(ErrNotFound, "%s is not an agency of this hub", organ)
+		return nil, Problemf(ErrNotFound, "%s is not an agency of this hub", organ)
 	}
 	v := &AgencyView{Agency: *a}
 	v.Agency.TokenSHA256 = ""
@@ -293,164 +293,35 @@ func ParseQuery(v url.Values) (store.Query, error) {
 	for _, d := range []string{q.Since, q.Until} {
 		if d != "" {
 			if _, err := time.Parse("2006-01-02", d); err != nil {
-				return q, problemf(ErrBadRequest, "date %q is not YYYY-MM-DD", d)
+				return q, Problemf(ErrBadRequest, "date %q is not YYYY-MM-DD", d)
 			}
 		}
 	}
 	if s := v.Get("limit"); s != "" {
 		n, err := strconv.Atoi(s)
 		if err != nil || n < 1 || n > 500 {
-			return q, problemf(ErrBadRequest, "limit must be 1..500")
+			return q, Problemf(ErrBadRequest, "limit must be 1..500")
 		}
 		q.Limit = n
 	}
 	if s := v.Get("before"); s != "" {
 		n, err := strconv.ParseUint(s, 10, 64)
 		if err != nil {
-			return q, problemf(ErrBadRequest, "before is a cursor from a previous page")
+			return q, Problemf(ErrBadRequest, "before is a cursor from a previous page")
 		}
 		q.Before = n
 	}
 	switch q.State {
 	case "", store.StateQueued, store.StateDelivered, store.StateAckedDone, store.StateAckedFail, store.StateRelaying, store.StateRelayed, store.StateDead:
 	default:
-		return q, problemf(ErrBadRequest, "state %q is not a delivery state", q.State)
+		return q, Problemf(ErrBadRequest, "state %q is not a delivery state", q.State)
 	}
 	switch q.Kind {
 	case "", "document", "status":
 	default:
-		return q, problemf(ErrBadRequest, "kind is document or status")
+		return q, Problemf(ErrBadRequest, "kind is document or status")
 	}
 	return q, nil
-}
-
-func (h *Hub) adminRoutes(g *echo.Group) {
-	g.GET("/overview", func(c echo.Context) error {
-		o, err := h.Overview(c.Request().Context())
-		if err != nil {
-			return err
-		}
-		return c.JSON(http.StatusOK, o)
-	})
-	g.GET("/documents/:id", func(c echo.Context) error {
-		t, err := h.Trace(c.Request().Context(), c.Param("id"))
-		if err != nil {
-			return err
-		}
-		return c.JSON(http.StatusOK, t)
-	})
-	g.GET("/documents/:id/revocation-evidence", h.getRevocationEvidence) // hold.go
-	g.GET("/documents/:id/trace", func(c echo.Context) error {
-		ctx, id := c.Request().Context(), c.Param("id")
-		var visited []string
-		if v := c.QueryParam("visited"); v != "" {
-			visited = strings.Split(v, ",")
-		}
-		if slices.Contains(visited, h.cfg.Hub.Name) {
-			return c.NoContent(http.StatusNoContent)
-		}
-		hops := 0
-		if f := c.QueryParam("follow"); f == "true" {
-			hops = maxFollowHops
-		} else if f != "" {
-			n, err := strconv.Atoi(f)
-			if err != nil {
-				return problemf(ErrBadRequest, "follow is true or a number of hops")
-			}
-			hops = min(n, maxFollowHops)
-		}
-		t, err := h.TraceFollow(ctx, id, visited, hops)
-		if err != nil {
-			return err
-		}
-		c.Set(logDocID, id)
-		return c.JSON(http.StatusOK, t)
-	})
-	g.GET("/search", func(c echo.Context) error {
-		q, err := ParseQuery(c.QueryParams())
-		if err != nil {
-			return err
-		}
-		r, err := h.db.Search(c.Request().Context(), q)
-		if err != nil {
-			return err
-		}
-		return c.JSON(http.StatusOK, r)
-	})
-	g.GET("/stuck", func(c echo.Context) error {
-		st, err := h.Stuck(c.Request().Context(), stuckCap)
-		if err != nil {
-			return err
-		}
-		counts := map[string]int{}
-		for _, it := range st {
-			counts[it.Reason]++
-		}
-		return c.JSON(http.StatusOK, map[string]any{"items": st, "counts": counts, "sla": map[string]string{
-			"fetch": h.cfg.Admin.SLAFetch.String(), "ack": h.cfg.Admin.SLAAck.String(), "relay": h.cfg.Admin.SLARelay.String()}})
-	})
-	g.POST("/redrive/:id", func(c echo.Context) error {
-		id := c.Param("id")
-		n, err := h.Redrive(c.Request().Context(), id, c.QueryParam("recipient"))
-		if err != nil {
-			return err
-		}
-		c.Set(logDocID, id)
-		return c.JSON(http.StatusOK, map[string]any{"doc_id": id, "redriven": n})
-	})
-	g.GET("/stats", func(c echo.Context) error {
-		day := c.QueryParam("date")
-		if day == "" {
-			day = store.Day(h.now())
-		} else if _, err := time.Parse("2006-01-02", day); err != nil {
-			return problemf(ErrBadRequest, "date %q is not YYYY-MM-DD", day)
-		}
-		st, err := h.Stats(c.Request().Context(), day)
-		if err != nil {
-			return err
-		}
-		return c.JSON(http.StatusOK, map[string]any{"date": day, "hub": h.cfg.Hub.Name, "agencies": st})
-	})
-	g.GET("/agencies/:organ", func(c echo.Context) error {
-		v, err := h.AgencyView(c.Request().Context(), c.Param("organ"))
-		if err != nil {
-			return err
-		}
-		return c.JSON(http.StatusOK, v)
-	})
-	verify := func(c echo.Context) error {
-		r, err := h.db.VerifyChain(c.Request().Context())
-		if err != nil {
-			return err
-		}
-		return c.JSON(http.StatusOK, map[string]any{"hub": h.cfg.Hub.Name, "ok": r.OK(), "report": r})
-	}
-	g.GET("/audit/verify", verify)
-	g.POST("/audit/verify", verify)
-	g.POST("/reconcile", func(c echo.Context) error {
-		day := c.QueryParam("date")
-		if day == "" {
-			day = store.Day(h.now().Add(-24 * time.Hour))
-		}
-		r, err := h.Reconcile(c.Request().Context(), day, c.QueryParam("repair") == "true")
-		if err != nil {
-			return err
-		}
-		return c.JSON(http.StatusOK, r)
-	})
-	g.GET("/backup", func(c echo.Context) error {
-		w := c.Response()
-		w.Header().Set(echo.HeaderContentType, "application/octet-stream")
-		w.Header().Set(echo.HeaderContentDisposition, `attachment; filename="axis-`+h.cfg.Hub.Name+`-`+h.now().UTC().Format("20060102T150405Z")+`.db"`)
-		w.WriteHeader(http.StatusOK)
-		n, err := h.db.Backup(c.Request().Context(), w)
-		if err != nil {
-			h.log.Error("backup failed mid-stream", "bytes", n, "err", err)
-			return nil // the status is sent; the client sees a short body
-		}
-		h.log.Info("backup streamed", "bytes", n)
-		return nil
-	})
 }
 
 // Name is the hub's name (hub.name in the config).
@@ -465,3 +336,9 @@ func (h *Hub) Now() time.Time { return h.now() }
 // HoldMax is how long an envelope may be held before it is refused
 // (trust.revocation.hold_max).
 func (h *Hub) HoldMax() time.Duration { return h.cfg.Trust.Revocation.HoldMax.Duration }
+
+// Config is the hub's configuration, as loaded; not to be modified.
+func (h *Hub) Config() *Config { return h.cfg }
+
+// Authenticate returns the caller a bearer token belongs to.
+func (h *Hub) Authenticate(token string) (Caller, bool) { return h.dir.Authenticate(token) }

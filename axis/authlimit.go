@@ -4,12 +4,9 @@ import (
 	"log/slog"
 	"net/http"
 	"net/netip"
-	"strconv"
-	"strings"
 	"sync"
 	"time"
 
-	"github.com/labstack/echo/v4"
 	"github.com/prometheus/client_golang/prometheus"
 )
 
@@ -196,26 +193,4 @@ func (h *Hub) AuthFailure(surface, client string, now time.Time) (retryAfter tim
 // rounded up, at least 1.
 func RetryAfterSeconds(d time.Duration) int {
 	return max(int((d+time.Second-1)/time.Second), 1)
-}
-
-// bearerRefused answers a missing or unknown bearer token: 401, or 429
-// with Retry-After past the limit.
-func (h *Hub) bearerRefused(c echo.Context, reason string) error {
-	r := c.Request()
-	surface := SurfaceAPI
-	if strings.HasPrefix(r.URL.Path, "/admin/") {
-		surface = SurfaceAdmin
-	}
-	client := h.ClientIP(r)
-	wait, limited := h.AuthFailure(surface, client, h.now())
-	attrs := []any{"surface", surface, "remote_ip", client, "reason", reason, "method", r.Method, "path", r.URL.Path,
-		logRequestID, c.Response().Header().Get(echo.HeaderXRequestID)}
-	if limited {
-		secs := RetryAfterSeconds(wait)
-		h.log.Warn("auth: refused, too many failures from this address", append(attrs, "retry_after_s", secs)...)
-		c.Response().Header().Set("Retry-After", strconv.Itoa(secs))
-		return ErrTooManyRequests
-	}
-	h.log.Warn("auth: bearer token refused", attrs...)
-	return ErrUnauthorized
 }

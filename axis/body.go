@@ -1,6 +1,7 @@
 package axis
 
 import (
+	"context"
 	"crypto/sha256"
 	"encoding/hex"
 	"errors"
@@ -14,7 +15,7 @@ import (
 	"time"
 
 	"github.com/axis-h40/axis/axis/vdxp"
-	"github.com/labstack/echo/v4"
+	"github.com/axis-h40/axis/store"
 	"github.com/prometheus/client_golang/prometheus"
 )
 
@@ -56,8 +57,8 @@ type bodySpool struct {
 // spoolPrefix names the spool files (and only they are removed at open).
 const spoolPrefix = "body-"
 
-// errBodyTimeout answers a body that made no progress.
-var errBodyTimeout = &Problem{"request_timeout", http.StatusRequestTimeout, "the request body made no progress"}
+// ErrBodyTimeout answers a body that made no progress.
+var ErrBodyTimeout = &Problem{"request_timeout", http.StatusRequestTimeout, "the request body made no progress"}
 
 // openSpool prepares data_dir/tmp and removes what a crash left in it. It
 // runs with the store open, so no other hub shares the folder.
@@ -194,13 +195,55 @@ func (b *body) hashFileMatches(h string) bool {
 	return h == unpadded.String() || h == hex.EncodeToString(sum)
 }
 
+// ReceiveEnvelope takes an envelope posted over HTTP for caller: its body
+// read within limits.max_envelope_bytes (in memory or spooled), then
+// intake, counting the outcome in axis_intake_total. forRecipients is what
+// a relaying peer hub asked this hub to take care of (RecipientsHeader).
+// created is false for the same bytes again; a created receipt whose State
+// is held was stored, not yet routed.
+func (h *Hub) ReceiveEnvelope(w http.ResponseWriter, r *http.Request, caller Caller, forRecipients []string) (rc *Receipt, created bool, err error) {
+	limit := h.cfg.Limits.MaxEnvelopeBytes
+	tooLarge := func() error {
+		h.metrics.intake.WithLabelValues("too_large").Inc()
+		return &Problem{"too_large", http.StatusRequestEntityTooLarge, fmt.Sprintf("envelope larger than %d bytes", limit)}
+	}
+	if r.ContentLength > limit {
+		return nil, false, tooLarge()
+	}
+	body, err := h.receiveBody(w, r, limit)
+	if err != nil {
+		return nil, false, err
+	}
+	defer body.Close()
+	if body.Len() > limit {
+		return nil, false, tooLarge()
+	}
+	return h.intakeCounted(r.Context(), caller, body.Bytes, forRecipients)
+}
+
+// intakeCounted is intakeLoaded counting its outcome in axis_intake_total:
+// created, held, duplicate or the refusal's code.
+func (h *Hub) intakeCounted(ctx context.Context, caller Caller, load func() ([]byte, error), forRecipients []string) (*Receipt, bool, error) {
+	rc, created, err := h.intakeLoaded(ctx, caller, load, forRecipients)
+	outcome := "created"
+	switch {
+	case err != nil:
+		_, outcome, _ = ProblemOf(err)
+	case !created:
+		outcome = "duplicate"
+	case rc.State == store.StateHeld:
+		outcome = "held"
+	}
+	h.metrics.intake.WithLabelValues(outcome).Inc()
+	return rc, created, err
+}
+
 // receiveBody reads an intake body of at most limit bytes (Len is limit+1
 // when it is longer: the caller answers too_large). Errors are problems: 408
 // request_timeout (the connection is then closed), 400 bad_request for a
 // broken upload, or an internal error when the spool file cannot be written.
-func (h *Hub) receiveBody(c echo.Context, limit int64) (*body, error) {
-	req := c.Request()
-	r := &idleReader{r: req.Body, rc: http.NewResponseController(c.Response()), idle: h.bodies.idle}
+func (h *Hub) receiveBody(w http.ResponseWriter, req *http.Request, limit int64) (*body, error) {
+	r := &idleReader{r: req.Body, rc: http.NewResponseController(w), idle: h.bodies.idle}
 	b, err := h.bodies.read(r, req.ContentLength, limit)
 	if err == nil {
 		r.clear()
@@ -208,8 +251,25 @@ func (h *Hub) receiveBody(c echo.Context, limit int64) (*body, error) {
 	}
 	if r.timedOut {
 		h.bodies.timeouts.Inc()
-		c.Response().Header().Set(echo.HeaderConnection, "close")
-		return nil, problemf(errBodyTimeout, "no progress for %s", h.bodies.idle)
+		w.Header().Set("Connection", "close")
+		return nil, Problemf(ErrBodyTimeout, "no progress for %s", h.bodies.idle)
+	}
+	return nil, err
+}
+
+// ReadBody reads at most limit+1 bytes, in one allocation when the length
+// is announced (a 2 MB envelope read by doubling would be copied ~12 times).
+func ReadBody(r io.Reader, length, limit int64) ([]byte, error) {
+	if length < 0 {
+		return io.ReadAll(io.LimitReader(r, limit+1))
+	}
+	buf := make([]byte, length+1)
+	n, err := io.ReadFull(r, buf)
+	switch {
+	case (err == io.ErrUnexpectedEOF || err == io.EOF) && int64(n) == length:
+		return buf[:n], nil
+	case err == nil:
+		return nil, fmt.Errorf("body longer than its Content-Length")
 	}
 	return nil, err
 }
@@ -223,10 +283,10 @@ func (sp *bodySpool) read(r io.Reader, length, limit int64) (*body, error) {
 	switch {
 	case length >= 0 && length <= sp.above && sp.reserve(length):
 		b.reserved = length
-		buf, err := readBody(r, length, limit)
+		buf, err := ReadBody(r, length, limit)
 		if err != nil {
 			b.Close()
-			return nil, problemf(ErrBadRequest, "reading the body: %v", err)
+			return nil, Problemf(ErrBadRequest, "reading the body: %v", err)
 		}
 		b.mem, b.size = buf, int64(len(buf))
 		return b, nil
@@ -235,7 +295,7 @@ func (sp *bodySpool) read(r io.Reader, length, limit int64) (*body, error) {
 		buf, err := readUpTo(r, sp.above+1)
 		if err != nil {
 			b.Close()
-			return nil, problemf(ErrBadRequest, "reading the body: %v", err)
+			return nil, Problemf(ErrBadRequest, "reading the body: %v", err)
 		}
 		if int64(len(buf)) <= sp.above {
 			sp.release(b.reserved - int64(len(buf)))
@@ -256,7 +316,7 @@ func (sp *bodySpool) read(r io.Reader, length, limit int64) (*body, error) {
 		if errors.As(err, &se) {
 			return nil, fmt.Errorf("axis: spooling a body: %w", se.error)
 		}
-		return nil, problemf(ErrBadRequest, "reading the body: %v", err)
+		return nil, Problemf(ErrBadRequest, "reading the body: %v", err)
 	}
 	return b, nil
 }

@@ -13,13 +13,17 @@
 //	cfg, err := axis.LoadConfig("testdata/demo/axis-h40.yaml") // unknown keys are errors
 //	h := axis.NewHub(cfg, axis.Options{})                      // zero Options: production defaults
 //	if err := h.Open(ctx); err != nil { ... }                  // roots, hub key, store, background loops
-//	srv := &http.Server{Handler: h.GuardBodies(h.Handler())}   // /api/v1, /admin/v1, VDXP, /metrics
+//	srv := &http.Server{Handler: httpapi.New(h)}               // /api/v1, /admin/v1, the console, VDXP, /metrics
 //	...
 //	srv.Shutdown(ctx) // finish in-flight intakes first
 //	h.Close()         // stop the loops, close the store
 //
-// cmd/axisd does exactly that (and mounts the web console, package
-// axis/console, under /admin/). The same operations are methods for tests
+// cmd/axisd does exactly that. This package is the domain and imports no
+// web framework: the Echo handlers are package axis/httpapi (routes,
+// authentication, the error handler, the access log), the web console is
+// axis/console, the wire types axis/api; what the hub serves over net/http
+// itself is the VDXP server (ServeVDXP) and the body guards
+// (GuardBodies, ReceiveEnvelope). The same operations are methods for tests
 // and tools: Intake and IntakeFor (verify, route, commit), Fetch, Ack, Inbox,
 // Status and SignedReceipt for agencies; Trace, TraceFollow, Overview, Stuck,
 // Redrive, Stats, AgencyView and Reconcile for administrators.
@@ -37,9 +41,10 @@
 // # Errors
 //
 // Hub errors are *Problem values (a stable code and an HTTP status); the
-// verification codes of package envelope map to statuses in one table, and
-// the HTTP error handler is the one place errors become
-// application/problem+json. Bad input is never a 5xx.
+// verification codes of package envelope map to statuses in one table
+// (ProblemOf, errors.go), and axis/httpapi's error handler is the one place
+// errors become application/problem+json (api.Problem). Bad input is never
+// a 5xx.
 //
 // # Caveats
 //

@@ -52,8 +52,11 @@ var envelopeStatus = map[string]int{
 	"revocation_unknown":    http.StatusUnprocessableEntity,
 }
 
-// problemOf maps any error to (status, code, detail).
-func problemOf(err error) (int, string, string) {
+// ProblemOf maps any error to its HTTP status, stable code and detail: the
+// one table from the hub's and envelope's errors to answers (a Problem,
+// an envelope verification code, the store's not found and conflict;
+// anything else is a 500 internal error whose detail says nothing).
+func ProblemOf(err error) (int, string, string) {
 	var p *Problem
 	if errors.As(err, &p) {
 		return p.Status, p.Code, err.Error()
@@ -70,6 +73,6 @@ func problemOf(err error) (int, string, string) {
 	return http.StatusInternalServerError, ErrInternal.Code, ErrInternal.Title
 }
 
-func problemf(p *Problem, format string, a ...any) error {
+func Problemf(p *Problem, format string, a ...any) error {
 	return fmt.Errorf("%w: "+format, append([]any{p}, a...)...)
 }

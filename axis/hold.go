@@ -4,12 +4,10 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"net/http"
 	"time"
 
 	"github.com/axis-h40/axis/envelope"
 	"github.com/axis-h40/axis/store"
-	"github.com/labstack/echo/v4"
 	"github.com/prometheus/client_golang/prometheus"
 )
 
@@ -99,7 +97,7 @@ func (h *Hub) recheckHeld(ctx context.Context) error {
 			return nil
 		}
 		if err := h.recheckOne(ctx, hd); err != nil {
-			h.log.Error("hold: re-check", logDocID, hd.Doc.ID, "err", err)
+			h.log.Error("hold: re-check", LogDocID, hd.Doc.ID, "err", err)
 		}
 	}
 	return nil
@@ -132,7 +130,7 @@ func (h *Hub) recheckOne(ctx context.Context, hd store.HeldDoc) error {
 			return err
 		}
 		h.metrics.holdDecisions.WithLabelValues("released").Inc()
-		h.log.Info("hold: released", logDocID, d.ID, "held_for", now.Sub(hd.Since).String())
+		h.log.Info("hold: released", LogDocID, d.ID, "held_for", now.Sub(hd.Since).String())
 		h.wakeFor(rd.Recipients)
 		return nil
 	case now.Sub(hd.Since) >= h.cfg.Trust.Revocation.HoldMax.Duration:
@@ -157,7 +155,7 @@ func unknownReason(r *envelope.Revocation) string {
 func (h *Hub) refuseHeld(ctx context.Context, d *store.Document, code, detail string, rev *envelope.Revocation, now time.Time) error {
 	notice, err := h.refusalNotice(d, code, detail, now)
 	if err != nil {
-		h.log.Error("hold: no refusal notice for the sender", logDocID, d.ID, "err", err)
+		h.log.Error("hold: no refusal notice for the sender", LogDocID, d.ID, "err", err)
 	}
 	_, err = h.db.Refuse(ctx, d.ID, code, detail, rev, now, notice)
 	if errors.Is(err, store.ErrConflict) {
@@ -167,7 +165,7 @@ func (h *Hub) refuseHeld(ctx context.Context, d *store.Document, code, detail st
 		return err
 	}
 	h.metrics.holdDecisions.WithLabelValues("refused").Inc()
-	h.log.Warn("hold: refused", logDocID, d.ID, logCode, code, "detail", detail)
+	h.log.Warn("hold: refused", LogDocID, d.ID, LogCode, code, "detail", detail)
 	if notice != nil {
 		h.wakeFor([]store.Route{notice.Route})
 	}
@@ -226,33 +224,21 @@ func (m *metrics) watchHeld(db *store.DB) {
 	}))
 }
 
-// getRevocationEvidence serves the DER that proved a certificate's status
-// (GET /admin/v1/documents/{id}/revocation-evidence?cert=N, N=0 the signer):
-// an OCSP response (openssl ocsp -respin) or a CRL (openssl crl).
-func (h *Hub) getRevocationEvidence(c echo.Context) error {
-	ctx := c.Request().Context()
-	d, err := h.db.Document(ctx, c.Param("id"))
+// RevocationEvidence returns the DER that proved the status of certificate
+// i of a document's signer chain (0 is the signer) and how it was checked
+// ("ocsp": an OCSP response, for openssl ocsp -respin; "crl": a CRL).
+func (h *Hub) RevocationEvidence(ctx context.Context, id string, i int) (der []byte, method string, err error) {
+	d, err := h.db.Document(ctx, id)
 	if err != nil {
-		return err
+		return nil, "", err
 	}
-	i := 0
-	if s := c.QueryParam("cert"); s != "" {
-		if _, err := fmt.Sscanf(s, "%d", &i); err != nil || i < 0 {
-			return problemf(ErrBadRequest, "cert is the index in the chain (0 is the signer)")
-		}
-	}
-	if d.Revocation == nil || i >= len(d.Revocation.Certs) || d.Revocation.Certs[i].EvidenceSHA256 == "" {
-		return problemf(ErrNotFound, "no revocation evidence for certificate %d of this document", i)
+	if d.Revocation == nil || i < 0 || i >= len(d.Revocation.Certs) || d.Revocation.Certs[i].EvidenceSHA256 == "" {
+		return nil, "", Problemf(ErrNotFound, "no revocation evidence for certificate %d of this document", i)
 	}
 	cr := d.Revocation.Certs[i]
-	der, err := h.db.Evidence(ctx, cr.EvidenceSHA256)
+	der, err = h.db.Evidence(ctx, cr.EvidenceSHA256)
 	if err != nil {
-		return err
+		return nil, "", err
 	}
-	ct := "application/pkix-crl"
-	if cr.Method == "ocsp" {
-		ct = "application/ocsp-response"
-	}
-	c.Response().Header().Set("X-Axis-Revocation-Method", cr.Method)
-	return c.Blob(http.StatusOK, ct, der)
+	return der, cr.Method, nil
 }

@@ -262,7 +262,7 @@ func (h *Hub) intakeLoaded(ctx context.Context, caller Caller, load func() ([]by
 	case caller.Peer != "":
 	case caller.Agency == m.From.OrganID:
 	default:
-		return nil, false, problemf(ErrCallerMismatch, "authenticated as %s, From/OrganId is %s", caller, m.From.OrganID)
+		return nil, false, Problemf(ErrCallerMismatch, "authenticated as %s, From/OrganId is %s", caller, m.From.OrganID)
 	}
 	if err := h.checkAuthority(ctx, m, caller); err != nil {
 		return nil, false, err
@@ -275,7 +275,7 @@ func (h *Hub) intakeLoaded(ctx context.Context, caller Caller, load func() ([]by
 		}
 		for _, o := range forRecipients {
 			if !all[o] {
-				return nil, false, problemf(ErrUnknownRecipient, "%s is not a recipient of this envelope", o)
+				return nil, false, Problemf(ErrUnknownRecipient, "%s is not a recipient of this envelope", o)
 			}
 		}
 		recipients = forRecipients
@@ -294,10 +294,10 @@ func (h *Hub) intakeLoaded(ctx context.Context, caller Caller, load func() ([]by
 		routes = append(routes, r)
 	}
 	if len(unknown) > 0 {
-		return nil, false, problemf(ErrUnknownRecipient, "%s", strings.Join(unknown, "; "))
+		return nil, false, Problemf(ErrUnknownRecipient, "%s", strings.Join(unknown, "; "))
 	}
 	if len(routes) == 0 {
-		return nil, false, problemf(ErrUnknownRecipient, "no recipient of this envelope is reached through this hub")
+		return nil, false, Problemf(ErrUnknownRecipient, "no recipient of this envelope is reached through this hub")
 	}
 	t1 := time.Now()
 	put := h.db.PutEnvelope
@@ -399,7 +399,7 @@ func (h *Hub) Fetch(ctx context.Context, caller Caller, id string) ([]byte, erro
 // Ack records a local recipient's acknowledgement.
 func (h *Hub) Ack(ctx context.Context, caller Caller, id string, done bool, reason string) (*store.Delivery, error) {
 	if caller.Agency == "" {
-		return nil, problemf(ErrForbidden, "only a recipient agency acks")
+		return nil, Problemf(ErrForbidden, "only a recipient agency acks")
 	}
 	d, err := h.visible(ctx, caller, id)
 	if err != nil {
@@ -415,7 +415,7 @@ func (h *Hub) Ack(ctx context.Context, caller Caller, id string, done bool, reas
 // Inbox lists caller's not-yet-acked documents and status messages.
 func (h *Hub) Inbox(ctx context.Context, caller Caller, after uint64, limit int) ([]store.InboxItem, bool, error) {
 	if caller.Agency == "" {
-		return nil, false, problemf(ErrForbidden, "the inbox belongs to an agency")
+		return nil, false, Problemf(ErrForbidden, "the inbox belongs to an agency")
 	}
 	return h.db.Inbox(ctx, caller.Agency, after, limit)
 }
@@ -458,7 +458,7 @@ func (h *Hub) SignedReceipt(ctx context.Context, caller Caller, id string) ([]by
 		return nil, err
 	}
 	if h.signer == nil {
-		return nil, problemf(ErrInternal, "hub has no signing key (hub.key or hub.pkcs11)")
+		return nil, Problemf(ErrInternal, "hub has no signing key (hub.key or hub.pkcs11)")
 	}
 	return h.signer.SignXML(receiptXML(h.cfg.Hub.Name, h.signer.Leaf().Subject.String(), d))
 }

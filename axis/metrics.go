@@ -2,11 +2,14 @@ package axis
 
 import (
 	"context"
+	"net/http"
+	"strconv"
 	"time"
 
 	"github.com/axis-h40/axis/store"
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
 )
 
 // metrics live in a registry per hub, so several hubs can run in one process
@@ -156,4 +159,15 @@ func (m *metrics) reconciled(r *Report, took time.Duration) {
 	}
 	m.reconcileRemaining.Set(float64(r.Totals.Remaining))
 	m.reconcileAccepted.Set(float64(r.Totals.Accepted))
+}
+
+// MetricsHandler serves the hub's metrics in the Prometheus text format.
+func (h *Hub) MetricsHandler() http.Handler {
+	return promhttp.HandlerFor(h.metrics.reg, promhttp.HandlerOpts{})
+}
+
+// CountRequest counts one HTTP answer in axis_http_requests_total by route
+// pattern and status.
+func (h *Hub) CountRequest(route string, status int) {
+	h.metrics.httpRequests.WithLabelValues(route, strconv.Itoa(status)).Inc()
 }

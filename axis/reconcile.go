@@ -16,7 +16,6 @@ import (
 	"github.com/axis-h40/axis/axis/api"
 	"github.com/axis-h40/axis/axis/vdxp"
 	"github.com/axis-h40/axis/store"
-	"github.com/labstack/echo/v4"
 )
 
 // The nightly reconciliation: for one day (Asia/Ho_Chi_Minh), evidence that
@@ -30,7 +29,7 @@ import (
 // the recorded SHA-256).
 func (h *Hub) Reconcile(ctx context.Context, day string, repair bool) (*Report, error) {
 	if _, err := time.Parse("2006-01-02", day); err != nil {
-		return nil, problemf(ErrBadRequest, "date %q is not YYYY-MM-DD", day)
+		return nil, Problemf(ErrBadRequest, "date %q is not YYYY-MM-DD", day)
 	}
 	t0 := time.Now()
 	r := &Report{Date: day, Hub: h.cfg.Hub.Name, StartedAt: h.now().UTC(), Repair: repair, Agencies: []AgencyTotals{}, Peers: []PeerTotals{}, Discrepancies: []Discrepancy{}}
@@ -315,39 +314,26 @@ func (h *Hub) askPeer(ctx context.Context, p *Peer, day string, facts []relayFac
 	return have, received, "", nil
 }
 
-// postPeerReconcile answers a peer hub's reconciliation: which of its ids
-// are here, and what came here through it on the date.
-func (h *Hub) postPeerReconcile(c echo.Context) error {
-	caller := callerOf(c)
-	if caller.Peer == "" {
-		return problemf(ErrForbidden, "peer hubs only")
-	}
-	var req PeerReconcileRequest
-	b, err := readBody(c.Request().Body, c.Request().ContentLength, 16<<20)
-	if err != nil || json.Unmarshal(b, &req) != nil {
-		return problemf(ErrBadRequest, `body is {"date":"YYYY-MM-DD","ids":[...]}`)
-	}
-	if _, err := time.Parse("2006-01-02", req.Date); err != nil {
-		return problemf(ErrBadRequest, "date %q is not YYYY-MM-DD", req.Date)
-	}
-	ctx := c.Request().Context()
+// PeerReconcile answers a peer hub's reconciliation: which of its ids are
+// here, and what came here through that peer on the date.
+func (h *Hub) PeerReconcile(ctx context.Context, peer string, req *PeerReconcileRequest) (*PeerReconcileAnswer, error) {
 	have, err := h.db.Have(ctx, req.IDs)
 	if err != nil {
-		return err
+		return nil, err
 	}
-	a := PeerReconcileAnswer{Have: []string{}, Received: []string{}}
+	a := &PeerReconcileAnswer{Have: []string{}, Received: []string{}}
 	for _, id := range req.IDs {
 		if _, ok := have[id]; ok {
 			a.Have = append(a.Have, id)
 		}
 	}
-	if a.Received, err = h.db.ReceivedVia(ctx, req.Date, caller.Peer); err != nil {
-		return err
+	if a.Received, err = h.db.ReceivedVia(ctx, req.Date, peer); err != nil {
+		return nil, err
 	}
 	if a.Received == nil {
 		a.Received = []string{}
 	}
-	return c.JSON(http.StatusOK, a)
+	return a, nil
 }
 
 // restoreFromPeers fetches a good copy of a document from a peer that

@@ -14,6 +14,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/axis-h40/axis/axis/api"
 	"github.com/axis-h40/axis/envelope"
 	"github.com/axis-h40/axis/store"
 )
@@ -89,7 +90,7 @@ func (c *axisClient) Send(ctx context.Context, out Outgoing) (string, error) {
 		}
 		return r.DocID, nil
 	}
-	var p problem
+	var p api.Problem
 	_ = json.Unmarshal(body, &p)
 	err = fmt.Errorf("peer answered %d %s: %s", resp.StatusCode, p.Code, p.Detail)
 	switch {
@@ -343,7 +344,7 @@ func (h *Hub) relayOne(ctx context.Context, p *Peer, client PeerClient, e store.
 	}
 	h.metrics.relayed.WithLabelValues(p.Name, result).Inc()
 	if h.workers.logs.allow("relay:"+p.Name, time.Now()) || dead {
-		h.log.Warn("relay failed", "peer", p.Name, logDocID, e.DocID, "dead", dead, "err", err)
+		h.log.Warn("relay failed", "peer", p.Name, LogDocID, e.DocID, "dead", dead, "err", err)
 	}
 	if rerr := h.db.RelayFailed(context.WithoutCancel(ctx), p.Name, e, err.Error(), dead, h.now()); rerr != nil {
 		h.log.Error("relay: recording a failure", "peer", p.Name, "err", rerr)
@@ -486,7 +487,7 @@ func (h *Hub) pushOne(ctx context.Context, a *Agency, client *http.Client, d *st
 	if err != nil {
 		why = err.Error()
 		if h.workers.logs.allow("push:"+a.OrganID, time.Now()) {
-			h.log.Warn("push failed", "organ_id", a.OrganID, logDocID, d.ID, "err", err)
+			h.log.Warn("push failed", "organ_id", a.OrganID, LogDocID, d.ID, "err", err)
 		}
 	}
 	if rerr := h.db.PushResult(context.WithoutCancel(ctx), d.ID, a.OrganID, err == nil, why, h.now()); rerr != nil {

@@ -172,9 +172,9 @@ func clientCertMatches(r *http.Request, pin string) bool {
 	return err == nil && subtle.ConstantTimeCompare(got[:], want) == 1
 }
 
-// clientCertRefusal is why a caller's request is refused for its client
+// ClientCertRefusal is why a caller's request is refused for its client
 // certificate, "" when it passes (no pin, or the pinned certificate).
-func (h *Hub) clientCertRefusal(r *http.Request, c Caller) string {
+func (h *Hub) ClientCertRefusal(r *http.Request, c Caller) string {
 	pin := h.dir.clientCertPin(c)
 	switch {
 	case pin == "" || clientCertMatches(r, pin):

@@ -9,7 +9,6 @@ import (
 
 	"github.com/axis-h40/axis/axis/vdxp"
 	"github.com/axis-h40/axis/store"
-	"github.com/labstack/echo/v4"
 )
 
 // VDXP hardening beyond the HMAC (README: "What the VDXP HMAC protects, and
@@ -90,17 +89,17 @@ func (h *Hub) vdxpAdmit(r *http.Request, sys *vdxpSystem, req *vdxp.Request) err
 // vdxpRefused answers a failed VDXP authentication: ErrorCode
 // "unauthorized", or past the limit "too_many_requests" with a Retry-After
 // header (HTTP 200 still, as every VDXP answer).
-func (h *Hub) vdxpRefused(c echo.Context, op string, cause error, fields map[string]any) error {
-	r := c.Request()
+func (h *Hub) vdxpRefused(w http.ResponseWriter, r *http.Request, op string, cause error, fields map[string]any) {
 	client := h.ClientIP(r)
 	wait, limited := h.AuthFailure(SurfaceVDXP, client, h.now())
 	attrs := []any{"op", op, "system", r.Header.Get(vdxp.HeaderSystemID), "remote_ip", client, "err", cause}
 	if limited {
 		secs := RetryAfterSeconds(wait)
 		h.log.Warn("vdxp: refused, too many failures from this address", append(attrs, "retry_after_s", secs)...)
-		c.Response().Header().Set("Retry-After", strconv.Itoa(secs))
-		return writeVDXP(c, h.vdxpFail(op, ErrTooManyRequests, fields))
+		w.Header().Set("Retry-After", strconv.Itoa(secs))
+		writeVDXP(w, h.vdxpFail(op, ErrTooManyRequests, fields))
+		return
 	}
 	h.log.Warn("vdxp: authentication failed", attrs...)
-	return writeVDXP(c, h.vdxpFail(op, problemf(errVDXPAuth, "%v", cause), fields))
+	writeVDXP(w, h.vdxpFail(op, Problemf(errVDXPAuth, "%v", cause), fields))
 }

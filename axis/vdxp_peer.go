@@ -85,7 +85,7 @@ func (h *Hub) pollOnce(ctx context.Context, p *Peer, v *vdxpPeer) (bool, error) 
 			}
 			r, created, err := h.IntakeFor(ctx, Caller{Peer: p.Name}, raw, nil)
 			if err != nil {
-				status, code, detail := problemOf(err)
+				status, code, detail := ProblemOf(err)
 				if status >= 500 || ctx.Err() != nil {
 					return false, err // ours to fix: not confirmed, listed again next time
 				}
@@ -99,7 +99,7 @@ func (h *Hub) pollOnce(ctx context.Context, p *Peer, v *vdxpPeer) (bool, error) 
 			if created {
 				h.metrics.intake.WithLabelValues("created").Inc()
 			}
-			h.log.Debug("vdxp: collected", "peer", p.Name, "peer_doc_id", it.DocID, logDocID, r.DocID)
+			h.log.Debug("vdxp: collected", "peer", p.Name, "peer_doc_id", it.DocID, LogDocID, r.DocID)
 			if err := v.c.UpdateStatus(ctx, it.DocID, "done", ""); err != nil {
 				return false, err
 			}

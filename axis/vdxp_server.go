@@ -16,7 +16,6 @@ import (
 	"github.com/axis-h40/axis/axis/vdxp"
 	"github.com/axis-h40/axis/envelope"
 	"github.com/axis-h40/axis/store"
-	"github.com/labstack/echo/v4"
 )
 
 // The VDXP server: the national SDK's protocol (VDXP.md) in front of the
@@ -97,7 +96,7 @@ func vdxpOK(fields map[string]any) map[string]any {
 }
 
 func (h *Hub) vdxpFail(op string, err error, fields map[string]any) map[string]any {
-	_, code, detail := problemOf(err)
+	_, code, detail := ProblemOf(err)
 	if code == ErrInternal.Code {
 		h.log.Error("vdxp: internal error", "op", op, "err", err)
 	}
@@ -108,41 +107,50 @@ func (h *Hub) vdxpFail(op string, err error, fields map[string]any) map[string]a
 	return out
 }
 
-func writeVDXP(c echo.Context, v map[string]any) error {
+// writeVDXP answers v: HTTP 200, JSON with non-ASCII escaped.
+func writeVDXP(w http.ResponseWriter, v map[string]any) {
 	b, err := json.Marshal(v)
-	if err != nil {
-		return err
+	if err != nil { // the answers are maps of strings, numbers and lists of them
+		http.Error(w, "internal error", http.StatusInternalServerError)
+		return
 	}
-	return c.Blob(http.StatusOK, "application/json; charset=utf-8", vdxp.ASCIIJSON(b))
+	writeBlob(w, "application/json; charset=utf-8", vdxp.ASCIIJSON(b))
+}
+
+func writeBlob(w http.ResponseWriter, contentType string, b []byte) {
+	w.Header().Set("Content-Type", contentType)
+	w.WriteHeader(http.StatusOK)
+	_, _ = w.Write(b)
 }
 
 var errVDXPAuth = &Problem{"unauthorized", http.StatusUnauthorized, "VDXP authentication failed"}
 
-// serveVDXP answers every operation under the base path, matching on the
+// ServeVDXP answers every operation under vdxp.base_path, matching on the
 // last path segment (a base with a trailing slash gives "//sendEdoc").
-func (h *Hub) serveVDXP(c echo.Context) error {
-	op := path.Base(c.Request().URL.Path)
-	ctx := c.Request().Context()
+func (h *Hub) ServeVDXP(w http.ResponseWriter, r *http.Request) {
+	op := path.Base(r.URL.Path)
+	ctx := r.Context()
 	fields := map[string]any{}
 	if op == "sendEdoc" {
 		fields["DocId"] = "" // always present
 	}
 	// The HMAC, then the system's max_age and allow_from; only a failure
 	// meets the auth-failure limiter (authlimit.go).
-	req, err := vdxp.Verify(c.Request().Header, h.vdxpSecret)
+	req, err := vdxp.Verify(r.Header, h.vdxpSecret)
 	if err == nil {
-		err = h.vdxpAdmit(c.Request(), h.vdxpSystems[req.SystemID], req)
+		err = h.vdxpAdmit(r, h.vdxpSystems[req.SystemID], req)
 	}
 	if err != nil {
 		h.metrics.intake.WithLabelValues("vdxp_unauthorized").Inc()
-		return h.vdxpRefused(c, op, err, fields)
+		h.vdxpRefused(w, r, op, err, fields)
+		return
 	}
 	sys := h.vdxpSystems[req.SystemID]
-	c.Set(callerKey, Caller{Agency: strings.Join(sys.Agencies, ","), Peer: sys.Peer, Admin: sys.Admin})
+	NoteCaller(ctx, Caller{Agency: strings.Join(sys.Agencies, ","), Peer: sys.Peer, Admin: sys.Admin})
 	var out map[string]any
 	switch op {
 	case "sendEdoc":
-		out, err = h.vdxpSend(c, sys, req)
+		out, err = h.vdxpSend(w, r, sys, req)
 	case "getReceivedEdocList":
 		out, err = h.vdxpReceived(ctx, sys, req.Get("messagetype"))
 	case "countReceiveEdoc", "countReceiveStatus":
@@ -154,7 +162,8 @@ func (h *Hub) serveVDXP(c echo.Context) error {
 		var raw []byte
 		if raw, err = h.vdxpFetch(ctx, sys, req.Get("docId")); err == nil {
 			if op == "downloadEdoc" {
-				return c.Blob(http.StatusOK, "application/xml", raw)
+				writeBlob(w, "application/xml", raw)
+				return
 			}
 			out = map[string]any{"data": base64.StdEncoding.EncodeToString(raw)}
 		}
@@ -166,31 +175,31 @@ func (h *Hub) serveVDXP(c echo.Context) error {
 		out, err = h.vdxpAgencies(ctx, op)
 	case "registerAgency", "deleteAgency":
 		if !sys.Admin {
-			err = problemf(ErrForbidden, "system %s may not %s", sys.ID, op)
+			err = Problemf(ErrForbidden, "system %s may not %s", sys.ID, op)
 		} else if op == "registerAgency" {
-			err = h.vdxpRegister(c)
+			err = h.vdxpRegister(r)
 		} else {
 			err = h.vdxpDelete(ctx, req.Get("AgencyCode"))
 		}
 	default:
-		err = problemf(ErrNotFound, "no VDXP operation %q", op)
+		err = Problemf(ErrNotFound, "no VDXP operation %q", op)
 	}
 	if err != nil {
-		return writeVDXP(c, h.vdxpFail(op, err, fields))
+		writeVDXP(w, h.vdxpFail(op, err, fields))
+		return
 	}
 	for k, v := range out {
 		fields[k] = v
 	}
-	return writeVDXP(c, vdxpOK(fields))
+	writeVDXP(w, vdxpOK(fields))
 }
 
-func (h *Hub) vdxpSend(c echo.Context, sys *vdxpSystem, req *vdxp.Request) (map[string]any, error) {
+func (h *Hub) vdxpSend(w http.ResponseWriter, r *http.Request, sys *vdxpSystem, req *vdxp.Request) (map[string]any, error) {
 	limit := h.cfg.Limits.MaxEnvelopeBytes + 2
-	r := c.Request()
 	if r.ContentLength > limit {
 		return nil, &Problem{"too_large", http.StatusRequestEntityTooLarge, fmt.Sprintf("envelope larger than %d bytes", limit-2)}
 	}
-	body, err := h.receiveBody(c, limit) // in memory or spooled (body.go)
+	body, err := h.receiveBody(w, r, limit) // in memory or spooled (body.go)
 	if err != nil {
 		return nil, err
 	}
@@ -218,27 +227,20 @@ func (h *Hub) vdxpSend(c echo.Context, sys *vdxpSystem, req *vdxp.Request) (map[
 				Code string `json:"code"`
 			}
 			if err := json.Unmarshal([]byte(to), &codes); err != nil {
-				return nil, problemf(ErrBadRequest, "to: %v", err)
+				return nil, Problemf(ErrBadRequest, "to: %v", err)
 			}
 			for _, c := range codes {
 				forRecipients = append(forRecipients, c.Code)
 			}
 		}
 	default:
-		return nil, problemf(ErrCallerMismatch, "system %s does not act for %q", sys.ID, from)
+		return nil, Problemf(ErrCallerMismatch, "system %s does not act for %q", sys.ID, from)
 	}
-	rc, created, err := h.intakeLoaded(r.Context(), caller, body.Bytes, forRecipients)
+	rc, _, err := h.intakeCounted(r.Context(), caller, body.Bytes, forRecipients)
 	if err != nil {
-		_, code, _ := problemOf(err)
-		h.metrics.intake.WithLabelValues(code).Inc()
 		return nil, err
 	}
-	c.Set(logDocID, rc.DocID)
-	if created {
-		h.metrics.intake.WithLabelValues("created").Inc()
-	} else {
-		h.metrics.intake.WithLabelValues("duplicate").Inc()
-	}
+	NoteDocID(r.Context(), rc.DocID)
 	return map[string]any{"DocId": rc.DocID}, nil
 }
 
@@ -249,7 +251,7 @@ func kindOf(messageType string) (string, error) {
 	case "status":
 		return string(envelope.KindStatus), nil
 	}
-	return "", problemf(ErrBadRequest, "messagetype %q (want edoc or status)", messageType)
+	return "", Problemf(ErrBadRequest, "messagetype %q (want edoc or status)", messageType)
 }
 
 // vdxpListLimit bounds one getReceivedEdocList answer; the caller confirms
@@ -343,7 +345,7 @@ func vdxpCallers(sys *vdxpSystem) []Caller {
 
 func (h *Hub) vdxpFetch(ctx context.Context, sys *vdxpSystem, id string) ([]byte, error) {
 	if id == "" {
-		return nil, problemf(ErrBadRequest, "docId is required")
+		return nil, Problemf(ErrBadRequest, "docId is required")
 	}
 	var raw []byte
 	for _, c := range vdxpCallers(sys) {
@@ -366,10 +368,10 @@ func (h *Hub) vdxpUpdateStatus(ctx context.Context, sys *vdxpSystem, req *vdxp.R
 	id, status := req.Get("docId"), strings.ToLower(req.Get("status"))
 	reason := req.Get("description")
 	if id == "" {
-		return problemf(ErrBadRequest, "docId is required")
+		return Problemf(ErrBadRequest, "docId is required")
 	}
 	if status != "done" && status != "fail" && status != "processing" {
-		return problemf(ErrBadRequest, "status %q (want done, fail or processing)", status)
+		return Problemf(ErrBadRequest, "status %q (want done, fail or processing)", status)
 	}
 	found := false
 	for _, a := range sys.Agencies {
@@ -501,7 +503,7 @@ func (h *Hub) loadRegistered(ctx context.Context) error {
 	return nil
 }
 
-func (h *Hub) vdxpRegister(c echo.Context) error {
+func (h *Hub) vdxpRegister(req *http.Request) error {
 	var in struct {
 		ID     string `json:"id"`
 		PCode  string `json:"pcode"`
@@ -511,22 +513,22 @@ func (h *Hub) vdxpRegister(c echo.Context) error {
 		Mobile string `json:"mobile"`
 		Fax    string `json:"fax"`
 	}
-	body, err := readBody(c.Request().Body, c.Request().ContentLength, 1<<20)
+	body, err := ReadBody(req.Body, req.ContentLength, 1<<20)
 	if err != nil || json.Unmarshal(body, &in) != nil {
-		return problemf(ErrBadRequest, "registerAgency: body is not the JSON {id,pcode,code,name,mail,mobile,fax}")
+		return Problemf(ErrBadRequest, "registerAgency: body is not the JSON {id,pcode,code,name,mail,mobile,fax}")
 	}
 	if _, err := envelope.ParseOrganID(in.Code); err != nil {
-		return problemf(ErrBadRequest, "registerAgency: code: %v", err)
+		return Problemf(ErrBadRequest, "registerAgency: code: %v", err)
 	}
 	if in.Name == "" {
-		return problemf(ErrBadRequest, "registerAgency: name is required")
+		return Problemf(ErrBadRequest, "registerAgency: name is required")
 	}
 	if slices.ContainsFunc(h.cfg.Agencies, func(a Agency) bool { return a.OrganID == in.Code }) {
-		return problemf(ErrConflict, "%s is in the hub's configured directory", in.Code)
+		return Problemf(ErrConflict, "%s is in the hub's configured directory", in.Code)
 	}
 	r := registered{Agency: Agency{OrganID: in.Code, Name: in.Name, Parent: in.PCode}, Mail: in.Mail, Mobile: in.Mobile, Fax: in.Fax, Modified: h.now().UTC()}
 	b, _ := json.Marshal(r)
-	if err := h.db.SetRegistry(c.Request().Context(), registryAgencyPrefix+in.Code, b); err != nil {
+	if err := h.db.SetRegistry(req.Context(), registryAgencyPrefix+in.Code, b); err != nil {
 		return err
 	}
 	a := r.Agency
@@ -537,7 +539,7 @@ func (h *Hub) vdxpRegister(c echo.Context) error {
 
 func (h *Hub) vdxpDelete(ctx context.Context, code string) error {
 	if code == "" {
-		return problemf(ErrBadRequest, "AgencyCode is required")
+		return Problemf(ErrBadRequest, "AgencyCode is required")
 	}
 	recs, err := h.db.Registry(ctx, registryAgencyPrefix+code)
 	if err != nil {
@@ -546,7 +548,7 @@ func (h *Hub) vdxpDelete(ctx context.Context, code string) error {
 	v, ok := recs[registryAgencyPrefix+code]
 	if !ok {
 		if _, cfg := h.dir.Agency(code); cfg {
-			return problemf(ErrForbidden, "%s is in the hub's configured directory; remove it there", code)
+			return Problemf(ErrForbidden, "%s is in the hub's configured directory; remove it there", code)
 		}
 		return ErrNotFound
 	}

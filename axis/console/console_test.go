@@ -20,6 +20,7 @@ import (
 
 	"github.com/axis-h40/axis/axis"
 	"github.com/axis-h40/axis/axis/console"
+	"github.com/axis-h40/axis/axis/httpapi"
 	"github.com/axis-h40/axis/envelope"
 	"github.com/axis-h40/axis/internal/demopki"
 	"github.com/axis-h40/axis/internal/fixture"
@@ -96,7 +97,7 @@ func newEnv(t *testing.T, s setup) *env {
 	if s.console.Now == nil {
 		s.console.Now = clk.Now
 	}
-	api := h.Handler()
+	api := httpapi.API(h)
 	mux := http.NewServeMux()
 	mux.Handle("/admin/v1/", api)
 	mux.Handle("/admin/", console.New(h, s.console))

@@ -208,11 +208,7 @@ func problemFrom(method, path string, resp *http.Response) *hubError {
 	b, _ := io.ReadAll(io.LimitReader(resp.Body, maxProblemSize))
 	mt, _, _ := mime.ParseMediaType(resp.Header.Get("Content-Type"))
 	if mt == "application/problem+json" || mt == "application/json" {
-		var p struct {
-			Code   string `json:"code"`
-			Title  string `json:"title"`
-			Detail string `json:"detail"`
-		}
+		var p api.Problem
 		if json.Unmarshal(b, &p) == nil {
 			e.Code, e.Detail = p.Code, p.Detail
 			if e.Detail == "" {

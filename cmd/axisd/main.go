@@ -26,7 +26,7 @@ import (
 	"time"
 
 	"github.com/axis-h40/axis/axis"
-	"github.com/axis-h40/axis/axis/console"
+	"github.com/axis-h40/axis/axis/httpapi"
 )
 
 var cpuProfile = new(string)
@@ -152,21 +152,8 @@ func (m *Main) Run(ctx context.Context) error {
 		}
 	}
 	m.ln = ln
-	// /admin/ is the web console, except /admin/v1/ (the JSON API); the rest
-	// is the hub's. By prefix, not http.ServeMux: it would clean paths and
-	// redirect (a VDXP client's base ending in / posts to //sendEdoc).
-	// One client address everywhere (trusted_proxies): the console's
-	// sign-in limit and logs use the hub's.
-	api, admin := m.Hub.Handler(), console.New(m.Hub, console.Options{ClientIP: m.Hub.ClientIP, SecureCookies: m.Config.Admin.SecureCookies})
-	mux := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if p := r.URL.Path; (p == "/admin" || strings.HasPrefix(p, "/admin/")) && !strings.HasPrefix(p, "/admin/v1/") {
-			admin.ServeHTTP(w, r)
-			return
-		}
-		api.ServeHTTP(w, r)
-	})
 	m.server = &http.Server{
-		Handler:           m.Hub.GuardBodies(mux),
+		Handler:           httpapi.New(m.Hub), // the API, the console, body guards
 		ReadHeaderTimeout: 10 * time.Second,
 		IdleTimeout:       2 * time.Minute,
 		// The server's own complaints (TLS handshake errors, say) in the
