@@ -13,6 +13,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/axis-h40/axis/axis/api"
 	"github.com/axis-h40/axis/store"
 )
 
@@ -22,14 +23,14 @@ import (
 // scanning every document.
 
 // Trace returns a document's records and events at this hub.
-func (h *Hub) Trace(ctx context.Context, id string) (*Trace, error) {
+func (h *Hub) Trace(ctx context.Context, id string) (*api.Trace, error) {
 	d, dls, evs, err := h.db.Snapshot(ctx, id) // one read transaction: record, deliveries and events agree
 	if err != nil {
 		return nil, err
 	}
-	t := &Trace{Hub: h.cfg.Hub.Name, Document: d, Recipients: dls, Events: []TraceEvent{}, Hubs: []string{h.cfg.Hub.Name}}
+	t := &api.Trace{Hub: h.cfg.Hub.Name, Document: d, Recipients: dls, Events: []api.TraceEvent{}, Hubs: []string{h.cfg.Hub.Name}}
 	for _, e := range evs {
-		t.Events = append(t.Events, TraceEvent{Hub: h.cfg.Hub.Name, At: e.At, Event: e.Type, OrganID: e.OrganID, Detail: e.Detail, Seq: e.Seq})
+		t.Events = append(t.Events, api.TraceEvent{Hub: h.cfg.Hub.Name, At: e.At, Event: e.Type, OrganID: e.OrganID, Detail: e.Detail, Seq: e.Seq})
 	}
 	return t, nil
 }
@@ -40,7 +41,7 @@ const MaxFollowHops = 4
 // TraceFollow is Trace plus the traces of the same document at the peers it
 // was relayed to or came from, asked through their admin APIs, merged into
 // one timeline. visited are the hubs already asked (no loops).
-func (h *Hub) TraceFollow(ctx context.Context, id string, visited []string, hops int) (*Trace, error) {
+func (h *Hub) TraceFollow(ctx context.Context, id string, visited []string, hops int) (*api.Trace, error) {
 	t, err := h.Trace(ctx, id)
 	if err != nil {
 		return nil, err
@@ -95,7 +96,7 @@ func (h *Hub) TraceFollow(ctx context.Context, id string, visited []string, hops
 	return t, nil
 }
 
-func dedupeEvents(evs []TraceEvent) []TraceEvent {
+func dedupeEvents(evs []api.TraceEvent) []api.TraceEvent {
 	seen := map[string]bool{}
 	out := evs[:0]
 	for _, e := range evs {
@@ -114,7 +115,7 @@ func (h *Hub) peerAdminConfigured(p *Peer) bool {
 
 // askPeerTrace asks a peer's admin API for its followed trace; nil when the
 // peer says it was already visited.
-func (h *Hub) askPeerTrace(ctx context.Context, p *Peer, id string, visited []string, hops int) (*Trace, error) {
+func (h *Hub) askPeerTrace(ctx context.Context, p *Peer, id string, visited []string, hops int) (*api.Trace, error) {
 	base := p.AdminURL
 	if base == "" && p.Kind == PeerAxis {
 		base = p.URL
@@ -139,7 +140,7 @@ func (h *Hub) askPeerTrace(ctx context.Context, p *Peer, id string, visited []st
 	default:
 		return nil, fmt.Errorf("peer %s answered %d: %.200s", p.Name, status, body)
 	}
-	var t Trace
+	var t api.Trace
 	if err := json.Unmarshal(body, &t); err != nil {
 		return nil, fmt.Errorf("peer %s: %v", p.Name, err)
 	}
@@ -174,9 +175,9 @@ func (h *Hub) Redrive(ctx context.Context, id, recipient string) (int, error) {
 const StuckCap = 1000
 
 // Overview gathers the dashboard.
-func (h *Hub) Overview(ctx context.Context) (*Overview, error) {
+func (h *Hub) Overview(ctx context.Context) (*api.Overview, error) {
 	day := store.Day(h.now())
-	o := &Overview{Hub: h.cfg.Hub.Name, Day: day, Peers: []PeerOverview{}}
+	o := &api.Overview{Hub: h.cfg.Hub.Name, Day: day, Peers: []api.PeerOverview{}}
 	var err error
 	if o.Documents, err = h.db.Count(ctx); err != nil {
 		return nil, err
@@ -200,7 +201,7 @@ func (h *Hub) Overview(ctx context.Context) (*Overview, error) {
 		if err != nil {
 			return nil, err
 		}
-		o.Peers = append(o.Peers, PeerOverview{Name: p.Name, Kind: string(p.Kind), Outbox: od[p.Name], Dead: len(dead)})
+		o.Peers = append(o.Peers, api.PeerOverview{Name: p.Name, Kind: string(p.Kind), Outbox: od[p.Name], Dead: len(dead)})
 	}
 	st, err := h.Stuck(ctx, StuckCap)
 	if err != nil {

@@ -14,6 +14,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/axis-h40/axis/axis/api"
 	"github.com/axis-h40/axis/axis/vdxp"
 	"github.com/axis-h40/axis/store"
 	"github.com/prometheus/client_golang/prometheus"
@@ -201,7 +202,7 @@ func (b *body) hashFileMatches(h string) bool {
 // a relaying peer hub asked this hub to take care of (RecipientsHeader).
 // created is false for the same bytes again; a created receipt whose State
 // is held was stored, not yet routed.
-func (h *Hub) ReceiveEnvelope(w http.ResponseWriter, r *http.Request, caller Caller, forRecipients []string) (rc *Receipt, created bool, err error) {
+func (h *Hub) ReceiveEnvelope(w http.ResponseWriter, r *http.Request, caller Caller, forRecipients []string) (rc *api.Receipt, created bool, err error) {
 	limit := h.cfg.Limits.MaxEnvelopeBytes
 	tooLarge := func() error {
 		h.metrics.intake.WithLabelValues("too_large").Inc()
@@ -223,7 +224,7 @@ func (h *Hub) ReceiveEnvelope(w http.ResponseWriter, r *http.Request, caller Cal
 
 // intakeCounted is intakeLoaded counting its outcome in axis_intake_total:
 // created, held, duplicate or the refusal's code.
-func (h *Hub) intakeCounted(ctx context.Context, caller Caller, load func() ([]byte, error), forRecipients []string) (*Receipt, bool, error) {
+func (h *Hub) intakeCounted(ctx context.Context, caller Caller, load func() ([]byte, error), forRecipients []string) (*api.Receipt, bool, error) {
 	rc, created, err := h.intakeLoaded(ctx, caller, load, forRecipients)
 	outcome := "created"
 	switch {

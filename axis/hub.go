@@ -15,6 +15,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/axis-h40/axis/axis/api"
 	"github.com/axis-h40/axis/envelope"
 	"github.com/axis-h40/axis/store"
 	"github.com/beevik/etree"
@@ -185,13 +186,13 @@ func (h *Hub) Ready() error {
 	return nil
 }
 
-func receiptOf(d *store.Document) *Receipt {
-	r := &Receipt{DocID: d.ID, SHA256: d.SHA256, ReceivedAt: d.ReceivedAt, State: d.State, Code: d.RefusedCode}
+func receiptOf(d *store.Document) *api.Receipt {
+	r := &api.Receipt{DocID: d.ID, SHA256: d.SHA256, ReceivedAt: d.ReceivedAt, State: d.State, Code: d.RefusedCode}
 	if d.State == store.StateHeld {
 		r.Reason = envelope.ErrRevocationUnknown.Code()
 	}
 	for _, rt := range append(d.Recipients, d.Pending...) {
-		r.Recipients = append(r.Recipients, RecipientInfo{OrganID: rt.OrganID, Route: rt.Name()})
+		r.Recipients = append(r.Recipients, api.RecipientInfo{OrganID: rt.OrganID, Route: rt.Name()})
 	}
 	return r
 }
@@ -220,7 +221,7 @@ func recipientsOf(m *envelope.Message) []string {
 // Intake verifies, routes and stores one envelope for caller. created is
 // false when the same bytes were already stored. Nothing is stored unless
 // every step succeeds.
-func (h *Hub) Intake(ctx context.Context, caller Caller, raw []byte) (*Receipt, bool, error) {
+func (h *Hub) Intake(ctx context.Context, caller Caller, raw []byte) (*api.Receipt, bool, error) {
 	return h.IntakeFor(ctx, caller, raw, nil)
 }
 
@@ -228,13 +229,13 @@ func (h *Hub) Intake(ctx context.Context, caller Caller, raw []byte) (*Receipt, 
 // this hub is to take care of (the others travel other ways). Without that
 // list, a peer's envelope is routed for every recipient except those that
 // would go back to the peer it came from.
-func (h *Hub) IntakeFor(ctx context.Context, caller Caller, raw []byte, forRecipients []string) (*Receipt, bool, error) {
+func (h *Hub) IntakeFor(ctx context.Context, caller Caller, raw []byte, forRecipients []string) (*api.Receipt, bool, error) {
 	return h.intakeLoaded(ctx, caller, func() ([]byte, error) { return raw, nil }, forRecipients)
 }
 
 // intakeLoaded is IntakeFor for a body that load brings into memory once a
 // verification slot is held (a spooled upload is read back only then).
-func (h *Hub) intakeLoaded(ctx context.Context, caller Caller, load func() ([]byte, error), forRecipients []string) (*Receipt, bool, error) {
+func (h *Hub) intakeLoaded(ctx context.Context, caller Caller, load func() ([]byte, error), forRecipients []string) (*api.Receipt, bool, error) {
 	h.mu.RLock()
 	defer h.mu.RUnlock()
 	if h.closed {
@@ -421,7 +422,7 @@ func (h *Hub) Inbox(ctx context.Context, caller Caller, after uint64, limit int)
 }
 
 // Status is a document's per-recipient state, for its sender or an admin.
-func (h *Hub) Status(ctx context.Context, caller Caller, id string) (*DocStatus, error) {
+func (h *Hub) Status(ctx context.Context, caller Caller, id string) (*api.DocStatus, error) {
 	d, err := h.visible(ctx, caller, id)
 	if err != nil {
 		return nil, err
@@ -433,9 +434,9 @@ func (h *Hub) Status(ctx context.Context, caller Caller, id string) (*DocStatus,
 	if err != nil {
 		return nil, err
 	}
-	s := &DocStatus{DocID: d.ID, Related: d.Related, State: d.State, Code: d.RefusedCode, Detail: d.RefusedDetail}
+	s := &api.DocStatus{DocID: d.ID, Related: d.Related, State: d.State, Code: d.RefusedCode, Detail: d.RefusedDetail}
 	for _, dl := range dls {
-		rs := RecipientStatus{OrganID: dl.OrganID, Route: dl.Route, State: dl.State, StatusCode: dl.StatusCode, UpdatedAt: dl.UpdatedAt,
+		rs := api.RecipientStatus{OrganID: dl.OrganID, Route: dl.Route, State: dl.State, StatusCode: dl.StatusCode, UpdatedAt: dl.UpdatedAt,
 			PeerDocID: dl.PeerDocID, Attempts: dl.Attempts, LastError: dl.LastError}
 		if !dl.StatusAt.IsZero() {
 			t := dl.StatusAt

@@ -6,6 +6,7 @@ import (
 	"strconv"
 	"time"
 
+	"github.com/axis-h40/axis/axis/api"
 	"github.com/axis-h40/axis/store"
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
@@ -143,12 +144,12 @@ func (m *metrics) intakeErrors() int {
 }
 
 // reconciled publishes the last reconciliation's outcome.
-func (m *metrics) reconciled(r *Report, took time.Duration) {
+func (m *metrics) reconciled(r *api.Report, took time.Duration) {
 	m.reconcileAt.Set(float64(r.FinishedAt.Unix()))
 	m.reconcileDuration.Set(took.Seconds())
 	m.reconcileDate.Reset()
 	m.reconcileDate.WithLabelValues(r.Date).Set(1)
-	for _, k := range DiscrepancyKinds {
+	for _, k := range api.DiscrepancyKinds {
 		n := 0
 		for _, d := range r.Discrepancies {
 			if d.Kind == k {

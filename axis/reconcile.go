@@ -27,39 +27,39 @@ import (
 // relay missing at its peer is queued again and altered bytes are restored
 // from a peer's copy (content-addressed, so the copy is checked against
 // the recorded SHA-256).
-func (h *Hub) Reconcile(ctx context.Context, day string, repair bool) (*Report, error) {
+func (h *Hub) Reconcile(ctx context.Context, day string, repair bool) (*api.Report, error) {
 	if _, err := time.Parse("2006-01-02", day); err != nil {
 		return nil, Problemf(ErrBadRequest, "date %q is not YYYY-MM-DD", day)
 	}
 	t0 := time.Now()
-	r := &Report{Date: day, Hub: h.cfg.Hub.Name, StartedAt: h.now().UTC(), Repair: repair, Agencies: []AgencyTotals{}, Peers: []PeerTotals{}, Discrepancies: []Discrepancy{}}
+	r := &api.Report{Date: day, Hub: h.cfg.Hub.Name, StartedAt: h.now().UTC(), Repair: repair, Agencies: []api.AgencyTotals{}, Peers: []api.PeerTotals{}, Discrepancies: []api.Discrepancy{}}
 	a, err := h.db.AuditDay(ctx, day)
 	if err != nil {
 		return nil, err
 	}
-	add := func(d Discrepancy) { r.Discrepancies = append(r.Discrepancies, d) }
+	add := func(d api.Discrepancy) { r.Discrepancies = append(r.Discrepancies, d) }
 
 	// b) internal consistency.
 	r.Totals.ChainEvents, r.Totals.ChainOK = a.Chain.Events, a.Chain.OK()
 	if !a.Chain.OK() {
-		d := Discrepancy{Kind: KindChainBroken, Detail: fmt.Sprintf("event %d: %s", a.Chain.BrokenAt, a.Chain.BrokenWhy)}
+		d := api.Discrepancy{Kind: api.KindChainBroken, Detail: fmt.Sprintf("event %d: %s", a.Chain.BrokenAt, a.Chain.BrokenWhy)}
 		if e := a.Chain.Broken; e != nil {
 			d.DocID, d.OrganID = e.DocID, e.OrganID
 		}
 		add(d)
 	}
 	for _, m := range a.MissingDelivery {
-		add(Discrepancy{Kind: KindMissingDelivery, DocID: m.DocID, OrganID: m.OrganID, Detail: m.Detail})
+		add(api.Discrepancy{Kind: api.KindMissingDelivery, DocID: m.DocID, OrganID: m.OrganID, Detail: m.Detail})
 	}
 	for _, m := range a.DanglingQueue {
-		add(Discrepancy{Kind: KindMissingDelivery, DocID: m.DocID, OrganID: m.OrganID, Detail: m.Detail})
+		add(api.Discrepancy{Kind: api.KindMissingDelivery, DocID: m.DocID, OrganID: m.OrganID, Detail: m.Detail})
 	}
 	docByID := map[string]*store.Document{}
 	for i := range a.Docs {
 		docByID[a.Docs[i].Doc.ID] = &a.Docs[i].Doc
 	}
 	for _, m := range a.HashMismatch {
-		d := Discrepancy{Kind: KindHashMismatch, DocID: m.DocID, Detail: m.Detail}
+		d := api.Discrepancy{Kind: api.KindHashMismatch, DocID: m.DocID, Detail: m.Detail}
 		if doc := docByID[m.DocID]; doc != nil {
 			d.OrganID = doc.From
 			if repair {
@@ -75,11 +75,11 @@ func (h *Hub) Reconcile(ctx context.Context, day string, repair bool) (*Report, 
 	}
 
 	// a) per agency, and c) per peer, from the day's deliveries.
-	agencies := map[string]*AgencyTotals{}
-	agency := func(o string) *AgencyTotals {
+	agencies := map[string]*api.AgencyTotals{}
+	agency := func(o string) *api.AgencyTotals {
 		t := agencies[o]
 		if t == nil {
-			t = &AgencyTotals{OrganID: o}
+			t = &api.AgencyTotals{OrganID: o}
 			if ag, ok := h.dir.Agency(o); ok {
 				t.Name = ag.Name
 			}
@@ -87,9 +87,9 @@ func (h *Hub) Reconcile(ctx context.Context, day string, repair bool) (*Report, 
 		}
 		return t
 	}
-	peers := map[string]*PeerTotals{}
+	peers := map[string]*api.PeerTotals{}
 	for _, p := range h.dir.Peers() {
-		peers[p.Name] = &PeerTotals{Peer: p.Name, Kind: string(p.Kind)}
+		peers[p.Name] = &api.PeerTotals{Peer: p.Name, Kind: string(p.Kind)}
 	}
 	relayedTo := map[string][]relayFact{} // peer → relays believed done
 	now := h.now()
@@ -110,7 +110,7 @@ func (h *Hub) Reconcile(ctx context.Context, day string, repair bool) (*Report, 
 					if age := now.Sub(d.ReceivedAt); age > sla.SLAFetch.Duration {
 						t.Overdue++
 						r.Totals.Overdue++
-						add(Discrepancy{Kind: KindOverdue, DocID: d.ID, OrganID: dl.OrganID, Detail: fmt.Sprintf("not fetched %s after it was accepted (SLA %s)", age.Round(time.Minute), sla.SLAFetch.Duration)})
+						add(api.Discrepancy{Kind: api.KindOverdue, DocID: d.ID, OrganID: dl.OrganID, Detail: fmt.Sprintf("not fetched %s after it was accepted (SLA %s)", age.Round(time.Minute), sla.SLAFetch.Duration)})
 					}
 				case store.StateDelivered:
 					t.Fetched++
@@ -120,7 +120,7 @@ func (h *Hub) Reconcile(ctx context.Context, day string, repair bool) (*Report, 
 					if age := now.Sub(d.ReceivedAt); age > sla.SLAAck.Duration {
 						t.Overdue++
 						r.Totals.Overdue++
-						add(Discrepancy{Kind: KindOverdue, DocID: d.ID, OrganID: dl.OrganID, Detail: fmt.Sprintf("fetched but not acknowledged %s after it was accepted (SLA %s)", age.Round(time.Minute), sla.SLAAck.Duration)})
+						add(api.Discrepancy{Kind: api.KindOverdue, DocID: d.ID, OrganID: dl.OrganID, Detail: fmt.Sprintf("fetched but not acknowledged %s after it was accepted (SLA %s)", age.Round(time.Minute), sla.SLAAck.Duration)})
 					}
 				case store.StateAckedDone:
 					t.Fetched++
@@ -137,7 +137,7 @@ func (h *Hub) Reconcile(ctx context.Context, day string, repair bool) (*Report, 
 			}
 			p := peers[dl.Route]
 			if p == nil {
-				p = &PeerTotals{Peer: dl.Route, Note: "no longer configured"}
+				p = &api.PeerTotals{Peer: dl.Route, Note: "no longer configured"}
 				peers[dl.Route] = p
 			}
 			switch dl.State {
@@ -151,7 +151,7 @@ func (h *Hub) Reconcile(ctx context.Context, day string, repair bool) (*Report, 
 			case store.StateDead:
 				p.Dead++
 				r.Totals.Dead++
-				add(Discrepancy{Kind: KindDeadRelay, DocID: d.ID, OrganID: dl.OrganID, Peer: dl.Route, Detail: "relay gave up: " + dl.LastError})
+				add(api.Discrepancy{Kind: api.KindDeadRelay, DocID: d.ID, OrganID: dl.OrganID, Peer: dl.Route, Detail: "relay gave up: " + dl.LastError})
 			}
 		}
 	}
@@ -185,7 +185,7 @@ func (h *Hub) Reconcile(ctx context.Context, day string, repair bool) (*Report, 
 		}
 		for _, id := range order {
 			pt.MissingAtPeer++
-			d := Discrepancy{Kind: KindMissingAtPeer, DocID: id, OrganID: strings.Join(missing[id], ","), Peer: p.Name,
+			d := api.Discrepancy{Kind: api.KindMissingAtPeer, DocID: id, OrganID: strings.Join(missing[id], ","), Peer: p.Name,
 				Detail: fmt.Sprintf("relayed to %s but %s does not have it", p.Name, p.Name)}
 			if repair {
 				if err := h.db.Requeue(ctx, id, p.Name, missing[id], "reconcile "+day+": missing at the peer", h.now()); err != nil {
@@ -210,7 +210,7 @@ func (h *Hub) Reconcile(ctx context.Context, day string, repair bool) (*Report, 
 					}
 				}
 				pt.UnknownAtPeer++
-				add(Discrepancy{Kind: KindUnknownAtPeer, DocID: id, Peer: p.Name,
+				add(api.Discrepancy{Kind: api.KindUnknownAtPeer, DocID: id, Peer: p.Name,
 					Detail: fmt.Sprintf("%s received it from this hub on %s; this hub has no relay of it to %s", p.Name, day, p.Name)})
 			}
 		}
@@ -228,7 +228,7 @@ func (h *Hub) Reconcile(ctx context.Context, day string, repair bool) (*Report, 
 		r.Peers = append(r.Peers, *p)
 	}
 	rank := map[string]int{}
-	for i, k := range DiscrepancyKinds {
+	for i, k := range api.DiscrepancyKinds {
 		rank[k] = i
 	}
 	sort.SliceStable(r.Discrepancies, func(i, j int) bool { return rank[r.Discrepancies[i].Kind] < rank[r.Discrepancies[j].Kind] })
@@ -292,7 +292,7 @@ func (h *Hub) askPeer(ctx context.Context, p *Peer, day string, facts []relayFac
 	have := map[string]bool{}
 	var received []string
 	for i := 0; i == 0 || i < len(ids); i += 1000 {
-		body, _ := json.Marshal(PeerReconcileRequest{Date: day, IDs: ids[i:min(i+1000, len(ids))]})
+		body, _ := json.Marshal(api.PeerReconcileRequest{Date: day, IDs: ids[i:min(i+1000, len(ids))]})
 		status, b, err := h.peerCall(ctx, p, "POST", strings.TrimRight(p.URL, "/")+"/api/v1/peer/reconcile", token, body, 64<<20)
 		if err != nil {
 			return nil, nil, "", err
@@ -300,7 +300,7 @@ func (h *Hub) askPeer(ctx context.Context, p *Peer, day string, facts []relayFac
 		if status != http.StatusOK {
 			return nil, nil, "", fmt.Errorf("peer answered %d: %.200s", status, b)
 		}
-		var a PeerReconcileAnswer
+		var a api.PeerReconcileAnswer
 		if err := json.Unmarshal(b, &a); err != nil {
 			return nil, nil, "", err
 		}
@@ -316,12 +316,12 @@ func (h *Hub) askPeer(ctx context.Context, p *Peer, day string, facts []relayFac
 
 // PeerReconcile answers a peer hub's reconciliation: which of its ids are
 // here, and what came here through that peer on the date.
-func (h *Hub) PeerReconcile(ctx context.Context, peer string, req *PeerReconcileRequest) (*PeerReconcileAnswer, error) {
+func (h *Hub) PeerReconcile(ctx context.Context, peer string, req *api.PeerReconcileRequest) (*api.PeerReconcileAnswer, error) {
 	have, err := h.db.Have(ctx, req.IDs)
 	if err != nil {
 		return nil, err
 	}
-	a := &PeerReconcileAnswer{Have: []string{}, Received: []string{}}
+	a := &api.PeerReconcileAnswer{Have: []string{}, Received: []string{}}
 	for _, id := range req.IDs {
 		if _, ok := have[id]; ok {
 			a.Have = append(a.Have, id)

@@ -74,7 +74,7 @@ func (c *axisClient) Send(ctx context.Context, out Outgoing) (string, error) {
 	}
 	req.Header.Set("Authorization", "Bearer "+c.token)
 	req.Header.Set("Content-Type", "application/xml")
-	req.Header.Set(RecipientsHeader, strings.Join(out.Organs, ","))
+	req.Header.Set(api.RecipientsHeader, strings.Join(out.Organs, ","))
 	resp, err := c.http.Do(req)
 	if err != nil {
 		return "", err
@@ -84,7 +84,7 @@ func (c *axisClient) Send(ctx context.Context, out Outgoing) (string, error) {
 	// 202: the peer holds it durably until its signer's revocation status
 	// is known (its mode hold); it has taken it over as much as with 201.
 	if resp.StatusCode == http.StatusOK || resp.StatusCode == http.StatusCreated || resp.StatusCode == http.StatusAccepted {
-		var r Receipt
+		var r api.Receipt
 		if err := json.Unmarshal(body, &r); err != nil || r.DocID == "" {
 			return "", fmt.Errorf("peer answered %d without a doc id", resp.StatusCode)
 		}

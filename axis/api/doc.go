@@ -7,8 +7,8 @@
 // answer. It also has IsDocID, and WriteReportFiles,
 // which writes a Report as report.json, report.csv and report.html.
 //
-// The hub, package axis, uses these types through type aliases (axis.Receipt
-// is api.Receipt). The command-line client axisctl decodes the hub's answers
+// The hub, package axis, answers with these types (Hub.Status returns an
+// *api.DocStatus). The command-line client axisctl decodes the hub's answers
 // with them and writes reconciliation reports with WriteReportFiles; tests
 // on both sides decode with them too.
 //

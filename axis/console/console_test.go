@@ -19,6 +19,7 @@ import (
 	"time"
 
 	"github.com/axis-h40/axis/axis"
+	"github.com/axis-h40/axis/axis/api"
 	"github.com/axis-h40/axis/axis/console"
 	"github.com/axis-h40/axis/axis/httpapi"
 	"github.com/axis-h40/axis/envelope"
@@ -213,7 +214,7 @@ func (e *env) admin() {
 }
 
 // intake posts a signed envelope as its sender.
-func (e *env) intake(m *envelope.Message) *axis.Receipt {
+func (e *env) intake(m *envelope.Message) *api.Receipt {
 	e.t.Helper()
 	rc, _, err := e.hub.Intake(context.Background(), axis.Caller{Agency: m.From.OrganID}, fixture.Sign(e.t, m))
 	if err != nil {
@@ -669,7 +670,7 @@ func toDepartmentAndCentral() *envelope.Message {
 // waitState waits until a recipient's delivery reaches state.
 func (e *env) waitState(id, organ, state string) {
 	e.t.Helper()
-	var tr *axis.Trace
+	var tr *api.Trace
 	if !fixture.Poll(10*time.Second, func() bool {
 		tr = e.trace(id)
 		return slices.ContainsFunc(tr.Recipients, func(d store.Delivery) bool { return d.OrganID == organ && d.State == state })
@@ -695,7 +696,7 @@ func (e *env) waitEvents(id, typ string, n int) {
 	}
 }
 
-func (e *env) trace(id string) *axis.Trace {
+func (e *env) trace(id string) *api.Trace {
 	e.t.Helper()
 	tr, err := e.hub.Trace(context.Background(), id)
 	if err != nil {
@@ -707,7 +708,7 @@ func (e *env) trace(id string) *axis.Trace {
 // deadRelay is an env whose national peer refuses every envelope for good,
 // signed in as the administrator, with a document to the department and a
 // central body whose relay is dead.
-func deadRelay(t *testing.T) (*env, *axis.Receipt) {
+func deadRelay(t *testing.T) (*env, *api.Receipt) {
 	t.Helper()
 	e := newEnv(t, setup{
 		config: func(c *axis.Config) {

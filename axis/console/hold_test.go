@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/axis-h40/axis/axis"
+	"github.com/axis-h40/axis/axis/api"
 	"github.com/axis-h40/axis/internal/demopki"
 	"github.com/axis-h40/axis/internal/fixture"
 	"github.com/axis-h40/axis/internal/testgen"
@@ -182,7 +183,7 @@ func TestHeldDocument(t *testing.T) {
 		it.Cert != leaf.Subject || it.CertSerial != leaf.Serial || it.LastError != leaf.Reason || len(it.Pending) != 1 || it.Pending[0] != testgen.Department {
 		t.Errorf("held item %+v", it)
 	}
-	var ov axis.Overview
+	var ov api.Overview
 	if e.apiGet("/admin/v1/overview", &ov); ov.Held != 1 || ov.Stuck != 1 {
 		t.Errorf("overview held %d stuck %d", ov.Held, ov.Stuck)
 	}

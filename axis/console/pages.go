@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/axis-h40/axis/axis"
+	"github.com/axis-h40/axis/axis/api"
 	"github.com/axis-h40/axis/envelope"
 	"github.com/axis-h40/axis/store"
 )
@@ -41,12 +42,12 @@ func (s *server) organName(code string) string {
 // ---- Tổng quan -------------------------------------------------------------
 
 type peerRow struct {
-	axis.PeerOverview
+	api.PeerOverview
 	State, Tone string
 }
 
 type dashboardBody struct {
-	O     *axis.Overview
+	O     *api.Overview
 	Day   string
 	Peers []peerRow
 }
@@ -125,7 +126,7 @@ func (s *server) search(w http.ResponseWriter, r *http.Request, ss *session) {
 	for _, k := range []string{"document", "status"} {
 		b.Kinds = append(b.Kinds, option{Value: k, Label: kindLabels[k], Selected: form.Get("kind") == k})
 	}
-	if c := form.Get("code"); axis.IsDocID(c) {
+	if c := form.Get("code"); api.IsDocID(c) {
 		b.DocID = strings.ToLower(c)
 	}
 	// Nơi gửi / Nơi nhận may be typed as a name: one agency whose name
@@ -233,7 +234,7 @@ type recipientRow struct {
 
 type eventGroup struct {
 	Organ  string // "" for the document's own events (received, verified, ...)
-	Events []axis.TraceEvent
+	Events []api.TraceEvent
 }
 
 type hubTimeline struct {
@@ -243,7 +244,7 @@ type hubTimeline struct {
 }
 
 type documentBody struct {
-	T           *axis.Trace
+	T           *api.Trace
 	Doc         *store.Document
 	Recipients  []recipientRow
 	Timeline    []hubTimeline
@@ -278,12 +279,12 @@ var docLevel = map[string]bool{store.EventReceived: true, store.EventVerified: t
 
 func (s *server) document(w http.ResponseWriter, r *http.Request, ss *session) {
 	id := strings.ToLower(r.PathValue("id"))
-	if !axis.IsDocID(id) {
+	if !api.IsDocID(id) {
 		s.notFound(w, r, ss, "Mã văn bản không hợp lệ (mã gồm 32 chữ số hệ mười sáu).")
 		return
 	}
 	follow := slices.Contains([]string{"1", "true", "on"}, r.URL.Query().Get("follow"))
-	var t *axis.Trace
+	var t *api.Trace
 	var err error
 	if follow {
 		t, err = s.hub.TraceFollow(r.Context(), id, nil, 4)
@@ -391,7 +392,7 @@ func evidenceExt(method string) string {
 // an OCSP response (openssl ocsp -respin FILE) or a CRL (openssl crl -inform DER).
 func (s *server) revocationEvidence(w http.ResponseWriter, r *http.Request, ss *session) {
 	id := strings.ToLower(r.PathValue("id"))
-	if !axis.IsDocID(id) {
+	if !api.IsDocID(id) {
 		s.notFound(w, r, ss, "Mã văn bản không hợp lệ (mã gồm 32 chữ số hệ mười sáu).")
 		return
 	}
@@ -453,7 +454,7 @@ func docTitle(d *store.Document) string {
 // buildTimeline groups a trace's events per hub (this hub first, then in
 // the order they were reached) and, within a hub, into the document's own
 // events and one ordered list per recipient (the events with its organ).
-func buildTimeline(t *axis.Trace, local string) []hubTimeline {
+func buildTimeline(t *api.Trace, local string) []hubTimeline {
 	recipients := []string{}
 	isRecipient := map[string]bool{}
 	for _, r := range t.Document.Recipients {
@@ -464,7 +465,7 @@ func buildTimeline(t *axis.Trace, local string) []hubTimeline {
 	if !slices.Contains(hubs, local) {
 		hubs = append([]string{local}, hubs...)
 	}
-	byHub := map[string][]axis.TraceEvent{}
+	byHub := map[string][]api.TraceEvent{}
 	for _, e := range t.Events {
 		if !slices.Contains(hubs, e.Hub) {
 			hubs = append(hubs, e.Hub)
@@ -588,7 +589,7 @@ func (s *server) stuck(w http.ResponseWriter, r *http.Request, ss *session) {
 func (s *server) redrive(w http.ResponseWriter, r *http.Request, ss *session) {
 	id := strings.ToLower(strings.TrimSpace(r.PostForm.Get("doc_id")))
 	recipient := strings.TrimSpace(r.PostForm.Get("recipient"))
-	if !axis.IsDocID(id) {
+	if !api.IsDocID(id) {
 		s.badRequest(w, r, ss, "Thiếu mã văn bản hoặc mã không hợp lệ.")
 		return
 	}

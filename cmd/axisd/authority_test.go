@@ -5,7 +5,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/axis-h40/axis/axis"
+	"github.com/axis-h40/axis/axis/api"
 	"github.com/axis-h40/axis/envelope"
 	"github.com/axis-h40/axis/internal/fixture"
 	"github.com/axis-h40/axis/internal/testgen"
@@ -137,7 +137,7 @@ func TestAuthority(t *testing.T) {
 	if len(st.Related) != 1 || st.Related[0].DocID != rv.DocID || st.Related[0].BusinessType != envelope.BusinessRevoke {
 		t.Fatalf("the revoke is not on the original: %+v", st.Related)
 	}
-	var deptItem *axis.InboxItem
+	var deptItem *api.InboxItem
 	for _, it := range inbox(t, m, testgen.Department).Items {
 		if it.DocID == rv.DocID {
 			deptItem = &it

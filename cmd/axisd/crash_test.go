@@ -17,7 +17,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/axis-h40/axis/axis"
+	"github.com/axis-h40/axis/axis/api"
 	"github.com/axis-h40/axis/envelope"
 	"github.com/axis-h40/axis/internal/fixture"
 	"github.com/axis-h40/axis/internal/testgen"
@@ -172,7 +172,7 @@ func TestCrashNothingAcknowledgedIsLost(t *testing.T) {
 					if err != nil {
 						continue // killed mid-request: not acknowledged
 					}
-					var rc axis.Receipt
+					var rc api.Receipt
 					err = json.NewDecoder(resp.Body).Decode(&rc)
 					resp.Body.Close()
 					if resp.StatusCode/100 == 2 && err == nil {

@@ -10,6 +10,7 @@ import (
 	"testing"
 
 	"github.com/axis-h40/axis/axis"
+	"github.com/axis-h40/axis/axis/api"
 	"github.com/axis-h40/axis/axis/vdxp"
 	"github.com/axis-h40/axis/internal/demopki"
 	"github.com/axis-h40/axis/internal/fixture"
@@ -70,7 +71,7 @@ func FuzzIntakeHTTP(f *testing.F) {
 		case doorRecipients:
 			req, _ = http.NewRequest("POST", m.URL()+"/api/v1/envelopes", bytes.NewReader(body))
 			req.Header.Set("Authorization", "Bearer "+tok(testgen.Commune))
-			req.Header.Set(axis.RecipientsHeader, testgen.Department+", "+printable(body[:min(len(body), 40)]))
+			req.Header.Set(api.RecipientsHeader, testgen.Department+", "+printable(body[:min(len(body), 40)]))
 		case doorAck:
 			req, _ = http.NewRequest("POST", m.URL()+"/api/v1/envelopes/"+url.PathEscape(string(body[:min(len(body), 32)]))+"/ack", bytes.NewReader(body))
 			req.Header.Set("Authorization", "Bearer "+tok(testgen.Department))

@@ -21,6 +21,7 @@ import (
 	"time"
 
 	"github.com/axis-h40/axis/axis"
+	"github.com/axis-h40/axis/axis/api"
 	"github.com/axis-h40/axis/internal/fixture"
 	"github.com/axis-h40/axis/internal/fixture/testhub"
 	"github.com/axis-h40/axis/internal/testgen"
@@ -196,34 +197,34 @@ func callWith(t testing.TB, m *Main, method, path, token string, hdr http.Header
 
 // intake posts raw as organ and decodes the receipt: the hub must answer
 // 201 Created.
-func intake(t testing.TB, m *Main, organ string, raw []byte) axis.Receipt {
+func intake(t testing.TB, m *Main, organ string, raw []byte) api.Receipt {
 	t.Helper()
 	return intakeWant(t, m.URL(), organ, raw, http.StatusCreated)
 }
 
 // intakeWant is intake at a base URL, the hub answering status want (202
 // for a held envelope).
-func intakeWant(t testing.TB, base, organ string, raw []byte, want int) axis.Receipt {
+func intakeWant(t testing.TB, base, organ string, raw []byte, want int) api.Receipt {
 	t.Helper()
 	r := callURL(t, base, "POST", "/api/v1/envelopes", tok(organ), raw)
 	if r.status != want {
 		t.Fatalf("intake as %s: %d %s, want %d", organ, r.status, r.body, want)
 	}
-	var rc axis.Receipt
+	var rc api.Receipt
 	r.json(t, &rc)
 	return rc
 }
 
-func inbox(t testing.TB, m *Main, organ string) axis.InboxPage {
+func inbox(t testing.TB, m *Main, organ string) api.InboxPage {
 	t.Helper()
-	var p axis.InboxPage
+	var p api.InboxPage
 	call(t, m, "GET", "/api/v1/inbox?limit=1000", tok(organ), nil).json(t, &p)
 	return p
 }
 
-func status(t testing.TB, m *Main, organ, id string) axis.DocStatus {
+func status(t testing.TB, m *Main, organ, id string) api.DocStatus {
 	t.Helper()
-	var s axis.DocStatus
+	var s api.DocStatus
 	call(t, m, "GET", "/api/v1/envelopes/"+id+"/status", tok(organ), nil).json(t, &s)
 	return s
 }
@@ -265,7 +266,7 @@ func consoleAdmin(t testing.TB, m *Main) *http.Client {
 
 // waitRecipients waits until the document id, as its sender sees it at m,
 // has n recipients and each is as ok says.
-func waitRecipients(t testing.TB, m *Main, sender, id string, n int, what string, ok func(axis.RecipientStatus) bool) {
+func waitRecipients(t testing.TB, m *Main, sender, id string, n int, what string, ok func(api.RecipientStatus) bool) {
 	t.Helper()
 	eventually(t, 20*time.Second, what, func() bool {
 		s := status(t, m, sender, id)
@@ -279,6 +280,6 @@ func waitRecipients(t testing.TB, m *Main, sender, id string, n int, what string
 }
 
 // inState is a waitRecipients condition: the recipient is in state.
-func inState(state string) func(axis.RecipientStatus) bool {
-	return func(r axis.RecipientStatus) bool { return r.State == state }
+func inState(state string) func(api.RecipientStatus) bool {
+	return func(r api.RecipientStatus) bool { return r.State == state }
 }

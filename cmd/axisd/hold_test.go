@@ -9,7 +9,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/axis-h40/axis/axis"
+	"github.com/axis-h40/axis/axis/api"
 	"github.com/axis-h40/axis/internal/fixture"
 	"github.com/axis-h40/axis/internal/testca"
 	"github.com/axis-h40/axis/internal/testgen"
@@ -48,7 +48,7 @@ func TestHoldSurvivesKillAndDecides(t *testing.T) {
 	cmd, base := startProcessWith(t, bin, cfg, dataDir)
 	defer func() { cmd.Process.Kill(); cmd.Wait() }()
 
-	post := func(raw []byte) axis.Receipt {
+	post := func(raw []byte) api.Receipt {
 		t.Helper()
 		rc := intakeWant(t, base, testgen.Commune, raw, http.StatusAccepted)
 		if rc.State != "held" || rc.Reason != "revocation_unknown" {
@@ -66,7 +66,7 @@ func TestHoldSurvivesKillAndDecides(t *testing.T) {
 	cmd.Wait()
 	cmd, base = startProcessWith(t, bin, cfg, dataDir)
 	for _, id := range []string{g.DocID, rv.DocID} {
-		var st axis.DocStatus
+		var st api.DocStatus
 		r := callURL(t, base, "GET", "/api/v1/envelopes/"+id+"/status", tok(testgen.Commune), nil)
 		r.json(t, &st)
 		if r.status != 200 || st.State != "held" {
@@ -82,11 +82,11 @@ func TestHoldSurvivesKillAndDecides(t *testing.T) {
 	// verifications and two commits in a race-detector build) is given 2 s.
 	ca.Start(t)
 	back := time.Now()
-	var dept axis.InboxPage
-	var st axis.DocStatus
+	var dept api.InboxPage
+	var st api.DocStatus
 	if !fixture.Poll(retry+2*time.Second, func() bool {
 		callURL(t, base, "GET", "/api/v1/inbox", tok(testgen.Department), nil).json(t, &dept)
-		st = axis.DocStatus{}
+		st = api.DocStatus{}
 		callURL(t, base, "GET", "/api/v1/envelopes/"+rv.DocID+"/status", tok(testgen.Commune), nil).json(t, &st)
 		return len(dept.Items) > 0 && st.State == "refused"
 	}) {
@@ -99,13 +99,13 @@ func TestHoldSurvivesKillAndDecides(t *testing.T) {
 	if len(dept.Items) != 1 || dept.Items[0].DocID != g.DocID {
 		t.Fatalf("department inbox: %+v, want exactly the good one", dept.Items)
 	}
-	st = axis.DocStatus{}
+	st = api.DocStatus{}
 	callURL(t, base, "GET", "/api/v1/envelopes/"+g.DocID+"/status", tok(testgen.Commune), nil).json(t, &st)
 	if st.State != "" || len(st.Recipients) != 1 || st.Recipients[0].State != store.StateQueued {
 		t.Errorf("the released one's status: %+v", st)
 	}
 	// The sender hears of the refusal: a status 02 from the hub.
-	var in axis.InboxPage
+	var in api.InboxPage
 	callURL(t, base, "GET", "/api/v1/inbox", tok(testgen.Commune), nil).json(t, &in)
 	if len(in.Items) != 1 || in.Items[0].Kind != "status" || in.Items[0].StatusCode != "02" || in.Items[0].RespondsTo != rv.DocID {
 		t.Errorf("the sender's inbox: %+v", in.Items)

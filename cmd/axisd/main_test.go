@@ -7,7 +7,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/axis-h40/axis/axis"
+	"github.com/axis-h40/axis/axis/api"
 	"github.com/axis-h40/axis/envelope"
 	"github.com/axis-h40/axis/internal/demopki"
 	"github.com/axis-h40/axis/internal/fixture"
@@ -24,7 +24,7 @@ func TestOneRecipientEndToEnd(t *testing.T) {
 		t.Fatalf("receipt %+v", rc)
 	}
 
-	var page axis.InboxPage
+	var page api.InboxPage
 	call(t, m, "GET", "/api/v1/inbox", tok(testgen.Department), nil).json(t, &page)
 	if len(page.Items) != 1 || page.Items[0].DocID != rc.DocID || page.Items[0].Code != "15/UBND-VP" ||
 		page.Items[0].From != testgen.Commune || page.Items[0].Kind != "document" || page.Next != "" {
@@ -34,7 +34,7 @@ func TestOneRecipientEndToEnd(t *testing.T) {
 	if got.status != 200 || !bytes.Equal(got.body, raw) {
 		t.Fatalf("fetch: %d, bytes equal %v", got.status, bytes.Equal(got.body, raw))
 	}
-	var st axis.DocStatus
+	var st api.DocStatus
 	call(t, m, "GET", "/api/v1/envelopes/"+rc.DocID+"/status", tok(testgen.Commune), nil).json(t, &st)
 	if st.Recipients[0].State != "delivered" {
 		t.Fatalf("after fetch: %+v", st)
@@ -103,13 +103,13 @@ func TestProvinceWideDirective(t *testing.T) {
 		t.Fatalf("%d recipients", len(rc.Recipients))
 	}
 	for _, o := range offices {
-		var page axis.InboxPage
+		var page api.InboxPage
 		call(t, m, "GET", "/api/v1/inbox", tok(o), nil).json(t, &page)
 		if len(page.Items) != 1 || page.Items[0].DocID != rc.DocID {
 			t.Fatalf("%s inbox: %+v", o, page)
 		}
 	}
-	var page axis.InboxPage
+	var page api.InboxPage
 	call(t, m, "GET", "/api/v1/inbox", tok("000.00.11.H40"), nil).json(t, &page)
 	if len(page.Items) != 0 {
 		t.Fatal("a department got the district directive")
@@ -132,7 +132,7 @@ func TestRefusals(t *testing.T) {
 	if first.status != 201 {
 		t.Fatal(first.status)
 	}
-	var rc axis.Receipt
+	var rc api.Receipt
 	first.json(t, &rc)
 
 	t.Run("duplicate", func(t *testing.T) {
@@ -186,7 +186,7 @@ func TestRefusals(t *testing.T) {
 		if r := call(t, m, "GET", "/api/v1/envelopes/"+rc.DocID+"/status", tok(testgen.Department), nil); r.status != 404 {
 			t.Fatalf("recipient status: %d", r.status)
 		}
-		var st axis.DocStatus
+		var st api.DocStatus
 		call(t, m, "GET", "/api/v1/envelopes/"+rc.DocID+"/status", tok(testgen.Commune), nil).json(t, &st)
 		if st.Recipients[0].State != "queued" {
 			t.Fatalf("a refused read changed the state: %+v", st)
@@ -237,7 +237,7 @@ func TestHostileOverHTTP(t *testing.T) {
 	}
 	for _, c := range accepted {
 		r := call(t, m, "POST", "/api/v1/envelopes", tok(testgen.Commune), c.Raw)
-		var rc axis.Receipt
+		var rc api.Receipt
 		r.json(t, &rc)
 		if r.status != 201 || rc.Recipients[0].OrganID != testgen.Department {
 			t.Errorf("%s: %d %s", c.Name, r.status, r.body)

@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/axis-h40/axis/axis"
+	"github.com/axis-h40/axis/axis/api"
 	"github.com/axis-h40/axis/envelope"
 	"github.com/axis-h40/axis/internal/browser"
 	"github.com/axis-h40/axis/internal/fixture"
@@ -95,18 +96,18 @@ func TestReconcileFindsExactlyTheInjectedFaults(t *testing.T) {
 		t.Fatalf("first run: exit %d, want 2\n%s%s", code, stdout, stderr)
 	}
 	r1 := readReport(t, out1)
-	want := map[string]string{axis.KindMissingAtPeer: docA, axis.KindHashMismatch: docB, axis.KindOverdue: docC}
-	if got := kinds(r1); len(got) != 3 || got[axis.KindMissingAtPeer] != docA || got[axis.KindHashMismatch] != docB || got[axis.KindOverdue] != docC {
+	want := map[string]string{api.KindMissingAtPeer: docA, api.KindHashMismatch: docB, api.KindOverdue: docC}
+	if got := kinds(r1); len(got) != 3 || got[api.KindMissingAtPeer] != docA || got[api.KindHashMismatch] != docB || got[api.KindOverdue] != docC {
 		t.Fatalf("discrepancies %v, want exactly %v\n%s", got, want, stdout)
 	}
 	if r1.Totals.Accepted != 3 || r1.Totals.Relayed != 2 || r1.Totals.Confirmed != 1 || !r1.Totals.ChainOK || r1.Totals.Remaining != 3 {
 		t.Fatalf("totals %+v", r1.Totals)
 	}
 	for _, d := range r1.Discrepancies {
-		if d.Kind == axis.KindMissingAtPeer && (d.Peer != "national" || d.OrganID != vpcp) {
+		if d.Kind == api.KindMissingAtPeer && (d.Peer != "national" || d.OrganID != vpcp) {
 			t.Errorf("missing_at_peer names %+v", d)
 		}
-		if d.Kind == axis.KindOverdue && d.OrganID != testgen.Department {
+		if d.Kind == api.KindOverdue && d.OrganID != testgen.Department {
 			t.Errorf("overdue names %+v", d)
 		}
 	}
@@ -126,7 +127,7 @@ func TestReconcileFindsExactlyTheInjectedFaults(t *testing.T) {
 	}
 	r2 := readReport(t, out2)
 	for _, d := range r2.Discrepancies {
-		if (d.Kind == axis.KindOverdue) == d.Repaired {
+		if (d.Kind == api.KindOverdue) == d.Repaired {
 			t.Errorf("repair run: %+v", d)
 		}
 	}
@@ -146,7 +147,7 @@ func TestReconcileFindsExactlyTheInjectedFaults(t *testing.T) {
 	out3 := filepath.Join(t.TempDir(), "run3")
 	code, stdout, _ = axisctl(t, append([]string{"reconcile", "--out", out3}, admin...)...)
 	r3 := readReport(t, out3)
-	if got := kinds(r3); code != 2 || len(r3.Discrepancies) != 1 || got[axis.KindOverdue] != docC {
+	if got := kinds(r3); code != 2 || len(r3.Discrepancies) != 1 || got[api.KindOverdue] != docC {
 		t.Fatalf("second run: exit %d, %v\n%s", code, got, stdout)
 	}
 	if r3.Totals.Confirmed != 2 {
@@ -160,25 +161,25 @@ func TestReconcileFindsExactlyTheInjectedFaults(t *testing.T) {
 		}
 	}
 	// Nothing but the department's own fetch would clear C: it is listed, not hidden.
-	if !slices.ContainsFunc(inbox(t, n.h40, testgen.Department).Items, func(it axis.InboxItem) bool { return it.DocID == docC }) {
+	if !slices.ContainsFunc(inbox(t, n.h40, testgen.Department).Items, func(it api.InboxItem) bool { return it.DocID == docC }) {
 		t.Fatal("C left the department's inbox")
 	}
 }
 
-func readReport(t *testing.T, dir string) *axis.Report {
+func readReport(t *testing.T, dir string) *api.Report {
 	t.Helper()
 	b, err := os.ReadFile(filepath.Join(dir, "report.json"))
 	if err != nil {
 		t.Fatal(err)
 	}
-	var r axis.Report
+	var r api.Report
 	if err := json.Unmarshal(b, &r); err != nil {
 		t.Fatal(err)
 	}
 	return &r
 }
 
-func kinds(r *axis.Report) map[string]string {
+func kinds(r *api.Report) map[string]string {
 	out := map[string]string{}
 	for _, d := range r.Discrepancies {
 		out[d.Kind] = d.DocID

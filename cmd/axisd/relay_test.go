@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/axis-h40/axis/axis"
+	"github.com/axis-h40/axis/axis/api"
 	"github.com/axis-h40/axis/envelope"
 	"github.com/axis-h40/axis/internal/demopki"
 	"github.com/axis-h40/axis/internal/fixture"
@@ -168,7 +169,7 @@ func threeHubsDocumentStatusAndRevoke(t *testing.T, n *network) {
 		t.Fatalf("original does not show the revoke: %+v", s.Related)
 	}
 	// And at the recipients' hubs, the revoke is linked to their copy too.
-	var adm axis.DocStatus
+	var adm api.DocStatus
 	call(t, n.h41, "GET", "/api/v1/envelopes/"+id+"/status", testgen.DemoAdminToken, nil).json(t, &adm)
 	if len(adm.Related) != 1 {
 		t.Fatalf("H41 does not link the revoke: %+v", adm)
@@ -384,7 +385,7 @@ func outAndBack(t *testing.T, n *network) (doc *envelope.Message, id string, sDe
 	t.Helper()
 	sDept, sVPCP = signerFor(t, deptH41), signerFor(t, vpcp)
 	doc, id = sendOutAndAckAtBoth(t, n, deptH41, vpcp)
-	waitRecipients(t, n.h40, testgen.Commune, id, 2, "H40 shows both relayed with the peer's doc id", func(r axis.RecipientStatus) bool {
+	waitRecipients(t, n.h40, testgen.Commune, id, 2, "H40 shows both relayed with the peer's doc id", func(r api.RecipientStatus) bool {
 		return r.State == "relayed" && r.Route == "national" && r.PeerDocID == id
 	})
 	statusesComeBack(t, n, id, deptH41, vpcp, sDept, sVPCP)

@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/axis-h40/axis/axis"
+	"github.com/axis-h40/axis/axis/api"
 	"github.com/axis-h40/axis/envelope"
 	"github.com/axis-h40/axis/internal/demopki"
 	"github.com/axis-h40/axis/internal/fixture"
@@ -158,7 +159,7 @@ func TestRevocationModes(t *testing.T) {
 				t.Errorf("require, responders down: %d %s", r.status, r.body)
 			}
 		case envelope.RevocationPrefer:
-			var rc axis.Receipt
+			var rc api.Receipt
 			r.json(t, &rc)
 			if r.status != 201 {
 				t.Fatalf("prefer, responders down: %d %s", r.status, r.body)

@@ -20,6 +20,7 @@ import (
 	"time"
 
 	"github.com/axis-h40/axis/axis"
+	"github.com/axis-h40/axis/axis/api"
 	"github.com/axis-h40/axis/envelope"
 	"github.com/axis-h40/axis/internal/demopki"
 	"github.com/axis-h40/axis/internal/fixture"
@@ -537,7 +538,7 @@ func TestTLSPeerMutualTLSPinned(t *testing.T) {
 	// H40's peer token straight at the national hub.
 	const peerToken = "demo-peer-token-nam-dinh"
 	post := func(hc *http.Client) response {
-		return send(t, hc, newRequest(t, "POST", n.national.URL()+"/api/v1/envelopes", peerToken, raw, http.Header{axis.RecipientsHeader: {vpcp}}))
+		return send(t, hc, newRequest(t, "POST", n.national.URL()+"/api/v1/envelopes", peerToken, raw, http.Header{api.RecipientsHeader: {vpcp}}))
 	}
 	if r := post(pki.client(t, nil)); r.status != 401 || r.code(t) != "unauthorized" {
 		t.Errorf("peer token without the client certificate: %d %s", r.status, r.body)

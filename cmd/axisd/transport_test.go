@@ -29,6 +29,7 @@ import (
 	"time"
 
 	"github.com/axis-h40/axis/axis"
+	"github.com/axis-h40/axis/axis/api"
 	"github.com/axis-h40/axis/envelope"
 	"github.com/axis-h40/axis/internal/fixture"
 	"github.com/axis-h40/axis/internal/testgen"
@@ -497,7 +498,7 @@ func TestTransportSpoolBigEnvelope(t *testing.T) {
 	if n := metric(t, m, "axis_intake_body_spooled_total"); n != 1 {
 		t.Errorf("axis_intake_body_spooled_total %v, want 1", n)
 	}
-	var rc axis.Receipt
+	var rc api.Receipt
 	r.json(t, &rc)
 	got := call(t, m, "GET", "/api/v1/envelopes/"+rc.DocID, tok(testgen.Department), nil)
 	if got.status != 200 || !bytes.Equal(got.body, raw) {
