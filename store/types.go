@@ -10,22 +10,40 @@ import (
 // storage engine: a client (axisctl) decodes the hub's JSON into them
 // without linking bbolt, and a second engine keeps the same records. These
 // aliases keep store's API whole, as os.FileMode does for fs.FileMode.
-// record's doc says what each record and state means.
+// record's doc says what each record's fields mean.
 
-// Records.
-type (
-	Route        = record.Route
-	Document     = record.Document
-	Relation     = record.Relation
-	Delivery     = record.Delivery
-	OutboxEntry  = record.OutboxEntry
-	Event        = record.Event
-	ChainReport  = record.ChainReport
-	SearchResult = record.SearchResult
-	Activity     = record.Activity
-	DayStats     = record.DayStats
-	StuckItem    = record.StuckItem
-)
+// Route says where one recipient's copy goes: Peer "" is local delivery.
+type Route = record.Route
+
+// Document is the hub's record of one envelope, from its verified header.
+type Document = record.Document
+
+// Relation is a later envelope that revokes, updates or replaces a document.
+type Relation = record.Relation
+
+// Delivery is one recipient's copy of a document.
+type Delivery = record.Delivery
+
+// OutboxEntry is one envelope waiting to be relayed to a peer.
+type OutboxEntry = record.OutboxEntry
+
+// Event is one line of the trace: append-only and hash-chained.
+type Event = record.Event
+
+// ChainReport is the result of verifying the event log's hash chain.
+type ChainReport = record.ChainReport
+
+// SearchResult is one page of matches, newest first.
+type SearchResult = record.SearchResult
+
+// Activity is when an agency last fetched and last acknowledged.
+type Activity = record.Activity
+
+// DayStats is one agency's traffic on one day.
+type DayStats = record.DayStats
+
+// StuckItem is one delivery or relay that has waited longer than it should.
+type StuckItem = record.StuckItem
 
 // Zone is the time zone of days in indexes and statistics.
 var Zone = record.Zone
@@ -33,35 +51,61 @@ var Zone = record.Zone
 // Day formats t as the Asia/Ho_Chi_Minh date YYYY-MM-DD.
 func Day(t time.Time) string { return record.Day(t) }
 
-// States and event types (record's doc lists them with their meaning).
+// The values of State and Type fields.
+//
+// States and event types are untyped string constants, not named types:
+// the hub copies State fields into string fields of its own wire types
+// (api.Receipt, api.DocStatus, api.RecipientStatus), keys a
+// map[string]string with them (the VDXP state descriptions), and the
+// query's State is a string from a URL. A named type would break those
+// call sites; untyped, the constants already compare with and assign to a
+// string field of any kind.
+
+// Delivery states.
 const (
-	StateQueued      = record.StateQueued
-	StateDelivered   = record.StateDelivered
-	StateAckedDone   = record.StateAckedDone
-	StateAckedFail   = record.StateAckedFail
-	StateRelaying    = record.StateRelaying
-	StateRelayed     = record.StateRelayed
-	StateDead        = record.StateDead
-	StateHeld        = record.StateHeld
-	StateRefused     = record.StateRefused
-	EventReceived    = record.EventReceived
-	EventVerified    = record.EventVerified
-	EventQueued      = record.EventQueued
-	EventOutboxed    = record.EventOutboxed
-	EventFetched     = record.EventFetched
-	EventAcked       = record.EventAcked
-	EventStatus      = record.EventStatus
-	EventRelated     = record.EventRelated
-	EventDuplicate   = record.EventDuplicate
-	EventHeld        = record.EventHeld
-	EventReleased    = record.EventReleased
-	EventRefused     = record.EventRefused
-	EventRelayed     = record.EventRelayed
-	EventRelayFailed = record.EventRelayFailed
-	EventDead        = record.EventDead
-	EventRedriven    = record.EventRedriven
-	EventPushed      = record.EventPushed
-	EventPushFailed  = record.EventPushFailed
-	EventRequeued    = record.EventRequeued
-	EventRestored    = record.EventRestored
+	StateQueued    = "queued"
+	StateDelivered = "delivered"
+	StateAckedDone = "acked_done"
+	StateAckedFail = "acked_fail"
+	StateRelaying  = "relaying"
+	StateRelayed   = "relayed"
+	StateDead      = "dead"
+)
+
+// Document states beyond the per-recipient ones.
+const (
+	StateHeld    = "held"
+	StateRefused = "refused"
+)
+
+// Event types.
+const (
+	EventReceived  = "received"
+	EventVerified  = "verified"
+	EventQueued    = "queued"
+	EventOutboxed  = "outboxed"
+	EventFetched   = "fetched"
+	EventAcked     = "acked"
+	EventStatus    = "status"
+	EventRelated   = "related"
+	EventDuplicate = "duplicate"
+)
+
+// Events of held documents.
+const (
+	EventHeld     = "held"
+	EventReleased = "released"
+	EventRefused  = "refused"
+)
+
+// Relay and push event types.
+const (
+	EventRelayed     = "relayed"
+	EventRelayFailed = "relay_failed"
+	EventDead        = "dead"
+	EventRedriven    = "redriven"
+	EventPushed      = "pushed"
+	EventPushFailed  = "push_failed"
+	EventRequeued    = "requeued" // the reconciliation found the relay missing at the peer
+	EventRestored    = "restored" // the reconciliation restored altered bytes from a peer's copy
 )

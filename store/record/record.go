@@ -8,12 +8,9 @@
 // answers them as JSON, and a client such as axisctl decodes that JSON into
 // them without linking either.
 //
-// States and event types are untyped string constants, not named types:
-// the hub copies State fields into string fields of its own wire types
-// (Receipt, DocStatus, RecipientStatus), keys a map[string]string with them
-// (the VDXP state descriptions), and the query's State is a string from a
-// URL. A named type would break those call sites; untyped, the constants
-// already compare with and assign to a string field of any kind.
+// The values of the State and Type fields are package store's constants
+// (store.StateQueued, store.EventReceived, ...): the states a delivery or a
+// held document moves through are the store's business.
 package record
 
 import (
@@ -128,55 +125,6 @@ func (e *Event) ChainHash() string {
 	fmt.Fprintf(h, "%s\n%d\n%s\n%s\n%s\n%s\n%s", e.Prev, e.Seq, e.At.UTC().Format(time.RFC3339Nano), e.DocID, e.OrganID, e.Type, e.Detail)
 	return hex.EncodeToString(h.Sum(nil))
 }
-
-// Delivery states.
-const (
-	StateQueued    = "queued"
-	StateDelivered = "delivered"
-	StateAckedDone = "acked_done"
-	StateAckedFail = "acked_fail"
-	StateRelaying  = "relaying"
-	StateRelayed   = "relayed"
-	StateDead      = "dead"
-)
-
-// Document states beyond the per-recipient ones.
-const (
-	StateHeld    = "held"
-	StateRefused = "refused"
-)
-
-// Event types.
-const (
-	EventReceived  = "received"
-	EventVerified  = "verified"
-	EventQueued    = "queued"
-	EventOutboxed  = "outboxed"
-	EventFetched   = "fetched"
-	EventAcked     = "acked"
-	EventStatus    = "status"
-	EventRelated   = "related"
-	EventDuplicate = "duplicate"
-)
-
-// Events of held documents.
-const (
-	EventHeld     = "held"
-	EventReleased = "released"
-	EventRefused  = "refused"
-)
-
-// Relay and push event types.
-const (
-	EventRelayed     = "relayed"
-	EventRelayFailed = "relay_failed"
-	EventDead        = "dead"
-	EventRedriven    = "redriven"
-	EventPushed      = "pushed"
-	EventPushFailed  = "push_failed"
-	EventRequeued    = "requeued" // the reconciliation found the relay missing at the peer
-	EventRestored    = "restored" // the reconciliation restored altered bytes from a peer's copy
-)
 
 // ChainReport is the result of verifying the event log's hash chain.
 type ChainReport struct {

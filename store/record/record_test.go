@@ -25,7 +25,7 @@ func TestRouteName(t *testing.T) {
 // The chain link is the documented line format, recomputed here by hand:
 // an auditor with the JSON of two events can check them without axis.
 func TestChainHash(t *testing.T) {
-	e := Event{Seq: 7, At: time.Date(2026, 12, 1, 2, 3, 4, 5, time.UTC), DocID: "d1", OrganID: "o1", Type: EventQueued, Detail: "x", Prev: "p"}
+	e := Event{Seq: 7, At: time.Date(2026, 12, 1, 2, 3, 4, 5, time.UTC), DocID: "d1", OrganID: "o1", Type: "queued", Detail: "x", Prev: "p"}
 	sum := sha256.Sum256([]byte("p\n7\n2026-12-01T02:03:04.000000005Z\nd1\no1\nqueued\nx"))
 	if got, want := e.ChainHash(), hex.EncodeToString(sum[:]); got != want {
 		t.Fatalf("ChainHash = %s, want %s", got, want)
