@@ -15,6 +15,7 @@ import (
 
 	"github.com/axis-h40/axis/axis/api"
 	"github.com/axis-h40/axis/store"
+	"github.com/axis-h40/axis/store/record"
 )
 
 // The administrator's view: trace, search, stuck, re-drive, statistics,
@@ -148,7 +149,7 @@ func (h *Hub) askPeerTrace(ctx context.Context, p *Peer, id string, visited []st
 }
 
 // Stuck lists what waited longer than the configured SLAs.
-func (h *Hub) Stuck(ctx context.Context, limit int) ([]store.StuckItem, error) {
+func (h *Hub) Stuck(ctx context.Context, limit int) ([]record.StuckItem, error) {
 	a := h.cfg.Admin
 	return h.db.Stuck(ctx, h.now(), store.SLA{Fetch: a.SLAFetch.Duration, Ack: a.SLAAck.Duration, Relay: a.SLARelay.Duration}, limit)
 }
@@ -217,11 +218,11 @@ func (h *Hub) Overview(ctx context.Context) (*api.Overview, error) {
 
 // AgencyView is one agency's page.
 type AgencyView struct {
-	Agency     Agency         `json:"agency"`
-	InboxDepth int            `json:"inbox_depth"`
-	LastFetch  *time.Time     `json:"last_fetch,omitempty"`
-	LastAck    *time.Time     `json:"last_ack,omitempty"`
-	Today      store.DayStats `json:"today"`
+	Agency     Agency          `json:"agency"`
+	InboxDepth int             `json:"inbox_depth"`
+	LastFetch  *time.Time      `json:"last_fetch,omitempty"`
+	LastAck    *time.Time      `json:"last_ack,omitempty"`
+	Today      record.DayStats `json:"today"`
 }
 
 // AgencyView returns an agency's inbox depth, last fetch and ack, and
@@ -252,7 +253,7 @@ func (h *Hub) AgencyView(ctx context.Context, organ string) (*AgencyView, error)
 	if err != nil {
 		return nil, err
 	}
-	v.Today = store.DayStats{OrganID: organ}
+	v.Today = record.DayStats{OrganID: organ}
 	if s := st[organ]; s != nil {
 		v.Today = *s
 	}
@@ -261,14 +262,14 @@ func (h *Hub) AgencyView(ctx context.Context, organ string) (*AgencyView, error)
 
 // Stats is per-agency traffic of one day, agencies of the directory first
 // (in directory order, zero rows included), then any other organ seen.
-func (h *Hub) Stats(ctx context.Context, day string) ([]store.DayStats, error) {
+func (h *Hub) Stats(ctx context.Context, day string) ([]record.DayStats, error) {
 	st, err := h.db.Stats(ctx, day)
 	if err != nil {
 		return nil, err
 	}
-	out := []store.DayStats{}
+	out := []record.DayStats{}
 	for _, a := range h.dir.Agencies() {
-		s := store.DayStats{OrganID: a.OrganID}
+		s := record.DayStats{OrganID: a.OrganID}
 		if x := st[a.OrganID]; x != nil {
 			s = *x
 			delete(st, a.OrganID)

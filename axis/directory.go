@@ -7,7 +7,7 @@ import (
 	"strings"
 	"sync"
 
-	"github.com/axis-h40/axis/store"
+	"github.com/axis-h40/axis/store/record"
 )
 
 // Directory is this hub's view of who is where: its own agencies, its peers
@@ -128,21 +128,21 @@ func matchRoute(pattern, organ string) (bool, error) {
 // Route decides where organ's copy goes: local when it is in the directory,
 // else the first peer whose route matches. from is the peer an envelope came
 // through: a route back to it is refused (no loops).
-func (d *Directory) Route(organ, from string) (store.Route, error) {
+func (d *Directory) Route(organ, from string) (record.Route, error) {
 	if _, ok := d.Agency(organ); ok {
-		return store.Route{OrganID: organ}, nil
+		return record.Route{OrganID: organ}, nil
 	}
 	for _, p := range d.peers {
 		for _, pat := range p.Routes {
 			if ok, _ := matchRoute(pat, organ); ok {
 				if p.Name == from {
-					return store.Route{}, fmt.Errorf("%w: %s routes back to %s, where the envelope came from", errRoutesBack, organ, from)
+					return record.Route{}, fmt.Errorf("%w: %s routes back to %s, where the envelope came from", errRoutesBack, organ, from)
 				}
-				return store.Route{OrganID: organ, Peer: p.Name}, nil
+				return record.Route{OrganID: organ, Peer: p.Name}, nil
 			}
 		}
 	}
-	return store.Route{}, fmt.Errorf("%s is not in this hub's directory and no peer route matches", organ)
+	return record.Route{}, fmt.Errorf("%s is not in this hub's directory and no peer route matches", organ)
 }
 
 // register adds an agency that is not in the config (registered over VDXP).

@@ -8,6 +8,7 @@ import (
 
 	"github.com/axis-h40/axis/envelope"
 	"github.com/axis-h40/axis/store"
+	"github.com/axis-h40/axis/store/record"
 	"github.com/prometheus/client_golang/prometheus"
 )
 
@@ -152,7 +153,7 @@ func unknownReason(r *envelope.Revocation) string {
 
 // refuseHeld ends a held envelope and, in the same transaction, puts a
 // status message 02 from the hub where its sender collects its statuses.
-func (h *Hub) refuseHeld(ctx context.Context, d *store.Document, code, detail string, rev *envelope.Revocation, now time.Time) error {
+func (h *Hub) refuseHeld(ctx context.Context, d *record.Document, code, detail string, rev *envelope.Revocation, now time.Time) error {
 	notice, err := h.refusalNotice(d, code, detail, now)
 	if err != nil {
 		h.log.Error("hold: no refusal notice for the sender", LogDocID, d.ID, "err", err)
@@ -167,7 +168,7 @@ func (h *Hub) refuseHeld(ctx context.Context, d *store.Document, code, detail st
 	h.metrics.holdDecisions.WithLabelValues("refused").Inc()
 	h.log.Warn("hold: refused", LogDocID, d.ID, LogCode, code, "detail", detail)
 	if notice != nil {
-		h.wakeFor([]store.Route{notice.Route})
+		h.wakeFor([]record.Route{notice.Route})
 	}
 	return nil
 }
@@ -188,7 +189,7 @@ func (h *Hub) hubOrgan() string {
 
 // refusalNotice is a status message 02 (refused) answering d, from the
 // hub, signed with its key, for d's sender.
-func (h *Hub) refusalNotice(d *store.Document, code, detail string, now time.Time) (*store.Notice, error) {
+func (h *Hub) refusalNotice(d *record.Document, code, detail string, now time.Time) (*store.Notice, error) {
 	m := &envelope.Message{
 		Kind:        envelope.KindStatus,
 		From:        envelope.Organization{OrganID: h.hubOrgan(), OrganName: "Trục liên thông văn bản " + h.cfg.Hub.Name},

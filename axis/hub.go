@@ -18,6 +18,7 @@ import (
 	"github.com/axis-h40/axis/axis/api"
 	"github.com/axis-h40/axis/envelope"
 	"github.com/axis-h40/axis/store"
+	"github.com/axis-h40/axis/store/record"
 	"github.com/beevik/etree"
 )
 
@@ -186,7 +187,7 @@ func (h *Hub) Ready() error {
 	return nil
 }
 
-func receiptOf(d *store.Document) *api.Receipt {
+func receiptOf(d *record.Document) *api.Receipt {
 	r := &api.Receipt{DocID: d.ID, SHA256: d.SHA256, ReceivedAt: d.ReceivedAt, State: d.State, Code: d.RefusedCode}
 	if d.State == store.StateHeld {
 		r.Reason = envelope.ErrRevocationUnknown.Code()
@@ -281,7 +282,7 @@ func (h *Hub) intakeLoaded(ctx context.Context, caller Caller, load func() ([]by
 		}
 		recipients = forRecipients
 	}
-	var routes []store.Route
+	var routes []record.Route
 	var unknown []string
 	for _, o := range recipients {
 		r, err := h.dir.Route(o, caller.Peer)
@@ -355,7 +356,7 @@ func (h *Hub) checkAuthority(ctx context.Context, m *envelope.Message, caller Ca
 
 // canSee reports whether caller may read a document: its sender, one of its
 // recipients, the peer it came through or goes to, or an admin.
-func canSee(caller Caller, d *store.Document) bool {
+func canSee(caller Caller, d *record.Document) bool {
 	if caller.Admin || caller.Agency == d.From {
 		return true
 	}
@@ -370,7 +371,7 @@ func canSee(caller Caller, d *store.Document) bool {
 	return caller.Peer != "" && d.Via == caller.Peer
 }
 
-func (h *Hub) visible(ctx context.Context, caller Caller, id string) (*store.Document, error) {
+func (h *Hub) visible(ctx context.Context, caller Caller, id string) (*record.Document, error) {
 	d, err := h.db.Document(ctx, id)
 	if errors.Is(err, store.ErrNotFound) || (err == nil && !canSee(caller, d)) {
 		return nil, ErrNotFound
@@ -398,7 +399,7 @@ func (h *Hub) Fetch(ctx context.Context, caller Caller, id string) ([]byte, erro
 }
 
 // Ack records a local recipient's acknowledgement.
-func (h *Hub) Ack(ctx context.Context, caller Caller, id string, done bool, reason string) (*store.Delivery, error) {
+func (h *Hub) Ack(ctx context.Context, caller Caller, id string, done bool, reason string) (*record.Delivery, error) {
 	if caller.Agency == "" {
 		return nil, Problemf(ErrForbidden, "only a recipient agency acks")
 	}
@@ -464,7 +465,7 @@ func (h *Hub) SignedReceipt(ctx context.Context, caller Caller, id string) ([]by
 	return h.signer.SignXML(receiptXML(h.cfg.Hub.Name, h.signer.Leaf().Subject.String(), d))
 }
 
-func receiptXML(hub, hubSubject string, d *store.Document) []byte {
+func receiptXML(hub, hubSubject string, d *record.Document) []byte {
 	doc := etree.NewDocument()
 	doc.CreateProcInst("xml", `version="1.0" encoding="UTF-8"`)
 	r := doc.CreateElement("Receipt")
@@ -479,7 +480,7 @@ func receiptXML(hub, hubSubject string, d *store.Document) []byte {
 		r.CreateElement("Code").SetText(d.Code)
 	}
 	rs := r.CreateElement("Recipients")
-	recips := append([]store.Route(nil), d.Recipients...)
+	recips := append([]record.Route(nil), d.Recipients...)
 	sort.SliceStable(recips, func(i, j int) bool { return recips[i].OrganID < recips[j].OrganID })
 	for _, rt := range recips {
 		e := rs.CreateElement("Recipient")

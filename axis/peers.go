@@ -7,7 +7,7 @@ import (
 	"net/http"
 	"slices"
 
-	"github.com/axis-h40/axis/store"
+	"github.com/axis-h40/axis/store/record"
 )
 
 // peerToken is the bearer token this hub presents to a native peer.
@@ -20,7 +20,7 @@ func (h *Hub) peerToken(p *Peer) string {
 
 // peersOf names the peers a document travelled through: the one it came
 // from, then those it was relayed to.
-func peersOf(d *store.Document) []string {
+func peersOf(d *record.Document) []string {
 	var out []string
 	if d.Via != "" {
 		out = append(out, d.Via)

@@ -16,6 +16,7 @@ import (
 	"github.com/axis-h40/axis/axis/api"
 	"github.com/axis-h40/axis/axis/vdxp"
 	"github.com/axis-h40/axis/store"
+	"github.com/axis-h40/axis/store/record"
 )
 
 // The nightly reconciliation: for one day (Asia/Ho_Chi_Minh), evidence that
@@ -54,7 +55,7 @@ func (h *Hub) Reconcile(ctx context.Context, day string, repair bool) (*api.Repo
 	for _, m := range a.DanglingQueue {
 		add(api.Discrepancy{Kind: api.KindMissingDelivery, DocID: m.DocID, OrganID: m.OrganID, Detail: m.Detail})
 	}
-	docByID := map[string]*store.Document{}
+	docByID := map[string]*record.Document{}
 	for i := range a.Docs {
 		docByID[a.Docs[i].Doc.ID] = &a.Docs[i].Doc
 	}
@@ -193,7 +194,7 @@ func (h *Hub) Reconcile(ctx context.Context, day string, repair bool) (*api.Repo
 				} else {
 					d.Repaired = true
 					d.Detail += "; queued again"
-					h.wakeFor([]store.Route{{OrganID: missing[id][0], Peer: p.Name}})
+					h.wakeFor([]record.Route{{OrganID: missing[id][0], Peer: p.Name}})
 				}
 			}
 			add(d)
@@ -205,7 +206,7 @@ func (h *Hub) Reconcile(ctx context.Context, day string, repair bool) (*api.Repo
 			}
 			for _, id := range received {
 				if _, ok := ours[id]; ok {
-					if dls, err := h.db.Deliveries(ctx, id); err == nil && slices.ContainsFunc(dls, func(dl store.Delivery) bool { return dl.Route == p.Name }) {
+					if dls, err := h.db.Deliveries(ctx, id); err == nil && slices.ContainsFunc(dls, func(dl record.Delivery) bool { return dl.Route == p.Name }) {
 						continue
 					}
 				}
@@ -247,7 +248,7 @@ func (h *Hub) Reconcile(ctx context.Context, day string, repair bool) (*api.Repo
 }
 
 type relayFact struct {
-	doc       *store.Document
+	doc       *record.Document
 	organ     string
 	peerDocID string
 }
@@ -338,7 +339,7 @@ func (h *Hub) PeerReconcile(ctx context.Context, peer string, req *api.PeerRecon
 
 // restoreFromPeers fetches a good copy of a document from a peer that
 // holds it (the one it came from, or one it was relayed to).
-func (h *Hub) restoreFromPeers(ctx context.Context, d *store.Document) (string, error) {
+func (h *Hub) restoreFromPeers(ctx context.Context, d *record.Document) (string, error) {
 	var errs []error
 	for _, name := range peersOf(d) {
 		p, ok := h.dir.Peer(name)

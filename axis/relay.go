@@ -17,6 +17,7 @@ import (
 	"github.com/axis-h40/axis/axis/api"
 	"github.com/axis-h40/axis/envelope"
 	"github.com/axis-h40/axis/store"
+	"github.com/axis-h40/axis/store/record"
 )
 
 // PeerClient delivers envelopes, unchanged, to one peer hub. Each peer kind
@@ -215,7 +216,7 @@ func (h *Hub) stopWorkers() {
 }
 
 // wakeFor nudges the workers that have new work after an intake.
-func (h *Hub) wakeFor(routes []store.Route) {
+func (h *Hub) wakeFor(routes []record.Route) {
 	if h.workers == nil {
 		return
 	}
@@ -319,7 +320,7 @@ func (h *Hub) relayLoop(ctx context.Context, p *Peer, client PeerClient, wake <-
 // background (marks), so the slot is free for the next send while the commit
 // is on its way to disk; a re-send of an entry whose mark has not landed yet
 // is harmless, since peers de-duplicate by content.
-func (h *Hub) relayOne(ctx context.Context, p *Peer, client PeerClient, e store.OutboxEntry, marks *marker) error {
+func (h *Hub) relayOne(ctx context.Context, p *Peer, client PeerClient, e record.OutboxEntry, marks *marker) error {
 	d, err := h.db.Document(ctx, e.DocID)
 	var raw []byte
 	if err == nil {
@@ -461,7 +462,7 @@ func (h *Hub) pushLoop(ctx context.Context, a *Agency, client *http.Client, wake
 	}
 }
 
-func (h *Hub) pushOne(ctx context.Context, a *Agency, client *http.Client, d *store.Document) error {
+func (h *Hub) pushOne(ctx context.Context, a *Agency, client *http.Client, d *record.Document) error {
 	raw, err := h.db.BlobOf(ctx, d)
 	if err != nil {
 		return err

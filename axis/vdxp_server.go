@@ -16,6 +16,7 @@ import (
 	"github.com/axis-h40/axis/axis/vdxp"
 	"github.com/axis-h40/axis/envelope"
 	"github.com/axis-h40/axis/store"
+	"github.com/axis-h40/axis/store/record"
 )
 
 // The VDXP server: the national SDK's protocol (VDXP.md) in front of the
@@ -265,7 +266,7 @@ func (h *Hub) vdxpReceived(ctx context.Context, sys *vdxpSystem, messageType str
 	}
 	data := []map[string]string{}
 	seen := map[string]int{}
-	add := func(d *store.Document, to, state string, updated time.Time) {
+	add := func(d *record.Document, to, state string, updated time.Time) {
 		if d.Kind != kind {
 			return
 		}

@@ -10,6 +10,7 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/axis-h40/axis/store/record"
 	bolt "go.etcd.io/bbolt"
 )
 
@@ -32,13 +33,13 @@ type DayAudit struct {
 	// DanglingQueue: queue entries that point at no stored document (any
 	// day: a queue entry is a promise to deliver).
 	DanglingQueue []AuditRef
-	Chain         ChainReport
+	Chain         record.ChainReport
 }
 
 // AuditDoc is one document of the day with its deliveries.
 type AuditDoc struct {
-	Doc        Document
-	Deliveries []Delivery
+	Doc        record.Document
+	Deliveries []record.Delivery
 }
 
 // AuditRef names one finding.
@@ -82,7 +83,7 @@ func (db *DB) AuditDay(ctx context.Context, day string) (*DayAudit, error) {
 				}
 			}
 			for _, r := range d.Recipients {
-				var dl Delivery
+				var dl record.Delivery
 				if err := getJSON(dls, key([]byte(d.ID), []byte(r.OrganID)), &dl); err != nil {
 					a.MissingDelivery = append(a.MissingDelivery, AuditRef{DocID: d.ID, OrganID: r.OrganID, Detail: "no delivery record for a recipient"})
 					continue
@@ -170,20 +171,20 @@ func (db *DB) Requeue(ctx context.Context, docID, peer string, organs []string, 
 		if err != nil {
 			return err
 		}
-		e := OutboxEntry{DocID: docID, Organs: organs, Created: at.UTC()}
+		e := record.OutboxEntry{DocID: docID, Organs: organs, Created: at.UTC()}
 		if e.Seq, err = ob.NextSequence(); err != nil {
 			return err
 		}
 		if err := putJSON(ob, u64(e.Seq), &e); err != nil {
 			return err
 		}
-		if err := updateDeliveries(tx, docID, organs, func(dl *Delivery) {
+		if err := updateDeliveries(tx, docID, organs, func(dl *record.Delivery) {
 			dl.State, dl.UpdatedAt, dl.PeerDocID = StateRelaying, at.UTC(), ""
 		}); err != nil {
 			return err
 		}
 		for _, o := range organs {
-			if err := appendEvent(tx, Event{At: at, DocID: docID, OrganID: o, Type: EventRequeued, Detail: "peer=" + peer + ": " + why}); err != nil {
+			if err := appendEvent(tx, record.Event{At: at, DocID: docID, OrganID: o, Type: EventRequeued, Detail: "peer=" + peer + ": " + why}); err != nil {
 				return err
 			}
 		}
@@ -196,7 +197,7 @@ func (db *DB) Requeue(ctx context.Context, docID, peer string, organs []string, 
 // hashes): the repair of a hash mismatch.
 func (db *DB) RestoreBlob(ctx context.Context, docID string, raw []byte, from string, at time.Time) error {
 	return db.batch(ctx, func(tx *bolt.Tx) error {
-		var d Document
+		var d record.Document
 		if err := getJSON(tx.Bucket(bDocs), []byte(docID), &d); err != nil {
 			return err
 		}
@@ -219,7 +220,7 @@ func (db *DB) RestoreBlob(ctx context.Context, docID string, raw []byte, from st
 		if err := putBlob(tx, d.Seq, raw); err != nil {
 			return err
 		}
-		return appendEvent(tx, Event{At: at, DocID: docID, OrganID: d.From, Type: EventRestored,
+		return appendEvent(tx, record.Event{At: at, DocID: docID, OrganID: d.From, Type: EventRestored,
 			Detail: fmt.Sprintf("stored bytes did not hash to sha256=%s; restored from %s", d.SHA256, from)})
 	})
 }

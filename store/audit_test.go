@@ -12,6 +12,7 @@ import (
 	"github.com/axis-h40/axis/internal/fixture"
 	"github.com/axis-h40/axis/internal/testgen"
 	"github.com/axis-h40/axis/store"
+	"github.com/axis-h40/axis/store/record"
 	"github.com/axis-h40/axis/store/storetest"
 	bolt "go.etcd.io/bbolt"
 )
@@ -198,7 +199,7 @@ func TestRestoreBlob(t *testing.T) {
 	// The good copies.
 	when := at.Add(time.Hour)
 	for _, c := range []struct {
-		d   *store.Document
+		d   *record.Document
 		raw []byte
 	}{{small, vs.Raw()}, {large, vl.Raw()}} {
 		if err := fs.RestoreBlob(ctx, c.d.ID, c.raw, "national", when); err != nil {

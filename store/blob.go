@@ -6,6 +6,7 @@ import (
 	"encoding/binary"
 	"fmt"
 
+	"github.com/axis-h40/axis/store/record"
 	bolt "go.etcd.io/bbolt"
 )
 
@@ -24,7 +25,7 @@ func putBlob(tx *bolt.Tx, seq uint64, raw []byte) error {
 }
 
 // readBlob copies a document's bytes out of its chunks.
-func readBlob(tx *bolt.Tx, d *Document) ([]byte, error) {
+func readBlob(tx *bolt.Tx, d *record.Document) ([]byte, error) {
 	out := make([]byte, 0, d.Size)
 	prefix := u64(d.Seq)
 	c := tx.Bucket(bBlobs).Cursor()
@@ -46,7 +47,7 @@ func readBlob(tx *bolt.Tx, d *Document) ([]byte, error) {
 func (db *DB) Blob(ctx context.Context, id string) ([]byte, error) {
 	var out []byte
 	err := db.bolt.View(func(tx *bolt.Tx) error {
-		var d Document
+		var d record.Document
 		if err := getJSON(tx.Bucket(bDocs), []byte(id), &d); err != nil {
 			return err
 		}
@@ -61,7 +62,7 @@ func (db *DB) Blob(ctx context.Context, id string) ([]byte, error) {
 }
 
 // BlobOf is Blob for a document record the caller already read.
-func (db *DB) BlobOf(ctx context.Context, d *Document) ([]byte, error) {
+func (db *DB) BlobOf(ctx context.Context, d *record.Document) ([]byte, error) {
 	var out []byte
 	err := db.bolt.View(func(tx *bolt.Tx) error {
 		var err error

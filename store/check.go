@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"strings"
 
+	"github.com/axis-h40/axis/store/record"
 	bolt "go.etcd.io/bbolt"
 )
 
@@ -39,7 +40,7 @@ func (db *DB) Check(ctx context.Context) error {
 		docs, blobs, deliveries := tx.Bucket(bDocs), tx.Bucket(bBlobs), tx.Bucket(bDeliveries)
 		chunks := 0
 		err := docs.ForEach(func(k, v []byte) error {
-			var d Document
+			var d record.Document
 			if err := json.Unmarshal(v, &d); err != nil {
 				add("doc %s unreadable: %v", k, err)
 				return nil
@@ -64,7 +65,7 @@ func (db *DB) Check(ctx context.Context) error {
 				add("doc %s is held but routed to %d recipients", k, len(d.Recipients))
 			}
 			for _, r := range d.Recipients {
-				var dl Delivery
+				var dl record.Delivery
 				if err := getJSON(deliveries, key(k, []byte(r.OrganID)), &dl); err != nil {
 					add("doc %s has no delivery for %s", k, r.OrganID)
 					continue
@@ -94,7 +95,7 @@ func (db *DB) Check(ctx context.Context) error {
 		}
 		err = tx.Bucket(bQueues).ForEachBucket(func(organ []byte) error {
 			return tx.Bucket(bQueues).Bucket(organ).ForEach(func(k, id []byte) error {
-				var dl Delivery
+				var dl record.Delivery
 				if err := getJSON(deliveries, key(id, organ), &dl); err != nil {
 					add("queue %s entry %x points at %s, which has no delivery", organ, k, id)
 					return nil
@@ -114,7 +115,7 @@ func (db *DB) Check(ctx context.Context) error {
 		}{{"outbox", bOutboxes}, {"dead list", bDead}} {
 			err = tx.Bucket(list.bucket).ForEachBucket(func(peer []byte) error {
 				return tx.Bucket(list.bucket).Bucket(peer).ForEach(func(k, v []byte) error {
-					var e OutboxEntry
+					var e record.OutboxEntry
 					if err := json.Unmarshal(v, &e); err != nil || docs.Get([]byte(e.DocID)) == nil {
 						add("%s %s entry %x points at a missing document", list.name, peer, k)
 					}
@@ -125,7 +126,7 @@ func (db *DB) Check(ctx context.Context) error {
 				return err
 			}
 		}
-		var r ChainReport
+		var r record.ChainReport
 		if err := verifyChain(ctx, tx, &r); err != nil {
 			return err
 		}

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/axis-h40/axis/store/record"
 	bolt "go.etcd.io/bbolt"
 )
 
@@ -13,10 +14,10 @@ import (
 // the per-recipient delivery records every route shares.
 
 // Deliveries returns every recipient's delivery of a document, in route order.
-func (db *DB) Deliveries(ctx context.Context, id string) ([]Delivery, error) {
-	var out []Delivery
+func (db *DB) Deliveries(ctx context.Context, id string) ([]record.Delivery, error) {
+	var out []record.Delivery
 	err := db.bolt.View(func(tx *bolt.Tx) error {
-		var d Document
+		var d record.Document
 		if err := getJSON(tx.Bucket(bDocs), []byte(id), &d); err != nil {
 			return err
 		}
@@ -29,10 +30,10 @@ func (db *DB) Deliveries(ctx context.Context, id string) ([]Delivery, error) {
 
 // deliveriesOf reads the delivery of document id to each of recipients,
 // in their order, inside tx.
-func deliveriesOf(tx *bolt.Tx, id string, recipients []Route) ([]Delivery, error) {
-	var out []Delivery
+func deliveriesOf(tx *bolt.Tx, id string, recipients []record.Route) ([]record.Delivery, error) {
+	var out []record.Delivery
 	for _, r := range recipients {
-		var dl Delivery
+		var dl record.Delivery
 		if err := getJSON(tx.Bucket(bDeliveries), key([]byte(id), []byte(r.OrganID)), &dl); err != nil {
 			return out, fmt.Errorf("%w: delivery %s/%s: %v", ErrCorrupt, id, r.OrganID, err)
 		}
@@ -42,8 +43,8 @@ func deliveriesOf(tx *bolt.Tx, id string, recipients []Route) ([]Delivery, error
 }
 
 // Delivery returns one recipient's delivery.
-func (db *DB) Delivery(ctx context.Context, id, organ string) (*Delivery, error) {
-	var dl Delivery
+func (db *DB) Delivery(ctx context.Context, id, organ string) (*record.Delivery, error) {
+	var dl record.Delivery
 	err := db.bolt.View(func(tx *bolt.Tx) error {
 		return getJSON(tx.Bucket(bDeliveries), key([]byte(id), []byte(organ)), &dl)
 	})
@@ -56,7 +57,7 @@ func (db *DB) Delivery(ctx context.Context, id, organ string) (*Delivery, error)
 // InboxItem is one not-yet-acked entry of an agency's queue.
 type InboxItem struct {
 	Seq uint64
-	Doc Document
+	Doc record.Document
 }
 
 // Inbox lists up to limit entries of organ's queue after the cursor, oldest
@@ -76,7 +77,7 @@ func (db *DB) Inbox(ctx context.Context, organ string, after uint64, limit int) 
 				more = true
 				break
 			}
-			var d Document
+			var d record.Document
 			if err := getJSON(tx.Bucket(bDocs), v, &d); err != nil {
 				return fmt.Errorf("%w: queue %s entry %x: %v", ErrCorrupt, organ, k, err)
 			}
@@ -89,10 +90,10 @@ func (db *DB) Inbox(ctx context.Context, organ string, after uint64, limit int) 
 
 // MarkFetched moves a local delivery from queued to delivered (once; later
 // fetches change nothing) and returns it.
-func (db *DB) MarkFetched(ctx context.Context, id, organ string, at time.Time) (*Delivery, error) {
-	var out Delivery
+func (db *DB) MarkFetched(ctx context.Context, id, organ string, at time.Time) (*record.Delivery, error) {
+	var out record.Delivery
 	err := db.batch(ctx, func(tx *bolt.Tx) error {
-		out = Delivery{}
+		out = record.Delivery{}
 		dk := key([]byte(id), []byte(organ))
 		if err := getJSON(tx.Bucket(bDeliveries), dk, &out); err != nil {
 			return nil // reported below
@@ -107,7 +108,7 @@ func (db *DB) MarkFetched(ctx context.Context, id, organ string, at time.Time) (
 		if err := touchActivity(tx, organ, at, time.Time{}); err != nil {
 			return err
 		}
-		return appendEvent(tx, Event{At: at, DocID: id, OrganID: organ, Type: EventFetched, Detail: "pull"})
+		return appendEvent(tx, record.Event{At: at, DocID: id, OrganID: organ, Type: EventFetched, Detail: "pull"})
 	})
 	if err != nil {
 		return nil, err
@@ -121,15 +122,15 @@ func (db *DB) MarkFetched(ctx context.Context, id, organ string, at time.Time) (
 // Ack records a local recipient's acknowledgement (done or fail) and removes
 // the entry from its queue. Acking again with the same outcome is a no-op;
 // with the other outcome it is ErrConflict.
-func (db *DB) Ack(ctx context.Context, id, organ string, done bool, reason string, at time.Time) (*Delivery, error) {
+func (db *DB) Ack(ctx context.Context, id, organ string, done bool, reason string, at time.Time) (*record.Delivery, error) {
 	want := StateAckedFail
 	if done {
 		want = StateAckedDone
 	}
-	var out Delivery
+	var out record.Delivery
 	var failure error
 	err := db.batch(ctx, func(tx *bolt.Tx) error {
-		out, failure = Delivery{}, nil
+		out, failure = record.Delivery{}, nil
 		dk := key([]byte(id), []byte(organ))
 		if err := getJSON(tx.Bucket(bDeliveries), dk, &out); err != nil {
 			failure = ErrNotFound
@@ -159,7 +160,7 @@ func (db *DB) Ack(ctx context.Context, id, organ string, done bool, reason strin
 		if reason != "" {
 			detail += ": " + reason
 		}
-		return appendEvent(tx, Event{At: at, DocID: id, OrganID: organ, Type: EventAcked, Detail: detail})
+		return appendEvent(tx, record.Event{At: at, DocID: id, OrganID: organ, Type: EventAcked, Detail: detail})
 	})
 	if err != nil {
 		return nil, err
@@ -171,11 +172,11 @@ func (db *DB) Ack(ctx context.Context, id, organ string, done bool, reason strin
 }
 
 // updateDeliveries applies change to the delivery of each organ of e.
-func updateDeliveries(tx *bolt.Tx, docID string, organs []string, change func(*Delivery)) error {
+func updateDeliveries(tx *bolt.Tx, docID string, organs []string, change func(*record.Delivery)) error {
 	b := tx.Bucket(bDeliveries)
 	for _, o := range organs {
 		k := key([]byte(docID), []byte(o))
-		var dl Delivery
+		var dl record.Delivery
 		if err := getJSON(b, k, &dl); err != nil {
 			return fmt.Errorf("%w: delivery %s/%s: %v", ErrCorrupt, docID, o, err)
 		}

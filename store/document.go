@@ -3,6 +3,7 @@ package store
 import (
 	"context"
 
+	"github.com/axis-h40/axis/store/record"
 	bolt "go.etcd.io/bbolt"
 )
 
@@ -10,8 +11,8 @@ import (
 // consistent snapshot of a record with its deliveries and trace.
 
 // Document returns a document's record.
-func (db *DB) Document(ctx context.Context, id string) (*Document, error) {
-	var d Document
+func (db *DB) Document(ctx context.Context, id string) (*record.Document, error) {
+	var d record.Document
 	err := db.bolt.View(func(tx *bolt.Tx) error { return getJSON(tx.Bucket(bDocs), []byte(id), &d) })
 	if err != nil {
 		return nil, err
@@ -21,8 +22,8 @@ func (db *DB) Document(ctx context.Context, id string) (*Document, error) {
 
 // DocumentFor returns the document an organ sent under an edXML DocumentId
 // (the one a status or a revoke names), or ErrNotFound.
-func (db *DB) DocumentFor(ctx context.Context, organ, documentID string) (*Document, error) {
-	var d Document
+func (db *DB) DocumentFor(ctx context.Context, organ, documentID string) (*record.Document, error) {
+	var d record.Document
 	err := db.bolt.View(func(tx *bolt.Tx) error {
 		id := tx.Bucket(bByDocID).Get(key([]byte(organ), []byte(documentID)))
 		if id == nil {
@@ -40,10 +41,10 @@ func (db *DB) DocumentFor(ctx context.Context, organ, documentID string) (*Docum
 // recipient's delivery in route order (as Deliveries) and its trace oldest
 // first (as Events): what a trace, a status or an ack reads, consistent
 // with each other (no commit lands between the three reads).
-func (db *DB) Snapshot(ctx context.Context, id string) (*Document, []Delivery, []Event, error) {
-	var d Document
-	var dls []Delivery
-	var evs []Event
+func (db *DB) Snapshot(ctx context.Context, id string) (*record.Document, []record.Delivery, []record.Event, error) {
+	var d record.Document
+	var dls []record.Delivery
+	var evs []record.Event
 	err := db.bolt.View(func(tx *bolt.Tx) error {
 		if err := getJSON(tx.Bucket(bDocs), []byte(id), &d); err != nil {
 			return err

@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/axis-h40/axis/store/record"
 	bolt "go.etcd.io/bbolt"
 )
 
@@ -15,7 +16,7 @@ import (
 // (each event's hash covers the previous one's), indexed by document.
 
 // appendEvent adds e to the chain inside tx.
-func appendEvent(tx *bolt.Tx, e Event) error {
+func appendEvent(tx *bolt.Tx, e record.Event) error {
 	eb := tx.Bucket(bEvents)
 	eb.FillPercent = 1.0 // append-only: full pages, not the half-empty ones a split leaves
 	seq, err := eb.NextSequence()
@@ -39,8 +40,8 @@ func appendEvent(tx *bolt.Tx, e Event) error {
 }
 
 // Events returns a document's trace, oldest first.
-func (db *DB) Events(ctx context.Context, id string) ([]Event, error) {
-	var out []Event
+func (db *DB) Events(ctx context.Context, id string) ([]record.Event, error) {
+	var out []record.Event
 	err := db.bolt.View(func(tx *bolt.Tx) error {
 		var err error
 		out, err = eventsOf(tx, id)
@@ -50,12 +51,12 @@ func (db *DB) Events(ctx context.Context, id string) ([]Event, error) {
 }
 
 // eventsOf reads document id's events, oldest first, inside tx.
-func eventsOf(tx *bolt.Tx, id string) ([]Event, error) {
-	var out []Event
+func eventsOf(tx *bolt.Tx, id string) ([]record.Event, error) {
+	var out []record.Event
 	c := tx.Bucket(bDocEvents).Cursor()
 	prefix := append([]byte(id), 0)
 	for k, _ := c.Seek(prefix); k != nil && bytes.HasPrefix(k, prefix); k, _ = c.Next() {
-		var e Event
+		var e record.Event
 		if err := getJSON(tx.Bucket(bEvents), k[len(prefix):], &e); err != nil {
 			return out, fmt.Errorf("%w: event %x: %v", ErrCorrupt, k[len(prefix):], err)
 		}
@@ -65,21 +66,21 @@ func eventsOf(tx *bolt.Tx, id string) ([]Event, error) {
 }
 
 // VerifyChain walks the whole event log and reports the first broken link.
-func (db *DB) VerifyChain(ctx context.Context) (*ChainReport, error) {
-	r := &ChainReport{}
+func (db *DB) VerifyChain(ctx context.Context) (*record.ChainReport, error) {
+	r := &record.ChainReport{}
 	err := db.bolt.View(func(tx *bolt.Tx) error { return verifyChain(ctx, tx, r) })
 	return r, err
 }
 
 // VerifyChainFile verifies the event chain of a store file opened
 // read-only (a backup, or a copy), without a running hub.
-func VerifyChainFile(ctx context.Context, path string) (*ChainReport, error) {
+func VerifyChainFile(ctx context.Context, path string) (*record.ChainReport, error) {
 	bdb, err := bolt.Open(path, 0o400, &bolt.Options{ReadOnly: true, Timeout: 2 * time.Second})
 	if err != nil {
 		return nil, fmt.Errorf("store: open %s read-only: %w", path, err)
 	}
 	defer bdb.Close()
-	r := &ChainReport{}
+	r := &record.ChainReport{}
 	err = bdb.View(func(tx *bolt.Tx) error {
 		if tx.Bucket(bEvents) == nil || tx.Bucket(bMeta) == nil {
 			return fmt.Errorf("%w: %s is not an axis store", ErrCorrupt, path)
@@ -89,7 +90,7 @@ func VerifyChainFile(ctx context.Context, path string) (*ChainReport, error) {
 	return r, err
 }
 
-func verifyChain(ctx context.Context, tx *bolt.Tx, r *ChainReport) error {
+func verifyChain(ctx context.Context, tx *bolt.Tx, r *record.ChainReport) error {
 	prev := ""
 	var want uint64 = 1
 	c := tx.Bucket(bEvents).Cursor()
@@ -101,7 +102,7 @@ func verifyChain(ctx context.Context, tx *bolt.Tx, r *ChainReport) error {
 		}
 		r.Events++
 		seq := binary.BigEndian.Uint64(k)
-		var e Event
+		var e record.Event
 		broken := func(why string) error {
 			r.BrokenAt, r.BrokenWhy = seq, why
 			if e.Type != "" {

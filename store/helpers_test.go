@@ -14,6 +14,7 @@ import (
 	"github.com/axis-h40/axis/internal/fixture"
 	"github.com/axis-h40/axis/internal/testgen"
 	"github.com/axis-h40/axis/store"
+	"github.com/axis-h40/axis/store/record"
 	bolt "go.etcd.io/bbolt"
 )
 
@@ -22,10 +23,10 @@ var (
 	at  = time.Date(2026, 6, 1, 2, 30, 0, 0, time.UTC) // 09:30 in Hà Nội
 )
 
-func local(organs ...string) []store.Route {
-	var r []store.Route
+func local(organs ...string) []record.Route {
+	var r []record.Route
 	for _, o := range organs {
-		r = append(r, store.Route{OrganID: o})
+		r = append(r, record.Route{OrganID: o})
 	}
 	return r
 }
@@ -83,7 +84,7 @@ func searchFixture(t *testing.T, db *store.DB) map[string]string {
 	return ids
 }
 
-func ids(r *store.SearchResult) []string {
+func ids(r *record.SearchResult) []string {
 	var out []string
 	for _, d := range r.Docs {
 		out = append(out, d.ID)
@@ -117,7 +118,7 @@ func numbered(n int) *envelope.Message {
 
 // putRoutes stores envelope number n from the commune with these routes
 // (its header addressed to the same organs) at when.
-func putRoutes(t *testing.T, db *store.DB, n int, when time.Time, routes ...store.Route) (*store.Document, *envelope.Verified) {
+func putRoutes(t *testing.T, db *store.DB, n int, when time.Time, routes ...record.Route) (*record.Document, *envelope.Verified) {
 	t.Helper()
 	m := numbered(n)
 	m.To = nil
@@ -133,16 +134,16 @@ func putRoutes(t *testing.T, db *store.DB, n int, when time.Time, routes ...stor
 }
 
 // viaNational routes organs through the peer "national".
-func viaNational(organs ...string) []store.Route {
-	var r []store.Route
+func viaNational(organs ...string) []record.Route {
+	var r []record.Route
 	for _, o := range organs {
-		r = append(r, store.Route{OrganID: o, Peer: "national"})
+		r = append(r, record.Route{OrganID: o, Peer: "national"})
 	}
 	return r
 }
 
 // outboxOf is the only entry of doc id in national's outbox.
-func outboxOf(t *testing.T, db *store.DB, id string) store.OutboxEntry {
+func outboxOf(t *testing.T, db *store.DB, id string) record.OutboxEntry {
 	t.Helper()
 	e, err := db.OutboxEntryOf(ctx, "national", id, 100)
 	if err != nil {
@@ -152,7 +153,7 @@ func outboxOf(t *testing.T, db *store.DB, id string) store.OutboxEntry {
 }
 
 // delivery reads one delivery or fails.
-func delivery(t *testing.T, db *store.DB, id, organ string) *store.Delivery {
+func delivery(t *testing.T, db *store.DB, id, organ string) *record.Delivery {
 	t.Helper()
 	dl, err := db.Delivery(ctx, id, organ)
 	if err != nil {
@@ -162,7 +163,7 @@ func delivery(t *testing.T, db *store.DB, id, organ string) *store.Delivery {
 }
 
 // events reads a document's trace or fails.
-func events(t *testing.T, db *store.DB, id string) []store.Event {
+func events(t *testing.T, db *store.DB, id string) []record.Event {
 	t.Helper()
 	evs, err := db.Events(ctx, id)
 	if err != nil {
@@ -172,7 +173,7 @@ func events(t *testing.T, db *store.DB, id string) []store.Event {
 }
 
 // eventLine is how the tests compare events: type, organ, detail.
-func eventLine(e store.Event) string { return e.Type + " " + e.OrganID + " " + e.Detail }
+func eventLine(e record.Event) string { return e.Type + " " + e.OrganID + " " + e.Detail }
 
 // lastEvents is the last n events of a document's trace, as eventLines.
 func lastEvents(t *testing.T, db *store.DB, id string, n int) []string {
@@ -235,7 +236,7 @@ func (fs *fileStore) edit(fn func(tx *bolt.Tx) error) {
 }
 
 // blobChunks are the keys of a document's chunks in the blobs bucket.
-func blobChunks(tx *bolt.Tx, d *store.Document) [][]byte {
+func blobChunks(tx *bolt.Tx, d *record.Document) [][]byte {
 	var out [][]byte
 	prefix := binary.BigEndian.AppendUint64(nil, d.Seq)
 	c := tx.Bucket([]byte("blobs")).Cursor()

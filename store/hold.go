@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/axis-h40/axis/envelope"
+	"github.com/axis-h40/axis/store/record"
 	bolt "go.etcd.io/bbolt"
 )
 
@@ -99,7 +100,7 @@ func (db *DB) Evidence(ctx context.Context, sha string) ([]byte, error) {
 
 // HeldDoc is a held document and since when.
 type HeldDoc struct {
-	Doc   *Document
+	Doc   *record.Document
 	Since time.Time
 }
 
@@ -109,7 +110,7 @@ func (db *DB) Held(ctx context.Context, limit int) ([]HeldDoc, error) {
 	err := db.bolt.View(func(tx *bolt.Tx) error {
 		docs := tx.Bucket(bDocs)
 		return tx.Bucket(bHeld).ForEach(func(k, v []byte) error {
-			var d Document
+			var d record.Document
 			if err := getJSON(docs, k, &d); err != nil {
 				return fmt.Errorf("held %s: %w", k, err)
 			}
@@ -142,12 +143,12 @@ func (db *DB) HeldCount(ctx context.Context) (int, error) {
 
 // takeHeld reads a held document inside tx and removes its held entry;
 // ErrConflict when it is no longer held (released or refused already).
-func takeHeld(tx *bolt.Tx, id string) (*Document, error) {
+func takeHeld(tx *bolt.Tx, id string) (*record.Document, error) {
 	idb := []byte(id)
 	if tx.Bucket(bHeld).Get(idb) == nil {
 		return nil, fmt.Errorf("%w: %s is not held", ErrConflict, id)
 	}
-	var d Document
+	var d record.Document
 	if err := getJSON(tx.Bucket(bDocs), idb, &d); err != nil {
 		return nil, err
 	}
@@ -157,8 +158,8 @@ func takeHeld(tx *bolt.Tx, id string) (*Document, error) {
 // decide ends a held document inside one transaction: its held entry goes,
 // the evidence of rev (the status now established) is kept, and then does
 // the rest (release or refusal) on the record before it is written.
-func (db *DB) decide(ctx context.Context, id string, rev *envelope.Revocation, at time.Time, then func(tx *bolt.Tx, d *Document) error) (*Document, error) {
-	var out *Document
+func (db *DB) decide(ctx context.Context, id string, rev *envelope.Revocation, at time.Time, then func(tx *bolt.Tx, d *record.Document) error) (*record.Document, error) {
+	var out *record.Document
 	err := db.batch(ctx, func(tx *bolt.Tx) error {
 		d, err := takeHeld(tx, id)
 		if err != nil {
@@ -182,11 +183,11 @@ func (db *DB) decide(ctx context.Context, id string, rev *envelope.Revocation, a
 
 // Release routes a held document as its intake would have (rev is the
 // status now established, whose evidence is kept), in one transaction.
-func (db *DB) Release(ctx context.Context, id string, rev *envelope.Revocation, at time.Time) (*Document, error) {
-	return db.decide(ctx, id, rev, at, func(tx *bolt.Tx, d *Document) error {
+func (db *DB) Release(ctx context.Context, id string, rev *envelope.Revocation, at time.Time) (*record.Document, error) {
+	return db.decide(ctx, id, rev, at, func(tx *bolt.Tx, d *record.Document) error {
 		routes := d.Pending
 		d.State, d.Pending, d.Recipients = "", nil, routes
-		if err := appendEvent(tx, Event{At: at, DocID: id, OrganID: d.From, Type: EventReleased,
+		if err := appendEvent(tx, record.Event{At: at, DocID: id, OrganID: d.From, Type: EventReleased,
 			Detail: "revocation status established:" + revocationDetail(rev)}); err != nil {
 			return err
 		}
@@ -201,17 +202,17 @@ func (db *DB) Release(ctx context.Context, id string, rev *envelope.Revocation, 
 type Notice struct {
 	Raw     []byte
 	Message *envelope.Message
-	Route   Route
+	Route   record.Route
 }
 
 // Refuse ends a held document: it is kept (its bytes and trace are
 // evidence) but never routed; its state says why. The notice, when given,
 // is stored and routed in the same transaction (a crash cannot keep the
 // refusal and lose the sender's notice of it).
-func (db *DB) Refuse(ctx context.Context, id, code, detail string, rev *envelope.Revocation, at time.Time, notice *Notice) (*Document, error) {
-	return db.decide(ctx, id, rev, at, func(tx *bolt.Tx, d *Document) error {
+func (db *DB) Refuse(ctx context.Context, id, code, detail string, rev *envelope.Revocation, at time.Time, notice *Notice) (*record.Document, error) {
+	return db.decide(ctx, id, rev, at, func(tx *bolt.Tx, d *record.Document) error {
 		d.State, d.RefusedCode, d.RefusedDetail = StateRefused, code, detail
-		if err := appendEvent(tx, Event{At: at, DocID: id, OrganID: d.From, Type: EventRefused, Detail: code + ": " + detail}); err != nil {
+		if err := appendEvent(tx, record.Event{At: at, DocID: id, OrganID: d.From, Type: EventRefused, Detail: code + ": " + detail}); err != nil {
 			return err
 		}
 		if notice == nil {
@@ -223,11 +224,11 @@ func (db *DB) Refuse(ctx context.Context, id, code, detail string, rev *envelope
 }
 
 // putNotice stores a notice answering doc id respondsTo, inside tx.
-func putNotice(tx *bolt.Tx, n *Notice, respondsTo string, at time.Time) (*Document, error) {
+func putNotice(tx *bolt.Tx, n *Notice, respondsTo string, at time.Time) (*record.Document, error) {
 	sum := sha256.Sum256(n.Raw)
-	doc := &Document{
+	doc := &record.Document{
 		ID: DocIDFor(sum), SHA256: hex.EncodeToString(sum[:]), Size: len(n.Raw), Kind: string(envelope.KindStatus),
-		From: n.Message.From.OrganID, StatusCode: n.Message.StatusCode, RespondsTo: respondsTo, Recipients: []Route{n.Route},
+		From: n.Message.From.OrganID, StatusCode: n.Message.StatusCode, RespondsTo: respondsTo, Recipients: []record.Route{n.Route},
 		ReceivedAt: at.UTC(), Signer: "hub", To: []string{n.Route.OrganID},
 	}
 	d, _, err := putDoc(tx, doc, sum, n.Raw, "hub", nil, doc.Recipients, at, "")

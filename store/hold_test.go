@@ -9,12 +9,13 @@ import (
 	"github.com/axis-h40/axis/envelope"
 	"github.com/axis-h40/axis/internal/testgen"
 	"github.com/axis-h40/axis/store"
+	"github.com/axis-h40/axis/store/record"
 	"github.com/axis-h40/axis/store/storetest"
 )
 
 // putHeldNumbered holds envelope number n (revocation status unknown) for
 // these routes at when.
-func putHeldNumbered(t *testing.T, db *store.DB, n int, when time.Time, routes ...store.Route) *store.Document {
+func putHeldNumbered(t *testing.T, db *store.DB, n int, when time.Time, routes ...record.Route) *record.Document {
 	t.Helper()
 	m := numbered(n)
 	m.To = nil
@@ -103,7 +104,7 @@ func TestHoldRefuse(t *testing.T) {
 		t.Fatal(err)
 	}
 	when := at.Add(time.Hour)
-	r, err := db.Refuse(ctx, d.ID, "revoked", "the signer's certificate is revoked", nil, when, &store.Notice{Raw: raw, Message: nm, Route: store.Route{OrganID: testgen.Commune}})
+	r, err := db.Refuse(ctx, d.ID, "revoked", "the signer's certificate is revoked", nil, when, &store.Notice{Raw: raw, Message: nm, Route: record.Route{OrganID: testgen.Commune}})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/axis-h40/axis/envelope"
+	"github.com/axis-h40/axis/store/record"
 	bolt "go.etcd.io/bbolt"
 )
 
@@ -19,7 +20,7 @@ import (
 // transaction, and returns its record. created is false when the same bytes
 // were stored before: then nothing is written but a "duplicate" event.
 // via names the peer hub it came from ("" for an agency).
-func (db *DB) PutEnvelope(ctx context.Context, v *envelope.Verified, routes []Route, at time.Time, via string) (*Document, bool, error) {
+func (db *DB) PutEnvelope(ctx context.Context, v *envelope.Verified, routes []record.Route, at time.Time, via string) (*record.Document, bool, error) {
 	return db.putEnvelope(ctx, v, routes, at, via, false)
 }
 
@@ -27,15 +28,15 @@ func (db *DB) PutEnvelope(ctx context.Context, v *envelope.Verified, routes []Ro
 // not known yet: its bytes, record, indexes and evidence, and routes as
 // the document's Pending, but no delivery, queue or outbox entry until
 // Release. A later Refuse ends it instead.
-func (db *DB) PutHeld(ctx context.Context, v *envelope.Verified, routes []Route, at time.Time, via string) (*Document, bool, error) {
+func (db *DB) PutHeld(ctx context.Context, v *envelope.Verified, routes []record.Route, at time.Time, via string) (*record.Document, bool, error) {
 	return db.putEnvelope(ctx, v, routes, at, via, true)
 }
 
-func (db *DB) putEnvelope(ctx context.Context, v *envelope.Verified, routes []Route, at time.Time, via string, hold bool) (*Document, bool, error) {
+func (db *DB) putEnvelope(ctx context.Context, v *envelope.Verified, routes []record.Route, at time.Time, via string, hold bool) (*record.Document, bool, error) {
 	m := v.Message()
 	sum := v.SHA256()
 	id := DocIDFor(sum)
-	doc := &Document{
+	doc := &record.Document{
 		ID: id, SHA256: v.SHA256Hex(), Size: len(v.Raw()), Kind: string(m.Kind), From: m.From.OrganID,
 		DocumentID: m.DocumentID, Code: m.Code.String(), Subject: m.Subject, BusinessType: m.BusinessDocType(),
 		StatusCode: m.StatusCode, Recipients: routes, ReceivedAt: at.UTC(), Via: via,
@@ -46,7 +47,7 @@ func (db *DB) putEnvelope(ctx context.Context, v *envelope.Verified, routes []Ro
 	}
 	target := m.Target()
 	doc.Revocation = v.Revocation()
-	var out *Document
+	var out *record.Document
 	var created bool
 	err := db.batch(ctx, func(tx *bolt.Tx) error {
 		var err error
@@ -59,7 +60,7 @@ func (db *DB) putEnvelope(ctx context.Context, v *envelope.Verified, routes []Ro
 	if !created {
 		// Outside the intake batch: a duplicate must not slow the others.
 		_ = db.bolt.Update(func(tx *bolt.Tx) error {
-			return appendEvent(tx, Event{At: at, DocID: out.ID, OrganID: doc.From, Type: EventDuplicate, Detail: "same bytes posted again; nothing stored"})
+			return appendEvent(tx, record.Event{At: at, DocID: out.ID, OrganID: doc.From, Type: EventDuplicate, Detail: "same bytes posted again; nothing stored"})
 		})
 	}
 	return out, created, nil
@@ -69,16 +70,16 @@ func (db *DB) putEnvelope(ctx context.Context, v *envelope.Verified, routes []Ro
 // one delivery per route, queue and outbox entries, events, and the link to
 // the document it answers. It returns the stored record, or the earlier
 // one (created false) when the same bytes are already there.
-func putDoc(tx *bolt.Tx, doc *Document, sum [32]byte, raw []byte, sigAlg string, target *envelope.ResponseFor, routes []Route, at time.Time, via string) (out *Document, created bool, err error) {
+func putDoc(tx *bolt.Tx, doc *record.Document, sum [32]byte, raw []byte, sigAlg string, target *envelope.ResponseFor, routes []record.Route, at time.Time, via string) (out *record.Document, created bool, err error) {
 	return putDocHeld(tx, doc, sum, raw, sigAlg, target, routes, at, via, false)
 }
 
 // putDocHeld is putDoc; with hold, the routes become the document's Pending
 // and nothing is routed (routeDoc does that at release).
-func putDocHeld(tx *bolt.Tx, doc *Document, sum [32]byte, raw []byte, sigAlg string, target *envelope.ResponseFor, routes []Route, at time.Time, via string, hold bool) (out *Document, created bool, err error) {
+func putDocHeld(tx *bolt.Tx, doc *record.Document, sum [32]byte, raw []byte, sigAlg string, target *envelope.ResponseFor, routes []record.Route, at time.Time, via string, hold bool) (out *record.Document, created bool, err error) {
 	id := doc.ID
 	if old := tx.Bucket(bByHash).Get(sum[:]); old != nil {
-		var d Document
+		var d record.Document
 		if err := getJSON(tx.Bucket(bDocs), old, &d); err != nil {
 			return nil, false, err
 		}
@@ -94,7 +95,7 @@ func putDocHeld(tx *bolt.Tx, doc *Document, sum [32]byte, raw []byte, sigAlg str
 	d.Seq = seq
 	if target != nil {
 		if t := tx.Bucket(bByDocID).Get(key([]byte(target.OrganID), []byte(target.DocumentID))); t != nil {
-			var td Document
+			var td record.Document
 			if err := getJSON(docs, t, &td); err != nil {
 				return nil, false, err
 			}
@@ -132,13 +133,13 @@ func putDocHeld(tx *bolt.Tx, doc *Document, sum [32]byte, raw []byte, sigAlg str
 	if via != "" {
 		detail += " via=" + via
 	}
-	if err := appendEvent(tx, Event{At: at, DocID: id, OrganID: d.From, Type: EventReceived, Detail: detail}); err != nil {
+	if err := appendEvent(tx, record.Event{At: at, DocID: id, OrganID: d.From, Type: EventReceived, Detail: detail}); err != nil {
 		return nil, false, err
 	}
 	if err := putEvidence(tx, d.Revocation); err != nil {
 		return nil, false, err
 	}
-	if err := appendEvent(tx, Event{At: at, DocID: id, OrganID: d.From, Type: EventVerified,
+	if err := appendEvent(tx, record.Event{At: at, DocID: id, OrganID: d.From, Type: EventVerified,
 		Detail: fmt.Sprintf("signer=%q alg=%s", d.Signer, sigAlg) + revocationDetail(d.Revocation)}); err != nil {
 		return nil, false, err
 	}
@@ -150,7 +151,7 @@ func putDocHeld(tx *bolt.Tx, doc *Document, sum [32]byte, raw []byte, sigAlg str
 		if err := tx.Bucket(bHeld).Put(idb, []byte(at.UTC().Format(time.RFC3339Nano))); err != nil {
 			return nil, false, err
 		}
-		if err := appendEvent(tx, Event{At: at, DocID: id, OrganID: d.From, Type: EventHeld,
+		if err := appendEvent(tx, record.Event{At: at, DocID: id, OrganID: d.From, Type: EventHeld,
 			Detail: "revocation status unknown: " + revocationReason(d.Revocation)}); err != nil {
 			return nil, false, err
 		}
@@ -165,10 +166,10 @@ func putDocHeld(tx *bolt.Tx, doc *Document, sum [32]byte, raw []byte, sigAlg str
 // routeDoc writes, for a stored document, one delivery per route with its
 // queue or outbox entry and events, and the link to the document it
 // answers: at intake, or when a held document is released.
-func routeDoc(tx *bolt.Tx, dp *Document, routes []Route, at time.Time) error {
+func routeDoc(tx *bolt.Tx, dp *record.Document, routes []record.Route, at time.Time) error {
 	d := *dp
 	id, idb, seq, day := d.ID, []byte(d.ID), d.Seq, []byte(Day(d.ReceivedAt))
-	outboxes := map[string]*OutboxEntry{}
+	outboxes := map[string]*record.OutboxEntry{}
 	var peers []string
 	seen := map[string]bool{}
 	for _, r := range routes {
@@ -176,7 +177,7 @@ func routeDoc(tx *bolt.Tx, dp *Document, routes []Route, at time.Time) error {
 			continue // one delivery per recipient, however often it is named
 		}
 		seen[r.OrganID] = true
-		dl := Delivery{DocID: id, OrganID: r.OrganID, Route: r.Name(), UpdatedAt: at.UTC()}
+		dl := record.Delivery{DocID: id, OrganID: r.OrganID, Route: r.Name(), UpdatedAt: at.UTC()}
 		if r.Peer == "" {
 			qb, err := tx.Bucket(bQueues).CreateBucketIfNotExists([]byte(r.OrganID))
 			if err != nil {
@@ -190,14 +191,14 @@ func routeDoc(tx *bolt.Tx, dp *Document, routes []Route, at time.Time) error {
 				return err
 			}
 			dl.State, dl.QueueSeq = StateQueued, qs
-			if err := appendEvent(tx, Event{At: at, DocID: id, OrganID: r.OrganID, Type: EventQueued, Detail: "local"}); err != nil {
+			if err := appendEvent(tx, record.Event{At: at, DocID: id, OrganID: r.OrganID, Type: EventQueued, Detail: "local"}); err != nil {
 				return err
 			}
 		} else {
 			dl.State = StateRelaying
 			e := outboxes[r.Peer]
 			if e == nil {
-				e = &OutboxEntry{DocID: id, Created: at.UTC()}
+				e = &record.OutboxEntry{DocID: id, Created: at.UTC()}
 				outboxes[r.Peer] = e
 				peers = append(peers, r.Peer)
 			}
@@ -223,7 +224,7 @@ func routeDoc(tx *bolt.Tx, dp *Document, routes []Route, at time.Time) error {
 			return err
 		}
 		for _, o := range e.Organs {
-			if err := appendEvent(tx, Event{At: at, DocID: id, OrganID: o, Type: EventOutboxed, Detail: "peer=" + p}); err != nil {
+			if err := appendEvent(tx, record.Event{At: at, DocID: id, OrganID: o, Type: EventOutboxed, Detail: "peer=" + p}); err != nil {
 				return err
 			}
 		}
@@ -238,28 +239,28 @@ func routeDoc(tx *bolt.Tx, dp *Document, routes []Route, at time.Time) error {
 
 // linkToTarget records a status message (or a revoke, update or replace) on
 // the document it answers.
-func linkToTarget(tx *bolt.Tx, d *Document, at time.Time) error {
+func linkToTarget(tx *bolt.Tx, d *record.Document, at time.Time) error {
 	if d.Kind == string(envelope.KindStatus) {
 		dk := key([]byte(d.RespondsTo), []byte(d.From))
-		var dl Delivery
+		var dl record.Delivery
 		if err := getJSON(tx.Bucket(bDeliveries), dk, &dl); err == nil {
 			dl.StatusCode, dl.StatusAt, dl.UpdatedAt = d.StatusCode, at.UTC(), at.UTC()
 			if err := putJSON(tx.Bucket(bDeliveries), dk, &dl); err != nil {
 				return err
 			}
 		}
-		return appendEvent(tx, Event{At: at, DocID: d.RespondsTo, OrganID: d.From, Type: EventStatus,
+		return appendEvent(tx, record.Event{At: at, DocID: d.RespondsTo, OrganID: d.From, Type: EventStatus,
 			Detail: fmt.Sprintf("status=%s (%s) message=%s", d.StatusCode, envelope.StatusCodes[d.StatusCode], d.ID)})
 	}
-	var t Document
+	var t record.Document
 	if err := getJSON(tx.Bucket(bDocs), []byte(d.RespondsTo), &t); err != nil {
 		return err
 	}
-	t.Related = append(t.Related, Relation{DocID: d.ID, BusinessType: d.BusinessType, From: d.From, At: at.UTC()})
+	t.Related = append(t.Related, record.Relation{DocID: d.ID, BusinessType: d.BusinessType, From: d.From, At: at.UTC()})
 	if err := putJSON(tx.Bucket(bDocs), []byte(t.ID), &t); err != nil {
 		return err
 	}
-	return appendEvent(tx, Event{At: at, DocID: d.RespondsTo, OrganID: d.From, Type: EventRelated,
+	return appendEvent(tx, record.Event{At: at, DocID: d.RespondsTo, OrganID: d.From, Type: EventRelated,
 		Detail: fmt.Sprintf("business_type=%d by=%s", d.BusinessType, d.ID)})
 }
 
@@ -269,7 +270,7 @@ func linkToTarget(tx *bolt.Tx, d *Document, at time.Time) error {
 // status must come from one of t's recipients; a revoke, update or replace
 // from t's sender; a reply from one of t's recipients; and everyone d goes
 // to must already be a party of t.
-func sameParties(d, t *Document) bool {
+func sameParties(d, t *record.Document) bool {
 	party := func(o string) bool { return o == t.From || slices.Contains(t.To, o) }
 	if d.Kind == string(envelope.KindStatus) {
 		return slices.Contains(t.To, d.From)

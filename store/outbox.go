@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 
+	"github.com/axis-h40/axis/store/record"
 	bolt "go.etcd.io/bbolt"
 )
 
@@ -13,8 +14,8 @@ import (
 
 // Outbox lists up to limit entries waiting for peer after sequence after,
 // oldest first.
-func (db *DB) Outbox(ctx context.Context, peer string, after uint64, limit int) ([]OutboxEntry, error) {
-	var out []OutboxEntry
+func (db *DB) Outbox(ctx context.Context, peer string, after uint64, limit int) ([]record.OutboxEntry, error) {
+	var out []record.OutboxEntry
 	err := db.bolt.View(func(tx *bolt.Tx) error {
 		ob := tx.Bucket(bOutboxes).Bucket([]byte(peer))
 		if ob == nil {
@@ -22,7 +23,7 @@ func (db *DB) Outbox(ctx context.Context, peer string, after uint64, limit int) 
 		}
 		c := ob.Cursor()
 		for k, v := c.Seek(u64(after + 1)); k != nil && len(out) < limit; k, v = c.Next() {
-			var e OutboxEntry
+			var e record.OutboxEntry
 			if err := json.Unmarshal(v, &e); err != nil {
 				return err
 			}
@@ -37,8 +38,8 @@ func (db *DB) Outbox(ctx context.Context, peer string, after uint64, limit int) 
 // than the first limit entries (a peer that collects its envelopes confirms
 // them roughly in order, so the entry is near the head). ErrNotFound when
 // it is not there.
-func (db *DB) OutboxEntryOf(ctx context.Context, peer, docID string, limit int) (*OutboxEntry, error) {
-	var out *OutboxEntry
+func (db *DB) OutboxEntryOf(ctx context.Context, peer, docID string, limit int) (*record.OutboxEntry, error) {
+	var out *record.OutboxEntry
 	err := db.bolt.View(func(tx *bolt.Tx) error {
 		ob := tx.Bucket(bOutboxes).Bucket([]byte(peer))
 		if ob == nil {
@@ -51,7 +52,7 @@ func (db *DB) OutboxEntryOf(ctx context.Context, peer, docID string, limit int) 
 			if !bytes.Contains(v, []byte(docID)) {
 				continue
 			}
-			var e OutboxEntry
+			var e record.OutboxEntry
 			if err := json.Unmarshal(v, &e); err != nil {
 				return err
 			}

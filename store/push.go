@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/axis-h40/axis/store/record"
 	bolt "go.etcd.io/bbolt"
 )
 
@@ -17,7 +18,7 @@ import (
 func (db *DB) PushResult(ctx context.Context, docID, organ string, ok bool, why string, at time.Time) error {
 	return db.batch(ctx, func(tx *bolt.Tx) error {
 		k := key([]byte(docID), []byte(organ))
-		var dl Delivery
+		var dl record.Delivery
 		if err := getJSON(tx.Bucket(bDeliveries), k, &dl); err != nil {
 			return nil
 		}
@@ -26,7 +27,7 @@ func (db *DB) PushResult(ctx context.Context, docID, organ string, ok bool, why 
 		}
 		dl.Attempts++
 		dl.UpdatedAt = at.UTC()
-		ev := Event{At: at, DocID: docID, OrganID: organ, Type: EventPushFailed, Detail: fmt.Sprintf("attempt %d: %s", dl.Attempts, why)}
+		ev := record.Event{At: at, DocID: docID, OrganID: organ, Type: EventPushFailed, Detail: fmt.Sprintf("attempt %d: %s", dl.Attempts, why)}
 		if ok {
 			dl.State, dl.LastError = StateDelivered, ""
 			ev.Type, ev.Detail = EventPushed, fmt.Sprintf("attempt %d", dl.Attempts)
@@ -51,11 +52,11 @@ func (db *DB) Queued(ctx context.Context, organ string, after uint64, limit int)
 		}
 		c := qb.Cursor()
 		for k, v := c.Seek(u64(after + 1)); k != nil && len(out) < limit; k, v = c.Next() {
-			var dl Delivery
+			var dl record.Delivery
 			if err := getJSON(tx.Bucket(bDeliveries), key(v, []byte(organ)), &dl); err != nil || dl.State != StateQueued {
 				continue
 			}
-			var d Document
+			var d record.Document
 			if err := getJSON(tx.Bucket(bDocs), v, &d); err != nil {
 				return err
 			}

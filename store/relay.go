@@ -7,6 +7,7 @@ import (
 	"slices"
 	"time"
 
+	"github.com/axis-h40/axis/store/record"
 	bolt "go.etcd.io/bbolt"
 )
 
@@ -16,14 +17,14 @@ import (
 
 // Relayed is one outbox entry a peer accepted, under its id there.
 type Relayed struct {
-	Entry     OutboxEntry
+	Entry     record.OutboxEntry
 	PeerDocID string
 	At        time.Time
 }
 
 // MarkRelayed records that a peer accepted an outbox entry under peerDocID:
 // the entry leaves the outbox and its deliveries become relayed.
-func (db *DB) MarkRelayed(ctx context.Context, peer string, e OutboxEntry, peerDocID string, at time.Time) error {
+func (db *DB) MarkRelayed(ctx context.Context, peer string, e record.OutboxEntry, peerDocID string, at time.Time) error {
 	return db.MarkRelayedMany(ctx, peer, []Relayed{{Entry: e, PeerDocID: peerDocID, At: at}})
 }
 
@@ -39,7 +40,7 @@ func (db *DB) MarkRelayedMany(ctx context.Context, peer string, rs []Relayed) er
 	})
 }
 
-func markRelayed(tx *bolt.Tx, peer string, e OutboxEntry, peerDocID string, at time.Time) error {
+func markRelayed(tx *bolt.Tx, peer string, e record.OutboxEntry, peerDocID string, at time.Time) error {
 	{
 		ob := tx.Bucket(bOutboxes).Bucket([]byte(peer))
 		if ob == nil || ob.Get(u64(e.Seq)) == nil {
@@ -48,7 +49,7 @@ func markRelayed(tx *bolt.Tx, peer string, e OutboxEntry, peerDocID string, at t
 		if err := ob.Delete(u64(e.Seq)); err != nil {
 			return err
 		}
-		err := updateDeliveries(tx, e.DocID, e.Organs, func(dl *Delivery) {
+		err := updateDeliveries(tx, e.DocID, e.Organs, func(dl *record.Delivery) {
 			dl.State, dl.PeerDocID, dl.LastError, dl.UpdatedAt = StateRelayed, peerDocID, "", at.UTC()
 			dl.Attempts++
 		})
@@ -56,7 +57,7 @@ func markRelayed(tx *bolt.Tx, peer string, e OutboxEntry, peerDocID string, at t
 			return err
 		}
 		for _, o := range e.Organs {
-			if err := appendEvent(tx, Event{At: at, DocID: e.DocID, OrganID: o, Type: EventRelayed,
+			if err := appendEvent(tx, record.Event{At: at, DocID: e.DocID, OrganID: o, Type: EventRelayed,
 				Detail: fmt.Sprintf("peer=%s peer_doc_id=%s", peer, peerDocID)}); err != nil {
 				return err
 			}
@@ -67,7 +68,7 @@ func markRelayed(tx *bolt.Tx, peer string, e OutboxEntry, peerDocID string, at t
 
 // RelayFailed records a failed attempt. With dead set, the entry moves from
 // the outbox to the peer's dead list and its deliveries become dead.
-func (db *DB) RelayFailed(ctx context.Context, peer string, e OutboxEntry, why string, dead bool, at time.Time) error {
+func (db *DB) RelayFailed(ctx context.Context, peer string, e record.OutboxEntry, why string, dead bool, at time.Time) error {
 	return db.batch(ctx, func(tx *bolt.Tx) error {
 		ob := tx.Bucket(bOutboxes).Bucket([]byte(peer))
 		if ob == nil || ob.Get(u64(e.Seq)) == nil {
@@ -87,7 +88,7 @@ func (db *DB) RelayFailed(ctx context.Context, peer string, e OutboxEntry, why s
 			}
 			state = StateDead
 		}
-		err := updateDeliveries(tx, e.DocID, e.Organs, func(dl *Delivery) {
+		err := updateDeliveries(tx, e.DocID, e.Organs, func(dl *record.Delivery) {
 			dl.State, dl.LastError, dl.UpdatedAt = state, why, at.UTC()
 			dl.Attempts++
 		})
@@ -99,7 +100,7 @@ func (db *DB) RelayFailed(ctx context.Context, peer string, e OutboxEntry, why s
 			typ, detail = EventDead, fmt.Sprintf("peer=%s: gave up: %s", peer, why)
 		}
 		for _, o := range e.Organs {
-			if err := appendEvent(tx, Event{At: at, DocID: e.DocID, OrganID: o, Type: typ, Detail: detail}); err != nil {
+			if err := appendEvent(tx, record.Event{At: at, DocID: e.DocID, OrganID: o, Type: typ, Detail: detail}); err != nil {
 				return err
 			}
 		}
@@ -108,15 +109,15 @@ func (db *DB) RelayFailed(ctx context.Context, peer string, e OutboxEntry, why s
 }
 
 // Dead lists the entries given up on for a peer.
-func (db *DB) Dead(ctx context.Context, peer string) ([]OutboxEntry, error) {
-	var out []OutboxEntry
+func (db *DB) Dead(ctx context.Context, peer string) ([]record.OutboxEntry, error) {
+	var out []record.OutboxEntry
 	err := db.bolt.View(func(tx *bolt.Tx) error {
 		b := tx.Bucket(bDead).Bucket([]byte(peer))
 		if b == nil {
 			return nil
 		}
 		return b.ForEach(func(k, v []byte) error {
-			var e OutboxEntry
+			var e record.OutboxEntry
 			if err := json.Unmarshal(v, &e); err != nil {
 				return err
 			}
@@ -138,7 +139,7 @@ func (db *DB) Redrive(ctx context.Context, docID, recipient string, at time.Time
 			b := tx.Bucket(bDead).Bucket(peer)
 			var moved [][]byte
 			err := b.ForEach(func(k, v []byte) error {
-				var e OutboxEntry
+				var e record.OutboxEntry
 				if err := json.Unmarshal(v, &e); err != nil || e.DocID != docID {
 					return err
 				}
@@ -158,13 +159,13 @@ func (db *DB) Redrive(ctx context.Context, docID, recipient string, at time.Time
 				}
 				moved = append(moved, k)
 				n++
-				if err := updateDeliveries(tx, e.DocID, e.Organs, func(dl *Delivery) {
+				if err := updateDeliveries(tx, e.DocID, e.Organs, func(dl *record.Delivery) {
 					dl.State, dl.UpdatedAt = StateRelaying, at.UTC()
 				}); err != nil {
 					return err
 				}
 				for _, o := range e.Organs {
-					if err := appendEvent(tx, Event{At: at, DocID: e.DocID, OrganID: o, Type: EventRedriven, Detail: "peer=" + string(peer)}); err != nil {
+					if err := appendEvent(tx, record.Event{At: at, DocID: e.DocID, OrganID: o, Type: EventRedriven, Detail: "peer=" + string(peer)}); err != nil {
 						return err
 					}
 				}

@@ -10,6 +10,7 @@ import (
 
 	"github.com/axis-h40/axis/internal/testgen"
 	"github.com/axis-h40/axis/store"
+	"github.com/axis-h40/axis/store/record"
 	"github.com/axis-h40/axis/store/storetest"
 )
 
@@ -94,7 +95,7 @@ func TestMarkRelayedMany(t *testing.T) {
 			t.Error(err)
 		}
 	})
-	var docs []*store.Document
+	var docs []*record.Document
 	var rs []store.Relayed
 	for i := range 3 {
 		d, _ := putRoutes(t, db, 110+i, at, viaNational(remote1)...)

@@ -8,6 +8,7 @@ import (
 	"fmt"
 	_ "time/tzdata" // "a day" is a day in Asia/Ho_Chi_Minh, on any machine
 
+	"github.com/axis-h40/axis/store/record"
 	bolt "go.etcd.io/bbolt"
 )
 
@@ -26,16 +27,16 @@ import (
 var (
 	// Records.
 	bMeta       = []byte("meta")
-	bDocs       = []byte("docs")       // doc id → Document JSON
+	bDocs       = []byte("docs")       // doc id → record.Document JSON
 	bBlobs      = []byte("blobs")      // doc seq, chunk → envelope bytes, exactly as received, in chunks
-	bDeliveries = []byte("deliveries") // doc id \x00 organ → Delivery JSON
+	bDeliveries = []byte("deliveries") // doc id \x00 organ → record.Delivery JSON
 	bRegistry   = []byte("registry")   // name → value: small records the hub keeps (agencies registered over VDXP)
 
 	// Work waiting: local queues, peers' outboxes, relays given up on,
 	// held documents.
 	bQueues   = []byte("queues")   // organ → { seq → doc id } (FIFO, until acked)
-	bOutboxes = []byte("outboxes") // peer → { seq → OutboxEntry JSON }
-	bDead     = []byte("dead")     // peer → { seq → OutboxEntry JSON } given up on
+	bOutboxes = []byte("outboxes") // peer → { seq → record.OutboxEntry JSON }
+	bDead     = []byte("dead")     // peer → { seq → record.OutboxEntry JSON } given up on
 	bHeld     = []byte("held")     // doc id → held since (RFC 3339)
 
 	// Lookup indexes.
@@ -52,10 +53,10 @@ var (
 	bByCode   = []byte("by_code")  // folded notation \x00 seq → doc id
 	bByWord   = []byte("by_word")  // folded Subject word \x00 seq → doc id
 	bByDay    = []byte("by_day")   // day \x00 seq → doc id
-	bActivity = []byte("activity") // organ → Activity JSON (last fetch, last ack)
+	bActivity = []byte("activity") // organ → record.Activity JSON (last fetch, last ack)
 
 	// The trace.
-	bEvents    = []byte("events")     // seq → Event JSON (one hash chain)
+	bEvents    = []byte("events")     // seq → record.Event JSON (one hash chain)
 	bDocEvents = []byte("doc_events") // doc id \x00 seq → nil
 
 	// Revocation evidence.
@@ -103,7 +104,7 @@ func initSchema(tx *bolt.Tx) error {
 // migrate2to3 builds the search indexes of a schema-2 store.
 func migrate2to3(tx *bolt.Tx) error {
 	return tx.Bucket(bDocs).ForEach(func(k, v []byte) error {
-		var d Document
+		var d record.Document
 		if err := json.Unmarshal(v, &d); err != nil {
 			return fmt.Errorf("%w: doc %s: %v", ErrCorrupt, k, err)
 		}

@@ -9,6 +9,7 @@ import (
 	"strings"
 	"unicode"
 
+	"github.com/axis-h40/axis/store/record"
 	bolt "go.etcd.io/bbolt"
 )
 
@@ -79,7 +80,7 @@ func FoldCode(code string) string {
 }
 
 // indexDoc adds a new document to the search indexes.
-func indexDoc(tx *bolt.Tx, d *Document) error {
+func indexDoc(tx *bolt.Tx, d *record.Document) error {
 	idb, seq := []byte(d.ID), u64(d.Seq)
 	byDay := tx.Bucket(bByDay)
 	byDay.FillPercent = 1.0 // appended in order
@@ -120,14 +121,14 @@ const maxScan = 200_000
 // Search answers q from the most selective index it can use (notation,
 // then the longest Subject word, then sender or recipient by day, then
 // day), newest first, filtering each candidate on every criterion.
-func (db *DB) Search(ctx context.Context, q Query) (*SearchResult, error) {
+func (db *DB) Search(ctx context.Context, q Query) (*record.SearchResult, error) {
 	if q.Limit <= 0 {
 		q.Limit = 50
 	}
 	q.Limit = min(q.Limit, 500)
 	words := Words(q.Subject)
 	code := FoldCode(q.Code)
-	res := &SearchResult{Docs: []Document{}}
+	res := &record.SearchResult{Docs: []record.Document{}}
 	err := db.bolt.View(func(tx *bolt.Tx) error {
 		var bucket, prefix []byte
 		dayAt := -1 // where the day sits in the key, for the index walks that are by day
@@ -191,7 +192,7 @@ func (db *DB) Search(ctx context.Context, q Query) (*SearchResult, error) {
 			if !onKeys(k[len(k)-8:]) {
 				continue
 			}
-			var d Document
+			var d record.Document
 			if err := getJSON(docs, v, &d); err != nil {
 				return fmt.Errorf("%w: index %s entry %x: %v", ErrCorrupt, bucket, k, err)
 			}
@@ -225,7 +226,7 @@ func seekLast(c *bolt.Cursor, prefix []byte) ([]byte, []byte) {
 	return c.Prev()
 }
 
-func matches(tx *bolt.Tx, d *Document, q Query, code string, words []string) bool {
+func matches(tx *bolt.Tx, d *record.Document, q Query, code string, words []string) bool {
 	if code != "" && FoldCode(d.Code) != code {
 		return false
 	}
@@ -240,7 +241,7 @@ func matches(tx *bolt.Tx, d *Document, q Query, code string, words []string) boo
 	if q.From != "" && d.From != q.From {
 		return false
 	}
-	if q.To != "" && !slices.ContainsFunc(d.Recipients, func(r Route) bool { return r.OrganID == q.To }) {
+	if q.To != "" && !slices.ContainsFunc(d.Recipients, func(r record.Route) bool { return r.OrganID == q.To }) {
 		return false
 	}
 	if q.Kind != "" && d.Kind != q.Kind {
@@ -253,7 +254,7 @@ func matches(tx *bolt.Tx, d *Document, q Query, code string, words []string) boo
 	if q.State != "" {
 		found := false
 		for _, r := range d.Recipients {
-			var dl Delivery
+			var dl record.Delivery
 			if getJSON(tx.Bucket(bDeliveries), key([]byte(d.ID), []byte(r.OrganID)), &dl) == nil && dl.State == q.State {
 				found = true
 				break

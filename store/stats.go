@@ -5,6 +5,7 @@ import (
 	"context"
 	"time"
 
+	"github.com/axis-h40/axis/store/record"
 	bolt "go.etcd.io/bbolt"
 )
 
@@ -64,7 +65,7 @@ func (db *DB) OutboxDepths(ctx context.Context) (map[string]int, error) {
 
 func touchActivity(tx *bolt.Tx, organ string, fetch, ack time.Time) error {
 	b := tx.Bucket(bActivity)
-	var a Activity
+	var a record.Activity
 	_ = getJSON(b, []byte(organ), &a)
 	if !fetch.IsZero() {
 		a.LastFetch = fetch.UTC()
@@ -76,8 +77,8 @@ func touchActivity(tx *bolt.Tx, organ string, fetch, ack time.Time) error {
 }
 
 // ActivityOf returns an agency's last fetch and ack (zero times when never).
-func (db *DB) ActivityOf(ctx context.Context, organ string) (Activity, error) {
-	var a Activity
+func (db *DB) ActivityOf(ctx context.Context, organ string) (record.Activity, error) {
+	var a record.Activity
 	err := db.bolt.View(func(tx *bolt.Tx) error {
 		if err := getJSON(tx.Bucket(bActivity), []byte(organ), &a); err != nil && err != ErrNotFound {
 			return err
@@ -90,12 +91,12 @@ func (db *DB) ActivityOf(ctx context.Context, organ string) (Activity, error) {
 // Stats counts, for day, what each organ (or only those named) sent and
 // what was addressed to it here (local deliveries and relays), from the
 // sender and recipient day indexes.
-func (db *DB) Stats(ctx context.Context, day string, only ...string) (map[string]*DayStats, error) {
-	out := map[string]*DayStats{}
-	get := func(o string) *DayStats {
+func (db *DB) Stats(ctx context.Context, day string, only ...string) (map[string]*record.DayStats, error) {
+	out := map[string]*record.DayStats{}
+	get := func(o string) *record.DayStats {
 		s := out[o]
 		if s == nil {
-			s = &DayStats{OrganID: o}
+			s = &record.DayStats{OrganID: o}
 			out[o] = s
 		}
 		return s
@@ -113,7 +114,7 @@ func (db *DB) Stats(ctx context.Context, day string, only ...string) (map[string
 						continue
 					}
 					s.Received++
-					var dl Delivery
+					var dl record.Delivery
 					if err := getJSON(dls, key(id, organ), &dl); err != nil {
 						continue
 					}

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/axis-h40/axis/envelope"
+	"github.com/axis-h40/axis/store/record"
 	bolt "go.etcd.io/bbolt"
 )
 
@@ -30,13 +31,13 @@ type SLA struct {
 // actionable first, so a cap never hides a dead relay behind a slow reader. Queues and outboxes are
 // FIFO by arrival, so each is read from its head only as far as entries are
 // old enough: the cost is the stuck items plus one per queue.
-func (db *DB) Stuck(ctx context.Context, now time.Time, sla SLA, limit int) ([]StuckItem, error) {
-	out := []StuckItem{}
+func (db *DB) Stuck(ctx context.Context, now time.Time, sla SLA, limit int) ([]record.StuckItem, error) {
+	out := []record.StuckItem{}
 	err := db.bolt.View(func(tx *bolt.Tx) error {
 		docs, dls := tx.Bucket(bDocs), tx.Bucket(bDeliveries)
-		item := func(d *Document, organ, peer, reason string, since time.Time) StuckItem {
-			it := StuckItem{DocID: d.ID, OrganID: organ, Peer: peer, Reason: reason, Since: since, From: d.From, Code: d.Code, Subject: d.Subject}
-			var dl Delivery
+		item := func(d *record.Document, organ, peer, reason string, since time.Time) record.StuckItem {
+			it := record.StuckItem{DocID: d.ID, OrganID: organ, Peer: peer, Reason: reason, Since: since, From: d.From, Code: d.Code, Subject: d.Subject}
+			var dl record.Delivery
 			if getJSON(dls, key([]byte(d.ID), []byte(organ)), &dl) == nil {
 				it.State, it.Attempts, it.LastError = dl.State, dl.Attempts, dl.LastError
 			}
@@ -57,14 +58,14 @@ func (db *DB) Stuck(ctx context.Context, now time.Time, sla SLA, limit int) ([]S
 			err := tx.Bucket(list.bucket).ForEachBucket(func(peer []byte) error {
 				c := tx.Bucket(list.bucket).Bucket(peer).Cursor()
 				for k, v := c.First(); k != nil && len(out) < limit; k, v = c.Next() {
-					var e OutboxEntry
+					var e record.OutboxEntry
 					if err := json.Unmarshal(v, &e); err != nil {
 						return fmt.Errorf("%w: %s %s: %v", ErrCorrupt, list.bucket, peer, err)
 					}
 					if list.reason == "relay_retrying" && now.Sub(e.Created) <= sla.Relay {
 						break
 					}
-					var d Document
+					var d record.Document
 					if err := getJSON(docs, []byte(e.DocID), &d); err != nil {
 						return fmt.Errorf("%w: %s %s: %v", ErrCorrupt, list.bucket, peer, err)
 					}
@@ -82,7 +83,7 @@ func (db *DB) Stuck(ctx context.Context, now time.Time, sla SLA, limit int) ([]S
 		err := tx.Bucket(bQueues).ForEachBucket(func(organ []byte) error {
 			c := tx.Bucket(bQueues).Bucket(organ).Cursor()
 			for k, id := c.First(); k != nil && len(out) < limit; k, id = c.Next() {
-				var d Document
+				var d record.Document
 				if err := getJSON(docs, id, &d); err != nil {
 					return fmt.Errorf("%w: queue %s: %v", ErrCorrupt, organ, err)
 				}
@@ -115,7 +116,7 @@ func (db *DB) Stuck(ctx context.Context, now time.Time, sla SLA, limit int) ([]S
 // whose revocation status is unknown and why. The held index is keyed by
 // doc id: its entries (a time each) are read and sorted, and only the
 // items kept read their document.
-func stuckHeld(tx *bolt.Tx, limit int) ([]StuckItem, error) {
+func stuckHeld(tx *bolt.Tx, limit int) ([]record.StuckItem, error) {
 	if limit <= 0 {
 		return nil, nil
 	}
@@ -138,14 +139,14 @@ func stuckHeld(tx *bolt.Tx, limit int) ([]StuckItem, error) {
 		}
 		return strings.Compare(a.id, b.id)
 	})
-	out := []StuckItem{}
+	out := []record.StuckItem{}
 	docs := tx.Bucket(bDocs)
 	for _, e := range held[:min(limit, len(held))] {
-		var d Document
+		var d record.Document
 		if err := getJSON(docs, []byte(e.id), &d); err != nil {
 			return nil, fmt.Errorf("%w: held %s: %v", ErrCorrupt, e.id, err)
 		}
-		it := StuckItem{DocID: d.ID, Reason: "held", Since: e.since, State: d.State, From: d.From, Code: d.Code, Subject: d.Subject}
+		it := record.StuckItem{DocID: d.ID, Reason: "held", Since: e.since, State: d.State, From: d.From, Code: d.Code, Subject: d.Subject}
 		for _, r := range d.Pending {
 			if !slices.Contains(it.Pending, r.OrganID) {
 				it.Pending = append(it.Pending, r.OrganID)

@@ -9,6 +9,7 @@ import (
 	"github.com/axis-h40/axis/internal/fixture"
 	"github.com/axis-h40/axis/internal/testgen"
 	"github.com/axis-h40/axis/store"
+	"github.com/axis-h40/axis/store/record"
 	"github.com/axis-h40/axis/store/storetest"
 )
 
@@ -86,7 +87,7 @@ func TestStuckHeld(t *testing.T) {
 	dead := deadRelay(t, db)
 
 	// Two held envelopes, the second held first.
-	held := func(n string, when time.Time, routes []store.Route) *store.Document {
+	held := func(n string, when time.Time, routes []record.Route) *record.Document {
 		t.Helper()
 		m := testgen.NewDocument()
 		m.Code.CodeNumber = n
@@ -101,7 +102,7 @@ func TestStuckHeld(t *testing.T) {
 		}
 		return d
 	}
-	h1 := held("41", at.Add(-time.Minute), append(local(testgen.Department), store.Route{OrganID: "000.00.00.G22", Peer: "national"}))
+	h1 := held("41", at.Add(-time.Minute), append(local(testgen.Department), record.Route{OrganID: "000.00.00.G22", Peer: "national"}))
 	h2 := held("40", at.Add(-2*time.Minute), local(testgen.District))
 	if n, err := db.HeldCount(ctx); err != nil || n != 2 {
 		t.Fatalf("HeldCount %d %v", n, err)
@@ -168,12 +169,12 @@ func TestStuckHeld(t *testing.T) {
 
 // deadRelay stores a document for the central body G22, routed to peer
 // national, whose relay was refused for good ("refused"): a dead relay.
-func deadRelay(t *testing.T, db *store.DB) *store.Document {
+func deadRelay(t *testing.T, db *store.DB) *record.Document {
 	t.Helper()
 	m := testgen.NewDocument()
 	m.To = []envelope.Organization{{OrganID: "000.00.00.G22"}}
 	m.Code.CodeNumber = "99"
-	d, _, err := db.PutEnvelope(ctx, fixture.Verified(t, m), []store.Route{{OrganID: "000.00.00.G22", Peer: "national"}}, at, "")
+	d, _, err := db.PutEnvelope(ctx, fixture.Verified(t, m), []record.Route{{OrganID: "000.00.00.G22", Peer: "national"}}, at, "")
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -8,6 +8,7 @@ import (
 
 	"github.com/axis-h40/axis/envelope"
 	"github.com/axis-h40/axis/store/internal/synthetic"
+	"github.com/axis-h40/axis/store/record"
 	bolt "go.etcd.io/bbolt"
 )
 
@@ -35,12 +36,12 @@ func (db *DB) LoadSynthetic(ctx context.Context, docs []synthetic.Doc) error {
 	return db.bolt.Update(func(tx *bolt.Tx) error {
 		for i := range docs {
 			s := &docs[i]
-			var routes []Route
+			var routes []record.Route
 			for _, r := range s.Routes {
-				routes = append(routes, Route(r))
+				routes = append(routes, record.Route(r))
 			}
 			sum := sha256.Sum256(s.Raw)
-			d := &Document{ID: DocIDFor(sum), SHA256: fmt.Sprintf("%x", sum), Size: len(s.Raw), Kind: string(envelope.KindDocument),
+			d := &record.Document{ID: DocIDFor(sum), SHA256: fmt.Sprintf("%x", sum), Size: len(s.Raw), Kind: string(envelope.KindDocument),
 				From: s.From, DocumentID: s.DocumentID, Code: s.Code, Subject: s.Subject, Recipients: routes,
 				ReceivedAt: s.At.UTC(), Signer: "synthetic (never verified)"}
 			for _, r := range routes {
@@ -59,7 +60,7 @@ func (db *DB) LoadSynthetic(ctx context.Context, docs []synthetic.Doc) error {
 				}
 				fetched, acked := s.At.Add(time.Duration(3+j)*time.Minute), s.At.Add(time.Duration(20+j)*time.Minute)
 				dk := key([]byte(out.ID), []byte(r.OrganID))
-				var dl Delivery
+				var dl record.Delivery
 				if err := getJSON(tx.Bucket(bDeliveries), dk, &dl); err != nil {
 					return err
 				}
@@ -70,10 +71,10 @@ func (db *DB) LoadSynthetic(ctx context.Context, docs []synthetic.Doc) error {
 				if err := putJSON(tx.Bucket(bDeliveries), dk, &dl); err != nil {
 					return err
 				}
-				if err := appendEvent(tx, Event{At: fetched, DocID: out.ID, OrganID: r.OrganID, Type: EventFetched, Detail: "pull"}); err != nil {
+				if err := appendEvent(tx, record.Event{At: fetched, DocID: out.ID, OrganID: r.OrganID, Type: EventFetched, Detail: "pull"}); err != nil {
 					return err
 				}
-				if err := appendEvent(tx, Event{At: acked, DocID: out.ID, OrganID: r.OrganID, Type: EventAcked, Detail: StateAckedDone}); err != nil {
+				if err := appendEvent(tx, record.Event{At: acked, DocID: out.ID, OrganID: r.OrganID, Type: EventAcked, Detail: StateAckedDone}); err != nil {
 					return err
 				}
 				if err := touchActivity(tx, r.OrganID, fetched, acked); err != nil {

@@ -6,44 +6,10 @@ import (
 	"github.com/axis-h40/axis/store/record"
 )
 
-// The records the store keeps live in package record, which imports no
-// storage engine: a client (axisctl) decodes the hub's JSON into them
-// without linking bbolt, and a second engine keeps the same records. These
-// aliases keep store's API whole, as os.FileMode does for fs.FileMode.
-// record's doc says what each record's fields mean.
-
-// Route says where one recipient's copy goes: Peer "" is local delivery.
-type Route = record.Route
-
-// Document is the hub's record of one envelope, from its verified header.
-type Document = record.Document
-
-// Relation is a later envelope that revokes, updates or replaces a document.
-type Relation = record.Relation
-
-// Delivery is one recipient's copy of a document.
-type Delivery = record.Delivery
-
-// OutboxEntry is one envelope waiting to be relayed to a peer.
-type OutboxEntry = record.OutboxEntry
-
-// Event is one line of the trace: append-only and hash-chained.
-type Event = record.Event
-
-// ChainReport is the result of verifying the event log's hash chain.
-type ChainReport = record.ChainReport
-
-// SearchResult is one page of matches, newest first.
-type SearchResult = record.SearchResult
-
-// Activity is when an agency last fetched and last acknowledged.
-type Activity = record.Activity
-
-// DayStats is one agency's traffic on one day.
-type DayStats = record.DayStats
-
-// StuckItem is one delivery or relay that has waited longer than it should.
-type StuckItem = record.StuckItem
+// The records the store keeps are package record's (record.Document,
+// record.Delivery, record.Event, ...), which imports no storage engine: a
+// client (axisctl) decodes the hub's JSON into them without linking bbolt,
+// and a second engine keeps the same records.
 
 // Zone is the time zone of days in indexes and statistics.
 var Zone = record.Zone

@@ -28,6 +28,7 @@ import (
 	"github.com/axis-h40/axis/internal/fixture/testhub"
 	"github.com/axis-h40/axis/internal/testgen"
 	"github.com/axis-h40/axis/store"
+	"github.com/axis-h40/axis/store/record"
 )
 
 // lockedBuffer collects the hub's log lines (written from its goroutines).
@@ -673,7 +674,7 @@ func (e *env) waitState(id, organ, state string) {
 	var tr *api.Trace
 	if !fixture.Poll(10*time.Second, func() bool {
 		tr = e.trace(id)
-		return slices.ContainsFunc(tr.Recipients, func(d store.Delivery) bool { return d.OrganID == organ && d.State == state })
+		return slices.ContainsFunc(tr.Recipients, func(d record.Delivery) bool { return d.OrganID == organ && d.State == state })
 	}) {
 		e.t.Fatalf("%s never reached %s: %+v", organ, state, tr.Recipients)
 	}

@@ -17,6 +17,7 @@ import (
 	"github.com/axis-h40/axis/internal/fixture"
 	"github.com/axis-h40/axis/internal/testgen"
 	"github.com/axis-h40/axis/store"
+	"github.com/axis-h40/axis/store/record"
 )
 
 // heldEnv is the demo hub (revocation mode hold) with the root's CRL but
@@ -38,9 +39,9 @@ func heldEnv(t *testing.T, hub *clock) (*env, string) {
 }
 
 // waitDocState waits until a document's own state is state.
-func (e *env) waitDocState(id, state string) *store.Document {
+func (e *env) waitDocState(id, state string) *record.Document {
 	e.t.Helper()
-	var d *store.Document
+	var d *record.Document
 	if !fixture.Poll(20*time.Second, func() bool {
 		var err error
 		if d, err = e.hub.Store().Document(context.Background(), id); err != nil {
@@ -172,8 +173,8 @@ func TestHeldDocument(t *testing.T) {
 	}
 	// The API: the item, the counts, the overview.
 	var stuck struct {
-		Items  []store.StuckItem `json:"items"`
-		Counts map[string]int    `json:"counts"`
+		Items  []record.StuckItem `json:"items"`
+		Counts map[string]int     `json:"counts"`
 	}
 	e.apiGet("/admin/v1/stuck", &stuck)
 	if len(stuck.Items) != 1 || stuck.Counts["held"] != 1 {

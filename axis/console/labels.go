@@ -22,7 +22,7 @@ var stateLabels = map[string]string{
 	store.StateRelaying:  "Đang chuyển tiếp",
 	store.StateRelayed:   "Đã chuyển tiếp",
 	store.StateDead:      "Chuyển tiếp thất bại",
-	// a recipient of a held or refused document (store.Document.Pending)
+	// a recipient of a held or refused document (record.Document.Pending)
 	store.StateHeld:    "Chưa chuyển (tạm giữ)",
 	store.StateRefused: "Không chuyển (bị từ chối)",
 }
@@ -84,7 +84,7 @@ var reasonLabels = map[string]string{
 
 var reasonOrder = []string{"not_fetched", "not_acked", "relay_retrying", "relay_dead", "held"}
 
-// docStateLabels are the states of a document itself (store.Document.State;
+// docStateLabels are the states of a document itself (record.Document.State;
 // "" is a document routed at intake).
 var docStateLabels = map[string]string{
 	store.StateHeld:    "Tạm giữ",

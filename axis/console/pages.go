@@ -16,6 +16,7 @@ import (
 	"github.com/axis-h40/axis/axis/api"
 	"github.com/axis-h40/axis/envelope"
 	"github.com/axis-h40/axis/store"
+	"github.com/axis-h40/axis/store/record"
 )
 
 // organ shows an organ code with its name from the directory, linked to the
@@ -89,7 +90,7 @@ type option struct {
 }
 
 type resultRow struct {
-	Doc        store.Document
+	Doc        record.Document
 	Recipients string // the recipients' codes, for the cell's title
 }
 
@@ -227,7 +228,7 @@ func (s *server) agenciesNamed(name string, limit int) []*axis.Agency {
 // ---- Văn bản ---------------------------------------------------------------
 
 type recipientRow struct {
-	store.Delivery
+	record.Delivery
 	CanRedrive bool
 	Pending    bool // not routed: the document is held or was refused (Route is where it would go)
 }
@@ -245,7 +246,7 @@ type hubTimeline struct {
 
 type documentBody struct {
 	T           *api.Trace
-	Doc         *store.Document
+	Doc         *record.Document
 	Recipients  []recipientRow
 	Timeline    []hubTimeline
 	Follow      bool
@@ -341,7 +342,7 @@ func (s *server) holdState(b *documentBody) {
 				continue
 			}
 			b.Recipients = append(b.Recipients, recipientRow{Pending: true,
-				Delivery: store.Delivery{DocID: d.ID, OrganID: r.OrganID, Route: r.Name(), State: state, UpdatedAt: at}})
+				Delivery: record.Delivery{DocID: d.ID, OrganID: r.OrganID, Route: r.Name(), State: state, UpdatedAt: at}})
 		}
 	}
 	if d.State == store.StateHeld {
@@ -444,7 +445,7 @@ func (s *server) revocationEvidence(w http.ResponseWriter, r *http.Request, ss *
 	}
 }
 
-func docTitle(d *store.Document) string {
+func docTitle(d *record.Document) string {
 	if d.Code != "" {
 		return d.Code
 	}
@@ -522,7 +523,7 @@ func buildTimeline(t *api.Trace, local string) []hubTimeline {
 // ---- Bị kẹt ----------------------------------------------------------------
 
 type stuckRow struct {
-	store.StuckItem
+	record.StuckItem
 	Age string
 	// A held envelope's recipients, the first few of them and how many more.
 	PendingShown []string

@@ -18,6 +18,7 @@ import (
 	"github.com/axis-h40/axis/internal/fixture"
 	"github.com/axis-h40/axis/internal/testgen"
 	"github.com/axis-h40/axis/store"
+	"github.com/axis-h40/axis/store/record"
 	bolt "go.etcd.io/bbolt"
 )
 
@@ -175,7 +176,7 @@ func TestAuditVerifyAndBackup(t *testing.T) {
 	err = db.Update(func(tx *bolt.Tx) error {
 		ev := tx.Bucket([]byte("events"))
 		k := []byte{0, 0, 0, 0, 0, 0, 0, 4}
-		var e store.Event
+		var e record.Event
 		if err := json.Unmarshal(ev.Get(k), &e); err != nil {
 			return err
 		}
@@ -195,7 +196,7 @@ func TestAuditVerifyAndBackup(t *testing.T) {
 		t.Fatalf("edited copy: exit %d %s", code, out)
 	}
 	code, out, _ = axisctl(t, "audit-verify", "--json", "--db", edited)
-	var rep store.ChainReport
+	var rep record.ChainReport
 	if err := json.Unmarshal([]byte(out), &rep); err != nil || code != 1 || rep.BrokenAt != 4 || rep.Broken == nil ||
 		rep.Broken.DocID != rc.DocID || rep.Broken.Type != store.EventFetched || rep.Broken.OrganID != testgen.Department {
 		t.Fatalf("json report: exit %d %+v %v: %s", code, rep, err, out)
@@ -243,7 +244,7 @@ func TestAdminCommands(t *testing.T) {
 	}
 	clock.Store(61)
 	code, out, errOut := axisctl(t, append([]string{"stuck", "--json"}, admin...)...)
-	var st struct{ Items []store.StuckItem }
+	var st struct{ Items []record.StuckItem }
 	if err := json.Unmarshal([]byte(out), &st); err != nil || code != 0 || len(st.Items) != 1 || st.Items[0].Reason != "not_fetched" || st.Items[0].DocID != rc.DocID {
 		t.Fatalf("stuck: exit %d %s %s", code, out, errOut)
 	}

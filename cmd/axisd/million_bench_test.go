@@ -16,6 +16,7 @@ import (
 
 	"github.com/axis-h40/axis/internal/testgen"
 	"github.com/axis-h40/axis/store"
+	"github.com/axis-h40/axis/store/record"
 )
 
 // The administrator's daily questions against a store of a million
@@ -65,10 +66,10 @@ func startMillion(b *testing.B) *Main {
 }
 
 // sample picks n documents spread over the store's year.
-func sample(b *testing.B, m *Main, n int) []store.Document {
+func sample(b *testing.B, m *Main, n int) []record.Document {
 	b.Helper()
 	rng := rand.New(rand.NewPCG(1, 2))
-	var out []store.Document
+	var out []record.Document
 	start := time.Date(2025, 12, 1, 0, 0, 0, 0, store.Zone)
 	for len(out) < n {
 		day := store.Day(start.Add(time.Duration(rng.IntN(365)) * 24 * time.Hour))
@@ -127,7 +128,7 @@ func okAnd(contains string) func(int, []byte) error {
 // benchDocs times the GETs path makes of 200 documents spread over the
 // store's year, by the admin API or, with console, the signed-in console;
 // each answer must hold want.
-func benchDocs(b *testing.B, console bool, want string, path func(d store.Document) string) {
+func benchDocs(b *testing.B, console bool, want string, path func(d record.Document) string) {
 	m := startMillion(b)
 	var paths []string
 	for _, d := range sample(b, m, 200) {
@@ -141,43 +142,43 @@ func benchDocs(b *testing.B, console bool, want string, path func(d store.Docume
 }
 
 func BenchmarkMillionSearchNotation(b *testing.B) {
-	benchDocs(b, false, `"documents":[{`, func(d store.Document) string {
+	benchDocs(b, false, `"documents":[{`, func(d record.Document) string {
 		return "/admin/v1/search?" + url.Values{"code": {d.Code}}.Encode()
 	})
 }
 
 func BenchmarkMillionSearchNotationAndSender(b *testing.B) {
-	benchDocs(b, false, `"documents":[{`, func(d store.Document) string {
+	benchDocs(b, false, `"documents":[{`, func(d record.Document) string {
 		return "/admin/v1/search?" + url.Values{"code": {d.Code}, "from": {d.From}}.Encode()
 	})
 }
 
 func BenchmarkMillionSearchSubjectWords(b *testing.B) {
-	benchDocs(b, false, `"documents":[{`, func(d store.Document) string {
+	benchDocs(b, false, `"documents":[{`, func(d record.Document) string {
 		w := store.Words(d.Subject)
 		return "/admin/v1/search?" + url.Values{"subject": {w[0] + " " + w[len(w)-1]}, "from": {d.From}}.Encode()
 	})
 }
 
 func BenchmarkMillionSearchSubjectOnly(b *testing.B) {
-	benchDocs(b, false, `"documents":[{`, func(d store.Document) string {
+	benchDocs(b, false, `"documents":[{`, func(d record.Document) string {
 		w := store.Words(d.Subject)
 		return "/admin/v1/search?" + url.Values{"subject": {w[0] + " " + w[1] + " " + w[len(w)-1]}}.Encode()
 	})
 }
 
 func BenchmarkMillionDocumentTrace(b *testing.B) {
-	benchDocs(b, false, `"events":[{`, func(d store.Document) string { return "/admin/v1/documents/" + d.ID + "/trace" })
+	benchDocs(b, false, `"events":[{`, func(d record.Document) string { return "/admin/v1/documents/" + d.ID + "/trace" })
 }
 
 // The console's document page (record, recipients, timeline), rendered.
 func BenchmarkMillionConsoleDocumentPage(b *testing.B) {
-	benchDocs(b, true, `id="timeline"`, func(d store.Document) string { return "/admin/documents/" + d.ID })
+	benchDocs(b, true, `id="timeline"`, func(d record.Document) string { return "/admin/documents/" + d.ID })
 }
 
 // The console's search page by notation, rendered.
 func BenchmarkMillionConsoleSearchNotation(b *testing.B) {
-	benchDocs(b, true, `class="result"`, func(d store.Document) string {
+	benchDocs(b, true, `class="result"`, func(d record.Document) string {
 		return "/admin/search?" + url.Values{"code": {d.Code}}.Encode()
 	})
 }

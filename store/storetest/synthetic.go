@@ -6,6 +6,7 @@ import (
 
 	"github.com/axis-h40/axis/store"
 	"github.com/axis-h40/axis/store/internal/synthetic"
+	"github.com/axis-h40/axis/store/record"
 )
 
 // Synthetic is a document for LoadSynthetic: the records intake would have
@@ -13,7 +14,7 @@ import (
 type Synthetic struct {
 	Raw        []byte
 	From       string
-	Routes     []store.Route
+	Routes     []record.Route
 	Code       string
 	Subject    string
 	DocumentID string

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/axis-h40/axis/store"
+	"github.com/axis-h40/axis/store/record"
 	"github.com/axis-h40/axis/store/storetest"
 )
 
@@ -22,9 +23,9 @@ func TestLoadSynthetic(t *testing.T) {
 	at := time.Date(2026, 6, 1, 2, 30, 0, 0, time.UTC)
 	const from, to1, to2, remote = "000.07.35.H40", "000.00.11.H40", "000.00.35.H40", "000.00.00.G22"
 	docs := []storetest.Synthetic{
-		{Raw: []byte("<synthetic>one</synthetic>"), From: from, Routes: []store.Route{{OrganID: to1}, {OrganID: remote, Peer: "national"}},
+		{Raw: []byte("<synthetic>one</synthetic>"), From: from, Routes: []record.Route{{OrganID: to1}, {OrganID: remote, Peer: "national"}},
 			Code: "15/UBND-VP", Subject: "Công văn về việc báo cáo", DocumentID: from + ",2026/06/01,15/UBND-VP", At: at},
-		{Raw: []byte("<synthetic>two</synthetic>"), From: from, Routes: []store.Route{{OrganID: to1}, {OrganID: to2}},
+		{Raw: []byte("<synthetic>two</synthetic>"), From: from, Routes: []record.Route{{OrganID: to1}, {OrganID: to2}},
 			Code: "16/UBND-VP", Subject: "Kế hoạch", DocumentID: from + ",2026/06/01,16/UBND-VP", At: at.Add(time.Minute), Acked: true},
 	}
 	if err := storetest.LoadSynthetic(ctx, db, docs); err != nil {

@@ -21,6 +21,7 @@ import (
 
 	"github.com/axis-h40/axis/axis"
 	"github.com/axis-h40/axis/store"
+	"github.com/axis-h40/axis/store/record"
 	"github.com/axis-h40/axis/store/storetest"
 )
 
@@ -74,15 +75,15 @@ func main() {
 		from := organs[rng.IntN(len(organs))]
 		numbers[from]++
 		code := fmt.Sprintf("%d/%s", numbers[from], notations[rng.IntN(len(notations))])
-		var routes []store.Route
+		var routes []record.Route
 		for range 1 + rng.IntN(3) {
 			to := organs[rng.IntN(len(organs))]
-			if to != from && !slices.ContainsFunc(routes, func(r store.Route) bool { return r.OrganID == to }) {
-				routes = append(routes, store.Route{OrganID: to})
+			if to != from && !slices.ContainsFunc(routes, func(r record.Route) bool { return r.OrganID == to }) {
+				routes = append(routes, record.Route{OrganID: to})
 			}
 		}
 		if len(routes) == 0 {
-			routes = []store.Route{{OrganID: organs[(i+1)%len(organs)]}}
+			routes = []record.Route{{OrganID: organs[(i+1)%len(organs)]}}
 			if routes[0].OrganID == from {
 				routes[0].OrganID = organs[(i+2)%len(organs)]
 			}

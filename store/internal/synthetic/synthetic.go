@@ -19,7 +19,7 @@ type Doc struct {
 	Acked      bool
 }
 
-// Route is a store.Route (the two convert to each other).
+// Route is a record.Route (the two convert to each other).
 type Route struct {
 	OrganID string
 	Peer    string
