@@ -1,10 +1,10 @@
 // Package record holds the records axis's store keeps and answers with —
 // documents, deliveries, outbox entries, trace events — and the reports
 // built from them (ChainReport, SearchResult, DayStats, StuckItem), with
-// the values of their State and Type fields.
+// their JSON form.
 //
 // It imports no storage engine and no transport: package store keeps these
-// records in bbolt (and re-exports them under the same names), the hub
+// records in bbolt, the hub
 // answers them as JSON, and a client such as axisctl decodes that JSON into
 // them without linking either.
 //
