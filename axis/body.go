@@ -229,7 +229,8 @@ func (h *Hub) intakeCounted(ctx context.Context, caller Caller, load func() ([]b
 	outcome := "created"
 	switch {
 	case err != nil:
-		_, outcome, _ = ProblemOf(err)
+		m := mapOnce(err) // the answer reuses the mapping
+		outcome, err = m.code, m
 	case !created:
 		outcome = "duplicate"
 	case rc.State == store.StateHeld:

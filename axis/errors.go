@@ -57,6 +57,9 @@ var envelopeStatus = map[string]int{
 // an envelope verification code, the store's not found and conflict;
 // anything else is a 500 internal error whose detail says nothing).
 func ProblemOf(err error) (int, string, string) {
+	if m, ok := err.(*mapped); ok {
+		return m.status, m.code, m.detail
+	}
 	var p *Problem
 	if errors.As(err, &p) {
 		return p.Status, p.Code, err.Error()
@@ -75,4 +78,21 @@ func ProblemOf(err error) (int, string, string) {
 
 func Problemf(p *Problem, format string, a ...any) error {
 	return fmt.Errorf("%w: "+format, append([]any{p}, a...)...)
+}
+
+// mapped is an error already mapped by ProblemOf (intake maps a refusal
+// once, for its metric label, and the answer reuses that).
+type mapped struct {
+	err          error
+	status       int
+	code, detail string
+}
+
+func (m *mapped) Error() string { return m.err.Error() }
+func (m *mapped) Unwrap() error { return m.err }
+
+// mapOnce maps err with ProblemOf and keeps the result with it.
+func mapOnce(err error) *mapped {
+	status, code, detail := ProblemOf(err)
+	return &mapped{err: err, status: status, code: code, detail: detail}
 }
