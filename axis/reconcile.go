@@ -161,7 +161,9 @@ func (h *Hub) Reconcile(ctx context.Context, day string, repair bool) (*api.Repo
 	for _, p := range h.dir.Peers() {
 		pt := peers[p.Name]
 		facts := relayedTo[p.Name]
-		have, received, note, err := h.askPeer(ctx, p, day, facts)
+		pctx, cancel := context.WithTimeout(ctx, peerCheckDeadline)
+		have, received, note, err := h.askPeer(pctx, p, day, facts)
+		cancel()
 		if err != nil {
 			pt.Note = "could not ask the peer: " + err.Error()
 			continue
@@ -252,6 +254,12 @@ type relayFact struct {
 	organ     string
 	peerDocID string
 }
+
+// peerCheckDeadline bounds one peer's cross-check (each call is bounded
+// by relay.timeout too): a peer that hangs, or answers a VDXP peer's
+// per-document questions slowly, is reported as not asked instead of
+// holding the nightly job.
+const peerCheckDeadline = 10 * time.Minute
 
 // askPeer returns which relayed documents the peer has (nil map when it
 // cannot be asked) and what it received from this hub that day.
