@@ -496,3 +496,12 @@ func receiptXML(hub, hubSubject string, d *record.Document) []byte {
 	doc.WriteTo(&b)
 	return b.Bytes()
 }
+
+// getenv reads a variable with Options.Getenv, else from the process environment
+// (secrets named by *_env keys).
+func (h *Hub) getenv(k string) string {
+	if h.env != nil {
+		return h.env(k)
+	}
+	return os.Getenv(k)
+}
