@@ -6,7 +6,6 @@ import (
 	"path/filepath"
 	"testing"
 
-	"github.com/axis-h40/axis/internal/fixture"
 	"github.com/axis-h40/axis/internal/testgen"
 	"github.com/axis-h40/axis/store"
 	"github.com/axis-h40/axis/store/storetest"
@@ -14,10 +13,7 @@ import (
 
 func TestBackupRestore(t *testing.T) {
 	db := storetest.Open(t)
-	doc, _, err := db.PutEnvelope(ctx, fixture.Verified(t, testgen.NewDocument()), local(testgen.Department), at, "")
-	if err != nil {
-		t.Fatal(err)
-	}
+	doc, _ := putRoutes(t, db, 1200, at, local(testgen.Department)...)
 	var buf bytes.Buffer
 	if _, err := db.Backup(ctx, &buf); err != nil {
 		t.Fatal(err)

@@ -3,22 +3,20 @@ package store_test
 import (
 	"context"
 	"errors"
-	"fmt"
 	"path/filepath"
 	"sync"
 	"testing"
 	"time"
 
-	"github.com/axis-h40/axis/envelope"
-	"github.com/axis-h40/axis/internal/fixture"
 	"github.com/axis-h40/axis/internal/testgen"
 	"github.com/axis-h40/axis/store"
+	"github.com/axis-h40/axis/store/storetest"
 )
 
 func TestConcurrentIntakeShareCommits(t *testing.T) {
 	var mu sync.Mutex
 	var batches, total int
-	db, err := store.Open(filepath.Join(t.TempDir(), "axis.db"), &store.Options{
+	db := storetest.OpenWith(t, &store.Options{
 		MaxBatchDelay: 20 * time.Millisecond,
 		OnBatch: func(n int) {
 			mu.Lock()
@@ -26,28 +24,12 @@ func TestConcurrentIntakeShareCommits(t *testing.T) {
 			total += n
 			mu.Unlock()
 		}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer db.Close()
 	const n = 32
-	vs := make([]*envelope.Verified, n)
-	for i := range vs {
-		m := testgen.NewDocument()
-		m.Code.CodeNumber = fmt.Sprint(1000 + i)
-		vs[i] = fixture.Verified(t, m)
-	}
-	var wg sync.WaitGroup
-	for _, v := range vs {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			if _, _, err := db.PutEnvelope(ctx, v, local(testgen.Department), at, ""); err != nil {
-				t.Error(err)
-			}
-		}()
-	}
-	wg.Wait()
+	vs := verifiedPool(t, 1000, n, 0)
+	<-concurrently(t, n, func(i int) error {
+		_, _, err := db.PutEnvelope(ctx, vs[i], local(testgen.Department), at, "")
+		return err
+	})
 	if c, _ := db.Count(ctx); c != n {
 		t.Fatalf("%d stored", c)
 	}

@@ -4,12 +4,9 @@ import (
 	"errors"
 	"fmt"
 	"reflect"
-	"sync"
 	"testing"
 	"time"
 
-	"github.com/axis-h40/axis/envelope"
-	"github.com/axis-h40/axis/internal/fixture"
 	"github.com/axis-h40/axis/internal/testgen"
 	"github.com/axis-h40/axis/store"
 	"github.com/axis-h40/axis/store/storetest"
@@ -20,13 +17,9 @@ import (
 func TestSnapshot(t *testing.T) {
 	db := storetest.Open(t)
 	doc, _ := putRoutes(t, db, 700, at, append(local(testgen.Department), viaNational(remote1)...)...)
-	if _, _, err := db.PutEnvelope(ctx, fixture.Verified(t, func() *envelope.Message {
-		m := testgen.Status("03", "accepted")
-		m.ResponseFor[0].DocumentID = fmt.Sprintf("%s,2026/05/28,700/UBND-VP", testgen.Commune)
-		return m
-	}()), local(testgen.Commune), at.Add(time.Hour), ""); err != nil {
-		t.Fatal(err)
-	}
+	st := testgen.Status("03", "accepted")
+	st.ResponseFor[0].DocumentID = numbered(700).DocumentID
+	put(t, db, st, at.Add(time.Hour), local(testgen.Commune)...)
 	if err := db.MarkRelayed(ctx, "national", outboxOf(t, db, doc.ID), "p700", at.Add(time.Minute)); err != nil {
 		t.Fatal(err)
 	}
@@ -63,30 +56,12 @@ func TestSnapshot(t *testing.T) {
 // in it has its acked event in it, and no other.
 func TestSnapshotIsOneView(t *testing.T) {
 	db := storetest.Open(t)
-	m := numbered(710)
-	m.From = testgen.Organ(testgen.Province)
-	var organs []string
-	for i := range 40 {
-		o := fmt.Sprintf("000.%02d.61.H40", i)
-		organs = append(organs, o)
-		m.To = append(m.To, envelope.Organization{OrganID: o})
-	}
-	doc, _, err := db.PutEnvelope(ctx, fixture.Verified(t, m), local(organs...), at, "")
-	if err != nil {
-		t.Fatal(err)
-	}
-	var wg sync.WaitGroup
-	for _, o := range organs {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			if _, err := db.Ack(ctx, doc.ID, o, true, "", at.Add(time.Minute)); err != nil {
-				t.Error(err)
-			}
-		}()
-	}
-	done := make(chan struct{})
-	go func() { wg.Wait(); close(done) }()
+	organs := agencies(40)
+	doc, _ := putFromProvince(t, db, 710, organs)
+	done := concurrently(t, len(organs), func(i int) error {
+		_, err := db.Ack(ctx, doc.ID, organs[i], true, "", at.Add(time.Minute))
+		return err
+	})
 	for snapshots := 0; ; snapshots++ {
 		_, dls, evs, err := db.Snapshot(ctx, doc.ID)
 		if err != nil {

@@ -6,11 +6,11 @@ import (
 	"encoding/binary"
 	"fmt"
 	"path/filepath"
+	"sync"
 	"testing"
 	"time"
 
 	"github.com/axis-h40/axis/envelope"
-	"github.com/axis-h40/axis/internal/demopki"
 	"github.com/axis-h40/axis/internal/fixture"
 	"github.com/axis-h40/axis/internal/testgen"
 	"github.com/axis-h40/axis/store"
@@ -21,6 +21,8 @@ import (
 var (
 	ctx = context.Background()
 	at  = time.Date(2026, 6, 1, 2, 30, 0, 0, time.UTC) // 09:30 in Hà Nội
+	// The two days before at's, in searchFixture and the tests that read it.
+	day1, day2 = at.Add(-48 * time.Hour), at.Add(-24 * time.Hour)
 )
 
 func local(organs ...string) []record.Route {
@@ -36,16 +38,10 @@ func local(organs ...string) []record.Route {
 // "unknown", as when the CA's responders are down.
 func heldVerified(t *testing.T, m *envelope.Message) *envelope.Verified {
 	t.Helper()
-	roots, err := envelope.LoadRoots(fixture.RootCA)
-	if err != nil {
-		t.Fatal(err)
-	}
-	now := func() time.Time { return demopki.TestNow }
-	v, err := envelope.NewVerifier(envelope.Policy{Roots: roots, Now: now, RevocationMode: envelope.RevocationHold,
-		Revocation: envelope.NewRevocationChecker(envelope.RevocationOptions{Now: now})})
-	if err != nil {
-		t.Fatal(err)
-	}
+	v := fixture.VerifierWith(t, func(p *envelope.Policy) {
+		p.RevocationMode = envelope.RevocationHold
+		p.Revocation = envelope.NewRevocationChecker(envelope.RevocationOptions{Now: fixture.Now})
+	})
 	vd, err := v.Verify(fixture.Sign(t, m))
 	if err != nil {
 		t.Fatal(err)
@@ -60,27 +56,22 @@ func heldVerified(t *testing.T, m *envelope.Message) *envelope.Verified {
 func searchFixture(t *testing.T, db *store.DB) map[string]string {
 	t.Helper()
 	ids := map[string]string{}
-	put := func(name, from, to, number, subject string, when time.Time) {
+	add := func(name, from, to, number, subject string, when time.Time) {
 		m := testgen.NewDocument()
 		m.From = envelope.Organization{OrganID: from}
 		m.To = []envelope.Organization{{OrganID: to}}
 		m.Code.CodeNumber = number
 		m.DocumentID = from + ",2026/05/28," + number + "/UBND-VP"
 		m.Subject = subject
-		d, _, err := db.PutEnvelope(ctx, fixture.Verified(t, m), local(to), when, "")
-		if err != nil {
-			t.Fatal(err)
-		}
+		d, _ := put(t, db, m, when, local(to)...)
 		ids[name] = d.ID
 	}
-	day1 := at.Add(-48 * time.Hour)
-	day2 := at.Add(-24 * time.Hour)
-	put("a", testgen.Commune, testgen.Department, "15", "Công văn về việc báo cáo chuyển đổi số", day1)
-	put("b", testgen.Commune, testgen.District, "16", "Kế hoạch phòng chống lụt bão", day1)
-	put("c", testgen.District, testgen.Department, "15", "Công văn đôn đốc nộp báo cáo", day2)
-	put("d", testgen.Commune, testgen.Department, "17", "Giấy mời họp", day2)
-	put("e", testgen.Commune, testgen.Department, "18", "CONG VAN khong dau", at)
-	put("f", testgen.Department, testgen.Commune, "19", "Thông báo kết luận", at)
+	add("a", testgen.Commune, testgen.Department, "15", "Công văn về việc báo cáo chuyển đổi số", day1)
+	add("b", testgen.Commune, testgen.District, "16", "Kế hoạch phòng chống lụt bão", day1)
+	add("c", testgen.District, testgen.Department, "15", "Công văn đôn đốc nộp báo cáo", day2)
+	add("d", testgen.Commune, testgen.Department, "17", "Giấy mời họp", day2)
+	add("e", testgen.Commune, testgen.Department, "18", "CONG VAN khong dau", at)
+	add("f", testgen.Department, testgen.Commune, "19", "Thông báo kết luận", at)
 	return ids
 }
 
@@ -109,28 +100,85 @@ func checked(t *testing.T, db *store.DB) {
 
 // numbered is the base sample with its own notation and DocumentId, so
 // that every number is a different envelope.
-func numbered(n int) *envelope.Message {
-	m := testgen.NewDocument()
-	m.Code.CodeNumber = fmt.Sprint(n)
-	m.DocumentID = fmt.Sprintf("%s,2026/05/28,%d/UBND-VP", testgen.Commune, n)
+func numbered(n int) *envelope.Message { return fixture.Numbered(fmt.Sprint(n)) }
+
+// addressed is envelope number n with its header addressed to the organs
+// of routes.
+func addressed(n int, routes []record.Route) *envelope.Message {
+	m := numbered(n)
+	m.To = nil
+	for _, r := range routes {
+		m.To = append(m.To, envelope.Organization{OrganID: r.OrganID})
+	}
 	return m
+}
+
+// put verifies m and stores it, a new document, with these routes at when.
+func put(t *testing.T, db *store.DB, m *envelope.Message, when time.Time, routes ...record.Route) (*record.Document, *envelope.Verified) {
+	t.Helper()
+	v := fixture.Verified(t, m)
+	d, created, err := db.PutEnvelope(ctx, v, routes, when, "")
+	if err != nil || !created {
+		t.Fatalf("PutEnvelope %s: %v created=%v", m.Code, err, created)
+	}
+	return d, v
 }
 
 // putRoutes stores envelope number n from the commune with these routes
 // (its header addressed to the same organs) at when.
 func putRoutes(t *testing.T, db *store.DB, n int, when time.Time, routes ...record.Route) (*record.Document, *envelope.Verified) {
 	t.Helper()
-	m := numbered(n)
-	m.To = nil
-	for _, r := range routes {
-		m.To = append(m.To, envelope.Organization{OrganID: r.OrganID})
+	return put(t, db, addressed(n, routes), when, routes...)
+}
+
+// putFromProvince stores envelope number n, sent by the province to each
+// of organs (all local), at at.
+func putFromProvince(t *testing.T, db *store.DB, n int, organs []string) (*record.Document, *envelope.Verified) {
+	t.Helper()
+	m := addressed(n, local(organs...))
+	m.From = testgen.Organ(testgen.Province)
+	return put(t, db, m, at, local(organs...)...)
+}
+
+// concurrently calls fn(0) to fn(n-1), each on a goroutine of its own,
+// fails the test with their errors, and closes the channel it returns once
+// all have returned.
+func concurrently(t *testing.T, n int, fn func(i int) error) <-chan struct{} {
+	var wg sync.WaitGroup
+	for i := range n {
+		wg.Go(func() {
+			if err := fn(i); err != nil {
+				t.Error(err)
+			}
+		})
 	}
-	v := fixture.Verified(t, m)
-	d, created, err := db.PutEnvelope(ctx, v, routes, when, "")
-	if err != nil || !created {
-		t.Fatalf("PutEnvelope %d: %v created=%v", n, err, created)
+	done := make(chan struct{})
+	go func() { wg.Wait(); close(done) }()
+	return done
+}
+
+// agencies is n distinct organ codes of local agencies, none of testgen's.
+func agencies(n int) []string {
+	out := make([]string, n)
+	for i := range out {
+		out[i] = fmt.Sprintf("000.%02d.%02d.H40", i%90, 20+i/90)
 	}
-	return d, v
+	return out
+}
+
+// verifiedPool is n distinct verified envelopes, numbered from first, each
+// with an extra attachment of attach bytes (none when 0).
+func verifiedPool(tb testing.TB, first, n, attach int) []*envelope.Verified {
+	tb.Helper()
+	pool := make([]*envelope.Verified, n)
+	for i := range pool {
+		m := numbered(first + i)
+		if attach > 0 {
+			m.Attachments = append(m.Attachments, envelopeAttachment(attach))
+		}
+		pool[i] = fixture.Verified(tb, m)
+	}
+	return pool
 }
 
 // viaNational routes organs through the peer "national".
@@ -219,19 +267,58 @@ func (fs *fileStore) edit(fn func(tx *bolt.Tx) error) {
 	if err := fs.Close(); err != nil {
 		fs.t.Fatal(err)
 	}
+	editFile(fs.t, path, fn)
+	var err error
+	if fs.DB, err = store.Open(path, nil); err != nil {
+		fs.t.Fatal(err)
+	}
+}
+
+// storeFile is the path of a new store that fill (when not nil) wrote to
+// and that is closed again.
+func storeFile(t *testing.T, fill func(db *store.DB)) string {
+	t.Helper()
+	path := filepath.Join(t.TempDir(), "axis.db")
+	db, err := store.Open(path, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if fill != nil {
+		fill(db)
+	}
+	if err := db.Close(); err != nil {
+		t.Fatal(err)
+	}
+	return path
+}
+
+// editFile changes a bbolt file no store has open, as an administrator with
+// the file could (bbolt creates it when there is none).
+func editFile(t *testing.T, path string, fn func(tx *bolt.Tx) error) {
+	t.Helper()
 	b, err := bolt.Open(path, 0o600, nil)
 	if err != nil {
-		fs.t.Fatal(err)
+		t.Fatal(err)
 	}
 	err = b.Update(fn)
 	if cerr := b.Close(); err == nil {
 		err = cerr
 	}
 	if err != nil {
-		fs.t.Fatal(err)
+		t.Fatal(err)
 	}
-	if fs.DB, err = store.Open(path, nil); err != nil {
-		fs.t.Fatal(err)
+}
+
+// viewFile reads a bbolt file no store has open (a closed store, a copy).
+func viewFile(t *testing.T, path string, fn func(tx *bolt.Tx) error) {
+	t.Helper()
+	b, err := bolt.Open(path, 0o600, &bolt.Options{ReadOnly: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer b.Close()
+	if err := b.View(fn); err != nil {
+		t.Fatal(err)
 	}
 }
 

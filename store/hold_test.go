@@ -17,14 +17,9 @@ import (
 // these routes at when.
 func putHeldNumbered(t *testing.T, db *store.DB, n int, when time.Time, routes ...record.Route) *record.Document {
 	t.Helper()
-	m := numbered(n)
-	m.To = nil
-	for _, r := range routes {
-		m.To = append(m.To, envelope.Organization{OrganID: r.OrganID})
-	}
-	d, created, err := db.PutHeld(ctx, heldVerified(t, m), routes, when, "")
-	if err != nil || !created {
-		t.Fatalf("PutHeld: %v created=%v", err, created)
+	d, created, err := db.PutHeld(ctx, heldVerified(t, addressed(n, routes)), routes, when, "")
+	if err != nil || !created || d.State != store.StateHeld {
+		t.Fatalf("PutHeld %d: %+v %v created=%v", n, d, err, created)
 	}
 	return d
 }

@@ -1,14 +1,11 @@
 package store_test
 
 import (
-	"fmt"
 	"os"
 	"path/filepath"
 	"testing"
 	"time"
 
-	"github.com/axis-h40/axis/envelope"
-	"github.com/axis-h40/axis/internal/fixture"
 	"github.com/axis-h40/axis/internal/testgen"
 	"github.com/axis-h40/axis/store"
 	"github.com/axis-h40/axis/store/storetest"
@@ -17,11 +14,7 @@ import (
 
 func TestDuplicateStoresNothing(t *testing.T) {
 	db := storetest.Open(t)
-	v := fixture.Verified(t, testgen.NewDocument())
-	d1, _, err := db.PutEnvelope(ctx, v, local(testgen.Department), at, "")
-	if err != nil {
-		t.Fatal(err)
-	}
+	d1, v := put(t, db, testgen.NewDocument(), at, local(testgen.Department)...)
 	d2, created, err := db.PutEnvelope(ctx, v, local(testgen.Department), at.Add(time.Hour), "")
 	if err != nil || created || d2.ID != d1.ID || !d2.ReceivedAt.Equal(d1.ReceivedAt) {
 		t.Fatalf("duplicate: %+v created=%v %v", d2, created, err)
@@ -36,19 +29,8 @@ func TestDuplicateStoresNothing(t *testing.T) {
 
 func TestFanOutStoresBytesOnce(t *testing.T) {
 	db := storetest.Open(t)
-	m := testgen.NewDocument()
-	m.From = testgen.Organ(testgen.Province)
-	var organs []string
-	for i := 1; i <= 240; i++ {
-		o := fmt.Sprintf("000.%02d.%02d.H40", i%90, 20+i/90)
-		organs = append(organs, o)
-		m.To = append(m.To, envelope.Organization{OrganID: o})
-	}
-	v := fixture.Verified(t, m)
-	doc, _, err := db.PutEnvelope(ctx, v, local(organs...), at, "")
-	if err != nil {
-		t.Fatal(err)
-	}
+	organs := agencies(240)
+	doc, v := putFromProvince(t, db, 15, organs)
 	for _, o := range organs {
 		items, _, err := db.Inbox(ctx, o, 0, 10)
 		if err != nil || len(items) != 1 || items[0].Doc.ID != doc.ID {
@@ -63,17 +45,15 @@ func TestFanOutStoresBytesOnce(t *testing.T) {
 	docs := map[string]bool{}
 	var blobBytes int
 	cp := filepath.Join(t.TempDir(), "copy.db")
-	f, _ := os.Create(cp)
+	f, err := os.Create(cp)
+	if err != nil {
+		t.Fatal(err)
+	}
 	if _, err := db.Backup(ctx, f); err != nil {
 		t.Fatal(err)
 	}
 	f.Close()
-	bdb, err := bolt.Open(cp, 0o600, &bolt.Options{ReadOnly: true})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer bdb.Close()
-	bdb.View(func(tx *bolt.Tx) error {
+	viewFile(t, cp, func(tx *bolt.Tx) error {
 		return tx.Bucket([]byte("blobs")).ForEach(func(k, v []byte) error {
 			docs[string(k[:8])] = true
 			blobBytes += len(v)
@@ -87,14 +67,8 @@ func TestFanOutStoresBytesOnce(t *testing.T) {
 
 func TestStatusLinksToOriginal(t *testing.T) {
 	db := storetest.Open(t)
-	doc, _, err := db.PutEnvelope(ctx, fixture.Verified(t, testgen.NewDocument()), local(testgen.Department), at, "")
-	if err != nil {
-		t.Fatal(err)
-	}
-	st, _, err := db.PutEnvelope(ctx, fixture.Verified(t, testgen.Status("03", "accepted")), local(testgen.Commune), at.Add(time.Hour), "")
-	if err != nil {
-		t.Fatal(err)
-	}
+	doc, _ := put(t, db, testgen.NewDocument(), at, local(testgen.Department)...)
+	st, _ := put(t, db, testgen.Status("03", "accepted"), at.Add(time.Hour), local(testgen.Commune)...)
 	if st.RespondsTo != doc.ID || st.Kind != "status" {
 		t.Fatalf("status record %+v", st)
 	}

@@ -15,21 +15,25 @@ import (
 // Outbox lists up to limit entries waiting for peer after sequence after,
 // oldest first.
 func (db *DB) Outbox(ctx context.Context, peer string, after uint64, limit int) ([]record.OutboxEntry, error) {
+	return db.entriesAfter(bOutboxes, peer, after, limit)
+}
+
+// entriesAfter lists up to limit entries of peer's bucket in parent (its
+// outbox, or its dead list) after sequence after, oldest first.
+func (db *DB) entriesAfter(parent []byte, peer string, after uint64, limit int) ([]record.OutboxEntry, error) {
 	var out []record.OutboxEntry
 	err := db.bolt.View(func(tx *bolt.Tx) error {
-		ob := tx.Bucket(bOutboxes).Bucket([]byte(peer))
-		if ob == nil {
-			return nil
-		}
-		c := ob.Cursor()
-		for k, v := c.Seek(u64(after + 1)); k != nil && len(out) < limit; k, v = c.Next() {
+		return eachAfter(tx.Bucket(parent).Bucket([]byte(peer)), after, func(_, v []byte) (bool, error) {
+			if len(out) >= limit {
+				return false, nil
+			}
 			var e record.OutboxEntry
 			if err := json.Unmarshal(v, &e); err != nil {
-				return err
+				return false, err
 			}
 			out = append(out, e)
-		}
-		return nil
+			return true, nil
+		})
 	})
 	return out, err
 }

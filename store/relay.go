@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"math"
 	"slices"
 	"time"
 
@@ -108,24 +109,9 @@ func (db *DB) RelayFailed(ctx context.Context, peer string, e record.OutboxEntry
 	})
 }
 
-// Dead lists the entries given up on for a peer.
+// Dead lists the entries given up on for a peer, oldest first.
 func (db *DB) Dead(ctx context.Context, peer string) ([]record.OutboxEntry, error) {
-	var out []record.OutboxEntry
-	err := db.bolt.View(func(tx *bolt.Tx) error {
-		b := tx.Bucket(bDead).Bucket([]byte(peer))
-		if b == nil {
-			return nil
-		}
-		return b.ForEach(func(k, v []byte) error {
-			var e record.OutboxEntry
-			if err := json.Unmarshal(v, &e); err != nil {
-				return err
-			}
-			out = append(out, e)
-			return nil
-		})
-	})
-	return out, err
+	return db.entriesAfter(bDead, peer, 0, math.MaxInt)
 }
 
 // Redrive puts a document's dead relay entries (those for recipient, when

@@ -2,17 +2,61 @@ package store_test
 
 import (
 	"errors"
-	"path/filepath"
 	"slices"
-	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
 	"github.com/axis-h40/axis/internal/testgen"
 	"github.com/axis-h40/axis/store"
-	"github.com/axis-h40/axis/store/record"
 	"github.com/axis-h40/axis/store/storetest"
 )
+
+// A peer's outbox lists oldest first after a cursor; OutboxEntryOf finds a
+// document's entry near the head, no further than its limit.
+func TestOutbox(t *testing.T) {
+	db := storetest.Open(t)
+	var ids []string
+	for i := range 3 {
+		d, _ := putRoutes(t, db, 600+i, at.Add(time.Duration(i)*time.Minute), viaNational(remote1)...)
+		ids = append(ids, d.ID)
+	}
+	page, err := db.Outbox(ctx, "national", 0, 2)
+	if err != nil || len(page) != 2 || page[0].Seq != 1 || page[0].DocID != ids[0] || page[1].Seq != 2 || page[1].DocID != ids[1] {
+		t.Fatalf("first page %+v %v", page, err)
+	}
+	page, err = db.Outbox(ctx, "national", 2, 10)
+	if err != nil || len(page) != 1 || page[0].Seq != 3 || page[0].DocID != ids[2] || !page[0].Created.Equal(at.Add(2*time.Minute)) {
+		t.Fatalf("second page %+v %v", page, err)
+	}
+	if page, err := db.Outbox(ctx, "h41", 0, 10); err != nil || len(page) != 0 {
+		t.Fatalf("a peer without an outbox: %+v %v", page, err)
+	}
+
+	if e, err := db.OutboxEntryOf(ctx, "national", ids[1], 10); err != nil || e.Seq != 2 || e.DocID != ids[1] {
+		t.Fatalf("entry of the second: %+v %v", e, err)
+	}
+	if _, err := db.OutboxEntryOf(ctx, "national", ids[2], 2); !errors.Is(err, store.ErrNotFound) {
+		t.Fatalf("entry beyond the limit: %v", err)
+	}
+	if _, err := db.OutboxEntryOf(ctx, "h41", ids[0], 10); !errors.Is(err, store.ErrNotFound) {
+		t.Fatalf("entry at a peer without an outbox: %v", err)
+	}
+	if d, _ := db.OutboxDepths(ctx); len(d) != 1 || d["national"] != 3 {
+		t.Fatalf("depths %v", d)
+	}
+
+	if err := db.MarkRelayed(ctx, "national", outboxOf(t, db, ids[0]), "p", at); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := db.OutboxEntryOf(ctx, "national", ids[0], 10); !errors.Is(err, store.ErrNotFound) {
+		t.Fatalf("entry of a relayed document: %v", err)
+	}
+	if d, _ := db.OutboxDepths(ctx); d["national"] != 2 {
+		t.Fatalf("depths after a relay %v", d)
+	}
+	checked(t, db)
+}
 
 // One outbox entry carries every organ a document goes to through a peer;
 // MarkRelayed takes it out of the outbox and makes each of its deliveries
@@ -80,48 +124,29 @@ func TestMarkRelayed(t *testing.T) {
 // MarkRelayedMany records many accepted entries in one commit, each under
 // its own peer id and time.
 func TestMarkRelayedMany(t *testing.T) {
-	var mu sync.Mutex
-	commits := 0
-	db, err := store.Open(filepath.Join(t.TempDir(), "axis.db"), &store.Options{OnBatch: func(int) {
-		mu.Lock()
-		commits++
-		mu.Unlock()
-	}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		if err := db.Close(); err != nil {
-			t.Error(err)
-		}
-	})
-	var docs []*record.Document
+	var commits atomic.Int64
+	db := storetest.OpenWith(t, &store.Options{OnBatch: func(int) { commits.Add(1) }})
 	var rs []store.Relayed
 	for i := range 3 {
 		d, _ := putRoutes(t, db, 110+i, at, viaNational(remote1)...)
-		docs = append(docs, d)
 		rs = append(rs, store.Relayed{Entry: outboxOf(t, db, d.ID), PeerDocID: "p" + d.ID[:6], At: at.Add(time.Duration(i+1) * time.Minute)})
 	}
-	mu.Lock()
-	before := commits
-	mu.Unlock()
+	before := commits.Load()
 	if err := db.MarkRelayedMany(ctx, "national", rs); err != nil {
 		t.Fatal(err)
 	}
-	mu.Lock()
-	if commits != before+1 {
-		t.Errorf("%d commits for one MarkRelayedMany", commits-before)
+	if n := commits.Load() - before; n != 1 {
+		t.Errorf("%d commits for one MarkRelayedMany", n)
 	}
-	mu.Unlock()
 	if depth, _ := db.OutboxDepths(ctx); depth["national"] != 0 {
 		t.Errorf("outbox depth %d", depth["national"])
 	}
-	for i, d := range docs {
-		dl := delivery(t, db, d.ID, remote1)
-		if dl.State != store.StateRelayed || dl.PeerDocID != rs[i].PeerDocID || !dl.UpdatedAt.Equal(rs[i].At) || dl.Attempts != 1 {
+	for i, r := range rs {
+		dl := delivery(t, db, r.Entry.DocID, remote1)
+		if dl.State != store.StateRelayed || dl.PeerDocID != r.PeerDocID || !dl.UpdatedAt.Equal(r.At) || dl.Attempts != 1 {
 			t.Errorf("doc %d: %+v", i, dl)
 		}
-		if got := lastEvents(t, db, d.ID, 1); got[0] != "relayed "+remote1+" peer=national peer_doc_id="+rs[i].PeerDocID {
+		if got := lastEvents(t, db, r.Entry.DocID, 1); got[0] != "relayed "+remote1+" peer=national peer_doc_id="+r.PeerDocID {
 			t.Errorf("doc %d: last event %q", i, got[0])
 		}
 	}

@@ -123,6 +123,22 @@ func u64(n uint64) []byte {
 
 func key(parts ...[]byte) []byte { return bytes.Join(parts, []byte{0}) }
 
+// eachAfter walks a sequence-keyed bucket (a queue, an outbox, a dead list;
+// nil: one never created, so empty) from the entry after sequence after,
+// oldest first, while fn returns true.
+func eachAfter(b *bolt.Bucket, after uint64, fn func(k, v []byte) (bool, error)) error {
+	if b == nil {
+		return nil
+	}
+	c := b.Cursor()
+	for k, v := c.Seek(u64(after + 1)); k != nil; k, v = c.Next() {
+		if more, err := fn(k, v); err != nil || !more {
+			return err
+		}
+	}
+	return nil
+}
+
 // blobChunk is the size of the pieces envelope bytes are stored in. bbolt
 // rewrites a whole leaf whenever a key is added to it, and a large value is a
 // leaf of its own: stored whole, every envelope would rewrite the envelope

@@ -1,7 +1,6 @@
 package store_test
 
 import (
-	"path/filepath"
 	"slices"
 	"testing"
 	"time"
@@ -19,18 +18,9 @@ func TestDay(t *testing.T) {
 
 // A schema-2 store (no search indexes) is indexed when opened.
 func TestMigrateSchema2(t *testing.T) {
-	path := filepath.Join(t.TempDir(), "axis.db")
-	db, err := store.Open(path, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	x := searchFixture(t, db)
-	db.Close()
-	b, err := bolt.Open(path, 0o600, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	err = b.Update(func(tx *bolt.Tx) error {
+	fs := openFileStore(t)
+	x := searchFixture(t, fs.DB)
+	fs.edit(func(tx *bolt.Tx) error {
 		for _, n := range []string{"by_code", "by_word", "by_day", "activity"} {
 			if err := tx.DeleteBucket([]byte(n)); err != nil {
 				return err
@@ -38,45 +28,21 @@ func TestMigrateSchema2(t *testing.T) {
 		}
 		return tx.Bucket([]byte("meta")).Put([]byte("schema"), []byte("2"))
 	})
-	b.Close()
-	if err != nil {
-		t.Fatal(err)
-	}
-	db, err = store.Open(path, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer db.Close()
-	r, err := db.Search(ctx, store.Query{Subject: "cong van"})
+	r, err := fs.Search(ctx, store.Query{Subject: "cong van"})
 	if err != nil {
 		t.Fatal(err)
 	}
 	if got, want := ids(r), []string{x["e"], x["c"], x["a"]}; !slices.Equal(got, want) {
 		t.Fatalf("after migration: %v, want %v", got, want)
 	}
-	if err := db.Check(ctx); err != nil {
-		t.Fatal(err)
-	}
+	checked(t, fs.DB)
 }
 
 // A new store has every bucket of the schema and its version.
 func TestOpenCreatesEveryBucket(t *testing.T) {
-	path := filepath.Join(t.TempDir(), "axis.db")
-	db, err := store.Open(path, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := db.Close(); err != nil {
-		t.Fatal(err)
-	}
-	b, err := bolt.Open(path, 0o600, &bolt.Options{ReadOnly: true})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer b.Close()
 	var names []string
 	var schema string
-	b.View(func(tx *bolt.Tx) error {
+	viewFile(t, storeFile(t, nil), func(tx *bolt.Tx) error {
 		schema = string(tx.Bucket([]byte("meta")).Get([]byte("schema")))
 		return tx.ForEach(func(name []byte, _ *bolt.Bucket) error {
 			names = append(names, string(name))
@@ -93,22 +59,12 @@ func TestOpenCreatesEveryBucket(t *testing.T) {
 // A store of a schema this program does not know is refused, and left
 // closed (its lock released).
 func TestOpenRefusesUnknownSchema(t *testing.T) {
-	path := filepath.Join(t.TempDir(), "axis.db")
-	db, err := store.Open(path, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	db.Close()
-	b, err := bolt.Open(path, 0o600, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	b.Update(func(tx *bolt.Tx) error { return tx.Bucket([]byte("meta")).Put([]byte("schema"), []byte("4")) })
-	b.Close()
+	path := storeFile(t, nil)
+	editFile(t, path, func(tx *bolt.Tx) error { return tx.Bucket([]byte("meta")).Put([]byte("schema"), []byte("4")) })
 	if _, err := store.Open(path, nil); err == nil || err.Error() != `store: schema "4", this program knows "3"` {
 		t.Fatalf("open of schema 4: %v", err)
 	}
-	b, err = bolt.Open(path, 0o600, &bolt.Options{Timeout: time.Second})
+	b, err := bolt.Open(path, 0o600, &bolt.Options{Timeout: time.Second})
 	if err != nil {
 		t.Fatalf("the refused store is still locked: %v", err)
 	}

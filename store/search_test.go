@@ -3,7 +3,6 @@ package store_test
 import (
 	"slices"
 	"testing"
-	"time"
 
 	"github.com/axis-h40/axis/internal/testgen"
 	"github.com/axis-h40/axis/store"
@@ -35,7 +34,6 @@ func TestFold(t *testing.T) {
 func TestSearch(t *testing.T) {
 	db := storetest.Open(t)
 	x := searchFixture(t, db)
-	day := func(t time.Time) string { return store.Day(t) }
 	for _, c := range []struct {
 		name string
 		q    store.Query
@@ -47,10 +45,10 @@ func TestSearch(t *testing.T) {
 		{"subject without diacritics finds both forms", store.Query{Subject: "cong van"}, []string{x["e"], x["c"], x["a"]}},
 		{"subject with diacritics", store.Query{Subject: "Công văn báo cáo"}, []string{x["c"], x["a"]}},
 		{"subject and sender", store.Query{Subject: "cong van", From: testgen.District}, []string{x["c"]}},
-		{"sender and one day", store.Query{From: testgen.Commune, Since: day(at.Add(-24 * time.Hour)), Until: day(at.Add(-24 * time.Hour))}, []string{x["d"]}},
+		{"sender and one day", store.Query{From: testgen.Commune, Since: store.Day(day2), Until: store.Day(day2)}, []string{x["d"]}},
 		{"recipient", store.Query{To: testgen.Department}, []string{x["e"], x["d"], x["c"], x["a"]}},
-		{"recipient since", store.Query{To: testgen.Department, Since: day(at.Add(-24 * time.Hour))}, []string{x["e"], x["d"], x["c"]}},
-		{"day range only", store.Query{Until: day(at.Add(-48 * time.Hour))}, []string{x["b"], x["a"]}},
+		{"recipient since", store.Query{To: testgen.Department, Since: store.Day(day2)}, []string{x["e"], x["d"], x["c"]}},
+		{"day range only", store.Query{Until: store.Day(day1)}, []string{x["b"], x["a"]}},
 		{"no match", store.Query{Subject: "ngân sách"}, nil},
 		{"state", store.Query{State: store.StateAckedDone}, []string{x["d"]}},
 	} {
@@ -91,17 +89,16 @@ func TestSearch(t *testing.T) {
 func TestSentOn(t *testing.T) {
 	db := storetest.Open(t)
 	x := searchFixture(t, db)
-	day1, day2 := store.Day(at.Add(-48*time.Hour)), store.Day(at.Add(-24*time.Hour))
 	for _, c := range []struct {
 		organ, day string
 		limit      int
 		want       []string
 	}{
-		{testgen.Commune, day1, 10, []string{x["a"], x["b"]}},
-		{testgen.Commune, day1, 1, []string{x["a"]}},
-		{testgen.Commune, day2, 10, []string{x["d"]}},
-		{testgen.District, day2, 10, []string{x["c"]}},
-		{testgen.Department, day1, 10, nil},
+		{testgen.Commune, store.Day(day1), 10, []string{x["a"], x["b"]}},
+		{testgen.Commune, store.Day(day1), 1, []string{x["a"]}},
+		{testgen.Commune, store.Day(day2), 10, []string{x["d"]}},
+		{testgen.District, store.Day(day2), 10, []string{x["c"]}},
+		{testgen.Department, store.Day(day1), 10, nil},
 		{testgen.Department, store.Day(at), 10, []string{x["f"]}},
 	} {
 		got, err := db.SentOn(ctx, c.organ, c.day, c.limit)

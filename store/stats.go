@@ -41,22 +41,21 @@ func (db *DB) DayCount(ctx context.Context, day string) (int, error) {
 
 // QueueDepths returns the number of not-yet-acked entries per agency queue.
 func (db *DB) QueueDepths(ctx context.Context) (map[string]int, error) {
-	out := map[string]int{}
-	err := db.bolt.View(func(tx *bolt.Tx) error {
-		return tx.Bucket(bQueues).ForEachBucket(func(k []byte) error {
-			out[string(k)] = tx.Bucket(bQueues).Bucket(k).Stats().KeyN
-			return nil
-		})
-	})
-	return out, err
+	return db.depths(bQueues)
 }
 
 // OutboxDepths returns the number of entries waiting per peer.
 func (db *DB) OutboxDepths(ctx context.Context) (map[string]int, error) {
+	return db.depths(bOutboxes)
+}
+
+// depths counts the entries of each bucket in parent (one per agency queue,
+// or one per peer outbox).
+func (db *DB) depths(parent []byte) (map[string]int, error) {
 	out := map[string]int{}
 	err := db.bolt.View(func(tx *bolt.Tx) error {
-		return tx.Bucket(bOutboxes).ForEachBucket(func(k []byte) error {
-			out[string(k)] = tx.Bucket(bOutboxes).Bucket(k).Stats().KeyN
+		return tx.Bucket(parent).ForEachBucket(func(k []byte) error {
+			out[string(k)] = tx.Bucket(parent).Bucket(k).Stats().KeyN
 			return nil
 		})
 	})

@@ -5,8 +5,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/axis-h40/axis/envelope"
-	"github.com/axis-h40/axis/internal/fixture"
 	"github.com/axis-h40/axis/internal/testgen"
 	"github.com/axis-h40/axis/store"
 	"github.com/axis-h40/axis/store/record"
@@ -51,7 +49,7 @@ func TestStuckAndStats(t *testing.T) {
 		t.Fatalf("stuck with 72h SLA: %+v", stuck)
 	}
 
-	st, err := db.Stats(ctx, store.Day(at.Add(-48*time.Hour)))
+	st, err := db.Stats(ctx, store.Day(day1))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -87,23 +85,8 @@ func TestStuckHeld(t *testing.T) {
 	dead := deadRelay(t, db)
 
 	// Two held envelopes, the second held first.
-	held := func(n string, when time.Time, routes []record.Route) *record.Document {
-		t.Helper()
-		m := testgen.NewDocument()
-		m.Code.CodeNumber = n
-		m.DocumentID = testgen.Commune + ",2026/05/28," + n + "/UBND-VP"
-		m.To = nil
-		for _, r := range routes {
-			m.To = append(m.To, envelope.Organization{OrganID: r.OrganID})
-		}
-		d, created, err := db.PutHeld(ctx, heldVerified(t, m), routes, when, "")
-		if err != nil || !created || d.State != store.StateHeld {
-			t.Fatalf("PutHeld: %+v %v %v", d, created, err)
-		}
-		return d
-	}
-	h1 := held("41", at.Add(-time.Minute), append(local(testgen.Department), record.Route{OrganID: "000.00.00.G22", Peer: "national"}))
-	h2 := held("40", at.Add(-2*time.Minute), local(testgen.District))
+	h1 := putHeldNumbered(t, db, 41, at.Add(-time.Minute), append(local(testgen.Department), viaNational(remote1)...)...)
+	h2 := putHeldNumbered(t, db, 40, at.Add(-2*time.Minute), local(testgen.District)...)
 	if n, err := db.HeldCount(ctx); err != nil || n != 2 {
 		t.Fatalf("HeldCount %d %v", n, err)
 	}
@@ -125,7 +108,7 @@ func TestStuckHeld(t *testing.T) {
 	leaf := h1.Revocation.Certs[0]
 	if it.OrganID != "" || it.Peer != "" || it.State != store.StateHeld || !it.Since.Equal(at.Add(-time.Minute)) ||
 		it.From != testgen.Commune || it.Code != h1.Code || it.Subject != h1.Subject ||
-		len(it.Pending) != 2 || it.Pending[0] != testgen.Department || it.Pending[1] != "000.00.00.G22" ||
+		len(it.Pending) != 2 || it.Pending[0] != testgen.Department || it.Pending[1] != remote1 ||
 		it.Cert != leaf.Subject || it.CertSerial != leaf.Serial || it.LastError != leaf.Reason || it.LastError == "" {
 		t.Errorf("held item %+v (leaf %+v)", it, leaf)
 	}
@@ -167,17 +150,12 @@ func TestStuckHeld(t *testing.T) {
 	}
 }
 
-// deadRelay stores a document for the central body G22, routed to peer
-// national, whose relay was refused for good ("refused"): a dead relay.
+// deadRelay stores a document for the central body G22 (remote1), routed
+// to peer national, whose relay was refused for good ("refused"): a dead
+// relay.
 func deadRelay(t *testing.T, db *store.DB) *record.Document {
 	t.Helper()
-	m := testgen.NewDocument()
-	m.To = []envelope.Organization{{OrganID: "000.00.00.G22"}}
-	m.Code.CodeNumber = "99"
-	d, _, err := db.PutEnvelope(ctx, fixture.Verified(t, m), []record.Route{{OrganID: "000.00.00.G22", Peer: "national"}}, at, "")
-	if err != nil {
-		t.Fatal(err)
-	}
+	d, _ := putRoutes(t, db, 99, at, viaNational(remote1)...)
 	ob, err := db.Outbox(ctx, "national", 0, 10)
 	if err != nil || len(ob) != 1 {
 		t.Fatal(ob, err)

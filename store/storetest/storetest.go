@@ -13,7 +13,13 @@ import (
 // consistency check (bbolt pages, axis invariants, event chain) and closes it.
 func Open(tb testing.TB) *store.DB {
 	tb.Helper()
-	db, err := store.Open(filepath.Join(tb.TempDir(), "axis.db"), nil)
+	return OpenWith(tb, nil)
+}
+
+// OpenWith is Open with these options (nil: the defaults).
+func OpenWith(tb testing.TB, opts *store.Options) *store.DB {
+	tb.Helper()
+	db, err := store.Open(filepath.Join(tb.TempDir(), "axis.db"), opts)
 	if err != nil {
 		tb.Fatal(err)
 	}
