@@ -95,6 +95,18 @@ func (h *Hub) Reconcile(ctx context.Context, day string, repair bool) (*api.Repo
 	relayedTo := map[string][]relayFact{} // peer → relays believed done
 	now := h.now()
 	sla := h.cfg.Admin
+	// pending counts a delivery of d to organ not acknowledged yet; once d
+	// is older than limit it is overdue too, the discrepancy saying what
+	// has not happened.
+	pending := func(t *api.AgencyTotals, d *record.Document, organ string, limit time.Duration, what string) {
+		t.Pending++
+		r.Totals.Pending++
+		if age := now.Sub(d.ReceivedAt); age > limit {
+			t.Overdue++
+			r.Totals.Overdue++
+			add(api.Discrepancy{Kind: api.KindOverdue, DocID: d.ID, OrganID: organ, Detail: fmt.Sprintf("%s %s after it was accepted (SLA %s)", what, age.Round(time.Minute), limit)})
+		}
+	}
 	for _, ad := range a.Docs {
 		d := &ad.Doc
 		r.Totals.Accepted++
@@ -106,23 +118,11 @@ func (h *Hub) Reconcile(ctx context.Context, day string, repair bool) (*api.Repo
 				t.Received++
 				switch dl.State {
 				case store.StateQueued:
-					t.Pending++
-					r.Totals.Pending++
-					if age := now.Sub(d.ReceivedAt); age > sla.SLAFetch.Duration {
-						t.Overdue++
-						r.Totals.Overdue++
-						add(api.Discrepancy{Kind: api.KindOverdue, DocID: d.ID, OrganID: dl.OrganID, Detail: fmt.Sprintf("not fetched %s after it was accepted (SLA %s)", age.Round(time.Minute), sla.SLAFetch.Duration)})
-					}
+					pending(t, d, dl.OrganID, sla.SLAFetch.Duration, "not fetched")
 				case store.StateDelivered:
 					t.Fetched++
-					t.Pending++
 					r.Totals.Fetched++
-					r.Totals.Pending++
-					if age := now.Sub(d.ReceivedAt); age > sla.SLAAck.Duration {
-						t.Overdue++
-						r.Totals.Overdue++
-						add(api.Discrepancy{Kind: api.KindOverdue, DocID: d.ID, OrganID: dl.OrganID, Detail: fmt.Sprintf("fetched but not acknowledged %s after it was accepted (SLA %s)", age.Round(time.Minute), sla.SLAAck.Duration)})
-					}
+					pending(t, d, dl.OrganID, sla.SLAAck.Duration, "fetched but not acknowledged")
 				case store.StateAckedDone:
 					t.Fetched++
 					t.AckedDone++

@@ -44,6 +44,16 @@ func only(el *etree.Element, tag string) (*etree.Element, error) {
 	return nil, fmt.Errorf("%w: %d %s elements, want at most one", ErrHeaderInvalid, len(cs), tag)
 }
 
+// required is only for a child that must be present: a missing one is an
+// error too.
+func required(el *etree.Element, tag string) (*etree.Element, error) {
+	c, err := only(el, tag)
+	if err == nil && c == nil {
+		err = fmt.Errorf("%w: missing %s", ErrHeaderInvalid, tag)
+	}
+	return c, err
+}
+
 func text(el *etree.Element, tag string) string {
 	for _, c := range children(el, tag) {
 		return strings.TrimSpace(c.Text())
@@ -59,29 +69,20 @@ func readSkeleton(root *etree.Element) (*skeleton, error) {
 	}
 	s := &skeleton{root: root}
 	var err error
-	if s.envelope, err = only(root, "edXMLEnvelope"); err != nil {
+	if s.envelope, err = required(root, "edXMLEnvelope"); err != nil {
 		return nil, err
-	}
-	if s.envelope == nil {
-		return nil, fmt.Errorf("%w: missing edXMLEnvelope", ErrHeaderInvalid)
 	}
 	if s.attachments, err = only(root, "AttachmentEncoded"); err != nil {
 		return nil, err
 	}
-	if s.header, err = only(s.envelope, "edXMLHeader"); err != nil {
+	if s.header, err = required(s.envelope, "edXMLHeader"); err != nil {
 		return nil, err
-	}
-	if s.header == nil {
-		return nil, fmt.Errorf("%w: missing edXMLHeader", ErrHeaderInvalid)
 	}
 	if s.body, err = only(s.envelope, "edXMLBody"); err != nil {
 		return nil, err
 	}
-	if s.message, err = only(s.header, "MessageHeader"); err != nil {
+	if s.message, err = required(s.header, "MessageHeader"); err != nil {
 		return nil, err
-	}
-	if s.message == nil {
-		return nil, fmt.Errorf("%w: missing MessageHeader", ErrHeaderInvalid)
 	}
 	if s.trace, err = only(s.header, "TraceHeaderList"); err != nil {
 		return nil, err

@@ -47,23 +47,30 @@ func NewSigner(key crypto.Signer, chain []*x509.Certificate) (*Signer, error) {
 // LoadSigner reads a PEM private key (PKCS#1 or PKCS#8) and a PEM chain file
 // (leaf first).
 func LoadSigner(keyFile, chainFile string) (*Signer, error) {
-	kb, err := os.ReadFile(keyFile)
+	key, err := readPEMFile(keyFile, ParsePrivateKeyPEM)
 	if err != nil {
 		return nil, err
 	}
-	key, err := ParsePrivateKeyPEM(kb)
-	if err != nil {
-		return nil, fmt.Errorf("%s: %w", keyFile, err)
-	}
-	cb, err := os.ReadFile(chainFile)
+	chain, err := readPEMFile(chainFile, ParseCertificatesPEM)
 	if err != nil {
 		return nil, err
-	}
-	chain, err := ParseCertificatesPEM(cb)
-	if err != nil {
-		return nil, fmt.Errorf("%s: %w", chainFile, err)
 	}
 	return NewSigner(key, chain)
+}
+
+// readPEMFile reads file and parses it with parse; a parse error names the
+// file.
+func readPEMFile[T any](file string, parse func([]byte) (T, error)) (T, error) {
+	var zero T
+	b, err := os.ReadFile(file)
+	if err != nil {
+		return zero, err
+	}
+	v, err := parse(b)
+	if err != nil {
+		return zero, fmt.Errorf("%s: %w", file, err)
+	}
+	return v, nil
 }
 
 // Leaf is the signing certificate.
@@ -167,13 +174,9 @@ func ParseCertificatesPEM(b []byte) ([]*x509.Certificate, error) {
 func LoadRoots(files ...string) (*x509.CertPool, error) {
 	pool := x509.NewCertPool()
 	for _, f := range files {
-		b, err := os.ReadFile(f)
+		certs, err := readPEMFile(f, ParseCertificatesPEM)
 		if err != nil {
 			return nil, err
-		}
-		certs, err := ParseCertificatesPEM(b)
-		if err != nil {
-			return nil, fmt.Errorf("%s: %w", f, err)
 		}
 		for _, c := range certs {
 			pool.AddCert(c)

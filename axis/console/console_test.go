@@ -1,12 +1,9 @@
 package console_test
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"fmt"
-	"io"
-	"log/slog"
 	"net/http"
 	"net/http/cookiejar"
 	"net/http/httptest"
@@ -30,24 +27,6 @@ import (
 	"github.com/axis-h40/axis/store"
 	"github.com/axis-h40/axis/store/record"
 )
-
-// lockedBuffer collects the hub's log lines (written from its goroutines).
-type lockedBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (l *lockedBuffer) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.Write(p)
-}
-
-func (l *lockedBuffer) String() string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.String()
-}
 
 // clock is a settable test clock.
 type clock struct {
@@ -75,7 +54,7 @@ type env struct {
 	hub    *axis.Hub
 	srv    *httptest.Server
 	client *http.Client
-	logs   *lockedBuffer
+	logs   *testhub.Log
 	clock  *clock
 }
 
@@ -88,8 +67,8 @@ type setup struct {
 
 func newEnv(t *testing.T, s setup) *env {
 	t.Helper()
-	logs := &lockedBuffer{}
-	o := axis.Options{Logger: slog.New(slog.NewJSONHandler(logs, nil))}
+	logs := &testhub.Log{}
+	o := axis.Options{Logger: logs.Logger()}
 	if s.hubOpts != nil {
 		s.hubOpts(&o)
 	}
@@ -136,15 +115,7 @@ type resp struct {
 
 func (e *env) do(c *http.Client, req *http.Request) resp {
 	e.t.Helper()
-	r, err := c.Do(req)
-	if err != nil {
-		e.t.Fatal(err)
-	}
-	defer r.Body.Close()
-	b, err := io.ReadAll(r.Body)
-	if err != nil {
-		e.t.Fatal(err)
-	}
+	r, b := testhub.Do(e.t, c, req)
 	return resp{status: r.StatusCode, header: r.Header, body: string(b)}
 }
 

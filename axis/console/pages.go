@@ -89,6 +89,22 @@ type option struct {
 	Selected     bool
 }
 
+// choice is a drop-down of the search form: the form field, its label,
+// and its options after "Tất cả".
+type choice struct {
+	Name, Label string
+	Options     []option
+}
+
+// newChoice lists values under their labels, the one the form holds selected.
+func newChoice(form url.Values, name, label string, values []string, labels map[string]string) choice {
+	c := choice{Name: name, Label: label}
+	for _, v := range values {
+		c.Options = append(c.Options, option{Value: v, Label: labels[v], Selected: form.Get(name) == v})
+	}
+	return c
+}
+
 type resultRow struct {
 	Doc        record.Document
 	Recipients string // the recipients' codes, for the cell's title
@@ -96,8 +112,7 @@ type resultRow struct {
 
 type searchBody struct {
 	Form      url.Values
-	States    []option
-	Kinds     []option
+	Choices   []choice // Trạng thái, Loại
 	Agencies  []*axis.Agency
 	Searched  bool // some criterion was given
 	Rows      []resultRow
@@ -121,11 +136,9 @@ func (s *server) search(w http.ResponseWriter, r *http.Request, ss *session) {
 	}
 	b := searchBody{Form: form, Agencies: s.hub.Directory().Agencies()}
 	b.Searched = len(form) > 0
-	for _, st := range stateOrder {
-		b.States = append(b.States, option{Value: st, Label: stateLabels[st], Selected: form.Get("state") == st})
-	}
-	for _, k := range []string{"document", "status"} {
-		b.Kinds = append(b.Kinds, option{Value: k, Label: kindLabels[k], Selected: form.Get("kind") == k})
+	b.Choices = []choice{
+		newChoice(form, "state", "Trạng thái", stateOrder, stateLabels),
+		newChoice(form, "kind", "Loại", []string{"document", "status"}, kindLabels),
 	}
 	if c := form.Get("code"); api.IsDocID(c) {
 		b.DocID = strings.ToLower(c)
@@ -278,6 +291,21 @@ type revocationRow struct {
 // docLevel are the events about the document itself, not one recipient.
 var docLevel = map[string]bool{store.EventReceived: true, store.EventVerified: true, store.EventDuplicate: true}
 
+// documentFailed answers a failed look-up of document id (not found when
+// the hub has no such document, an internal error otherwise) and says
+// whether it did: false when err is nil.
+func (s *server) documentFailed(w http.ResponseWriter, r *http.Request, ss *session, id string, err error) bool {
+	switch {
+	case err == nil:
+		return false
+	case errors.Is(err, store.ErrNotFound) || errors.Is(err, axis.ErrNotFound):
+		s.notFound(w, r, ss, "Trục "+s.hub.Name()+" không có văn bản mã "+id+".")
+	default:
+		s.internalError(w, r, ss, err)
+	}
+	return true
+}
+
 func (s *server) document(w http.ResponseWriter, r *http.Request, ss *session) {
 	id := strings.ToLower(r.PathValue("id"))
 	if !api.IsDocID(id) {
@@ -292,12 +320,7 @@ func (s *server) document(w http.ResponseWriter, r *http.Request, ss *session) {
 	} else {
 		t, err = s.hub.Trace(r.Context(), id)
 	}
-	if errors.Is(err, store.ErrNotFound) || errors.Is(err, axis.ErrNotFound) {
-		s.notFound(w, r, ss, "Trục "+s.hub.Name()+" không có văn bản mã "+id+".")
-		return
-	}
-	if err != nil {
-		s.internalError(w, r, ss, err)
+	if s.documentFailed(w, r, ss, id, err) {
 		return
 	}
 	b := documentBody{T: t, Doc: t.Document, Follow: follow}
@@ -407,12 +430,7 @@ func (s *server) revocationEvidence(w http.ResponseWriter, r *http.Request, ss *
 		i = n
 	}
 	d, err := s.hub.Store().Document(r.Context(), id)
-	if errors.Is(err, store.ErrNotFound) {
-		s.notFound(w, r, ss, "Trục "+s.hub.Name()+" không có văn bản mã "+id+".")
-		return
-	}
-	if err != nil {
-		s.internalError(w, r, ss, err)
+	if s.documentFailed(w, r, ss, id, err) {
 		return
 	}
 	if d.Revocation == nil || i >= len(d.Revocation.Certs) || d.Revocation.Certs[i].EvidenceSHA256 == "" {
@@ -595,12 +613,7 @@ func (s *server) redrive(w http.ResponseWriter, r *http.Request, ss *session) {
 		return
 	}
 	n, err := s.hub.Redrive(r.Context(), id, recipient)
-	if errors.Is(err, store.ErrNotFound) || errors.Is(err, axis.ErrNotFound) {
-		s.notFound(w, r, ss, "Trục "+s.hub.Name()+" không có văn bản mã "+id+".")
-		return
-	}
-	if err != nil {
-		s.internalError(w, r, ss, err)
+	if s.documentFailed(w, r, ss, id, err) {
 		return
 	}
 	s.log.Info("admin console: redrive", "doc_id", id, "recipient", recipient, "entries", n, "remote_ip", s.opt.ClientIP(r))

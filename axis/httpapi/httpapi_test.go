@@ -1,17 +1,14 @@
 package httpapi_test
 
 import (
-	"bufio"
 	"bytes"
 	"encoding/json"
 	"io"
-	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"regexp"
 	"strconv"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -23,49 +20,11 @@ import (
 	"github.com/axis-h40/axis/internal/testgen"
 )
 
-// lockedBuffer collects the hub's JSON log lines, written from the
-// server's goroutines.
-type lockedBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (l *lockedBuffer) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.Write(p)
-}
-
-func (l *lockedBuffer) String() string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.String()
-}
-
-// lines is every JSON log line so far, decoded.
-func (l *lockedBuffer) lines(t *testing.T) []map[string]any {
-	t.Helper()
-	var out []map[string]any
-	sc := bufio.NewScanner(strings.NewReader(l.String()))
-	sc.Buffer(make([]byte, 0, 64<<10), 1<<20)
-	for sc.Scan() {
-		if len(bytes.TrimSpace(sc.Bytes())) == 0 {
-			continue
-		}
-		var m map[string]any
-		if err := json.Unmarshal(sc.Bytes(), &m); err != nil {
-			t.Fatalf("log line is not JSON: %v: %s", err, sc.Text())
-		}
-		out = append(out, m)
-	}
-	return out
-}
-
 // httpLines are the access-log lines (msg "http") with this status.
-func (l *lockedBuffer) httpLines(t *testing.T, status int) []map[string]any {
+func httpLines(t *testing.T, l *testhub.Log, status int) []map[string]any {
 	t.Helper()
 	var out []map[string]any
-	for _, m := range l.lines(t) {
+	for _, m := range l.Lines(t) {
 		if m["msg"] == "http" && m["status"] == float64(status) {
 			out = append(out, m)
 		}
@@ -78,14 +37,14 @@ type env struct {
 	t    *testing.T
 	hub  *axis.Hub
 	url  string
-	logs *lockedBuffer
+	logs *testhub.Log
 }
 
 // newEnv opens a test hub logging JSON into a buffer and serves handler(h).
 func newEnv(t *testing.T, handler func(*axis.Hub) http.Handler) *env {
 	t.Helper()
-	logs := &lockedBuffer{}
-	h := testhub.Open(t, testhub.Options{Hub: axis.Options{Logger: slog.New(slog.NewJSONHandler(logs, nil))}})
+	logs := &testhub.Log{}
+	h := testhub.Open(t, testhub.Options{Hub: axis.Options{Logger: logs.Logger()}})
 	srv := httptest.NewServer(handler(h)) // httptest listens on 127.0.0.1
 	t.Cleanup(srv.Close)                  // before the hub closes (cleanups run last first)
 	return &env{t: t, hub: h, url: srv.URL, logs: logs}
@@ -117,15 +76,7 @@ func (e *env) do(method, path, token string, body []byte, header ...string) answ
 		req.Header.Set(header[i], header[i+1])
 	}
 	client := &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
-	resp, err := client.Do(req)
-	if err != nil {
-		e.t.Fatal(err)
-	}
-	defer resp.Body.Close()
-	b, err := io.ReadAll(resp.Body)
-	if err != nil {
-		e.t.Fatal(err)
-	}
+	resp, b := testhub.Do(e.t, client, req)
 	return answer{resp: resp, body: b}
 }
 
@@ -221,42 +172,37 @@ func TestErrorsAreProblems(t *testing.T) {
 	}
 	requestID("no Authorization", a)
 
-	a = e.do(http.MethodGet, "/api/v1/inbox", "not-a-known-token", nil)
-	problem(t, "unknown token", a, http.StatusUnauthorized, "unauthorized")
-	requestID("unknown token", a)
-
-	a = e.do(http.MethodGet, "/admin/v1/overview", testgen.DemoToken(testgen.Department), nil)
-	p = problem(t, "agency on /admin/v1/overview", a, http.StatusForbidden, "forbidden")
-	if !strings.Contains(p.Detail, "administrators only") {
-		t.Errorf("agency on /admin/v1/overview: detail %q, want it to say administrators only", p.Detail)
+	dept := testgen.DemoToken(testgen.Department)
+	for _, c := range []struct {
+		what, path, token string
+		status            int
+		code              string // the problem's; "" for a success
+		detailHas         string // the problem's detail contains this
+		detailEnds        string // and ends with this
+	}{
+		{what: "unknown token", path: "/api/v1/inbox", token: "not-a-known-token", status: http.StatusUnauthorized, code: "unauthorized"},
+		{what: "agency on /admin/v1/overview", path: "/admin/v1/overview", token: dept, status: http.StatusForbidden, code: "forbidden", detailHas: "administrators only"},
+		{what: "unknown route", path: "/api/v1/nope", token: dept, status: http.StatusNotFound, code: "not_found"},
+		{what: "limit=0", path: "/api/v1/inbox?limit=0", token: dept, status: http.StatusBadRequest, code: "bad_request", detailEnds: "limit must be 1..1000"},
+		{what: "after=x", path: "/api/v1/inbox?after=x", token: dept, status: http.StatusBadRequest, code: "bad_request", detailEnds: "after is not a cursor from a previous page"},
+		// Successes carry one too.
+		{what: "inbox", path: "/api/v1/inbox", token: dept, status: http.StatusOK},
+		{what: "healthz", path: "/healthz", status: http.StatusOK},
+	} {
+		a := e.do(http.MethodGet, c.path, c.token, nil)
+		if c.code == "" {
+			wantStatus(t, c.what, a, c.status)
+		} else {
+			p := problem(t, c.what, a, c.status, c.code)
+			if !strings.Contains(p.Detail, c.detailHas) {
+				t.Errorf("%s: detail %q, want it to contain %q", c.what, p.Detail, c.detailHas)
+			}
+			if !strings.HasSuffix(p.Detail, c.detailEnds) {
+				t.Errorf("%s: detail %q, want it to end with %q", c.what, p.Detail, c.detailEnds)
+			}
+		}
+		requestID(c.what, a)
 	}
-	requestID("agency on /admin/v1/overview", a)
-
-	a = e.do(http.MethodGet, "/api/v1/nope", testgen.DemoToken(testgen.Department), nil)
-	problem(t, "unknown route", a, http.StatusNotFound, "not_found")
-	requestID("unknown route", a)
-
-	a = e.do(http.MethodGet, "/api/v1/inbox?limit=0", testgen.DemoToken(testgen.Department), nil)
-	p = problem(t, "limit=0", a, http.StatusBadRequest, "bad_request")
-	if !strings.HasSuffix(p.Detail, "limit must be 1..1000") {
-		t.Errorf("limit=0: detail %q, want it to end with limit must be 1..1000", p.Detail)
-	}
-	requestID("limit=0", a)
-
-	a = e.do(http.MethodGet, "/api/v1/inbox?after=x", testgen.DemoToken(testgen.Department), nil)
-	p = problem(t, "after=x", a, http.StatusBadRequest, "bad_request")
-	if !strings.HasSuffix(p.Detail, "after is not a cursor from a previous page") {
-		t.Errorf("after=x: detail %q", p.Detail)
-	}
-	requestID("after=x", a)
-
-	// Successes carry one too.
-	a = e.do(http.MethodGet, "/api/v1/inbox", testgen.DemoToken(testgen.Department), nil)
-	wantStatus(t, "inbox", a, http.StatusOK)
-	requestID("inbox", a)
-	a = e.do(http.MethodGet, "/healthz", "", nil)
-	wantStatus(t, "healthz", a, http.StatusOK)
-	requestID("healthz", a)
 }
 
 func TestIntakeInboxFetchAck(t *testing.T) {
@@ -366,10 +312,10 @@ func TestAccessLog(t *testing.T) {
 	// The handler logs after writing the answer; the client may read it
 	// first. Wait for both lines.
 	fixture.Eventually(t, 5*time.Second, "the access-log lines", func() bool {
-		return len(e.logs.httpLines(t, 201)) > 0 && len(e.logs.httpLines(t, 401)) > 0
+		return len(httpLines(t, e.logs, 201)) > 0 && len(httpLines(t, e.logs, 401)) > 0
 	})
 
-	created := e.logs.httpLines(t, 201)
+	created := httpLines(t, e.logs, 201)
 	if len(created) != 1 {
 		t.Fatalf("%d access-log lines with status 201, want 1:\n%s", len(created), e.logs)
 	}
@@ -389,7 +335,7 @@ func TestAccessLog(t *testing.T) {
 		t.Errorf("201 line: duration_ms %v", l["duration_ms"])
 	}
 
-	lines := e.logs.httpLines(t, 401)
+	lines := httpLines(t, e.logs, 401)
 	if len(lines) != 1 {
 		t.Fatalf("%d access-log lines with status 401, want 1:\n%s", len(lines), e.logs)
 	}
@@ -409,7 +355,7 @@ func TestAccessLog(t *testing.T) {
 
 	// The refusal is also logged as such, with the same request id.
 	var warned bool
-	for _, m := range e.logs.lines(t) {
+	for _, m := range e.logs.Lines(t) {
 		if m["msg"] == "auth: bearer token refused" {
 			warned = true
 			if m["request_id"] != refusedID || m["reason"] != "no bearer token" || m["surface"] == nil {
