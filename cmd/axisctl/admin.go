@@ -52,17 +52,22 @@ func (s *searchFlags) values() url.Values {
 	return v
 }
 
-func (c *hubClient) getJSON(ctx context.Context, path string, v any) ([]byte, error) {
-	_, body, err := c.call(ctx, http.MethodGet, path, nil, "")
+// callJSON sends a request without a body and decodes the JSON answer into
+// v. An answer that does not decode is the error "WHAT: why" (what names
+// the answer); any other, as call's.
+func (c *hubClient) callJSON(ctx context.Context, method, path string, v any, what string) ([]byte, error) {
+	_, body, err := c.call(ctx, method, path, nil, "")
 	if err != nil {
 		return nil, err
 	}
-	if v != nil {
-		if err := json.Unmarshal(body, v); err != nil {
-			return nil, fmt.Errorf("hub: GET %s: answer is not JSON: %w", path, err)
-		}
+	if err := json.Unmarshal(body, v); err != nil {
+		return nil, fmt.Errorf("%s: %w", what, err)
 	}
 	return body, nil
+}
+
+func (c *hubClient) getJSON(ctx context.Context, path string, v any) ([]byte, error) {
+	return c.callJSON(ctx, http.MethodGet, path, v, "hub: GET "+path+": answer is not JSON")
 }
 
 // getOrPrint GETs path into v; with asJSON it prints the answer for people
@@ -80,8 +85,7 @@ func (c *hubClient) getOrPrint(ctx context.Context, path string, v any, asJSON b
 
 // runSearch: axisctl search [filters]
 func runSearch(ctx context.Context, args []string, stdout, stderr io.Writer) int {
-	fs := newFlagSet("search", "[--hub URL] [--token ADMIN] [--code NOTATION] [--subject WORDS] [--from ORGAN] [--to ORGAN] [--since YYYY-MM-DD] [--until YYYY-MM-DD] [--state STATE] [--kind KIND] [--json]", stderr)
-	hf := addHubFlags(fs)
+	fs, hf := newHubFlagSet("search", "ADMIN", "[--code NOTATION] [--subject WORDS] [--from ORGAN] [--to ORGAN] [--since YYYY-MM-DD] [--until YYYY-MM-DD] [--state STATE] [--kind KIND] [--json]", stderr)
 	sf := addSearchFlags(fs)
 	asJSON := fs.Bool("json", false, "print the hub's JSON")
 	c, _, code, done := hf.parse(args, stderr, noArgs("search: takes no arguments, only flags"))
@@ -108,8 +112,7 @@ func runSearch(ctx context.Context, args []string, stdout, stderr io.Writer) int
 
 // runTrace: axisctl trace DOC_ID|NOTATION [--follow]
 func runTrace(ctx context.Context, args []string, stdout, stderr io.Writer) int {
-	fs := newFlagSet("trace", "[--hub URL] [--token ADMIN] [--follow] [--json] DOC_ID|NOTATION", stderr)
-	hf := addHubFlags(fs)
+	fs, hf := newHubFlagSet("trace", "ADMIN", "[--follow] [--json] DOC_ID|NOTATION", stderr)
 	follow := fs.Bool("follow", false, "also ask the peer hubs the document went through (one timeline across hubs)")
 	asJSON := fs.Bool("json", false, "print JSON: every event with hub, at, event, organ_id and detail")
 	c, ref, code, done := hf.parseDoc(args, stderr)
@@ -173,8 +176,7 @@ func runTrace(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 
 // runStuck: axisctl stuck
 func runStuck(ctx context.Context, args []string, stdout, stderr io.Writer) int {
-	fs := newFlagSet("stuck", "[--hub URL] [--token ADMIN] [--json]", stderr)
-	hf := addHubFlags(fs)
+	fs, hf := newHubFlagSet("stuck", "ADMIN", "[--json]", stderr)
 	asJSON := fs.Bool("json", false, "print the hub's JSON")
 	c, _, code, done := hf.parse(args, stderr, noArgs("stuck: takes no arguments"))
 	if done {
@@ -197,8 +199,7 @@ func runStuck(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 
 // runRedrive: axisctl redrive DOC_ID [--recipient ORGAN]
 func runRedrive(ctx context.Context, args []string, stdout, stderr io.Writer) int {
-	fs := newFlagSet("redrive", "[--hub URL] [--token ADMIN] [--recipient ORGAN] DOC_ID", stderr)
-	hf := addHubFlags(fs)
+	fs, hf := newHubFlagSet("redrive", "ADMIN", "[--recipient ORGAN] DOC_ID", stderr)
 	recipient := fs.String("recipient", "", "only the dead relays for this recipient")
 	c, id, code, done := hf.parseDoc(args, stderr)
 	if done {
@@ -224,8 +225,7 @@ func runRedrive(ctx context.Context, args []string, stdout, stderr io.Writer) in
 
 // runStats: axisctl stats [--date YYYY-MM-DD]
 func runStats(ctx context.Context, args []string, stdout, stderr io.Writer) int {
-	fs := newFlagSet("stats", "[--hub URL] [--token ADMIN] [--date YYYY-MM-DD] [--all] [--json]", stderr)
-	hf := addHubFlags(fs)
+	fs, hf := newHubFlagSet("stats", "ADMIN", "[--date YYYY-MM-DD] [--all] [--json]", stderr)
 	date := fs.String("date", "", "the day (Asia/Ho_Chi_Minh; default today)")
 	all := fs.Bool("all", false, "also list agencies with no traffic that day")
 	asJSON := fs.Bool("json", false, "print the hub's JSON")
@@ -264,8 +264,7 @@ func runStats(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 
 // runAuditVerify: axisctl audit-verify [--db FILE]
 func runAuditVerify(ctx context.Context, args []string, stdout, stderr io.Writer) int {
-	fs := newFlagSet("audit-verify", "[--hub URL] [--token ADMIN] [--db FILE] [--json]", stderr)
-	hf := addHubFlags(fs)
+	fs, hf := newHubFlagSet("audit-verify", "ADMIN", "[--db FILE] [--json]", stderr)
 	dbFile := fs.String("db", "", "verify this store file (a backup, a copy) offline, read-only, instead of asking a hub")
 	asJSON := fs.Bool("json", false, "print the report as JSON")
 	pos, code, done := parseFlags(fs, args)
@@ -315,8 +314,7 @@ func runAuditVerify(ctx context.Context, args []string, stdout, stderr io.Writer
 
 // runBackup: axisctl backup FILE
 func runBackup(ctx context.Context, args []string, stdout, stderr io.Writer) int {
-	fs := newFlagSet("backup", "[--hub URL] [--token ADMIN] FILE", stderr)
-	hf := addHubFlags(fs)
+	_, hf := newHubFlagSet("backup", "ADMIN", "FILE", stderr)
 	c, pos, code, done := hf.parse(args, stderr, func(pos []string) string {
 		if len(pos) != 1 || pos[0] == "" {
 			return "backup: want exactly one FILE"
@@ -353,8 +351,7 @@ func runBackup(ctx context.Context, args []string, stdout, stderr io.Writer) int
 // Exit codes: 0 clean (or everything repaired), 2 discrepancies remain,
 // 1 the reconciliation could not run.
 func runReconcile(ctx context.Context, args []string, stdout, stderr io.Writer) int {
-	fs := newFlagSet("reconcile", "[--hub URL] [--token ADMIN] --date YYYY-MM-DD [--repair] [--out DIR]", stderr)
-	hf := addHubFlags(fs)
+	fs, hf := newHubFlagSet("reconcile", "ADMIN", "--date YYYY-MM-DD [--repair] [--out DIR]", stderr)
 	date := fs.String("date", "", "the day to reconcile (Asia/Ho_Chi_Minh; default yesterday)")
 	repair := fs.Bool("repair", false, "queue again what a peer lost, restore altered bytes from a peer's copy")
 	out := fs.String("out", "", "write report.json, report.csv and report.html here (default reconcile-DATE)")
@@ -383,13 +380,9 @@ func runReconcile(ctx context.Context, args []string, stdout, stderr io.Writer) 
 	if *repair {
 		v.Set("repair", "true")
 	}
-	_, body, err := c.call(ctx, http.MethodPost, "/admin/v1/reconcile?"+v.Encode(), nil, "")
-	if err != nil {
-		return failHub(stderr, err)
-	}
 	var r api.Report
-	if err := json.Unmarshal(body, &r); err != nil {
-		return fail(stderr, fmt.Errorf("hub: reconcile answer is not JSON: %w", err))
+	if _, err := c.callJSON(ctx, http.MethodPost, "/admin/v1/reconcile?"+v.Encode(), &r, "hub: reconcile answer is not JSON"); err != nil {
+		return failHub(stderr, err)
 	}
 	if err := api.WriteReportFiles(dir, &r); err != nil {
 		return fail(stderr, err)

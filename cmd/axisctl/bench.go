@@ -225,13 +225,10 @@ func runBench(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 	conc := fs.Int("concurrency", 8, "parallel senders (and verify-only goroutines)")
 	duration := fs.Duration("duration", 10*time.Second, "load duration (verify-only runs min(duration, 10s))")
 	asJSON := fs.Bool("json", false, "print the report as JSON on stdout (the text report goes to stderr)")
-	pos, code, done := parseFlags(fs, args)
-	if done {
+	if code, done := parseNoArgs(fs, args, stderr); done {
 		return code
 	}
 	switch {
-	case len(pos) != 0:
-		return usageError(stderr, "bench: takes no arguments, got %d", len(pos))
 	case *keyFile == "" || *certFile == "":
 		return usageError(stderr, "bench: --key and --cert are required")
 	case len(roots) == 0:

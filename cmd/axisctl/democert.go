@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"flag"
 	"fmt"
 	"io"
 	"os"
@@ -17,6 +18,33 @@ import (
 // root (where make and the README run axisctl).
 var defaultDemoCA = filepath.Join("testdata", "pki", testgen.IssuingCA)
 
+// demoCA is the --ca flag of demo-cert and demo-revoke: the demo issuing
+// CA, read from PATH.key and PATH.crt.
+type demoCA struct {
+	cmd  string // the command, for error messages
+	flag *string
+}
+
+func addDemoCAFlag(fs *flag.FlagSet) demoCA {
+	return demoCA{cmd: fs.Name(), flag: fs.String("ca", defaultDemoCA, "issuing CA: reads PATH.key and PATH.crt")}
+}
+
+// path is the CA's PATH: the flag's value without a .key or .crt ending.
+func (c demoCA) path() string {
+	return strings.TrimSuffix(strings.TrimSuffix(*c.flag, ".key"), ".crt")
+}
+
+// load reads the CA's key and certificate. done: the command returns code,
+// a usage error, at once.
+func (c demoCA) load(stderr io.Writer) (issuer *demopki.Cert, code int, done bool) {
+	ca := c.path()
+	issuer, err := demopki.Load(filepath.Dir(ca), filepath.Base(ca))
+	if err != nil {
+		return nil, usageError(stderr, "%s: --ca %s: %v", c.cmd, ca, err), true
+	}
+	return issuer, exitOK, false
+}
+
 // runDemoCert: axisctl demo-cert --organ ORGAN [--name NAME] [--ca PATH] --out DIR
 //
 // It issues a DEMO agency certificate, bound to the organ code by subject
@@ -27,20 +55,14 @@ func runDemoCert(_ context.Context, args []string, stdout, stderr io.Writer) int
 	fs := newFlagSet("demo-cert", "--organ ORGAN [--name NAME] [--ca "+defaultDemoCA+"] --out DIR", stderr)
 	organ := fs.String("organ", "", "organ code the certificate is bound to (subject OU), e.g. 000.03.33.H40")
 	name := fs.String("name", "", "subject common name (default: the demo province's name for the organ, else \"DEMO agency ORGAN\")")
-	caPath := fs.String("ca", defaultDemoCA, "issuing CA: reads PATH.key and PATH.crt")
+	caFlag := addDemoCAFlag(fs)
 	out := fs.String("out", "", "folder for demo-agency-ORGAN.key, .crt and .chain.pem (created if missing)")
 	force := fs.Bool("force", false, "overwrite existing files of the same name")
-	pos, code, done := parseFlags(fs, args)
-	if done {
+	if code, done := parseNoArgs(fs, args, stderr); done {
 		return code
 	}
-	switch {
-	case len(pos) != 0:
-		return usageError(stderr, "demo-cert: takes no arguments, got %d", len(pos))
-	case *organ == "":
-		return usageError(stderr, "demo-cert: --organ is required")
-	case *out == "":
-		return usageError(stderr, "demo-cert: --out is required")
+	if code, done := requireFlags(fs, stderr, "organ", "out"); done {
+		return code
 	}
 	id, err := envelope.ParseOrganID(*organ)
 	if err != nil {
@@ -50,13 +72,12 @@ func runDemoCert(_ context.Context, args []string, stdout, stderr io.Writer) int
 	if cn == "" {
 		cn = demoName(id.String())
 	}
-	ca := strings.TrimSuffix(strings.TrimSuffix(*caPath, ".key"), ".crt")
-	issuer, err := demopki.Load(filepath.Dir(ca), filepath.Base(ca))
-	if err != nil {
-		return usageError(stderr, "demo-cert: --ca %s: %v", ca, err)
+	issuer, code, done := caFlag.load(stderr)
+	if done {
+		return code
 	}
 	if !issuer.Cert.IsCA {
-		return usageError(stderr, "demo-cert: --ca %s: not a CA certificate", ca)
+		return usageError(stderr, "demo-cert: --ca %s: not a CA certificate", caFlag.path())
 	}
 	base := testgen.AgencyName(id.String())
 	files := []string{

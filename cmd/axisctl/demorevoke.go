@@ -9,11 +9,9 @@ import (
 	"math/big"
 	"os"
 	"path/filepath"
-	"strings"
 	"time"
 
 	"github.com/axis-h40/axis/envelope"
-	"github.com/axis-h40/axis/internal/demopki"
 	"github.com/axis-h40/axis/internal/testgen"
 )
 
@@ -33,19 +31,15 @@ func runDemoRevoke(_ context.Context, args []string, stdout, stderr io.Writer) i
 	organ := fs.String("organ", "", "the demo agency whose certificate testdata/pki/demo-agency-ORGAN.crt is revoked")
 	certFile := fs.String("cert", "", "the certificate to revoke (e.g. one axisctl demo-cert issued)")
 	crlPath := fs.String("crl", defaultDemoCRL, "the CRL to rewrite")
-	caPath := fs.String("ca", defaultDemoCA, "issuing CA: reads PATH.key and PATH.crt")
+	caFlag := addDemoCAFlag(fs)
 	reason := fs.Int("reason", 1, "RFC 5280 reason code (1 keyCompromise)")
-	pos, code, done := parseFlags(fs, args)
-	if done {
+	if code, done := parseNoArgs(fs, args, stderr); done {
 		return code
 	}
-	switch {
-	case len(pos) != 0:
-		return usageError(stderr, "demo-revoke: takes no arguments, got %d", len(pos))
-	case (*organ == "") == (*certFile == ""):
+	if (*organ == "") == (*certFile == "") {
 		return usageError(stderr, "demo-revoke: give --organ or --cert")
 	}
-	ca := strings.TrimSuffix(strings.TrimSuffix(*caPath, ".key"), ".crt")
+	ca := caFlag.path()
 	if *organ != "" {
 		id, err := envelope.ParseOrganID(*organ)
 		if err != nil {
@@ -57,9 +51,9 @@ func runDemoRevoke(_ context.Context, args []string, stdout, stderr io.Writer) i
 	if err != nil {
 		return fail(stderr, fmt.Errorf("demo-revoke: %w", err))
 	}
-	issuer, err := demopki.Load(filepath.Dir(ca), filepath.Base(ca))
-	if err != nil {
-		return usageError(stderr, "demo-revoke: --ca %s: %v", ca, err)
+	issuer, code, done := caFlag.load(stderr)
+	if done {
+		return code
 	}
 	if err := cert.CheckSignatureFrom(issuer.Cert); err != nil {
 		return fail(stderr, fmt.Errorf("demo-revoke: %s was not issued by %s: %v", *certFile, ca, err))

@@ -42,6 +42,14 @@ type hubFlags struct {
 	timeout *time.Duration
 }
 
+// newHubFlagSet is newFlagSet for a command that calls a hub, with the hub
+// flags: its usage line is "axisctl NAME [--hub URL] [--token TOKEN] ARGS",
+// TOKEN T for an agency's token, ADMIN for an administrator's.
+func newHubFlagSet(name, token, args string, stderr io.Writer) (*flag.FlagSet, *hubFlags) {
+	fs := newFlagSet(name, "[--hub URL] [--token "+token+"] "+args, stderr)
+	return fs, addHubFlags(fs)
+}
+
 func addHubFlags(fs *flag.FlagSet) *hubFlags {
 	return &hubFlags{
 		fs:      fs,
@@ -298,8 +306,7 @@ func timeCell(t time.Time) string {
 
 // runSend: axisctl send FILE
 func runSend(ctx context.Context, args []string, stdout, stderr io.Writer) int {
-	fs := newFlagSet("send", "[--hub URL] [--token T] FILE|-", stderr)
-	hf := addHubFlags(fs)
+	_, hf := newHubFlagSet("send", "T", "FILE|-", stderr)
 	c, pos, code, done := hf.parse(args, stderr, func(pos []string) string {
 		if len(pos) != 1 {
 			return fmt.Sprintf("send: want exactly one signed envelope file (or - for standard input), got %d", len(pos))
@@ -337,8 +344,7 @@ func runSend(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 
 // runInbox: axisctl inbox [--limit N] [--after CURSOR] [--all] [--json]
 func runInbox(ctx context.Context, args []string, stdout, stderr io.Writer) int {
-	fs := newFlagSet("inbox", "[--hub URL] [--token T] [--limit N] [--after CURSOR | --all] [--json]", stderr)
-	hf := addHubFlags(fs)
+	fs, hf := newHubFlagSet("inbox", "T", "[--limit N] [--after CURSOR | --all] [--json]", stderr)
 	limit := fs.Int("limit", 100, "items per page, 1..1000")
 	after := fs.String("after", "", "start after this cursor (the next of a previous page)")
 	all := fs.Bool("all", false, "follow the next cursors to the end of the inbox")
@@ -366,13 +372,10 @@ func runInbox(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 		if next != "" {
 			q.Set("after", next)
 		}
-		_, body, err := c.call(ctx, http.MethodGet, "/api/v1/inbox?"+q.Encode(), nil, "")
+		var page api.InboxPage
+		body, err := c.callJSON(ctx, http.MethodGet, "/api/v1/inbox?"+q.Encode(), &page, "hub: GET /api/v1/inbox: answer is not an inbox page")
 		if err != nil {
 			return failHub(stderr, err)
-		}
-		var page api.InboxPage
-		if err := json.Unmarshal(body, &page); err != nil {
-			return fail(stderr, fmt.Errorf("hub: GET /api/v1/inbox: answer is not an inbox page: %w", err))
 		}
 		raw = body
 		items = append(items, page.Items...)
@@ -425,8 +428,7 @@ func runReceipt(ctx context.Context, args []string, stdout, stderr io.Writer) in
 // runDownload gets a document's bytes (fetch) or its signed receipt and
 // writes them unchanged to stdout or a file.
 func runDownload(ctx context.Context, name, suffix string, args []string, stdout, stderr io.Writer) int {
-	fs := newFlagSet(name, "[--hub URL] [--token T] [-o FILE] DOC_ID", stderr)
-	hf := addHubFlags(fs)
+	fs, hf := newHubFlagSet(name, "T", "[-o FILE] DOC_ID", stderr)
 	out := fs.String("o", "", "write to this file (replaced only once the whole answer has arrived) instead of standard output")
 	c, id, code, done := hf.parseDoc(args, stderr)
 	if done {
@@ -484,8 +486,7 @@ type ackAnswer struct {
 
 // runAck: axisctl ack DOC_ID done|fail [--reason TEXT]
 func runAck(ctx context.Context, args []string, stdout, stderr io.Writer) int {
-	fs := newFlagSet("ack", "[--hub URL] [--token T] [--reason TEXT] [--json] DOC_ID done|fail", stderr)
-	hf := addHubFlags(fs)
+	fs, hf := newHubFlagSet("ack", "T", "[--reason TEXT] [--json] DOC_ID done|fail", stderr)
 	reason := fs.String("reason", "", "why (most useful with fail)")
 	asJSON := fs.Bool("json", false, "print the hub's JSON answer")
 	c, pos, code, done := hf.parse(args, stderr, func(pos []string) string {
@@ -521,8 +522,7 @@ func runAck(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 
 // runStatus: axisctl status DOC_ID
 func runStatus(ctx context.Context, args []string, stdout, stderr io.Writer) int {
-	fs := newFlagSet("status", "[--hub URL] [--token T] [--json] DOC_ID", stderr)
-	hf := addHubFlags(fs)
+	fs, hf := newHubFlagSet("status", "T", "[--json] DOC_ID", stderr)
 	asJSON := fs.Bool("json", false, "print the hub's JSON instead of a table")
 	c, id, code, done := hf.parseDoc(args, stderr)
 	if done {

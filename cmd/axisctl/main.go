@@ -178,6 +178,31 @@ func parseFlags(fs *flag.FlagSet, args []string) (pos []string, code int, done b
 	return fs.Args(), exitOK, false
 }
 
+// parseNoArgs is parseFlags for a command that takes flags only: any
+// positional argument is a usage error ("NAME: takes no arguments, got N").
+func parseNoArgs(fs *flag.FlagSet, args []string, stderr io.Writer) (code int, done bool) {
+	pos, code, done := parseFlags(fs, args)
+	if done {
+		return code, true
+	}
+	if len(pos) != 0 {
+		return usageError(stderr, "%s: takes no arguments, got %d", fs.Name(), len(pos)), true
+	}
+	return exitOK, false
+}
+
+// requireFlags checks that each named flag was given a value: the first
+// left empty is a usage error ("NAME: --FLAG is required"). done: the
+// command returns code at once.
+func requireFlags(fs *flag.FlagSet, stderr io.Writer, names ...string) (code int, done bool) {
+	for _, n := range names {
+		if fs.Lookup(n).Value.String() == "" {
+			return usageError(stderr, "%s: --%s is required", fs.Name(), n), true
+		}
+	}
+	return exitOK, false
+}
+
 // flagsFirst reorders args so that every flag (with its value) comes before
 // the positional arguments, which the flag package needs: it stops at the
 // first non-flag. It knows "-f value", "--f value", "-f=value", "--f=value"

@@ -18,12 +18,10 @@ func runSign(_ context.Context, args []string, stdout, stderr io.Writer) int {
 	if done {
 		return code
 	}
-	switch {
-	case *keyFile == "":
-		return usageError(stderr, "sign: --key is required")
-	case *certFile == "":
-		return usageError(stderr, "sign: --cert is required")
-	case len(pos) != 1:
+	if code, done := requireFlags(fs, stderr, "key", "cert"); done {
+		return code
+	}
+	if len(pos) != 1 {
 		return usageError(stderr, "sign: want exactly one input file (or - for standard input), got %d", len(pos))
 	}
 	signer, err := envelope.LoadSigner(*keyFile, *certFile)

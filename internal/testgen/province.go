@@ -168,36 +168,37 @@ func agencyYAML(list []DemoAgency) string {
 }
 
 func writeNationalAndNgheAn(dir string) error {
-	national := fmt.Sprintf(`# axisd config for a demo NATIONAL axis: the same program, with the central
+	national := neighbourConfig(`# axisd config for a demo NATIONAL axis: the same program, with the central
 # bodies as its agencies and the provinces as peers. DEMO ONLY (make run-national).
-listen: 127.0.0.1:9090
-data_dir: ../../var/national
-hub:
-  name: axis-national
-  key: ../pki/demo-hub-h40.key        # demo: one demo hub key serves every demo hub
-  cert: ../pki/demo-hub-h40.chain.pem
-trust:
-  roots: [../pki/demo-root-ca.crt]
-admin:
-  token_sha256: [%s]
-agencies:
-%speers:
-  - {name: nam-dinh, url: "http://127.0.0.1:8080", kind: axis, routes: ["*.H40"],
+`, "127.0.0.1:9090", "national", "        # demo: one demo hub key serves every demo hub", CentralBodies,
+		fmt.Sprintf(`  - {name: nam-dinh, url: "http://127.0.0.1:8080", kind: axis, routes: ["*.H40"],
      token: %s, token_sha256: %s}
   - {name: nghe-an, url: "http://127.0.0.1:8081", kind: axis, routes: ["*.H41"],
      token: %s, token_sha256: %s}
-`, sha(DemoAdminToken), agencyYAML(CentralBodies),
-		PeerToken("national"), sha(PeerToken("nam-dinh")), PeerToken("national"), sha(PeerToken("nghe-an")))
+`, PeerToken("national"), sha(PeerToken("nam-dinh")), PeerToken("national"), sha(PeerToken("nghe-an"))))
 	if err := os.WriteFile(filepath.Join(dir, "axis-national.yaml"), []byte(national), 0o644); err != nil {
 		return err
 	}
-	h41 := fmt.Sprintf(`# axisd config for the demo province Nghệ An (H41), a neighbour of Nam Định
+	h41 := neighbourConfig(`# axisd config for the demo province Nghệ An (H41), a neighbour of Nam Định
 # through the national axis. DEMO ONLY (make run-h41).
-listen: 127.0.0.1:8081
-data_dir: ../../var/h41
+`, "127.0.0.1:8081", "h41", "", NgheAn,
+		fmt.Sprintf(`  - {name: national, url: "http://127.0.0.1:9090", kind: axis, routes: ["*"],
+     token: %s, token_sha256: %s}
+`, PeerToken("nghe-an"), sha(PeerToken("national"))))
+	return os.WriteFile(filepath.Join(dir, "axis-h41.yaml"), []byte(h41), 0o644)
+}
+
+// neighbourConfig is the axisd config of a demo hub beside Nam Định's (the
+// national axis, Nghệ An): the about comment, its address, its name (hub
+// axis-NAME, data in var/NAME), the demo hub key (keyNote: a comment on that
+// line), the demo root, the demo admin token, its agencies and its peers
+// (YAML list items).
+func neighbourConfig(about, listen, name, keyNote string, agencies []DemoAgency, peers string) string {
+	return fmt.Sprintf(`%slisten: %s
+data_dir: ../../var/%s
 hub:
-  name: axis-h41
-  key: ../pki/demo-hub-h40.key
+  name: axis-%s
+  key: ../pki/demo-hub-h40.key%s
   cert: ../pki/demo-hub-h40.chain.pem
 trust:
   roots: [../pki/demo-root-ca.crt]
@@ -205,8 +206,5 @@ admin:
   token_sha256: [%s]
 agencies:
 %speers:
-  - {name: national, url: "http://127.0.0.1:9090", kind: axis, routes: ["*"],
-     token: %s, token_sha256: %s}
-`, sha(DemoAdminToken), agencyYAML(NgheAn), PeerToken("nghe-an"), sha(PeerToken("national")))
-	return os.WriteFile(filepath.Join(dir, "axis-h41.yaml"), []byte(h41), 0o644)
+%s`, about, listen, name, name, keyNote, sha(DemoAdminToken), agencyYAML(agencies), peers)
 }
