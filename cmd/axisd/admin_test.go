@@ -7,13 +7,11 @@ import (
 	"path/filepath"
 	"regexp"
 	"strings"
-	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
 
 	"github.com/axis-h40/axis/axis"
-	"github.com/axis-h40/axis/envelope"
 	"github.com/axis-h40/axis/internal/demopki"
 	"github.com/axis-h40/axis/internal/fixture"
 	"github.com/axis-h40/axis/internal/testgen"
@@ -21,47 +19,6 @@ import (
 	"github.com/axis-h40/axis/store/record"
 	bolt "go.etcd.io/bbolt"
 )
-
-var (
-	axisctlOnce sync.Once
-	axisctlBin  string
-	axisctlErr  string
-)
-
-// axisctl runs the real axisctl binary (built once per test run) and
-// returns its exit code and outputs.
-func axisctl(t *testing.T, args ...string) (int, string, string) {
-	t.Helper()
-	axisctlOnce.Do(func() {
-		dir, err := os.MkdirTemp("", "axisctl-bin-")
-		if err != nil {
-			axisctlErr = err.Error()
-			return
-		}
-		// axisd beside axisctl, as make build and the package lay them
-		// out: axisctl runs it to read a store file (audit-verify --db,
-		// backup).
-		axisctlBin = filepath.Join(dir, "axisctl")
-		if out, err := exec.Command("go", "build", "-o", dir, "../axisctl", ".").CombinedOutput(); err != nil {
-			axisctlErr = string(out)
-		}
-	})
-	if axisctlErr != "" {
-		t.Fatalf("building axisctl: %s", axisctlErr)
-	}
-	cmd := exec.Command(axisctlBin, args...)
-	var out, errOut strings.Builder
-	cmd.Stdout, cmd.Stderr = &out, &errOut
-	cmd.Env = append(os.Environ(), "AXIS_HUB=", "AXIS_TOKEN=")
-	err := cmd.Run()
-	code := 0
-	if ee, ok := err.(*exec.ExitError); ok {
-		code = ee.ExitCode()
-	} else if err != nil {
-		t.Fatal(err)
-	}
-	return code, out.String(), errOut.String()
-}
 
 // axisctl trace --follow on a document sent H40 → national → H41 prints
 // one timeline with all three hubs.
@@ -73,9 +30,7 @@ func TestTraceFollowAcrossThreeHubs(t *testing.T) {
 			c.Peers[i].AdminTokenEnv = env // admin_url defaults to the peer's url
 		}
 	})
-	doc := testgen.NewDocument()
-	doc.To = []envelope.Organization{{OrganID: deptH41}}
-	rc := intake(t, n.h40, testgen.Commune, fixture.Sign(t, doc))
+	rc := intake(t, n.h40, testgen.Commune, fixture.Sign(t, docTo(organs(deptH41)...)))
 	eventually(t, 20*time.Second, "H41's department receives it", func() bool {
 		p := inbox(t, n.h41, deptH41)
 		return len(p.Items) == 1

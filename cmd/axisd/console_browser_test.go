@@ -6,7 +6,6 @@ import (
 	"time"
 
 	"github.com/axis-h40/axis/axis"
-	"github.com/axis-h40/axis/envelope"
 	"github.com/axis-h40/axis/internal/browser"
 	"github.com/axis-h40/axis/internal/fixture"
 	"github.com/axis-h40/axis/internal/testgen"
@@ -25,9 +24,7 @@ func TestConsoleInBrowser(t *testing.T) {
 		}
 	})
 	n.national.Close() // the national axis is down for maintenance
-	d := testgen.NewDocument()
-	d.To = []envelope.Organization{{OrganID: vpcp, OrganName: "Văn phòng Chính phủ"}}
-	rc := intake(t, n.h40, testgen.Commune, fixture.Sign(t, d))
+	rc := intake(t, n.h40, testgen.Commune, fixture.Sign(t, docTo(vpcpOrgan)))
 	waitRecipients(t, n.h40, testgen.Commune, rc.DocID, 1, "the relay is dead", inState("dead"))
 	n.national = n.start(t, cfgNational) // back
 

@@ -1,9 +1,10 @@
 package main
 
 // The test harness: the one in-process hub starter (start, startWith; the
-// three-hub network's hubs, relay_test.go; separate processes are
-// crash_test.go's startProcess), the HTTP calls the tests make, and the
-// waits.
+// three-hub network's hubs, relay_test.go; the real binaries as their own
+// processes, crash_test.go's startProcess and axisctl), the HTTP calls the
+// tests make, and the waits. The documents the tests send are
+// documents_test.go's.
 
 import (
 	"bytes"
@@ -224,8 +225,15 @@ func inbox(t testing.TB, m *Main, organ string) api.InboxPage {
 
 func status(t testing.TB, m *Main, organ, id string) api.DocStatus {
 	t.Helper()
+	return statusAs(t, m, tok(organ), id)
+}
+
+// statusAs is status with a bearer token: the administrator's sees any
+// document.
+func statusAs(t testing.TB, m *Main, token, id string) api.DocStatus {
+	t.Helper()
 	var s api.DocStatus
-	call(t, m, "GET", "/api/v1/envelopes/"+id+"/status", tok(organ), nil).json(t, &s)
+	call(t, m, "GET", "/api/v1/envelopes/"+id+"/status", token, nil).json(t, &s)
 	return s
 }
 
@@ -282,4 +290,12 @@ func waitRecipients(t testing.TB, m *Main, sender, id string, n int, what string
 // inState is a waitRecipients condition: the recipient is in state.
 func inState(state string) func(api.RecipientStatus) bool {
 	return func(r api.RecipientStatus) bool { return r.State == state }
+}
+
+// relayedAs is a waitRecipients condition: the recipient is relayed over
+// route and the peer knows the document as peerDocID.
+func relayedAs(route, peerDocID string) func(api.RecipientStatus) bool {
+	return func(r api.RecipientStatus) bool {
+		return r.State == "relayed" && r.Route == route && r.PeerDocID == peerDocID
+	}
 }

@@ -13,7 +13,6 @@ import (
 
 	"github.com/axis-h40/axis/axis"
 	"github.com/axis-h40/axis/axis/api"
-	"github.com/axis-h40/axis/envelope"
 	"github.com/axis-h40/axis/internal/browser"
 	"github.com/axis-h40/axis/internal/fixture"
 	"github.com/axis-h40/axis/internal/testgen"
@@ -35,10 +34,7 @@ func TestReconcileFindsExactlyTheInjectedFaults(t *testing.T) {
 	})
 	send := func(content, number string, to ...string) string {
 		d := fixture.Numbered(number)
-		d.To = nil
-		for _, o := range to {
-			d.To = append(d.To, envelope.Organization{OrganID: o})
-		}
+		d.To = organs(to...)
 		d.Content = content
 		return intake(t, n.h40, testgen.Commune, fixture.Sign(t, d)).DocID
 	}

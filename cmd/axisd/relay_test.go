@@ -15,7 +15,6 @@ import (
 	"time"
 
 	"github.com/axis-h40/axis/axis"
-	"github.com/axis-h40/axis/axis/api"
 	"github.com/axis-h40/axis/envelope"
 	"github.com/axis-h40/axis/internal/demopki"
 	"github.com/axis-h40/axis/internal/fixture"
@@ -38,6 +37,12 @@ type network struct {
 const (
 	deptH41 = "000.00.11.H41"
 	vpcp    = "000.00.00.G22"
+)
+
+// deptH41 and vpcp as recipients, with their names.
+var (
+	deptH41Organ = envelope.Organization{OrganID: deptH41, OrganName: "Sở TT&TT Nghệ An"}
+	vpcpOrgan    = envelope.Organization{OrganID: vpcp, OrganName: "Văn phòng Chính phủ"}
 )
 
 const (
@@ -169,8 +174,7 @@ func threeHubsDocumentStatusAndRevoke(t *testing.T, n *network) {
 		t.Fatalf("original does not show the revoke: %+v", s.Related)
 	}
 	// And at the recipients' hubs, the revoke is linked to their copy too.
-	var adm api.DocStatus
-	call(t, n.h41, "GET", "/api/v1/envelopes/"+id+"/status", testgen.DemoAdminToken, nil).json(t, &adm)
+	adm := statusAs(t, n.h41, testgen.DemoAdminToken, id)
 	if len(adm.Related) != 1 {
 		t.Fatalf("H41 does not link the revoke: %+v", adm)
 	}
@@ -253,22 +257,6 @@ func TestOutageDrill(t *testing.T) {
 	}
 }
 
-// signPool signs envelopes on every core.
-func signPool(t *testing.T, pool [][]byte, msg func(i int) *envelope.Message) {
-	t.Helper()
-	done := make(chan struct{})
-	for w := 0; w < 2; w++ {
-		go func() {
-			defer func() { done <- struct{}{} }()
-			for i := w; i < len(pool); i += 2 {
-				pool[i] = fixture.Sign(t, msg(i))
-			}
-		}()
-	}
-	<-done
-	<-done
-}
-
 // TestPushDelivery: an agency with push_url gets each envelope POSTed; the
 // endpoint fails three times, then the delivery ends delivered, once, with
 // the attempts in the document's records.
@@ -345,9 +333,7 @@ func TestDeadAndRedrive(t *testing.T) {
 		}
 	})
 	n.national.Close()
-	m := testgen.NewDocument()
-	m.To = []envelope.Organization{{OrganID: vpcp}}
-	rc := intake(t, n.h40, testgen.Commune, fixture.Sign(t, m))
+	rc := intake(t, n.h40, testgen.Commune, fixture.Sign(t, docTo(organs(vpcp)...)))
 	waitRecipients(t, n.h40, testgen.Commune, rc.DocID, 1, "the entry goes dead", inState("dead"))
 	if s := status(t, n.h40, testgen.Commune, rc.DocID).Recipients[0]; s.LastError == "" || s.Attempts < 1 {
 		t.Fatalf("dead without its reason: %+v", s)
@@ -385,9 +371,7 @@ func outAndBack(t *testing.T, n *network) (doc *envelope.Message, id string, sDe
 	t.Helper()
 	sDept, sVPCP = signerFor(t, deptH41), signerFor(t, vpcp)
 	doc, id = sendOutAndAckAtBoth(t, n, deptH41, vpcp)
-	waitRecipients(t, n.h40, testgen.Commune, id, 2, "H40 shows both relayed with the peer's doc id", func(r api.RecipientStatus) bool {
-		return r.State == "relayed" && r.Route == "national" && r.PeerDocID == id
-	})
+	waitRecipients(t, n.h40, testgen.Commune, id, 2, "H40 shows both relayed with the peer's doc id", relayedAs("national", id))
 	statusesComeBack(t, n, id, deptH41, vpcp, sDept, sVPCP)
 	return doc, id, sDept, sVPCP
 }
@@ -423,8 +407,7 @@ func statusesComeBack(t *testing.T, n *network, id, deptH41, vpcp string, sDept,
 // recipient receives it through its own hub, gets the exact bytes and acks.
 func sendOutAndAckAtBoth(t *testing.T, n *network, deptH41, vpcp string) (*envelope.Message, string) {
 	t.Helper()
-	doc := testgen.NewDocument()
-	doc.To = []envelope.Organization{{OrganID: deptH41, OrganName: "Sở TT&TT Nghệ An"}, {OrganID: vpcp, OrganName: "Văn phòng Chính phủ"}}
+	doc := docTo(deptH41Organ, vpcpOrgan)
 	raw := fixture.Sign(t, doc)
 	rc := intake(t, n.h40, testgen.Commune, raw)
 	for _, rr := range rc.Recipients {

@@ -34,12 +34,6 @@ func startRevocation(t testing.TB, ca *testca.CA, mode string, more ...func(*axi
 	}}, more...)...)
 }
 
-// signedBy signs a fresh document (its own number, so each is new bytes).
-func signedBy(t *testing.T, s *envelope.Signer, n string) []byte {
-	t.Helper()
-	return fixture.SignWith(t, s, fixture.Numbered(n))
-}
-
 type adminDoc struct {
 	Document struct {
 		ID         string               `json:"id"`
@@ -253,9 +247,7 @@ func TestRelayToHoldingPeer(t *testing.T) {
 		c.Peers = []axis.Peer{{Name: "national", Kind: "axis", URL: national.URL(), Routes: []string{"*"}, Token: peerToken}}
 		c.Relay.RetryMin.Duration, c.Relay.RetryMax.Duration = 20*time.Millisecond, 200*time.Millisecond
 	})
-	d := testgen.NewDocument()
-	d.To = []envelope.Organization{{OrganID: vpcp, OrganName: "Văn phòng Chính phủ"}}
-	rc := intake(t, h40, testgen.Commune, fixture.SignWith(t, good, d))
+	rc := intake(t, h40, testgen.Commune, fixture.SignWith(t, good, docTo(vpcpOrgan)))
 	waitRecipients(t, h40, testgen.Commune, rc.DocID, 1, "relayed", inState(store.StateRelayed))
 	if st := status(t, h40, testgen.Commune, rc.DocID); st.Recipients[0].PeerDocID != rc.DocID {
 		t.Errorf("peer doc id %q, want %s", st.Recipients[0].PeerDocID, rc.DocID)

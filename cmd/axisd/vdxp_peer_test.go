@@ -7,7 +7,6 @@ import (
 	"time"
 
 	"github.com/axis-h40/axis/axis"
-	"github.com/axis-h40/axis/axis/api"
 	"github.com/axis-h40/axis/envelope"
 	"github.com/axis-h40/axis/internal/fixture"
 	"github.com/axis-h40/axis/internal/testgen"
@@ -57,7 +56,7 @@ func TestVDXPPeerBothWays(t *testing.T) {
 	var inbound []string
 	for i := range 4 {
 		d := testgen.NewDocument()
-		d.From = envelope.Organization{OrganID: vpcp, OrganName: "Văn phòng Chính phủ"}
+		d.From = vpcpOrgan
 		d.To = []envelope.Organization{{OrganID: testgen.Department}}
 		d.Code.CodeNumber = string(rune('1'+i)) + "0"
 		d.DocumentID = "G22-VDXP-" + d.Code.CodeNumber
@@ -92,8 +91,7 @@ func TestVDXPPeerBothWays(t *testing.T) {
 	// The national hub shows each collected by H40 (confirmed with
 	// updateStatus done), and nothing is left for H40 to collect.
 	eventually(t, 10*time.Second, "the national hub's outbox for nam-dinh is empty", func() bool {
-		var s api.DocStatus
-		call(t, n.national, "GET", "/api/v1/envelopes/"+inbound[0]+"/status", tok(vpcp), nil).json(t, &s)
+		s := status(t, n.national, vpcp, inbound[0])
 		depths, err := n.national.Hub.Store().OutboxDepths(context.Background())
 		if err != nil {
 			t.Fatal(err)
@@ -139,8 +137,7 @@ func TestVDXPPeerRefusalIsConfirmedAsFail(t *testing.T) {
 	d.To = []envelope.Organization{{OrganID: "000.99.99.H40"}}
 	rc := intake(t, n.national, vpcp, fixture.SignWith(t, signerFor(t, vpcp), d))
 	eventually(t, 20*time.Second, "the national hub records H40's refusal", func() bool {
-		var s api.DocStatus
-		call(t, n.national, "GET", "/api/v1/envelopes/"+rc.DocID+"/status", tok(vpcp), nil).json(t, &s)
+		s := status(t, n.national, vpcp, rc.DocID)
 		return len(s.Recipients) == 1 && s.Recipients[0].State == "dead" &&
 			len(s.Recipients[0].LastError) > 0 && strings.Contains(s.Recipients[0].LastError, "unknown_recipient")
 	})

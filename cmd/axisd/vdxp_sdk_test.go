@@ -60,39 +60,26 @@ func vdxpTimestamp(t time.Time) string {
 	return t.Format("02012006T150405") + fmt.Sprintf("+%04d", t.Nanosecond()/int(time.Millisecond))
 }
 
-// gsonQuote writes s as Gson does with HTML escaping off.
-func gsonQuote(s string) string {
-	var b strings.Builder
-	b.WriteByte('"')
-	for _, r := range s {
-		switch r {
-		case '"':
-			b.WriteString(`\"`)
-		case '\\':
-			b.WriteString(`\\`)
-		case '\t':
-			b.WriteString(`\t`)
-		case '\b':
-			b.WriteString(`\b`)
-		case '\n':
-			b.WriteString(`\n`)
-		case '\r':
-			b.WriteString(`\r`)
-		case '\f':
-			b.WriteString(`\f`)
-		case '\u2028', '\u2029':
-			fmt.Fprintf(&b, `\u%04x`, r)
-		default:
-			if r < 0x20 {
-				fmt.Fprintf(&b, `\u%04x`, r)
-			} else {
-				b.WriteRune(r)
-			}
+// gsonEscapes is Gson's JsonWriter with HTML escaping off, as the SDK
+// builds its sign-header: its REPLACEMENT_CHARS table (every control
+// character as \u00xx but the five with a short escape, the quote and the
+// backslash), then U+2028 and U+2029, which JsonWriter escapes for
+// JavaScript; everything else as is.
+var gsonEscapes = func() *strings.Replacer {
+	short := map[rune]string{'"': `\"`, '\\': `\\`, '\t': `\t`, '\b': `\b`, '\n': `\n`, '\r': `\r`, '\f': `\f`}
+	var pairs []string
+	for c := rune(0); c < 0x80; c++ {
+		if e, ok := short[c]; ok {
+			pairs = append(pairs, string(c), e)
+		} else if c < 0x20 {
+			pairs = append(pairs, string(c), fmt.Sprintf(`\u%04x`, c))
 		}
 	}
-	b.WriteByte('"')
-	return b.String()
-}
+	return strings.NewReplacer(append(pairs, "\u2028", `\u2028`, "\u2029", `\u2029`)...)
+}()
+
+// gsonQuote writes s as a JSON string the way Gson does (gsonEscapes).
+func gsonQuote(s string) string { return `"` + gsonEscapes.Replace(s) + `"` }
 
 // vdxpHashFile is SHA-256 hex without zero padding per byte (Java
 // Integer.toHexString(b & 0xff)); padded gives the ordinary form.
