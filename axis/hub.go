@@ -131,6 +131,7 @@ func (h *Hub) Open(ctx context.Context) (err error) {
 	}
 	opts := h.storeOpt
 	opts.OnBatch = func(n int) { h.metrics.batchSize.Observe(float64(n)) }
+	opts.ReportTo = h.reportsTo // delivery reports (report.go)
 	if h.db, err = store.Open(filepath.Join(dataDir, "axis.db"), &opts); err != nil {
 		return err
 	}
@@ -394,6 +395,9 @@ func (h *Hub) Fetch(ctx context.Context, caller Caller, id string) ([]byte, erro
 		if _, err := h.db.MarkFetched(ctx, d.ID, caller.Agency, h.now()); err != nil {
 			return nil, err
 		}
+		if d.Via != "" {
+			h.wakeReports() // the hub it came from hears of it
+		}
 	}
 	return raw, nil
 }
@@ -410,6 +414,9 @@ func (h *Hub) Ack(ctx context.Context, caller Caller, id string, done bool, reas
 	dl, err := h.db.Ack(ctx, d.ID, caller.Agency, done, reason, h.now())
 	if errors.Is(err, store.ErrNotFound) {
 		return nil, ErrNotFound // the sender, not a recipient: no delivery to ack
+	}
+	if err == nil && d.Via != "" {
+		h.wakeReports()
 	}
 	return dl, err
 }
@@ -439,6 +446,9 @@ func (h *Hub) Status(ctx context.Context, caller Caller, id string) (*api.DocSta
 	for _, dl := range dls {
 		rs := api.RecipientStatus{OrganID: dl.OrganID, Route: dl.Route, State: dl.State, StatusCode: dl.StatusCode, UpdatedAt: dl.UpdatedAt,
 			PeerDocID: dl.PeerDocID, Attempts: dl.Attempts, LastError: dl.LastError}
+		if dl.RemoteState != "" { // where it was delivered, reported back
+			rs.State, rs.AtHub, rs.UpdatedAt = dl.RemoteState, dl.AtHub, dl.RemoteAt
+		}
 		if !dl.StatusAt.IsZero() {
 			t := dl.StatusAt
 			rs.StatusAt = &t

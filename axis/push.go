@@ -75,5 +75,8 @@ func (h *Hub) pushOne(ctx context.Context, a *Agency, client *http.Client, d *re
 	if rerr := h.db.PushResult(context.WithoutCancel(ctx), d.ID, a.OrganID, err == nil, why, h.now()); rerr != nil {
 		return rerr
 	}
+	if err == nil && d.Via != "" {
+		h.wakeReports()
+	}
 	return err
 }

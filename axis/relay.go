@@ -117,6 +117,9 @@ func (h *Hub) relayOne(ctx context.Context, p *Peer, client PeerClient, e record
 	if rerr := h.db.RelayFailed(context.WithoutCancel(ctx), p.Name, e, err.Error(), dead, h.now()); rerr != nil {
 		h.log.Error("relay: recording a failure", "peer", p.Name, "err", rerr)
 	}
+	if dead {
+		h.wakeReports() // the sender's side hears that this hop gave up
+	}
 	return err
 }
 

@@ -448,16 +448,22 @@ func (h *Hub) vdxpSent(ctx context.Context, sys *vdxpSystem, req *vdxp.Request) 
 			if recv == "" {
 				recv = d.ID
 			}
-			received := ""
-			if dl.State != store.StateQueued && dl.State != store.StateRelaying {
-				received = vdxpTime(dl.UpdatedAt)
+			// A relayed copy whose hub reported back: the recipient's
+			// state there (delivery reports, report.go).
+			state, at := dl.State, dl.UpdatedAt
+			if dl.RemoteState != "" {
+				state, at = dl.RemoteState, dl.RemoteAt
 			}
-			desc := stateDesc[dl.State]
+			received := ""
+			if state != store.StateQueued && state != store.StateRelaying {
+				received = vdxpTime(at)
+			}
+			desc := stateDesc[state]
 			if dl.StatusCode != "" {
 				desc += " (" + dl.StatusCode + ")"
 			}
 			data = append(data, map[string]string{"senderDocId": d.ID, "receiverDocId": recv, "fromCode": d.From, "toCode": dl.OrganID,
-				"sendStatus": "done", "sendStatusDesc": "Đã gửi", "receiveStatus": dl.State, "receiveStatusDesc": desc,
+				"sendStatus": "done", "sendStatusDesc": "Đã gửi", "receiveStatus": state, "receiveStatusDesc": desc,
 				"title": d.Subject, "notation": d.Code, "sentTime": vdxpTime(d.ReceivedAt), "receivedTime": received,
 				"serviceType": "eDoc", "messageType": mt})
 		}

@@ -56,12 +56,14 @@ type workers struct {
 	cancel context.CancelFunc
 	wg     sync.WaitGroup
 	wake   map[string]chan struct{} // peer name or "push:"+organ
-	logs   *logLimiter
+	// reportWake nudges each peer's report loop (report.go).
+	reportWake map[string]chan struct{}
+	logs       *logLimiter
 }
 
 func (h *Hub) startWorkers() error {
 	ctx, cancel := context.WithCancel(context.Background())
-	w := &workers{cancel: cancel, wake: map[string]chan struct{}{}, logs: &logLimiter{last: map[string]time.Time{}, every: time.Minute}}
+	w := &workers{cancel: cancel, wake: map[string]chan struct{}{}, reportWake: map[string]chan struct{}{}, logs: &logLimiter{last: map[string]time.Time{}, every: time.Minute}}
 	h.workers = w // before any goroutine reads it
 	for _, p := range h.dir.Peers() {
 		if p.Kind == PeerPull {
@@ -91,6 +93,15 @@ func (h *Hub) startWorkers() error {
 			defer w.wg.Done()
 			h.relayLoop(ctx, p, client, ch)
 		}()
+		if h.reportsTo(p.Name) {
+			rch := make(chan struct{}, 1)
+			w.reportWake[p.Name] = rch
+			w.wg.Add(1)
+			go func() {
+				defer w.wg.Done()
+				h.reportLoop(ctx, p, rch) // report.go
+			}()
+		}
 	}
 	if h.cfg.Trust.Revocation.Mode == envelope.RevocationHold {
 		w.wg.Add(1)

@@ -2,11 +2,13 @@ package store
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"sync"
 	"time"
 
 	bolt "go.etcd.io/bbolt"
+	bolterrors "go.etcd.io/bbolt/errors"
 )
 
 // Options tune Open; nil means defaults.
@@ -21,12 +23,16 @@ type Options struct {
 	Timeout time.Duration
 	// OnBatch, when set, is told how many intakes or acks each commit held.
 	OnBatch func(n int)
+	// ReportTo says which peers get delivery reports (report.go) about the
+	// documents that came through them; nil: none.
+	ReportTo func(peer string) bool
 }
 
 // DB is the store.
 type DB struct {
 	bolt      *bolt.DB
 	onBatch   func(int)
+	reportTo  func(string) bool
 	maxDelay  time.Duration
 	maxBatch  int
 	writes    chan writeReq
@@ -48,12 +54,15 @@ func Open(path string, opts *Options) (*DB, error) {
 		if opts.Timeout > 0 {
 			o.Timeout = opts.Timeout
 		}
-		o.OnBatch = opts.OnBatch
+		o.OnBatch, o.ReportTo = opts.OnBatch, opts.ReportTo
 	}
 	// NoFreelistSync: the freelist is rebuilt from the pages at open instead
 	// of being written at every commit (as etcd does); durability of data is
 	// unchanged.
 	bdb, err := bolt.Open(path, 0o600, &bolt.Options{Timeout: o.Timeout, FreelistType: bolt.FreelistMapType, NoFreelistSync: true})
+	if errors.Is(err, bolterrors.ErrTimeout) {
+		return nil, fmt.Errorf("store: %s is locked: another axisd holds it (waited %s); stop that one first: %w", path, o.Timeout, ErrLocked)
+	}
 	if err != nil {
 		return nil, fmt.Errorf("store: open %s: %w", path, err)
 	}
@@ -61,7 +70,7 @@ func Open(path string, opts *Options) (*DB, error) {
 		bdb.Close()
 		return nil, err
 	}
-	db := &DB{bolt: bdb, onBatch: o.OnBatch, maxDelay: o.MaxBatchDelay, maxBatch: o.MaxBatchSize,
+	db := &DB{bolt: bdb, onBatch: o.OnBatch, reportTo: o.ReportTo, maxDelay: o.MaxBatchDelay, maxBatch: o.MaxBatchSize,
 		writes: make(chan writeReq), closing: make(chan struct{}), loopDone: make(chan struct{})}
 	go db.commitLoop()
 	return db, nil

@@ -102,6 +102,9 @@ func (db *DB) MarkFetched(ctx context.Context, id, organ string, at time.Time) (
 		if err := touchActivity(tx, organ, at, time.Time{}); err != nil {
 			return err
 		}
+		if err := db.reportLocal(tx, &out, at); err != nil {
+			return err
+		}
 		return appendEvent(tx, record.Event{At: at, DocID: id, OrganID: organ, Type: EventFetched, Detail: "pull"})
 	})
 	if err != nil {
@@ -148,6 +151,9 @@ func (db *DB) Ack(ctx context.Context, id, organ string, done bool, reason strin
 			return err
 		}
 		if err := touchActivity(tx, organ, time.Time{}, at); err != nil {
+			return err
+		}
+		if err := db.reportLocal(tx, &out, at); err != nil {
 			return err
 		}
 		detail := want
@@ -208,6 +214,11 @@ func (db *DB) PushResult(ctx context.Context, docID, organ string, ok bool, why 
 		}
 		if err := putJSON(tx.Bucket(bDeliveries), k, &dl); err != nil {
 			return err
+		}
+		if ok {
+			if err := db.reportLocal(tx, &dl, at); err != nil {
+				return err
+			}
 		}
 		return appendEvent(tx, ev)
 	})

@@ -5,9 +5,15 @@ import "errors"
 // The store's errors, grouped by the operations that return them. An error
 // a caller has a decision to make on wraps one of these (check with
 // errors.Is); the others are bbolt's or the file system's, wrapped with
-// what was being done (Open: "store: open <path>: ...", with
-// bolt.ErrTimeout inside when another process holds the file's lock past
-// Options.Timeout), or the context's error.
+// what was being done (Open: "store: open <path>: ..."), or the context's
+// error.
+
+// Open errors.
+var (
+	// ErrLocked: another process (another axisd) holds the file's lock,
+	// still after Options.Timeout.
+	ErrLocked = errors.New("store: locked by another process")
+)
 
 // Lookup errors: Document, DocumentFor, Blob, Snapshot, Delivery,
 // Evidence, OutboxEntryOf, and the changes that name a document or a

@@ -100,9 +100,20 @@ func (db *DB) RelayFailed(ctx context.Context, peer string, e record.OutboxEntry
 		if dead {
 			typ, detail = EventDead, fmt.Sprintf("peer=%s: gave up: %s", peer, why)
 		}
+		var d record.Document
+		if dead {
+			if err := getJSON(tx.Bucket(bDocs), []byte(e.DocID), &d); err != nil {
+				return fmt.Errorf("%w: outbox entry of a missing document %s: %v", ErrCorrupt, e.DocID, err)
+			}
+		}
 		for _, o := range e.Organs {
 			if err := appendEvent(tx, record.Event{At: at, DocID: e.DocID, OrganID: o, Type: typ, Detail: detail}); err != nil {
 				return err
+			}
+			if dead { // the sender's hub hears that this hop gave up
+				if err := db.queueReport(tx, &d, record.DeliveryReport{DocID: e.DocID, OrganID: o, State: StateDead, Reason: why, At: at.UTC()}); err != nil {
+					return err
+				}
 			}
 		}
 		return nil

@@ -38,6 +38,7 @@ var (
 	bOutboxes = []byte("outboxes") // peer → { seq → record.OutboxEntry JSON }
 	bDead     = []byte("dead")     // peer → { seq → record.OutboxEntry JSON } given up on
 	bHeld     = []byte("held")     // doc id → held since (RFC 3339)
+	bReports  = []byte("reports")  // peer → { seq → record.DeliveryReport JSON } waiting to be sent (report.go)
 
 	// Lookup indexes.
 	bByHash  = []byte("by_hash")  // sha256 (32 bytes) → doc id
@@ -62,11 +63,11 @@ var (
 	// Revocation evidence.
 	bEvidence = []byte("evidence") // sha256 → DER of an OCSP response or a CRL
 
-	// allBuckets are created at open when missing: held, evidence and dead
-	// came after schema 3 without a new version, being empty in a store
-	// that predates them.
+	// allBuckets are created at open when missing: held, evidence, dead and
+	// reports came after schema 3 without a new version, being empty in a
+	// store that predates them.
 	allBuckets = [][]byte{bMeta, bDocs, bBlobs, bByHash, bByDocID, bDeliveries, bQueues, bOutboxes, bBySender, bByRecip,
-		bEvents, bDocEvents, bRegistry, bByCode, bByWord, bByDay, bActivity, bHeld, bEvidence, bDead}
+		bEvents, bDocEvents, bRegistry, bByCode, bByWord, bByDay, bActivity, bHeld, bEvidence, bDead, bReports}
 )
 
 // Keys of the meta bucket.

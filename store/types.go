@@ -74,4 +74,5 @@ const (
 	EventPushFailed  = "push_failed"
 	EventRequeued    = "requeued" // the reconciliation found the relay missing at the peer
 	EventRestored    = "restored" // the reconciliation restored altered bytes from a peer's copy
+	EventReported    = "reported" // a peer hub reported the recipient's state where it was delivered
 )

@@ -49,8 +49,11 @@ type RecipientStatus struct {
 	StatusAt   *time.Time `json:"status_at,omitempty"`
 	UpdatedAt  time.Time  `json:"updated_at"`
 	PeerDocID  string     `json:"peer_doc_id,omitempty"`
-	Attempts   int        `json:"attempts,omitempty"`
-	LastError  string     `json:"last_error,omitempty"`
+	// AtHub is the hub where a relayed copy was delivered, when it has
+	// reported back: State and UpdatedAt are then the recipient's there.
+	AtHub     string `json:"at_hub,omitempty"`
+	Attempts  int    `json:"attempts,omitempty"`
+	LastError string `json:"last_error,omitempty"`
 }
 
 // RecipientsHeader is set by a relaying hub: the recipients (comma-separated
@@ -79,4 +82,19 @@ type InboxPage struct {
 type AckRequest struct {
 	Status string `json:"status"`
 	Reason string `json:"reason,omitempty"`
+}
+
+// DeliveryReports is the body of POST /api/v1/peer/delivery-reports: a
+// peer hub's reports of recipients' states, about documents this hub
+// relayed to it.
+type DeliveryReports struct {
+	Reports []record.DeliveryReport `json:"reports"`
+}
+
+// DeliveryReportsAnswer says how many reports moved a delivery forward;
+// the others were duplicates, late, or not about a copy relayed to the
+// asking peer.
+type DeliveryReportsAnswer struct {
+	Applied int `json:"applied"`
+	Ignored int `json:"ignored"`
 }

@@ -801,6 +801,18 @@ func TestFollowAcrossHubs(t *testing.T) {
 	if strings.Contains(r.body[j:], `<tr class="event" data-event="received" data-hub="axis-h40">`) {
 		t.Errorf("this hub's events in the national section")
 	}
+
+	// The national hub reports the central body's acknowledgement: the
+	// page shows it, at that hub, beside this hub's own "relayed".
+	ans, err := e.hub.ApplyDeliveryReports(context.Background(), axis.Caller{Peer: "national"}, &api.DeliveryReports{Reports: []record.DeliveryReport{
+		{DocID: rc.DocID, OrganID: central, State: store.StateAckedDone, AtHub: "axis-national", At: demopki.TestNow.Add(time.Minute)}}})
+	if err != nil || ans.Applied != 1 {
+		t.Fatalf("report: %+v %v", ans, err)
+	}
+	here = e.get("/admin/documents/" + rc.DocID)
+	mustContain(t, "reported", here.body, `<tr class="recipient" data-organ="`+central+`" data-state="relayed">`,
+		`<div class="remote" data-remote-state="acked_done" data-at-hub="axis-national">tại trục axis-national: <span class="badge state-acked_done">Đã xác nhận</span>`,
+		`data-event="reported"`, "Trục nơi nhận báo trạng thái")
 }
 
 func TestFollowUnreachablePeer(t *testing.T) {

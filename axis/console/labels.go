@@ -50,6 +50,7 @@ var eventLabels = map[string]string{
 	store.EventHeld:        "Tạm giữ",
 	store.EventReleased:    "Hết tạm giữ",
 	store.EventRefused:     "Bị từ chối",
+	store.EventReported:    "Trục nơi nhận báo trạng thái",
 }
 
 // eventTone is the colour family of an event's badge.

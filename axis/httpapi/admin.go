@@ -192,3 +192,18 @@ func (s *server) postPeerReconcile(c echo.Context) error {
 	}
 	return c.JSON(http.StatusOK, a)
 }
+
+// postDeliveryReports takes a peer hub's reports of the states of
+// recipients this hub relayed documents to it for.
+func (s *server) postDeliveryReports(c echo.Context) error {
+	var req api.DeliveryReports
+	b, err := axis.ReadBody(c.Request().Body, c.Request().ContentLength, 4<<20)
+	if err != nil || json.Unmarshal(b, &req) != nil {
+		return axis.Problemf(axis.ErrBadRequest, `body is {"reports":[{"doc_id","organ_id","state","at_hub","at"},...]}`)
+	}
+	a, err := s.hub.ApplyDeliveryReports(c.Request().Context(), callerOf(c), &req)
+	if err != nil {
+		return err
+	}
+	return c.JSON(http.StatusOK, a)
+}

@@ -40,6 +40,7 @@ func New(h *axis.Hub) http.Handler {
 //	GET  /api/v1/envelopes/{id}/status     per-recipient state (sender, admin)
 //	GET  /api/v1/envelopes/{id}/receipt    XML receipt signed by the hub
 //	POST /api/v1/peer/reconcile            a peer hub's reconciliation question
+//	POST /api/v1/peer/delivery-reports     a peer hub's reports of recipients' states
 //	/admin/v1/...                          the administrators' API (admin.go)
 //	{vdxp.base_path}/{operation}           the VDXP server (Hub.ServeVDXP)
 //	GET  /healthz /readyz /metrics
@@ -68,6 +69,7 @@ func API(h *axis.Hub) http.Handler {
 	api.GET("/envelopes/:id/status", s.getStatus)
 	api.GET("/envelopes/:id/receipt", s.getReceipt)
 	api.POST("/peer/reconcile", s.postPeerReconcile)
+	api.POST("/peer/delivery-reports", s.postDeliveryReports)
 
 	if cfg := h.Config(); len(cfg.VDXP.Systems) > 0 {
 		e.Any(cfg.VDXP.BasePath+"/*", echo.WrapHandler(http.HandlerFunc(h.ServeVDXP)))

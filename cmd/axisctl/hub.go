@@ -8,13 +8,16 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"io/fs"
 	"mime"
+	"net"
 	"net/http"
 	"net/url"
 	"os"
 	"path/filepath"
 	"strconv"
 	"strings"
+	"syscall"
 	"text/tabwriter"
 	"time"
 	"unicode"
@@ -183,7 +186,10 @@ func (c *hubClient) do(ctx context.Context, method, path string, body []byte, co
 	}
 	resp, err := c.hc.Do(req)
 	if err != nil {
-		return nil, err
+		if ctx.Err() != nil {
+			return nil, err // interrupted
+		}
+		return nil, unreachable(c.base, err)
 	}
 	if resp.StatusCode < 200 || resp.StatusCode > 299 {
 		defer resp.Body.Close()
@@ -318,7 +324,7 @@ func runSend(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	}
 	raw, err := readInput(pos[0])
 	if err != nil {
-		return usageError(stderr, "send: %v", err)
+		return fail(stderr, fmt.Errorf("send: %w", err)) // a missing input file is not a usage error: exit 1
 	}
 	status, body, err := c.call(ctx, http.MethodPost, "/api/v1/envelopes", raw, "application/xml")
 	if err != nil {
@@ -434,6 +440,11 @@ func runDownload(ctx context.Context, name, suffix string, args []string, stdout
 	if done {
 		return code
 	}
+	if *out != "" {
+		if err := outputFolder(*out); err != nil { // before the hub marks a fetch delivered
+			return fail(stderr, err)
+		}
+	}
 	path := docPath(id, suffix)
 	resp, err := c.do(ctx, http.MethodGet, path, nil, "")
 	if err != nil {
@@ -456,9 +467,16 @@ func runDownload(ctx context.Context, name, suffix string, args []string, stdout
 // writeFileAtomic writes r to a temporary file next to name and renames it
 // over name once complete, so a broken transfer leaves no partial file.
 func writeFileAtomic(name string, r io.Reader) error {
+	if err := outputFolder(name); err != nil {
+		return err
+	}
 	f, err := os.CreateTemp(filepath.Dir(name), "."+filepath.Base(name)+".*.tmp")
 	if err != nil {
-		return err
+		var pe *fs.PathError
+		if errors.As(err, &pe) {
+			err = pe.Err // the reason, not the temporary file's name
+		}
+		return fmt.Errorf("cannot write %s: %w", name, err)
 	}
 	_, err = io.Copy(f, r)
 	if cerr := f.Close(); err == nil {
@@ -539,16 +557,49 @@ func runStatus(ctx context.Context, args []string, stdout, stderr io.Writer) int
 	if err := json.Unmarshal(body, &st); err != nil {
 		return fail(stderr, fmt.Errorf("hub: status answer is not JSON: %w", err))
 	}
-	tw := table(stdout, "ORGAN_ID\tROUTE\tSTATE\tSTATUS_CODE\tSTATUS_AT\tUPDATED_AT")
+	tw := table(stdout, "ORGAN_ID\tROUTE\tSTATE\tAT_HUB\tSTATUS_CODE\tSTATUS_AT\tUPDATED_AT")
 	for _, r := range st.Recipients {
 		statusAt := "-"
 		if r.StatusAt != nil {
 			statusAt = timeCell(*r.StatusAt)
 		}
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\n", cell(r.OrganID), cell(r.Route), cell(r.State), cell(r.StatusCode), statusAt, timeCell(r.UpdatedAt))
+		// AT_HUB: where a relayed copy was delivered, once that hub
+		// reported its state back.
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\n", cell(r.OrganID), cell(r.Route), cell(r.State), cell(r.AtHub), cell(r.StatusCode), statusAt, timeCell(r.UpdatedAt))
 	}
 	if err := tw.Flush(); err != nil {
 		return fail(stderr, err)
 	}
 	return exitOK
+}
+
+// unreachable says in one sentence that the hub at base could not be
+// reached, why, and how to point axisctl at another one.
+func unreachable(base string, err error) error {
+	why := err.Error()
+	var ue *url.Error
+	if errors.As(err, &ue) {
+		why = ue.Err.Error()
+	}
+	var ne net.Error
+	switch {
+	case errors.Is(err, syscall.ECONNREFUSED):
+		why = "connection refused (is axisd running there?)"
+	case errors.As(err, &ne) && ne.Timeout():
+		why = "no answer in time"
+	}
+	var dns *net.DNSError
+	if errors.As(err, &dns) {
+		why = "no such host " + dns.Name
+	}
+	return fmt.Errorf("cannot reach the hub at %s: %s; give another with --hub URL or AXIS_HUB", base, why)
+}
+
+// outputFolder checks that the folder a file is to be written in exists.
+func outputFolder(name string) error {
+	dir := filepath.Dir(name)
+	if st, err := os.Stat(dir); err != nil || !st.IsDir() {
+		return fmt.Errorf("cannot write %s: folder %s does not exist", name, dir)
+	}
+	return nil
 }

@@ -234,6 +234,12 @@ func TestHubErrors(t *testing.T) {
 	// The status of someone else's document is hidden.
 	stdout, _ := hubOK(t, url, testgen.Commune, "send", file)
 	rc := decodeReceipt(t, stdout)
+	// Into a folder that does not exist: said so, with the path asked for.
+	missing := filepath.Join(t.TempDir(), "no-such-folder", "copy.xml")
+	code, stdout, stderr := axisctl(t, "fetch", "-o", missing, rc.DocID, "--hub", url, "--token", testgen.DemoToken(testgen.Department))
+	if want := "error: cannot write " + missing + ": folder " + filepath.Dir(missing) + " does not exist\n"; code != 1 || stdout != "" || stderr != want {
+		t.Errorf("fetch into a missing folder: exit %d, stdout %q, stderr %q, want %q", code, stdout, stderr, want)
+	}
 	hubRefused(t, "not_found", url, testgen.Province, "status", rc.DocID)
 	hubRefused(t, "not_found", url, testgen.Province, "fetch", rc.DocID)
 
@@ -253,9 +259,23 @@ func TestHubErrors(t *testing.T) {
 			c.Close()
 		}
 	}()
-	code, stdout, stderr := axisctl(t, "inbox", "--hub", "http://"+ln.Addr().String(), "--token", "t")
-	if code != 1 || stdout != "" || !strings.HasPrefix(lastLine(stderr), "error: ") {
+	code, stdout, stderr = axisctl(t, "inbox", "--hub", "http://"+ln.Addr().String(), "--token", "t")
+	if code != 1 || stdout != "" || !strings.HasPrefix(lastLine(stderr), "error: cannot reach the hub at http://"+ln.Addr().String()+": ") {
 		t.Errorf("dead hub: exit %d, stdout %q, stderr %q", code, stdout, stderr)
+	}
+
+	// Nothing listening: one sentence with the URL, the cause and how to
+	// name another hub, never a bare dial error.
+	stopped, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	addr := stopped.Addr().String()
+	stopped.Close()
+	code, stdout, stderr = axisctl(t, "inbox", "--hub", "http://"+addr, "--token", "t")
+	want := "error: cannot reach the hub at http://" + addr + ": connection refused (is axisd running there?); give another with --hub URL or AXIS_HUB\n"
+	if code != 1 || stdout != "" || stderr != want {
+		t.Errorf("stopped hub: exit %d, stdout %q, stderr %q, want %q", code, stdout, stderr, want)
 	}
 }
 
@@ -265,7 +285,6 @@ func TestHubUsageErrors(t *testing.T) {
 	for _, args := range [][]string{
 		{"send", "--hub", u, "--token", "t"},
 		{"send", "--hub", u, "--token", "t", "a", "b"},
-		{"send", "--hub", u, "--token", "t", filepath.Join(t.TempDir(), "missing.xml")},
 		{"send", "--hub", "ftp://x", "--token", "t", "-"},
 		{"send", "--hub", "127.0.0.1:8080", "--token", "t", "-"},
 		{"inbox", "--hub", u, "--token", "t", "--limit", "0"},

@@ -292,6 +292,14 @@ func inState(state string) func(api.RecipientStatus) bool {
 	return func(r api.RecipientStatus) bool { return r.State == state }
 }
 
+// ackedAt is a waitRecipients condition: the recipient, relayed over
+// route as peerDocID, was acknowledged done at the hub atHub names for it.
+func ackedAt(route, peerDocID string, atHub map[string]string) func(api.RecipientStatus) bool {
+	return func(r api.RecipientStatus) bool {
+		return r.State == "acked_done" && r.AtHub == atHub[r.OrganID] && r.Route == route && r.PeerDocID == peerDocID
+	}
+}
+
 // relayedAs is a waitRecipients condition: the recipient is relayed over
 // route and the peer knows the document as peerDocID.
 func relayedAs(route, peerDocID string) func(api.RecipientStatus) bool {

@@ -9,6 +9,7 @@ import (
 	"net"
 	"net/http"
 	"net/http/httptest"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -19,6 +20,7 @@ import (
 	"github.com/axis-h40/axis/internal/demopki"
 	"github.com/axis-h40/axis/internal/fixture"
 	"github.com/axis-h40/axis/internal/testgen"
+	"github.com/axis-h40/axis/store"
 )
 
 // network is three real hubs: Nam Định (H40), the national axis and Nghệ An
@@ -142,7 +144,7 @@ func TestThreeHubsDocumentStatusAndRevoke(t *testing.T) {
 }
 
 func threeHubsDocumentStatusAndRevoke(t *testing.T, n *network) {
-	doc, id, _, _ := outAndBack(t, n)
+	doc, id, _, _ := outAndBack(t, n, true)
 	// The statuses also reached the commune's inbox (2 recipients × 2 codes).
 	eventually(t, 10*time.Second, "four status messages in the commune's inbox", func() bool {
 		p := inbox(t, n.h40, testgen.Commune)
@@ -195,6 +197,62 @@ func (w testWriter) Write(p []byte) (int, error) {
 		w.t.Logf("%s: %s", w.name, p)
 	}
 	return len(p), nil
+}
+
+// TestDeliveryReportAfterOutage: H41's department acknowledges a document
+// from H40 while the national hub, the hop between them, is down. The
+// report waits at H41 and reaches H40 once the national hub is back,
+// exactly once: one "reported" event per state at each hub on the way.
+func TestDeliveryReportAfterOutage(t *testing.T) {
+	n := startNetwork(t)
+	rc := intake(t, n.h40, testgen.Commune, fixture.Sign(t, docTo(deptH41Organ)))
+	id := rc.DocID
+	eventually(t, 20*time.Second, "H41's department receives it", func() bool {
+		p := inbox(t, n.h41, deptH41)
+		return len(p.Items) == 1 && p.Items[0].DocID == id
+	})
+	waitRecipients(t, n.h40, testgen.Commune, id, 1, "H40 shows it relayed", inState("relayed"))
+	if err := n.national.Close(); err != nil {
+		t.Fatal(err)
+	}
+	call(t, n.h41, "GET", "/api/v1/envelopes/"+id, tok(deptH41), nil)
+	if r := call(t, n.h41, "POST", "/api/v1/envelopes/"+id+"/ack", tok(deptH41), []byte(`{"status":"done"}`)); r.status != 200 {
+		t.Fatalf("ack %d %s", r.status, r.body)
+	}
+	eventually(t, 10*time.Second, "H41 holds both reports for the national hub", func() bool {
+		qs, err := n.h41.Hub.Store().Reports(context.Background(), "national", 10)
+		return err == nil && len(qs) == 2
+	})
+	if s := status(t, n.h40, testgen.Commune, id); s.Recipients[0].State != "relayed" {
+		t.Fatalf("H40 already shows %+v with the national hub down", s.Recipients[0])
+	}
+
+	n.national = n.start(t, cfgNational)
+	waitRecipients(t, n.h40, testgen.Commune, id, 1, "H40 shows it acked at H41", ackedAt("national", id, map[string]string{deptH41: "axis-h41"}))
+	for _, m := range []*Main{n.h41, n.national} {
+		fixture.Eventually(t, 10*time.Second, "the reports are sent", func() bool {
+			qs, _ := m.Hub.Store().Reports(context.Background(), "national", 10)
+			qs2, _ := m.Hub.Store().Reports(context.Background(), "nam-dinh", 10)
+			return len(qs)+len(qs2) == 0
+		})
+	}
+	// Exactly once, at the national hub and at H40.
+	for _, m := range []*Main{n.national, n.h40} {
+		evs, err := m.Hub.Store().Events(context.Background(), id)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var reported []string
+		for _, e := range evs {
+			if e.Type == store.EventReported {
+				reported = append(reported, e.OrganID+" "+e.Detail)
+			}
+		}
+		want := []string{deptH41 + " delivered at axis-h41", deptH41 + " acked_done at axis-h41"}
+		if !slices.Equal(reported, want) {
+			t.Fatalf("%s: reported events %q, want %q", m.Config.Hub.Name, reported, want)
+		}
+	}
 }
 
 // TestOutageDrill: the national hub is down while H40 accepts 500 envelopes
@@ -363,15 +421,25 @@ func TestDeadAndRedrive(t *testing.T) {
 }
 
 // outAndBack has H40's commune send a document to deptH41 and vpcp, both
-// routed to the national peer (sendOutAndAckAtBoth); waits until H40 shows
-// both relayed with the peer's doc id; and has both recipients send status
-// 03 then 06 back (statusesComeBack). It returns the document, its id and
-// the recipients' signers.
-func outAndBack(t *testing.T, n *network) (doc *envelope.Message, id string, sDept, sVPCP *envelope.Signer) {
+// routed to the national peer, where both recipients fetch and ack it
+// (sendOutAndAckAtBoth); waits for H40 to show it; and has both recipients
+// send status 03 then 06 back (statusesComeBack). It returns the document,
+// its id and the recipients' signers.
+//
+// With reports (native hubs) the acks come back as delivery reports, hop
+// by hop (H41 → national → H40, national → H40): H40 shows both acked where
+// they were delivered. Over VDXP, which carries no reports, H40 shows both
+// relayed with the national DocId.
+func outAndBack(t *testing.T, n *network, reports bool) (doc *envelope.Message, id string, sDept, sVPCP *envelope.Signer) {
 	t.Helper()
 	sDept, sVPCP = signerFor(t, deptH41), signerFor(t, vpcp)
 	doc, id = sendOutAndAckAtBoth(t, n, deptH41, vpcp)
-	waitRecipients(t, n.h40, testgen.Commune, id, 2, "H40 shows both relayed with the peer's doc id", relayedAs("national", id))
+	if reports {
+		waitRecipients(t, n.h40, testgen.Commune, id, 2, "H40 shows both acked where they were delivered", ackedAt("national", id,
+			map[string]string{deptH41: "axis-h41", vpcp: "axis-national"}))
+	} else {
+		waitRecipients(t, n.h40, testgen.Commune, id, 2, "H40 shows both relayed with the peer's doc id", relayedAs("national", id))
+	}
 	statusesComeBack(t, n, id, deptH41, vpcp, sDept, sVPCP)
 	return doc, id, sDept, sVPCP
 }

@@ -49,7 +49,7 @@ func TestVDXPPeerBothWays(t *testing.T) {
 	// relayed over VDXP with the national DocId. Back: statuses 03 and 06
 	// from both recipients reach the commune, which H40 collects from the
 	// national hub by polling.
-	_, _, sDept, sVPCP := outAndBack(t, n)
+	_, _, sDept, sVPCP := outAndBack(t, n, false)
 
 	// Back: documents from a central body and from H41 to agencies of H40;
 	// more than one poll batch (3) of them.

@@ -94,6 +94,25 @@ type Delivery struct {
 	LastError  string    `json:"last_error,omitempty"`
 	PeerDocID  string    `json:"peer_doc_id,omitempty"`
 	UpdatedAt  time.Time `json:"updated_at"`
+	// For a copy relayed to a peer hub: the recipient's state where it was
+	// delivered (delivered, acked_done, acked_fail, or dead where a later
+	// hop gave up), which hub said so, and when, as delivery reports
+	// brought them back.
+	RemoteState string    `json:"remote_state,omitempty"`
+	AtHub       string    `json:"at_hub,omitempty"`
+	RemoteAt    time.Time `json:"remote_at,omitzero"`
+}
+
+// DeliveryReport is one recipient's new state, travelling back to the
+// document's sender hop by hop: from the hub that delivered it (AtHub) to
+// the peer the document came from, and on.
+type DeliveryReport struct {
+	DocID   string    `json:"doc_id"`
+	OrganID string    `json:"organ_id"`
+	State   string    `json:"state"`
+	Reason  string    `json:"reason,omitempty"`
+	AtHub   string    `json:"at_hub"`
+	At      time.Time `json:"at"`
 }
 
 // OutboxEntry is one envelope waiting to be relayed to a peer.
