@@ -38,7 +38,16 @@ func (h *Hub) Reconcile(ctx context.Context, day string, repair bool) (*api.Repo
 	if err != nil {
 		return nil, err
 	}
-	add := func(d api.Discrepancy) { r.Discrepancies = append(r.Discrepancies, d) }
+	docs := make(map[string]*record.Document, len(a.Docs))
+	for i := range a.Docs {
+		docs[a.Docs[i].Doc.ID] = &a.Docs[i].Doc
+	}
+	add := func(d api.Discrepancy) {
+		if doc := docs[d.DocID]; doc != nil {
+			d.Code, d.Subject = doc.Code, doc.Subject
+		}
+		r.Discrepancies = append(r.Discrepancies, d)
+	}
 
 	// b) internal consistency.
 	r.Totals.ChainEvents, r.Totals.ChainOK = a.Chain.Events, a.Chain.OK()

@@ -584,18 +584,22 @@ func dropSpace(r rune) rune {
 	return r
 }
 
+// BoundTo reports whether a certificate names the organ as its own: its
+// subject's OU or serialNumber is the organ code. (A Verifier also accepts
+// a certificate pinned for the organ, Policy.Pins.)
+func BoundTo(leaf *x509.Certificate, organ string) bool {
+	for _, ou := range leaf.Subject.OrganizationalUnit {
+		if strings.TrimSpace(ou) == organ {
+			return true
+		}
+	}
+	return strings.TrimSpace(leaf.Subject.SerialNumber) == organ
+}
+
 // checkSender binds the signer to From/OrganId: the leaf's subject OU or
 // serialNumber is the organ code, or its fingerprint is pinned for the organ.
 func (v *Verifier) checkSender(organ string, leaf *x509.Certificate) error {
-	for _, ou := range leaf.Subject.OrganizationalUnit {
-		if strings.TrimSpace(ou) == organ {
-			return nil
-		}
-	}
-	if strings.TrimSpace(leaf.Subject.SerialNumber) == organ {
-		return nil
-	}
-	if v.pins[organ][Fingerprint(leaf)] {
+	if BoundTo(leaf, organ) || v.pins[organ][Fingerprint(leaf)] {
 		return nil
 	}
 	return fmt.Errorf("%w: From/OrganId is %s but the certificate %q is not bound to it", ErrSenderMismatch, organ, leaf.Subject.String())

@@ -70,3 +70,19 @@ func TestWritesAfterCloseAndCancel(t *testing.T) {
 		t.Fatalf("registry write after close: %v", err)
 	}
 }
+
+// A store another process holds: a sentence that says so, not bbolt's
+// bare "timeout".
+func TestOpenLocked(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "axis.db")
+	first, err := store.Open(path, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer first.Close()
+	_, err = store.Open(path, &store.Options{Timeout: 50 * time.Millisecond})
+	want := "store: " + path + " is locked: another axisd holds it (waited 50ms); stop that one first: store: locked by another process"
+	if !errors.Is(err, store.ErrLocked) || err.Error() != want {
+		t.Fatalf("second open: %v\nwant %s", err, want)
+	}
+}

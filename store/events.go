@@ -5,11 +5,13 @@ import (
 	"context"
 	"encoding/binary"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"time"
 
 	"github.com/axis-h40/axis/store/record"
 	bolt "go.etcd.io/bbolt"
+	bolterrors "go.etcd.io/bbolt/errors"
 )
 
 // The trace: an append-only event log, one hash chain over every event
@@ -76,6 +78,9 @@ func (db *DB) VerifyChain(ctx context.Context) (*record.ChainReport, error) {
 // read-only (a backup, or a copy), without a running hub.
 func VerifyChainFile(ctx context.Context, path string) (*record.ChainReport, error) {
 	bdb, err := bolt.Open(path, 0o400, &bolt.Options{ReadOnly: true, Timeout: 2 * time.Second})
+	if errors.Is(err, bolterrors.ErrTimeout) {
+		return nil, fmt.Errorf("store: %s is locked: a running axisd holds it; verify a backup of it (axisctl backup FILE), or ask that hub (audit-verify without --db): %w", path, ErrLocked)
+	}
 	if err != nil {
 		return nil, fmt.Errorf("store: open %s read-only: %w", path, err)
 	}

@@ -81,7 +81,7 @@ func sampleReport() *Report {
 			{Peer: "axis-h41", Kind: "native", Relayed: 5, Confirmed: 4, Retrying: 1, MissingAtPeer: 1, Checked: true, Note: "asked at 01:00"},
 		},
 		Discrepancies: []Discrepancy{
-			{Kind: KindMissingAtPeer, DocID: docA, OrganID: "000.00.09.H41", Peer: "axis-h41",
+			{Kind: KindMissingAtPeer, DocID: docA, Code: "15/UBND-VP", Subject: "Về việc báo cáo, năm 2026", OrganID: "000.00.09.H41", Peer: "axis-h41",
 				Detail: `relayed, peer says "no", <script>alert(1)</script>`, Repaired: true},
 			{Kind: KindOverdue, DocID: docB, OrganID: "000.00.02.H40", Detail: "not fetched after 48h"},
 		},
@@ -134,22 +134,22 @@ func TestWriteReportFiles(t *testing.T) {
 		t.Errorf("report.json round trip:\n got %+v\nwant %+v", back, *r)
 	}
 
-	// report.csv: a commented totals line, the header, one row per discrepancy.
+	// report.csv: UTF-8 with a BOM (Excel), one header line, one row per
+	// discrepancy with its notation, subject and Vietnamese reason.
 	cs := readFile(t, filepath.Join(dir, "report.csv"))
-	first, _, _ := strings.Cut(cs, "\n")
-	if wantFirst := "# axis reconciliation 2026-03-01, hub axis-h40: accepted 12, deliveries 20, discrepancies 2, repaired 1, remaining 1"; first != wantFirst {
-		t.Errorf("report.csv first line = %q, want %q", first, wantFirst)
+	body, bom := strings.CutPrefix(cs, "\ufeff")
+	if !bom {
+		t.Errorf("report.csv starts with %q, not the UTF-8 byte order mark", cs[:min(len(cs), 8)])
 	}
-	cr := csv.NewReader(strings.NewReader(cs))
-	cr.Comment = '#'
-	rows, err := cr.ReadAll()
+	rows, err := csv.NewReader(strings.NewReader(body)).ReadAll()
 	if err != nil {
 		t.Fatal(err)
 	}
 	wantRows := [][]string{
-		{"kind", "doc_id", "organ_id", "peer", "detail", "repaired"},
-		{"missing_at_peer", docA, "000.00.09.H41", "axis-h41", `relayed, peer says "no", <script>alert(1)</script>`, "true"},
-		{"overdue", docB, "000.00.02.H40", "", "not fetched after 48h", "false"},
+		{"kind", "doc_id", "code", "subject", "organ_id", "peer", "reason", "detail", "repaired"},
+		{"missing_at_peer", docA, "15/UBND-VP", "Về việc báo cáo, năm 2026", "000.00.09.H41", "axis-h41",
+			"Trục axis-h41 không có văn bản này, dù trục này đã chuyển tiếp cho 000.00.09.H41", `relayed, peer says "no", <script>alert(1)</script>`, "true"},
+		{"overdue", docB, "", "", "000.00.02.H40", "", "000.00.02.H40 chưa tải hoặc chưa xác nhận văn bản quá thời hạn", "not fetched after 48h", "false"},
 	}
 	if !reflect.DeepEqual(rows, wantRows) {
 		t.Errorf("report.csv rows:\n got %q\nwant %q", rows, wantRows)
@@ -160,9 +160,10 @@ func TestWriteReportFiles(t *testing.T) {
 	for _, s := range []string{
 		"axis-h40",
 		"Báo cáo đối soát ngày 2026-03-01",
-		"2026-03-02 01:00:00 UTC",
-		"<code>" + docA + "</code>",
-		"<code>" + docB + "</code>",
+		"2026-03-02 08:00:00 (+07:00)", // local time, with the offset
+		"<b>15/UBND-VP</b><div>Về việc báo cáo, năm 2026</div><code class=\"id\">" + docA + "</code>",
+		"<code class=\"id\">" + docB + "</code>",
+		"Trục axis-h41 không có văn bản này, dù trục này đã chuyển tiếp cho 000.00.09.H41<details><summary>Chi tiết kỹ thuật</summary>",
 		`data-kind="missing_at_peer"`,
 		`data-kind="overdue"`,
 		"&lt;script&gt;alert(1)&lt;/script&gt;",
@@ -198,13 +199,11 @@ func TestWriteReportFiles(t *testing.T) {
 	if !reflect.DeepEqual(&back, r2) {
 		t.Errorf("second report.json:\n got %+v\nwant %+v", back, *r2)
 	}
-	cr = csv.NewReader(strings.NewReader(readFile(t, filepath.Join(dir, "report.csv"))))
-	cr.Comment = '#'
-	rows, err = cr.ReadAll()
+	rows, err = csv.NewReader(strings.NewReader(strings.TrimPrefix(readFile(t, filepath.Join(dir, "report.csv")), "\ufeff"))).ReadAll()
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(rows) != 2 || rows[1][1] != docA || rows[1][4] != "second run" {
+	if len(rows) != 2 || rows[1][1] != docA || rows[1][7] != "second run" {
 		t.Errorf("second report.csv rows = %q", rows)
 	}
 	hs = readFile(t, filepath.Join(dir, "report.html"))

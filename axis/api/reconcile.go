@@ -80,8 +80,12 @@ type PeerTotals struct {
 
 // Discrepancy is one finding.
 type Discrepancy struct {
-	Kind     string `json:"kind"`
-	DocID    string `json:"doc_id"`
+	Kind  string `json:"kind"`
+	DocID string `json:"doc_id"`
+	// Code and Subject are the document's notation and subject, when this
+	// hub holds it: what a person looks for.
+	Code     string `json:"code,omitempty"`
+	Subject  string `json:"subject,omitempty"`
 	OrganID  string `json:"organ_id"`
 	Peer     string `json:"peer"`
 	Detail   string `json:"detail"`

@@ -4,11 +4,11 @@ import (
 	"bytes"
 	"encoding/csv"
 	"encoding/json"
-	"fmt"
 	"html/template"
 	"os"
 	"path/filepath"
 	"strconv"
+	"time"
 )
 
 // WriteReportFiles writes report.json, report.csv and report.html of a
@@ -45,23 +45,54 @@ func writeAtomic(name string, b []byte) error {
 	return os.Rename(tmp, name)
 }
 
-// writeReportCSV: one row per discrepancy (kind, doc_id, organ_id, peer,
-// detail, repaired), after a commented header with the totals.
+// writeReportCSV: UTF-8 with a byte order mark (so that Excel reads the
+// Vietnamese right), one header line, one row per discrepancy. The totals
+// are in report.json and report.html.
 func writeReportCSV(b *bytes.Buffer, r *Report) error {
-	fmt.Fprintf(b, "# axis reconciliation %s, hub %s: accepted %d, deliveries %d, discrepancies %d, repaired %d, remaining %d\n",
-		r.Date, r.Hub, r.Totals.Accepted, r.Totals.Deliveries, r.Totals.Discrepancies, r.Totals.Repaired, r.Totals.Remaining)
+	b.WriteString("\ufeff")
 	w := csv.NewWriter(b)
-	if err := w.Write([]string{"kind", "doc_id", "organ_id", "peer", "detail", "repaired"}); err != nil {
+	if err := w.Write([]string{"kind", "doc_id", "code", "subject", "organ_id", "peer", "reason", "detail", "repaired"}); err != nil {
 		return err
 	}
 	for _, d := range r.Discrepancies {
-		if err := w.Write([]string{d.Kind, d.DocID, d.OrganID, d.Peer, d.Detail, strconv.FormatBool(d.Repaired)}); err != nil {
+		if err := w.Write([]string{d.Kind, d.DocID, d.Code, d.Subject, d.OrganID, d.Peer, reasonVI(d), d.Detail, strconv.FormatBool(d.Repaired)}); err != nil {
 			return err
 		}
 	}
 	w.Flush()
 	return w.Error()
 }
+
+// reasonVI says in Vietnamese what a discrepancy means; Detail keeps the
+// technical account.
+func reasonVI(d Discrepancy) string {
+	switch d.Kind {
+	case KindMissingAtPeer:
+		return "Trục " + d.Peer + " không có văn bản này, dù trục này đã chuyển tiếp cho " + d.OrganID
+	case KindUnknownAtPeer:
+		return "Trục " + d.Peer + " đã nhận văn bản này qua trục này, nhưng trục này không có bản ghi"
+	case KindMissingDelivery:
+		return "Thiếu bản ghi chuyển phát cho " + d.OrganID
+	case KindHashMismatch:
+		return "Nội dung đang lưu không khớp mã băm đã ghi khi tiếp nhận"
+	case KindChainBroken:
+		return "Nhật ký sự kiện bị sửa hoặc bị đứt"
+	case KindOverdue:
+		return d.OrganID + " chưa tải hoặc chưa xác nhận văn bản quá thời hạn"
+	case KindDeadRelay:
+		return "Đã ngừng chuyển tiếp tới trục " + d.Peer + " sau nhiều lần thất bại"
+	}
+	return d.Kind
+}
+
+// zone is Asia/Ho_Chi_Minh, the zone a report's reader lives in.
+var zone = func() *time.Location {
+	z, err := time.LoadLocation("Asia/Ho_Chi_Minh")
+	if err != nil {
+		return time.FixedZone("+07", 7*3600)
+	}
+	return z
+}()
 
 var kindVI = map[string]string{
 	KindMissingAtPeer:   "Trục bạn không có",
@@ -74,7 +105,11 @@ var kindVI = map[string]string{
 }
 
 var reportHTML = template.Must(template.New("report").Funcs(template.FuncMap{
-	"kindVI": func(k string) string { return kindVI[k] },
+	"kindVI":   func(k string) string { return kindVI[k] },
+	"reasonVI": reasonVI,
+	"local": func(t time.Time) template.HTML {
+		return template.HTML(t.In(zone).Format("2006-01-02 15:04:05 (-07:00)"))
+	}, // digits and signs only
 }).Parse(`<!DOCTYPE html>
 <html lang="vi"><head><meta charset="utf-8"><title>Đối soát {{.Date}} — {{.Hub}}</title>
 <style>
@@ -88,12 +123,12 @@ th{background:#f2f4f8;font-weight:600}tr:nth-child(even) td{background:#fafbfd}
 td.n,th.n{text-align:right;font-variant-numeric:tabular-nums}
 .grid{display:grid;grid-template-columns:repeat(auto-fill,minmax(150px,1fr));gap:.6rem}
 .card{border:1px solid #e2e6ee;border-radius:6px;padding:.6rem .8rem}.card b{display:block;font-size:1.4rem}.card span{color:#5a6478;font-size:.85rem}
-code{font:12px ui-monospace,monospace;white-space:nowrap}
+code{font:12px ui-monospace,monospace;white-space:nowrap}code.id{display:block;color:#5a6478;font-size:11px}details summary{color:#5a6478;font-size:.85rem;cursor:pointer}
 .tag{display:inline-block;padding:.05rem .45rem;border-radius:4px;font-size:.8rem;background:#eef1f6}
 .rep{color:#175c2c;font-weight:600}.rem{color:#8a1c12;font-weight:600}
 </style></head><body>
 <h1>Báo cáo đối soát ngày {{.Date}}</h1>
-<p class="sub">Trục {{.Hub}} · chạy lúc {{.StartedAt.Format "2006-01-02 15:04:05"}} UTC{{if .Repair}} · có sửa chữa (--repair){{end}}</p>
+<p class="sub">Trục {{.Hub}} · chạy lúc {{local .StartedAt}}{{if .Repair}} · có sửa chữa (--repair){{end}}</p>
 {{if eq .Totals.Remaining 0}}<div class="verdict ok" id="verdict">Không còn sai lệch: mọi văn bản tiếp nhận trong ngày đã đến nơi nhận hoặc đang chờ với lý do rõ ràng.{{if .Totals.Repaired}} Đã sửa {{.Totals.Repaired}} sai lệch.{{end}}</div>
 {{else}}<div class="verdict bad" id="verdict">Còn {{.Totals.Remaining}} sai lệch cần xem xét{{if .Totals.Repaired}} (đã sửa {{.Totals.Repaired}}){{end}}.</div>{{end}}
 <h2>Tổng số</h2>
@@ -111,7 +146,7 @@ code{font:12px ui-monospace,monospace;white-space:nowrap}
 </div>
 <h2>Sai lệch ({{.Totals.Discrepancies}})</h2>
 {{if .Discrepancies}}<table id="discrepancies"><tr><th>Loại</th><th>Văn bản</th><th>Nơi nhận</th><th>Trục</th><th>Lý do</th><th>Xử lý</th></tr>
-{{range .Discrepancies}}<tr class="discrepancy" data-kind="{{.Kind}}"><td>{{kindVI .Kind}}<br><span class="tag">{{.Kind}}</span></td><td><code>{{.DocID}}</code></td><td>{{.OrganID}}</td><td>{{.Peer}}</td><td>{{.Detail}}</td><td>{{if .Repaired}}<span class="rep">đã sửa</span>{{else}}<span class="rem">còn lại</span>{{end}}</td></tr>
+{{range .Discrepancies}}<tr class="discrepancy" data-kind="{{.Kind}}"><td>{{kindVI .Kind}}<br><span class="tag">{{.Kind}}</span></td><td>{{if .Code}}<b>{{.Code}}</b>{{end}}{{if .Subject}}<div>{{.Subject}}</div>{{end}}<code class="id">{{.DocID}}</code></td><td>{{.OrganID}}</td><td>{{.Peer}}</td><td>{{reasonVI .}}<details><summary>Chi tiết kỹ thuật</summary>{{.Detail}}</details></td><td>{{if .Repaired}}<span class="rep">đã sửa</span>{{else}}<span class="rem">còn lại</span>{{end}}</td></tr>
 {{end}}</table>{{else}}<p>Không có.</p>{{end}}
 <h2>Trục liên thông</h2>
 <table id="peers"><tr><th>Trục</th><th>Loại</th><th class="n">Đã chuyển</th><th class="n">Được xác nhận</th><th class="n">Đang thử lại</th><th class="n">Thất bại</th><th class="n">Trục bạn thiếu</th><th class="n">Không rõ</th><th>Ghi chú</th></tr>

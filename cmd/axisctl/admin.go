@@ -324,6 +324,9 @@ func runBackup(ctx context.Context, args []string, stdout, stderr io.Writer) int
 	if done {
 		return code
 	}
+	if err := outputFolder(pos[0]); err != nil {
+		return fail(stderr, err)
+	}
 	c.hc.Timeout = 0 // a large store takes its time; ctx still cancels
 	t0 := time.Now()
 	resp, err := c.do(ctx, http.MethodGet, "/admin/v1/backup", nil, "")

@@ -32,7 +32,7 @@ func runInspect(_ context.Context, args []string, stdout, stderr io.Writer) int 
 	}
 	raw, err := readInput(pos[0])
 	if err != nil {
-		return usageError(stderr, "inspect: %v", err)
+		return fail(stderr, fmt.Errorf("inspect: %w", err)) // a missing input file is not a usage error: exit 1
 	}
 	m, err := envelope.Parse(raw, nil)
 	if err != nil {

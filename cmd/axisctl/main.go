@@ -25,6 +25,7 @@ import (
 	"strings"
 
 	"github.com/axis-h40/axis/envelope"
+	"github.com/axis-h40/axis/internal/version"
 )
 
 // Exit codes.
@@ -65,6 +66,8 @@ var commands = map[string]command{
 	"audit-verify": runAuditVerify,
 	"backup":       runBackup,
 	"reconcile":    runReconcile,
+
+	"version": runVersion,
 }
 
 // summaries holds the one-line description of each command for the usage.
@@ -93,6 +96,8 @@ var summaries = map[string]string{
 	"audit-verify": "admin: verify the hash-chained event log (of a hub, or of a store file with --db)",
 	"backup":       "admin: stream a hot backup of the hub's store to FILE and verify it",
 	"reconcile":    "admin: the day's proof that nothing was lost: report.json/csv/html; exit 2 when discrepancies remain",
+
+	"version": "print which build of axisctl this is (version, commit, Go)",
 }
 
 // stdin is read when an input file is "-". Tests may replace it.
@@ -144,7 +149,7 @@ func usage(w io.Writer) {
 		fmt.Fprintf(w, "  %-*s  %s\n", width, n, summaries[n])
 	}
 	fmt.Fprintf(w, "  %-*s  %s\n", width, "help", "show this list, or a command's flags (axisctl help COMMAND)")
-	fmt.Fprintf(w, "\nFlags may also follow the arguments. Exit codes: 0 ok, 1 refused or failed, 2 usage error.\n")
+	fmt.Fprintf(w, "\nFlags may also follow the arguments. Exit codes: 0 ok, 1 refused or failed (a missing or unreadable file too), 2 usage error.\n")
 }
 
 // newFlagSet returns a flag set for a command whose usage line is
@@ -304,4 +309,14 @@ func writeJSON(w io.Writer, v any) error {
 	enc.SetIndent("", "  ")
 	enc.SetEscapeHTML(false)
 	return enc.Encode(v)
+}
+
+// runVersion: axisctl version
+func runVersion(_ context.Context, args []string, stdout, stderr io.Writer) int {
+	fs := newFlagSet("version", "", stderr)
+	if code, done := parseNoArgs(fs, args, stderr); done {
+		return code
+	}
+	fmt.Fprintln(stdout, version.String("axisctl"))
+	return exitOK
 }

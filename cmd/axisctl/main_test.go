@@ -554,10 +554,37 @@ func TestMalformedFieldSample(t *testing.T) {
 	refused(t, "malformed_xml", "verify", "--roots", rootCA, file)
 }
 
-func TestUsageErrors(t *testing.T) {
+// A file that is missing or not what it should be is a failure (exit 1),
+// not a usage error (2): the command line was right.
+func TestInputFileErrors(t *testing.T) {
 	t.Parallel()
 	env := filepath.Join(envDir, "new.xml")
 	missing := filepath.Join(t.TempDir(), "missing.xml")
+	noFile := "open " + missing + ": no such file or directory"
+	for _, tc := range []struct {
+		args []string
+		want string // the last line of stderr
+	}{
+		{[]string{"verify", "--roots", rootCA, missing}, "error: verify: " + noFile},
+		{[]string{"verify", "--roots", missing, env}, "error: verify: --roots: " + noFile},
+		{[]string{"verify", "--roots", env, env}, "error: verify: --roots: " + env + ": no certificate in PEM data"},
+		{[]string{"sign", "--key", missing, "--cert", filepath.Join(pkiDir, "demo-agency-"+commune+".chain.pem"), env}, "error: sign: " + noFile},
+		{[]string{"sign", "--key", filepath.Join(pkiDir, "demo-agency-"+commune+".key"), "--cert", filepath.Join(pkiDir, "demo-agency-"+department+".chain.pem"), env},
+			"error: sign: envelope: the first certificate does not match the key"},
+		{signArgs(missing), "error: sign: " + noFile},
+		{[]string{"inspect", missing}, "error: inspect: " + noFile},
+		{[]string{"send", "--hub", "http://127.0.0.1:1", "--token", "t", missing}, "error: send: " + noFile},
+	} {
+		code, stdout, stderr := axisctl(t, tc.args...)
+		if code != 1 || stdout != "" || lastLine(stderr) != tc.want {
+			t.Errorf("%q: exit %d, stdout %q, stderr %q; want exit 1 and %q", tc.args, code, stdout, stderr, tc.want)
+		}
+	}
+}
+
+func TestUsageErrors(t *testing.T) {
+	t.Parallel()
+	env := filepath.Join(envDir, "new.xml")
 	for _, args := range [][]string{
 		{},
 		{"nope"},
@@ -566,9 +593,6 @@ func TestUsageErrors(t *testing.T) {
 		{"verify", env},
 		{"verify", "--roots", rootCA},
 		{"verify", "--roots", rootCA, env, env},
-		{"verify", "--roots", rootCA, missing},
-		{"verify", "--roots", missing, env},
-		{"verify", "--roots", filepath.Join(envDir, "new.xml"), env},
 		{"verify", "--roots", rootCA, "--at", "2026-06-01", env},
 		{"verify", "--roots", rootCA, "--pin", "000.07.35.H40", env},
 		{"verify", "--roots", rootCA, "--pin", "000.07.35.H40=abcd", env},
@@ -577,11 +601,7 @@ func TestUsageErrors(t *testing.T) {
 		{"verify", "--roots"},
 		{"sign", env},
 		{"sign", "--key", filepath.Join(pkiDir, "demo-agency-"+commune+".key"), env},
-		{"sign", "--key", missing, "--cert", filepath.Join(pkiDir, "demo-agency-"+commune+".chain.pem"), env},
-		{"sign", "--key", filepath.Join(pkiDir, "demo-agency-"+commune+".key"), "--cert", filepath.Join(pkiDir, "demo-agency-"+department+".chain.pem"), env},
-		signArgs(missing),
 		{"inspect"},
-		{"inspect", missing},
 		{"inspect", env, env},
 	} {
 		code, stdout, stderr := axisctl(t, args...)
@@ -669,4 +689,24 @@ func TestRefusalLines(t *testing.T) {
 	if !strings.HasPrefix(lines[0], "envelope: digest mismatch") || lines[1] != "digest_mismatch: "+lines[0] {
 		t.Errorf("stderr lines %q", lines)
 	}
+}
+
+// sign refuses to sign as another organ (every hub would refuse the
+// envelope, sender_mismatch) unless --force: the forced envelope is signed
+// and verify refuses it for that reason.
+func TestSignRefusesAnotherOrgan(t *testing.T) {
+	t.Parallel()
+	asDepartment := []string{"sign",
+		"--key", filepath.Join(pkiDir, "demo-agency-"+department+".key"),
+		"--cert", filepath.Join(pkiDir, "demo-agency-"+department+".chain.pem"),
+		filepath.Join(envDir, "unsigned-new.xml")} // From is the commune
+	line := refused(t, "sender_mismatch", asDepartment...)
+	if !strings.Contains(line, "is not bound to From/OrganId "+commune+" (a hub refuses it); --force signs anyway") {
+		t.Errorf("refusal: %q", line)
+	}
+	out := filepath.Join(t.TempDir(), "forced.xml")
+	if code, stdout, stderr := axisctl(t, append(asDepartment, "--force", "-o", out)...); code != 0 || stdout != "" || stderr != "" {
+		t.Fatalf("--force: exit %d %q %q", code, stdout, stderr)
+	}
+	refused(t, "sender_mismatch", "verify", "--roots", rootCA, out)
 }

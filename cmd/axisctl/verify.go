@@ -55,7 +55,7 @@ func runVerify(_ context.Context, args []string, stdout, stderr io.Writer) int {
 	}
 	pool, err := envelope.LoadRoots(roots...)
 	if err != nil {
-		return usageError(stderr, "verify: --roots: %v", err)
+		return fail(stderr, fmt.Errorf("verify: --roots: %w", err)) // a file, not a usage error: exit 1
 	}
 	policy := envelope.Policy{Roots: pool, AllowSHA1: *allowSHA1, LegacySignatureNS: *legacyNS}
 	if len(pins) > 0 {
@@ -76,7 +76,7 @@ func runVerify(_ context.Context, args []string, stdout, stderr io.Writer) int {
 	}
 	raw, err := readInput(pos[0])
 	if err != nil {
-		return usageError(stderr, "verify: %v", err)
+		return fail(stderr, fmt.Errorf("verify: %w", err)) // a missing input file is not a usage error: exit 1
 	}
 	ver, err := v.Verify(raw)
 	if err != nil {

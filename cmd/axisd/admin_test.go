@@ -6,6 +6,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"regexp"
+	"runtime"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -112,6 +113,11 @@ func TestAuditVerifyAndBackup(t *testing.T) {
 	code, out, errOut = axisctl(t, append([]string{"backup", backup}, admin...)...)
 	if code != 0 || !strings.Contains(out, "5 events, chain verified") {
 		t.Fatalf("backup: exit %d %s %s", code, out, errOut)
+	}
+	missing := filepath.Join(t.TempDir(), "no-such-folder", "backup.db")
+	code, out, errOut = axisctl(t, append([]string{"backup", missing}, admin...)...)
+	if want := "error: cannot write " + missing + ": folder " + filepath.Dir(missing) + " does not exist\n"; code != 1 || out != "" || errOut != want {
+		t.Fatalf("backup into a missing folder: exit %d %q %q, want %q", code, out, errOut, want)
 	}
 	code, out, _ = axisctl(t, "audit-verify", "--db", backup)
 	if code != 0 || !strings.Contains(out, "verified: 5 events") {
@@ -224,5 +230,17 @@ func TestAdminCommands(t *testing.T) {
 	}
 	if r := call(t, m, "GET", "/admin/v1/search?since=yesterday", testgen.DemoAdminToken, nil); r.status != 400 || r.code(t) != "bad_request" {
 		t.Errorf("bad date: %d %s", r.status, r.body)
+	}
+}
+
+// Both binaries say which build they are, in the same form.
+func TestVersion(t *testing.T) {
+	code, out, errOut := axisctl(t, "version")
+	if code != 0 || errOut != "" || !strings.HasPrefix(out, "axisctl ") || !strings.HasSuffix(out, " "+runtime.Version()+"\n") {
+		t.Fatalf("axisctl version: exit %d %q %q", code, out, errOut)
+	}
+	b, err := exec.Command(filepath.Join(filepath.Dir(axisctlBin), "axisd"), "--version").Output()
+	if err != nil || string(b) != "axisd"+strings.TrimPrefix(out, "axisctl") {
+		t.Fatalf("axisd --version: %q %v, want the same build as %q", b, err, out)
 	}
 }

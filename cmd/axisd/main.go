@@ -5,6 +5,7 @@
 //
 //	axisd --config testdata/demo/axis-h40.yaml
 //	axisd audit-verify --db backup.db   # a store file's event chain, offline (auditverify.go)
+//	axisd --version
 package main
 
 import (
@@ -27,6 +28,7 @@ import (
 
 	"github.com/axis-h40/axis/axis"
 	"github.com/axis-h40/axis/axis/httpapi"
+	"github.com/axis-h40/axis/internal/version"
 )
 
 var cpuProfile = new(string)
@@ -36,6 +38,10 @@ func main() {
 	defer stop()
 	hup := make(chan os.Signal, 1) // before anything: SIGHUP's default would end the process
 	signal.Notify(hup, syscall.SIGHUP)
+	if len(os.Args) == 2 && (os.Args[1] == "--version" || os.Args[1] == "-version") {
+		fmt.Println(version.String("axisd"))
+		return
+	}
 	if len(os.Args) > 1 && os.Args[1] == "audit-verify" {
 		os.Exit(auditVerify(ctx, os.Args[2:], os.Stdout, os.Stderr))
 	}

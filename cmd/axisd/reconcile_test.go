@@ -106,6 +106,9 @@ func TestReconcileFindsExactlyTheInjectedFaults(t *testing.T) {
 		if d.Kind == api.KindOverdue && d.OrganID != testgen.Department {
 			t.Errorf("overdue names %+v", d)
 		}
+		if d.Code == "" || d.Subject == "" { // every document here is H40's: its notation and subject are known
+			t.Errorf("discrepancy without the document's notation and subject: %+v", d)
+		}
 	}
 	for _, f := range []string{"report.csv", "report.html"} {
 		b, err := os.ReadFile(filepath.Join(out1, f))
