@@ -167,14 +167,11 @@ func (db *DB) Requeue(ctx context.Context, docID, peer string, organs []string, 
 		if tx.Bucket(bDocs).Get([]byte(docID)) == nil {
 			return ErrNotFound
 		}
-		ob, err := tx.Bucket(bOutboxes).CreateBucketIfNotExists([]byte(peer))
+		ob, seq, err := nextIn(tx.Bucket(bOutboxes), []byte(peer))
 		if err != nil {
 			return err
 		}
-		e := record.OutboxEntry{DocID: docID, Organs: organs, Created: at.UTC()}
-		if e.Seq, err = ob.NextSequence(); err != nil {
-			return err
-		}
+		e := record.OutboxEntry{Seq: seq, DocID: docID, Organs: organs, Created: at.UTC()}
 		if err := putJSON(ob, u64(e.Seq), &e); err != nil {
 			return err
 		}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"path/filepath"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -72,8 +73,9 @@ func TestWritesAfterCloseAndCancel(t *testing.T) {
 }
 
 // A store another process holds: a sentence that says so, not bbolt's
-// bare "timeout".
-func TestOpenLocked(t *testing.T) {
+// bare "timeout", both to a second hub and to an offline verification of
+// the live file (which says what to do instead).
+func TestLockedStore(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "axis.db")
 	first, err := store.Open(path, nil)
 	if err != nil {
@@ -84,5 +86,9 @@ func TestOpenLocked(t *testing.T) {
 	want := "store: " + path + " is locked: another axisd holds it (waited 50ms); stop that one first: store: locked by another process"
 	if !errors.Is(err, store.ErrLocked) || err.Error() != want {
 		t.Fatalf("second open: %v\nwant %s", err, want)
+	}
+	_, err = store.VerifyChainFile(ctx, path)
+	if !errors.Is(err, store.ErrLocked) || !strings.Contains(err.Error(), path+" is locked: a running axisd holds it; verify a backup of it (axisctl backup FILE)") {
+		t.Fatalf("VerifyChainFile of a live store: %v", err)
 	}
 }

@@ -179,11 +179,7 @@ func routeDoc(tx *bolt.Tx, dp *record.Document, routes []record.Route, at time.T
 		seen[r.OrganID] = true
 		dl := record.Delivery{DocID: id, OrganID: r.OrganID, Route: r.Name(), UpdatedAt: at.UTC()}
 		if r.Peer == "" {
-			qb, err := tx.Bucket(bQueues).CreateBucketIfNotExists([]byte(r.OrganID))
-			if err != nil {
-				return err
-			}
-			qs, err := qb.NextSequence()
+			qb, qs, err := nextIn(tx.Bucket(bQueues), []byte(r.OrganID))
 			if err != nil {
 				return err
 			}
@@ -212,14 +208,12 @@ func routeDoc(tx *bolt.Tx, dp *record.Document, routes []record.Route, at time.T
 		}
 	}
 	for _, p := range peers {
-		ob, err := tx.Bucket(bOutboxes).CreateBucketIfNotExists([]byte(p))
+		e := outboxes[p]
+		ob, seq, err := nextIn(tx.Bucket(bOutboxes), []byte(p))
 		if err != nil {
 			return err
 		}
-		e := outboxes[p]
-		if e.Seq, err = ob.NextSequence(); err != nil {
-			return err
-		}
+		e.Seq = seq
 		if err := putJSON(ob, u64(e.Seq), e); err != nil {
 			return err
 		}

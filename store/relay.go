@@ -143,13 +143,11 @@ func (db *DB) Redrive(ctx context.Context, docID, recipient string, at time.Time
 				if recipient != "" && !slices.Contains(e.Organs, recipient) {
 					return nil
 				}
-				ob, err := tx.Bucket(bOutboxes).CreateBucketIfNotExists(peer)
+				ob, seq, err := nextIn(tx.Bucket(bOutboxes), peer)
 				if err != nil {
 					return err
 				}
-				if e.Seq, err = ob.NextSequence(); err != nil {
-					return err
-				}
+				e.Seq = seq
 				e.Created = at.UTC()
 				if err := putJSON(ob, u64(e.Seq), &e); err != nil {
 					return err

@@ -45,11 +45,7 @@ func (db *DB) queueReport(tx *bolt.Tx, d *record.Document, r record.DeliveryRepo
 	if d.Via == "" || db.reportTo == nil || !db.reportTo(d.Via) {
 		return nil
 	}
-	b, err := tx.Bucket(bReports).CreateBucketIfNotExists([]byte(d.Via))
-	if err != nil {
-		return err
-	}
-	seq, err := b.NextSequence()
+	b, seq, err := nextIn(tx.Bucket(bReports), []byte(d.Via))
 	if err != nil {
 		return err
 	}

@@ -124,6 +124,18 @@ func u64(n uint64) []byte {
 
 func key(parts ...[]byte) []byte { return bytes.Join(parts, []byte{0}) }
 
+// nextIn opens the sequence-keyed sub-bucket name of parent (a queue, an
+// outbox, a report queue), creating it when missing, and takes its next
+// sequence number.
+func nextIn(parent *bolt.Bucket, name []byte) (*bolt.Bucket, uint64, error) {
+	b, err := parent.CreateBucketIfNotExists(name)
+	if err != nil {
+		return nil, 0, err
+	}
+	seq, err := b.NextSequence()
+	return b, seq, err
+}
+
 // eachAfter walks a sequence-keyed bucket (a queue, an outbox, a dead list;
 // nil: one never created, so empty) from the entry after sequence after,
 // oldest first, while fn returns true.
