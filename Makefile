@@ -10,6 +10,10 @@ FUZZTIME   ?= 1m
 # (internal/testgen: DemoVDXPSecret), set here unless already set.
 AXIS_DEMO_VDXP_SECRET ?= demo-vdxp-secret-NOT-SECRET
 export AXIS_DEMO_VDXP_SECRET
+# The demo hubs follow each other's traces (trace --follow) with the demo
+# admin token, the same on the three (internal/testgen: DemoAdminTokenEnv).
+AXIS_DEMO_ADMIN_TOKEN ?= demo-admin-token
+export AXIS_DEMO_ADMIN_TOKEN
 run: build
 	mkdir -p var
 	bin/axisd --config testdata/demo/axis-h40.yaml

@@ -533,7 +533,10 @@ func TestTLSPeerMutualTLSPinned(t *testing.T) {
 	if g := call(t, n.national, "GET", "/api/v1/envelopes/"+rc.DocID, tok(vpcp), nil); string(g.body) != string(raw) {
 		t.Fatal("the central body got other bytes")
 	}
-	waitRecipients(t, n.h40, testgen.Commune, rc.DocID, 1, "H40 shows it relayed", inState("relayed"))
+	// The fetch came back as a delivery report, over mutual TLS too.
+	waitRecipients(t, n.h40, testgen.Commune, rc.DocID, 1, "H40 shows it delivered at the national hub", func(r api.RecipientStatus) bool {
+		return r.State == "delivered" && r.AtHub == "axis-national" && r.Route == "national"
+	})
 
 	// H40's peer token straight at the national hub.
 	const peerToken = "demo-peer-token-nam-dinh"

@@ -21,6 +21,11 @@ func DemoToken(organ string) string { return "demo-token-" + organ }
 // DemoAdminToken is the demo administrator's token.
 const DemoAdminToken = "demo-admin-token"
 
+// DemoAdminTokenEnv names the variable the demo configs read the peers'
+// admin token from (peers[].admin_token_env, for trace --follow); make run
+// and its siblings set it to DemoAdminToken, the same on every demo hub.
+const DemoAdminTokenEnv = "AXIS_DEMO_ADMIN_TOKEN"
+
 var departments = []string{
 	"Văn phòng UBND", "Sở Nội vụ", "Sở Tư pháp", "Sở Kế hoạch và Đầu tư", "Sở Tài chính",
 	"Sở Công Thương", "Sở Nông nghiệp và Phát triển nông thôn", "Sở Giao thông vận tải", "Sở Xây dựng",
@@ -111,7 +116,7 @@ agencies_file: agencies-h40.yaml
 peers:
   # Everything outside the province goes to the national axis (make run-national).
   - {name: national, url: "http://127.0.0.1:9090", kind: axis, routes: ["*"],
-     token: %s, token_sha256: %s}
+     token: %s, token_sha256: %s, admin_token_env: AXIS_DEMO_ADMIN_TOKEN}
 vdxp:
   # Existing document systems connect with the national SDK's protocol at
   # http://127.0.0.1:8080/vdxp (README: "Connecting an existing document system").
@@ -172,9 +177,9 @@ func writeNationalAndNgheAn(dir string) error {
 # bodies as its agencies and the provinces as peers. DEMO ONLY (make run-national).
 `, "127.0.0.1:9090", "national", "        # demo: one demo hub key serves every demo hub", CentralBodies,
 		fmt.Sprintf(`  - {name: nam-dinh, url: "http://127.0.0.1:8080", kind: axis, routes: ["*.H40"],
-     token: %s, token_sha256: %s}
+     token: %s, token_sha256: %s, admin_token_env: AXIS_DEMO_ADMIN_TOKEN}
   - {name: nghe-an, url: "http://127.0.0.1:8081", kind: axis, routes: ["*.H41"],
-     token: %s, token_sha256: %s}
+     token: %s, token_sha256: %s, admin_token_env: AXIS_DEMO_ADMIN_TOKEN}
 `, PeerToken("national"), sha(PeerToken("nam-dinh")), PeerToken("national"), sha(PeerToken("nghe-an"))))
 	if err := os.WriteFile(filepath.Join(dir, "axis-national.yaml"), []byte(national), 0o644); err != nil {
 		return err
@@ -183,7 +188,7 @@ func writeNationalAndNgheAn(dir string) error {
 # through the national axis. DEMO ONLY (make run-h41).
 `, "127.0.0.1:8081", "h41", "", NgheAn,
 		fmt.Sprintf(`  - {name: national, url: "http://127.0.0.1:9090", kind: axis, routes: ["*"],
-     token: %s, token_sha256: %s}
+     token: %s, token_sha256: %s, admin_token_env: AXIS_DEMO_ADMIN_TOKEN}
 `, PeerToken("nghe-an"), sha(PeerToken("national"))))
 	return os.WriteFile(filepath.Join(dir, "axis-h41.yaml"), []byte(h41), 0o644)
 }
