@@ -42,6 +42,7 @@ type command func(ctx context.Context, args []string, stdout, stderr io.Writer) 
 // commands is the subcommand table. Add a command here and its one-line
 // description to summaries.
 var commands = map[string]command{
+	"compose": runCompose,
 	"sign":    runSign,
 	"verify":  runVerify,
 	"inspect": runInspect,
@@ -72,6 +73,7 @@ var commands = map[string]command{
 
 // summaries holds the one-line description of each command for the usage.
 var summaries = map[string]string{
+	"compose": "write an unsigned edXML document (from, to, subject, notation, attachments) for sign",
 	"sign":    "sign an edXML envelope with an agency key and certificate chain",
 	"verify":  "verify an envelope's signature, certificate and sender against a trust policy",
 	"inspect": "show an envelope's header WITHOUT verifying it (untrusted)",
@@ -318,5 +320,23 @@ func runVersion(_ context.Context, args []string, stdout, stderr io.Writer) int 
 		return code
 	}
 	fmt.Fprintln(stdout, version.String("axisctl"))
+	return exitOK
+}
+
+// emit writes a command's result to the file out, or to stdout when out
+// is empty.
+func emit(stdout, stderr io.Writer, out string, b []byte) int {
+	if out != "" {
+		if err := outputFolder(out); err != nil {
+			return fail(stderr, err)
+		}
+		if err := os.WriteFile(out, b, 0o644); err != nil {
+			return fail(stderr, err)
+		}
+		return exitOK
+	}
+	if _, err := stdout.Write(b); err != nil {
+		return fail(stderr, err)
+	}
 	return exitOK
 }

@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"io"
-	"os"
 
 	"github.com/axis-h40/axis/envelope"
 )
@@ -44,14 +43,5 @@ func runSign(_ context.Context, args []string, stdout, stderr io.Writer) int {
 	if err != nil {
 		return fail(stderr, err)
 	}
-	if *out != "" {
-		if err := os.WriteFile(*out, signed, 0o644); err != nil {
-			return fail(stderr, err)
-		}
-		return exitOK
-	}
-	if _, err := stdout.Write(signed); err != nil {
-		return fail(stderr, err)
-	}
-	return exitOK
+	return emit(stdout, stderr, *out, signed)
 }
