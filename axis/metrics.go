@@ -76,18 +76,25 @@ func newMetrics() *metrics {
 
 // storeCollector reports queue and outbox depths at scrape time.
 type storeCollector struct {
-	db     *store.DB
-	queue  *prometheus.Desc
-	outbox *prometheus.Desc
-	docs   *prometheus.Desc
+	db      *store.DB
+	now     func() time.Time
+	queue   *prometheus.Desc
+	outbox  *prometheus.Desc
+	docs    *prometheus.Desc
+	overdue *prometheus.Desc
 }
 
-func (m *metrics) watchStore(db *store.DB) {
+// overdueMetricCap bounds the processing-deadline count of one scrape.
+const overdueMetricCap = 100_000
+
+func (m *metrics) watchStore(db *store.DB, now func() time.Time) {
 	m.reg.MustRegister(&storeCollector{
-		db:     db,
-		queue:  prometheus.NewDesc("axis_queue_depth", "Documents and status messages waiting for an agency to ack.", []string{"organ_id"}, nil),
-		outbox: prometheus.NewDesc("axis_outbox_depth", "Envelopes waiting to be relayed to a peer.", []string{"peer"}, nil),
-		docs:   prometheus.NewDesc("axis_documents", "Envelopes stored.", nil, nil),
+		db:      db,
+		now:     now,
+		overdue: prometheus.NewDesc("axis_overdue_processing", "Recipients that have not reported status 06 (done) by their document's DueDate, over the last 90 days of due dates (at most 100000 counted).", nil, nil),
+		queue:   prometheus.NewDesc("axis_queue_depth", "Documents and status messages waiting for an agency to ack.", []string{"organ_id"}, nil),
+		outbox:  prometheus.NewDesc("axis_outbox_depth", "Envelopes waiting to be relayed to a peer.", []string{"peer"}, nil),
+		docs:    prometheus.NewDesc("axis_documents", "Envelopes stored.", nil, nil),
 	})
 }
 
@@ -95,6 +102,7 @@ func (c *storeCollector) Describe(ch chan<- *prometheus.Desc) {
 	ch <- c.queue
 	ch <- c.outbox
 	ch <- c.docs
+	ch <- c.overdue
 }
 
 func (c *storeCollector) Collect(ch chan<- prometheus.Metric) {
@@ -112,6 +120,9 @@ func (c *storeCollector) Collect(ch chan<- prometheus.Metric) {
 	}
 	if n, err := c.db.Count(ctx); err == nil {
 		ch <- prometheus.MustNewConstMetric(c.docs, prometheus.GaugeValue, float64(n))
+	}
+	if items, err := c.db.OverdueProcessing(ctx, c.now(), overdueMetricCap); err == nil {
+		ch <- prometheus.MustNewConstMetric(c.overdue, prometheus.GaugeValue, float64(len(items)))
 	}
 }
 

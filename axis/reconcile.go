@@ -121,6 +121,11 @@ func (h *Hub) Reconcile(ctx context.Context, day string, repair bool) (*api.Repo
 		r.Totals.Accepted++
 		agency(d.From).Sent++
 		for _, dl := range ad.Deliveries {
+			if past, ok := dueDayOver(d.DueDate, now); ok && past && dl.StatusCode != store.StatusDone &&
+				dl.State != store.StateAckedFail && dl.State != store.StateDead && dl.RemoteState != store.StateAckedFail {
+				add(api.Discrepancy{Kind: api.KindOverdueProcessing, DocID: d.ID, OrganID: dl.OrganID,
+					Detail: fmt.Sprintf("due %s, no status 06 (latest %q)", d.DueDate, dl.StatusCode)})
+			}
 			r.Totals.Deliveries++
 			if dl.Route == "local" || dl.Route == "" {
 				t := agency(dl.OrganID)
@@ -423,4 +428,14 @@ func (h *Hub) reconcileLoop(ctx context.Context) {
 		}
 		h.log.Log(ctx, level, "reconciliation report written", "date", day, "dir", dir, "remaining", r.Totals.Remaining)
 	}
+}
+
+// dueDayOver reports whether the due day (YYYY-MM-DD, a day in
+// Asia/Ho_Chi_Minh) is over at now; ok is false without a due date.
+func dueDayOver(due string, now time.Time) (past, ok bool) {
+	d, err := time.ParseInLocation("2006-01-02", due, store.Zone)
+	if err != nil {
+		return false, false
+	}
+	return !now.Before(d.AddDate(0, 0, 1)), true
 }

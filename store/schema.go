@@ -54,6 +54,7 @@ var (
 	bByCode   = []byte("by_code")  // folded notation \x00 seq → doc id
 	bByWord   = []byte("by_word")  // folded Subject word \x00 seq → doc id
 	bByDay    = []byte("by_day")   // day \x00 seq → doc id
+	bByDue    = []byte("by_due")   // edXML DueDate (YYYY-MM-DD) \x00 seq → doc id (processing deadlines, stuck.go)
 	bActivity = []byte("activity") // organ → record.Activity JSON (last fetch, last ack)
 
 	// The trace.
@@ -63,11 +64,12 @@ var (
 	// Revocation evidence.
 	bEvidence = []byte("evidence") // sha256 → DER of an OCSP response or a CRL
 
-	// allBuckets are created at open when missing: held, evidence, dead and
-	// reports came after schema 3 without a new version, being empty in a
-	// store that predates them.
+	// allBuckets are created at open when missing: held, evidence, dead,
+	// reports and by_due came after schema 3 without a new version, being
+	// empty in a store that predates them (its documents have no due date
+	// indexed: only those taken since are watched for processing).
 	allBuckets = [][]byte{bMeta, bDocs, bBlobs, bByHash, bByDocID, bDeliveries, bQueues, bOutboxes, bBySender, bByRecip,
-		bEvents, bDocEvents, bRegistry, bByCode, bByWord, bByDay, bActivity, bHeld, bEvidence, bDead, bReports}
+		bEvents, bDocEvents, bRegistry, bByCode, bByWord, bByDay, bActivity, bHeld, bEvidence, bDead, bReports, bByDue}
 )
 
 // Keys of the meta bucket.

@@ -97,6 +97,11 @@ func indexDoc(tx *bolt.Tx, d *record.Document) error {
 			return err
 		}
 	}
+	if d.DueDate != "" {
+		if err := tx.Bucket(bByDue).Put(key([]byte(d.DueDate), seq), idb); err != nil {
+			return err
+		}
+	}
 	return nil
 }
 

@@ -76,3 +76,11 @@ const (
 	EventRestored    = "restored" // the reconciliation restored altered bytes from a peer's copy
 	EventReported    = "reported" // a peer hub reported the recipient's state where it was delivered
 )
+
+// StatusDone is the edXML processing status "06": the recipient finished
+// processing the document (hoàn thành).
+const StatusDone = "06"
+
+// ReasonOverdueProcessing is the stuck reason of a recipient that has not
+// reported StatusDone by the document's DueDate.
+const ReasonOverdueProcessing = "overdue_processing"

@@ -13,10 +13,13 @@ const (
 	KindChainBroken     = "chain_broken"
 	KindOverdue         = "overdue"
 	KindDeadRelay       = "dead_relay"
+	// KindOverdueProcessing: the document's DueDate passed and this
+	// recipient has not reported status 06 (done).
+	KindOverdueProcessing = "overdue_processing"
 )
 
 // DiscrepancyKinds lists every kind, in report order.
-var DiscrepancyKinds = []string{KindHashMismatch, KindChainBroken, KindMissingDelivery, KindMissingAtPeer, KindUnknownAtPeer, KindDeadRelay, KindOverdue}
+var DiscrepancyKinds = []string{KindHashMismatch, KindChainBroken, KindMissingDelivery, KindMissingAtPeer, KindUnknownAtPeer, KindDeadRelay, KindOverdue, KindOverdueProcessing}
 
 // Report is one reconciliation run.
 type Report struct {

@@ -81,6 +81,8 @@ func reasonVI(d Discrepancy) string {
 		return d.OrganID + " chưa tải hoặc chưa xác nhận văn bản quá thời hạn"
 	case KindDeadRelay:
 		return "Đã ngừng chuyển tiếp tới trục " + d.Peer + " sau nhiều lần thất bại"
+	case KindOverdueProcessing:
+		return d.OrganID + " chưa báo hoàn thành xử lý (trạng thái 06) dù đã quá hạn xử lý"
 	}
 	return d.Kind
 }
@@ -95,13 +97,14 @@ var zone = func() *time.Location {
 }()
 
 var kindVI = map[string]string{
-	KindMissingAtPeer:   "Trục bạn không có",
-	KindUnknownAtPeer:   "Trục bạn có, trục này không biết",
-	KindMissingDelivery: "Thiếu bản ghi chuyển phát",
-	KindHashMismatch:    "Dữ liệu bị thay đổi",
-	KindChainBroken:     "Nhật ký bị sửa",
-	KindOverdue:         "Quá hạn",
-	KindDeadRelay:       "Chuyển tiếp thất bại",
+	KindMissingAtPeer:     "Trục bạn không có",
+	KindUnknownAtPeer:     "Trục bạn có, trục này không biết",
+	KindMissingDelivery:   "Thiếu bản ghi chuyển phát",
+	KindHashMismatch:      "Dữ liệu bị thay đổi",
+	KindChainBroken:       "Nhật ký bị sửa",
+	KindOverdue:           "Quá hạn",
+	KindDeadRelay:         "Chuyển tiếp thất bại",
+	KindOverdueProcessing: "Quá hạn xử lý",
 }
 
 var reportHTML = template.Must(template.New("report").Funcs(template.FuncMap{

@@ -875,3 +875,59 @@ func TestStuckListShowsHowManyMore(t *testing.T) {
 	}
 	mustContain(t, "stuck list", r.body, `id="stuck-hidden">Còn 5 mục nữa`, `data-reason="not_fetched">Chưa tải về (205)`)
 }
+
+// A document whose DueDate has passed, for two recipients of which one
+// reported status 06 (done): exactly the other is overdue for processing,
+// in the stuck API, the console's stuck page, the reconciliation report
+// and /metrics.
+func TestOverdueProcessing(t *testing.T) {
+	e := newEnv(t, setup{})
+	m := testgen.NewDocument()
+	m.DueDate = "2026/05/30" // the hub's clock is 2026-06-01
+	m.To = []envelope.Organization{{OrganID: testgen.Department}, {OrganID: testgen.District}}
+	rc := e.intake(m)
+	e.intake(testgen.Status("06", "Đã hoàn thành xử lý")) // from the department
+	ctx := context.Background()
+
+	st, err := e.hub.Stuck(ctx, 100)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var overdue []record.StuckItem
+	for _, it := range st {
+		if it.Reason == store.ReasonOverdueProcessing {
+			overdue = append(overdue, it)
+		}
+	}
+	if len(overdue) != 1 || overdue[0].DocID != rc.DocID || overdue[0].OrganID != testgen.District || overdue[0].DueDate != "2026-05-30" ||
+		!overdue[0].Since.Equal(time.Date(2026, 5, 30, 17, 0, 0, 0, time.UTC)) {
+		t.Fatalf("overdue for processing: %+v", overdue)
+	}
+
+	e.admin()
+	r := e.get("/admin/stuck")
+	if n := strings.Count(r.body, `<tr class="stuck" data-reason="overdue_processing"`); n != 1 {
+		t.Fatalf("%d overdue rows on the stuck page\n%s", n, r.body)
+	}
+	mustContain(t, "stuck", r.body, "Quá hạn xử lý", `<span class="due" data-due="2026-05-30">hạn xử lý 2026-05-30</span>`)
+
+	rep, err := e.hub.Reconcile(ctx, store.Day(demopki.TestNow), false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var kinds []string
+	for _, d := range rep.Discrepancies {
+		if d.Kind == api.KindOverdueProcessing {
+			kinds = append(kinds, d.OrganID)
+		}
+	}
+	if !slices.Equal(kinds, []string{testgen.District}) {
+		t.Fatalf("reconciliation: overdue_processing for %v\n%+v", kinds, rep.Discrepancies)
+	}
+
+	rec := httptest.NewRecorder()
+	e.hub.MetricsHandler().ServeHTTP(rec, httptest.NewRequest("GET", "/metrics", nil))
+	if !strings.Contains(rec.Body.String(), "\naxis_overdue_processing 1\n") {
+		t.Fatalf("metrics lack axis_overdue_processing 1")
+	}
+}

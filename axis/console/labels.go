@@ -81,9 +81,11 @@ var reasonLabels = map[string]string{
 	"relay_retrying": "Đang thử chuyển lại",
 	"relay_dead":     "Chuyển tiếp thất bại",
 	"held":           "Chờ kiểm tra thu hồi chứng thư",
+	// store.ReasonOverdueProcessing
+	"overdue_processing": "Quá hạn xử lý",
 }
 
-var reasonOrder = []string{"not_fetched", "not_acked", "relay_retrying", "relay_dead", "held"}
+var reasonOrder = []string{"not_fetched", "not_acked", "relay_retrying", "relay_dead", "held", store.ReasonOverdueProcessing}
 
 // docStateLabels are the states of a document itself (record.Document.State;
 // "" is a document routed at intake).

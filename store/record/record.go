@@ -57,6 +57,9 @@ type Document struct {
 	Signer       string     `json:"signer"`
 	SignerSHA256 string     `json:"signer_sha256"`
 	Related      []Relation `json:"related,omitempty"` // later revokes, updates, replacements of this document
+	// DueDate is the edXML DueDate (hạn xử lý), YYYY-MM-DD: the day by
+	// which each recipient is to report status 06 (done).
+	DueDate string `json:"due_date,omitempty"`
 	// Revocation is what the revocation check established about the
 	// signer's chain at intake (its evidence, by SHA-256, in Evidence).
 	Revocation *envelope.Revocation `json:"revocation,omitempty"`
@@ -196,7 +199,7 @@ type StuckItem struct {
 	DocID     string    `json:"doc_id"`
 	OrganID   string    `json:"organ_id"`
 	Peer      string    `json:"peer,omitempty"`
-	Reason    string    `json:"reason"` // not_fetched, not_acked, relay_retrying, relay_dead, held
+	Reason    string    `json:"reason"` // not_fetched, not_acked, relay_retrying, relay_dead, held, overdue_processing
 	Since     time.Time `json:"since"`
 	State     string    `json:"state"`
 	Attempts  int       `json:"attempts,omitempty"`
@@ -207,6 +210,10 @@ type StuckItem struct {
 	// A held envelope is one item (OrganID empty): Pending are the
 	// recipients it goes to once released; Cert and CertSerial the first
 	// certificate of the signer's chain whose revocation status is unknown.
+	// overdue_processing: the document's DueDate (YYYY-MM-DD) passed and
+	// this recipient's latest status code is not 06 (done).
+	DueDate    string   `json:"due_date,omitempty"`
+	StatusCode string   `json:"status_code,omitempty"`
 	Pending    []string `json:"pending,omitempty"`
 	Cert       string   `json:"cert,omitempty"`
 	CertSerial string   `json:"cert_serial,omitempty"`
