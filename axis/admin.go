@@ -155,19 +155,23 @@ func (h *Hub) Stuck(ctx context.Context, limit int) ([]record.StuckItem, error) 
 }
 
 // Redrive puts a document's dead relays (for one recipient, or all) back in
-// their outboxes and wakes the relays.
-func (h *Hub) Redrive(ctx context.Context, id, recipient string) (int, error) {
+// their outboxes and wakes the relays; the redriven events name who asked.
+// A viewer may not.
+func (h *Hub) Redrive(ctx context.Context, caller Caller, id, recipient string) (int, error) {
+	if caller.Viewer {
+		return 0, Problemf(ErrForbidden, "%s is a viewer: re-driving needs an administrator", caller)
+	}
 	d, err := h.db.Document(ctx, id)
 	if err != nil {
 		return 0, err
 	}
-	n, err := h.db.Redrive(ctx, id, recipient, h.now())
+	n, err := h.db.Redrive(ctx, id, recipient, caller.String(), h.now())
 	if err != nil {
 		return 0, err
 	}
 	if n > 0 {
 		h.wakeFor(d.Recipients)
-		h.log.Info("redrive", LogDocID, id, "recipient", recipient, "entries", n)
+		h.log.Info("redrive", LogDocID, id, "recipient", recipient, "entries", n, LogCaller, caller.String())
 	}
 	return n, nil
 }
@@ -344,3 +348,9 @@ func (h *Hub) Config() *Config { return h.cfg }
 
 // Authenticate returns the caller a bearer token belongs to.
 func (h *Hub) Authenticate(token string) (Caller, bool) { return h.dir.Authenticate(token) }
+
+// AdminAction records an administrator's action on the hub (a
+// reconciliation, a console sign-in) in the event chain, with its name.
+func (h *Hub) AdminAction(ctx context.Context, caller Caller, action string) error {
+	return h.db.AdminAction(ctx, caller.String(), action, "", h.now())
+}

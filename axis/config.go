@@ -149,7 +149,10 @@ const (
 // AdminConfig lists the SHA-256 (hex) of administrator tokens and the
 // service levels the stuck list measures against.
 type AdminConfig struct {
-	TokenSHA256 []string `yaml:"token_sha256"`
+	// TokenSHA256 are unnamed administrators' tokens (their actions are
+	// recorded as "admin"); Users are named ones, and viewers.
+	TokenSHA256 []string    `yaml:"token_sha256"`
+	Users       []AdminUser `yaml:"users,omitempty"`
 	// SecureCookies marks the console's cookies Secure even without TLS in
 	// axisd (behind a TLS-terminating proxy); with tls they always are.
 	SecureCookies bool     `yaml:"secure_cookies,omitempty"`
@@ -157,6 +160,21 @@ type AdminConfig struct {
 	SLAAck        Duration `yaml:"sla_ack,omitempty"`   // a delivery not acked after this is stuck; default 72h
 	SLARelay      Duration `yaml:"sla_relay,omitempty"` // an outbox entry waiting longer is stuck; default 1h
 }
+
+// AdminUser is a named administrator (role admin, the default) or a
+// viewer (role viewer: reads everything an administrator reads, changes
+// nothing). Their actions are events in the hash chain with the name.
+type AdminUser struct {
+	Name        string `yaml:"name"`
+	TokenSHA256 string `yaml:"token_sha256"`
+	Role        string `yaml:"role,omitempty"` // admin (default) or viewer
+}
+
+// Admin roles.
+const (
+	RoleAdmin  = "admin"
+	RoleViewer = "viewer"
+)
 
 // RelayConfig tunes relaying to peers and pushing to agencies.
 type RelayConfig struct {
@@ -514,6 +532,22 @@ func (c *Config) check() error {
 	for _, h := range c.Admin.TokenSHA256 {
 		if !isHex256(h) {
 			errs = append(errs, fmt.Errorf("admin.token_sha256 %q is not 64 hex digits", h))
+		}
+	}
+	admins := map[string]bool{}
+	for i, u := range c.Admin.Users {
+		switch {
+		case strings.TrimSpace(u.Name) == "":
+			errs = append(errs, fmt.Errorf("admin.users[%d]: name is required", i))
+		case admins[u.Name]:
+			errs = append(errs, fmt.Errorf("admin.users[%d]: name %q is given twice", i, u.Name))
+		}
+		admins[u.Name] = true
+		if !isHex256(u.TokenSHA256) {
+			errs = append(errs, fmt.Errorf("admin.users[%d] %s: token_sha256 is not 64 hex digits", i, u.Name))
+		}
+		if u.Role != "" && u.Role != RoleAdmin && u.Role != RoleViewer {
+			errs = append(errs, fmt.Errorf("admin.users[%d] %s: role %q (want admin or viewer)", i, u.Name, u.Role))
 		}
 	}
 	return errors.Join(errs...)

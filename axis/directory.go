@@ -25,11 +25,22 @@ type Directory struct {
 type Caller struct {
 	Agency string // organ code, for an agency
 	Peer   string // peer name, for a peer hub
-	Admin  bool
+	Admin  bool   // an administrator, or a viewer (reads what an administrator reads)
+	// Name is a named administrator's or viewer's name (admin.users); ""
+	// for an unnamed administrator (admin.token_sha256).
+	Name string
+	// Viewer reads but may not change anything: no re-drive, no repair.
+	Viewer bool
 }
 
+// String names the caller in logs and in the event chain: "admin",
+// "admin:NAME", "viewer:NAME", "peer:NAME" or the agency's organ code.
 func (c Caller) String() string {
 	switch {
+	case c.Admin && c.Viewer:
+		return "viewer:" + c.Name
+	case c.Admin && c.Name != "":
+		return "admin:" + c.Name
 	case c.Admin:
 		return "admin"
 	case c.Peer != "":
@@ -59,6 +70,9 @@ func NewDirectory(c *Config) *Directory {
 	}
 	for _, h := range c.Admin.TokenSHA256 {
 		d.tokens[strings.ToLower(h)] = Caller{Admin: true}
+	}
+	for _, u := range c.Admin.Users {
+		d.tokens[strings.ToLower(u.TokenSHA256)] = Caller{Admin: true, Name: u.Name, Viewer: u.Role == RoleViewer}
 	}
 	return d
 }

@@ -29,6 +29,29 @@ import (
 // from a peer's copy (content-addressed, so the copy is checked against
 // the recorded SHA-256).
 func (h *Hub) Reconcile(ctx context.Context, day string, repair bool) (*api.Report, error) {
+	return h.reconcile(ctx, day, repair, "")
+}
+
+// ReconcileAs is Reconcile asked by an administrator (the API, the
+// console): the run is an event in the chain with the caller's name, and
+// so is each repair. A viewer may reconcile but not repair.
+func (h *Hub) ReconcileAs(ctx context.Context, caller Caller, day string, repair bool) (*api.Report, error) {
+	if repair && caller.Viewer {
+		return nil, Problemf(ErrForbidden, "%s is a viewer: repairing needs an administrator", caller)
+	}
+	action := "reconcile " + day
+	if repair {
+		action += " with repair"
+	}
+	if _, err := time.Parse("2006-01-02", day); err == nil {
+		if err := h.AdminAction(ctx, caller, action); err != nil {
+			return nil, err
+		}
+	}
+	return h.reconcile(ctx, day, repair, caller.String())
+}
+
+func (h *Hub) reconcile(ctx context.Context, day string, repair bool, by string) (*api.Report, error) {
 	if _, err := time.Parse("2006-01-02", day); err != nil {
 		return nil, Problemf(ErrBadRequest, "date %q is not YYYY-MM-DD", day)
 	}
@@ -73,7 +96,7 @@ func (h *Hub) Reconcile(ctx context.Context, day string, repair bool) (*api.Repo
 		if doc := docByID[m.DocID]; doc != nil {
 			d.OrganID = doc.From
 			if repair {
-				if from, err := h.restoreFromPeers(ctx, doc); err != nil {
+				if from, err := h.restoreFromPeers(ctx, doc, by); err != nil {
 					d.Detail += "; not repaired: " + err.Error()
 				} else {
 					d.Repaired, d.Peer = true, from
@@ -205,7 +228,7 @@ func (h *Hub) Reconcile(ctx context.Context, day string, repair bool) (*api.Repo
 			d := api.Discrepancy{Kind: api.KindMissingAtPeer, DocID: id, OrganID: strings.Join(missing[id], ","), Peer: p.Name,
 				Detail: fmt.Sprintf("relayed to %s but %s does not have it", p.Name, p.Name)}
 			if repair {
-				if err := h.db.Requeue(ctx, id, p.Name, missing[id], "reconcile "+day+": missing at the peer", h.now()); err != nil {
+				if err := h.db.Requeue(ctx, id, p.Name, missing[id], "reconcile "+day+": missing at the peer"+byWhom(by), h.now()); err != nil {
 					d.Detail += "; not repaired: " + err.Error()
 				} else {
 					d.Repaired = true
@@ -361,7 +384,7 @@ func (h *Hub) PeerReconcile(ctx context.Context, peer string, req *api.PeerRecon
 
 // restoreFromPeers fetches a good copy of a document from a peer that
 // holds it (the one it came from, or one it was relayed to).
-func (h *Hub) restoreFromPeers(ctx context.Context, d *record.Document) (string, error) {
+func (h *Hub) restoreFromPeers(ctx context.Context, d *record.Document, by string) (string, error) {
 	var errs []error
 	for _, name := range peersOf(d) {
 		p, ok := h.dir.Peer(name)
@@ -377,7 +400,7 @@ func (h *Hub) restoreFromPeers(ctx context.Context, d *record.Document) (string,
 			errs = append(errs, fmt.Errorf("%s answered %d", name, status))
 			continue
 		}
-		if err := h.db.RestoreBlob(ctx, d.ID, raw, "peer "+name, h.now()); err != nil {
+		if err := h.db.RestoreBlob(ctx, d.ID, raw, "peer "+name+byWhom(by), h.now()); err != nil {
 			errs = append(errs, fmt.Errorf("%s: %w", name, err))
 			continue
 		}
@@ -438,4 +461,12 @@ func dueDayOver(due string, now time.Time) (past, ok bool) {
 		return false, false
 	}
 	return !now.Before(d.AddDate(0, 0, 1)), true
+}
+
+// byWhom is the " by NAME" of what an administrator caused.
+func byWhom(by string) string {
+	if by == "" {
+		return ""
+	}
+	return " by " + by
 }

@@ -138,3 +138,22 @@ func verifyChain(ctx context.Context, tx *bolt.Tx, r *record.ChainReport) error 
 	r.Head = prev
 	return nil
 }
+
+// byWhom is the " by NAME" of an event an administrator caused ("" when
+// no one is named).
+func byWhom(by string) string {
+	if by == "" {
+		return ""
+	}
+	return " by " + by
+}
+
+// AdminAction records an administrator's action in the event chain: on
+// the document it was about (docID), or on no document ("") for an action
+// on the hub (a reconciliation, a console sign-in). Events(ctx, "") lists
+// the latter.
+func (db *DB) AdminAction(ctx context.Context, by, action, docID string, at time.Time) error {
+	return db.batch(ctx, func(tx *bolt.Tx) error {
+		return appendEvent(tx, record.Event{At: at, DocID: docID, Type: EventAdmin, Detail: by + ": " + action})
+	})
+}

@@ -128,7 +128,7 @@ func (db *DB) Dead(ctx context.Context, peer string) ([]record.OutboxEntry, erro
 // Redrive puts a document's dead relay entries (those for recipient, when
 // it is not "") back at the end of their peers' outboxes, with fresh ages.
 // It returns how many entries moved.
-func (db *DB) Redrive(ctx context.Context, docID, recipient string, at time.Time) (int, error) {
+func (db *DB) Redrive(ctx context.Context, docID, recipient, by string, at time.Time) (int, error) {
 	n := 0
 	err := db.batch(ctx, func(tx *bolt.Tx) error {
 		n = 0
@@ -160,7 +160,7 @@ func (db *DB) Redrive(ctx context.Context, docID, recipient string, at time.Time
 					return err
 				}
 				for _, o := range e.Organs {
-					if err := appendEvent(tx, record.Event{At: at, DocID: e.DocID, OrganID: o, Type: EventRedriven, Detail: "peer=" + string(peer)}); err != nil {
+					if err := appendEvent(tx, record.Event{At: at, DocID: e.DocID, OrganID: o, Type: EventRedriven, Detail: "peer=" + string(peer) + byWhom(by)}); err != nil {
 						return err
 					}
 				}

@@ -223,12 +223,12 @@ func TestRelayFailedDeadRedrive(t *testing.T) {
 	}
 
 	// Redrive for a recipient the entry does not carry moves nothing.
-	if moved, err := db.Redrive(ctx, d.ID, testgen.Department, at.Add(4*time.Minute)); err != nil || moved != 0 {
+	if moved, err := db.Redrive(ctx, d.ID, testgen.Department, "", at.Add(4*time.Minute)); err != nil || moved != 0 {
 		t.Fatalf("redrive for another recipient: %d %v", moved, err)
 	}
 	// Redrive for one of its recipients moves the whole entry.
 	redriven := at.Add(5 * time.Minute)
-	if moved, err := db.Redrive(ctx, d.ID, remote2, redriven); err != nil || moved != 1 {
+	if moved, err := db.Redrive(ctx, d.ID, remote2, "admin:Trần Thị Bình", redriven); err != nil || moved != 1 {
 		t.Fatalf("redrive: %d %v", moved, err)
 	}
 	if dead, _ := db.Dead(ctx, "national"); len(dead) != 0 {
@@ -250,13 +250,13 @@ func TestRelayFailedDeadRedrive(t *testing.T) {
 		}
 	}
 	if got := lastEvents(t, db, d.ID, 2); !slices.Equal(got, []string{
-		"redriven " + remote1 + " peer=national",
-		"redriven " + remote2 + " peer=national",
+		"redriven " + remote1 + " peer=national by admin:Trần Thị Bình",
+		"redriven " + remote2 + " peer=national by admin:Trần Thị Bình",
 	}) {
 		t.Fatalf("events %q", got)
 	}
 	checked(t, db)
-	if moved, err := db.Redrive(ctx, d.ID, "", at.Add(6*time.Minute)); err != nil || moved != 0 {
+	if moved, err := db.Redrive(ctx, d.ID, "", "", at.Add(6*time.Minute)); err != nil || moved != 0 {
 		t.Fatalf("second redrive: %d %v", moved, err)
 	}
 	checked(t, db)

@@ -142,7 +142,7 @@ func TestDeliveryReportsOnlyBackAlongThePath(t *testing.T) {
 	dead := record.DeliveryReport{DocID: d.ID, OrganID: h41Dept, State: store.StateDead, AtHub: "nghe-an", At: at}
 	done := dead
 	done.State, done.At = store.StateAckedDone, at.Add(time.Hour)
-	if _, err := db.Redrive(ctx, d.ID, h41Dept, at.Add(time.Minute)); err != nil {
+	if _, err := db.Redrive(ctx, d.ID, h41Dept, "", at.Add(time.Minute)); err != nil {
 		t.Fatal(err)
 	}
 	for i, r := range []record.DeliveryReport{dead, done} {

@@ -40,7 +40,7 @@ func TestStuckAndStats(t *testing.T) {
 	if err != nil || len(first) != 1 || first[0].Reason != "relay_dead" || first[0].DocID != rd.ID || first[0].Peer != "national" || first[0].LastError != "refused" {
 		t.Fatalf("capped at 1: %+v %v", first, err)
 	}
-	if _, err := db.Redrive(ctx, rd.ID, "", at); err != nil {
+	if _, err := db.Redrive(ctx, rd.ID, "", "", at); err != nil {
 		t.Fatal(err)
 	}
 	// With a longer SLA nothing is stuck (the re-driven relay is younger

@@ -75,6 +75,7 @@ const (
 	EventRequeued    = "requeued" // the reconciliation found the relay missing at the peer
 	EventRestored    = "restored" // the reconciliation restored altered bytes from a peer's copy
 	EventReported    = "reported" // a peer hub reported the recipient's state where it was delivered
+	EventAdmin       = "admin"    // an administrator's action (AdminAction)
 )
 
 // StatusDone is the edXML processing status "06": the recipient finished

@@ -39,6 +39,7 @@ type session struct {
 	created time.Time
 	expires time.Time
 	ip      string
+	caller  axis.Caller // who signed in: an administrator or a viewer
 }
 
 type sessions struct {
@@ -224,10 +225,15 @@ func (s *server) login(w http.ResponseWriter, r *http.Request) {
 			Body: loginBody{Token: s.loginToken(w, r, false)}})
 		return
 	}
-	id, _ := s.sessions.create(now, s.opt.SessionTTL, ip)
+	id, sess := s.sessions.create(now, s.opt.SessionTTL, ip)
+	sess.caller = caller
+	// The sign-in is an event in the chain, with the name (admin.users).
+	if err := s.hub.AdminAction(r.Context(), caller, "signed in to the console from "+ip); err != nil {
+		s.log.Error("admin console: recording the sign-in", "err", err)
+	}
 	s.setCookie(w, r, sessionCookie, id, int(s.opt.SessionTTL/time.Second))
 	s.setCookie(w, r, loginCookie, "", -1)
-	s.log.Info("admin console: signed in", "remote_ip", ip)
+	s.log.Info("admin console: signed in", "remote_ip", ip, "caller", caller.String())
 	http.Redirect(w, r, "/admin/", http.StatusSeeOther)
 }
 

@@ -931,3 +931,38 @@ func TestOverdueProcessing(t *testing.T) {
 		t.Fatalf("metrics lack axis_overdue_processing 1")
 	}
 }
+
+// A viewer (admin.users, role viewer) signs in and reads, but its re-drive
+// is refused and the relay stays dead; its sign-in is in the event chain
+// with its name.
+func TestViewerCannotRedrive(t *testing.T) {
+	e := newEnv(t, setup{
+		config: func(c *axis.Config) {
+			c.Peers = []axis.Peer{{Name: "national", Kind: "axis", URL: "http://127.0.0.1:1", Routes: []string{"*"}}}
+			c.Admin.Users = []axis.AdminUser{{Name: "Lê Thị Xem", TokenSHA256: axis.TokenHash("token-xem"), Role: axis.RoleViewer}}
+		},
+		hubOpts: func(o *axis.Options) { o.PeerClients = map[string]axis.PeerClient{"national": refusingPeer{}} },
+	})
+	rc := e.intake(toDepartmentAndCentral())
+	e.waitState(rc.DocID, central, store.StateDead)
+	if r := e.signInWith(e.client, "token-xem", nil); r.status != http.StatusSeeOther {
+		t.Fatalf("viewer sign-in: %d", r.status)
+	}
+	st := e.get("/admin/stuck")
+	mustContain(t, "stuck", st.body, `<tr class="stuck" data-reason="relay_dead" data-doc="`+rc.DocID+`"`)
+	r := e.post("/admin/redrive", url.Values{"doc_id": {rc.DocID}, "recipient": {central}, "csrf": {csrf(t, st.body)}})
+	if r.status != http.StatusForbidden || !strings.Contains(r.body, "Tài khoản chỉ xem (Lê Thị Xem) không được gửi lại văn bản") {
+		t.Fatalf("a viewer's re-drive: %d\n%s", r.status, r.body)
+	}
+	e.waitState(rc.DocID, central, store.StateDead) // still
+	evs, err := e.hub.Store().Events(context.Background(), "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(evs) != 1 || evs[0].Type != store.EventAdmin || !strings.HasPrefix(evs[0].Detail, "viewer:Lê Thị Xem: signed in to the console from ") {
+		t.Fatalf("hub events %+v", evs)
+	}
+	if err := e.hub.Store().Check(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+}

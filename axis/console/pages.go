@@ -612,11 +612,15 @@ func (s *server) redrive(w http.ResponseWriter, r *http.Request, ss *session) {
 		s.badRequest(w, r, ss, "Thiếu mã văn bản hoặc mã không hợp lệ.")
 		return
 	}
-	n, err := s.hub.Redrive(r.Context(), id, recipient)
+	if ss.caller.Viewer {
+		s.message(w, r, http.StatusForbidden, ss, "Không được phép", "Tài khoản chỉ xem ("+ss.caller.Name+") không được gửi lại văn bản; cần tài khoản quản trị.")
+		return
+	}
+	n, err := s.hub.Redrive(r.Context(), ss.caller, id, recipient)
 	if s.documentFailed(w, r, ss, id, err) {
 		return
 	}
-	s.log.Info("admin console: redrive", "doc_id", id, "recipient", recipient, "entries", n, "remote_ip", s.opt.ClientIP(r))
+	s.log.Info("admin console: redrive", "doc_id", id, "recipient", recipient, "entries", n, "remote_ip", s.opt.ClientIP(r), "caller", ss.caller.String())
 	http.Redirect(w, r, "/admin/documents/"+id+"?redriven="+strconv.Itoa(n), http.StatusSeeOther)
 }
 

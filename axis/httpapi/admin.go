@@ -87,7 +87,7 @@ func (s *server) adminRoutes(g *echo.Group) {
 	})
 	g.POST("/redrive/:id", func(c echo.Context) error {
 		id := c.Param("id")
-		n, err := h.Redrive(c.Request().Context(), id, c.QueryParam("recipient"))
+		n, err := h.Redrive(c.Request().Context(), callerOf(c), id, c.QueryParam("recipient"))
 		if err != nil {
 			return err
 		}
@@ -128,7 +128,7 @@ func (s *server) adminRoutes(g *echo.Group) {
 		if day == "" {
 			day = store.Day(h.Now().Add(-24 * time.Hour))
 		}
-		r, err := h.Reconcile(c.Request().Context(), day, c.QueryParam("repair") == "true")
+		r, err := h.ReconcileAs(c.Request().Context(), callerOf(c), day, c.QueryParam("repair") == "true")
 		if err != nil {
 			return err
 		}

@@ -17,6 +17,7 @@ import (
 	"github.com/axis-h40/axis/internal/fixture"
 	"github.com/axis-h40/axis/internal/testgen"
 	"github.com/axis-h40/axis/store"
+	"github.com/axis-h40/axis/store/record"
 )
 
 // The nightly proof, with three faults injected on purpose: a relayed
@@ -30,6 +31,8 @@ func TestReconcileFindsExactlyTheInjectedFaults(t *testing.T) {
 	n := startNetwork(t, func(cfg string, c *axis.Config) {
 		if cfg == cfgH40 {
 			c.Admin.SLAFetch.Duration, c.Admin.SLAAck.Duration = time.Millisecond, time.Millisecond
+			c.Admin.Users = []axis.AdminUser{{Name: "Nguyễn Văn An", TokenSHA256: axis.TokenHash("token-an")},
+				{Name: "Lê Thị Xem", TokenSHA256: axis.TokenHash("token-xem"), Role: axis.RoleViewer}}
 		}
 	})
 	send := func(content, number string, to ...string) string {
@@ -120,8 +123,15 @@ func TestReconcileFindsExactlyTheInjectedFaults(t *testing.T) {
 
 	lookAtReport(t, out1, "reconcile-report-3-discrepancies.png", 3)
 
+	// A viewer may reconcile but not repair.
+	code, _, stderr = axisctl(t, "reconcile", "--repair", "--out", filepath.Join(t.TempDir(), "viewer"), "--hub", n.h40.URL(), "--token", "token-xem", "--date", day)
+	if code != 1 || !strings.Contains(stderr, "forbidden: ") || !strings.Contains(stderr, "is a viewer: repairing needs an administrator") {
+		t.Fatalf("a viewer's repair: exit %d %s", code, stderr)
+	}
+	// A named administrator repairs: the chain says who.
 	out2 := filepath.Join(t.TempDir(), "run2")
-	code, stdout, stderr = axisctl(t, append([]string{"reconcile", "--repair", "--out", out2}, admin...)...)
+	an := []string{"--hub", n.h40.URL(), "--token", "token-an", "--date", day}
+	code, stdout, stderr = axisctl(t, append([]string{"reconcile", "--repair", "--out", out2}, an...)...)
 	if code != 2 {
 		t.Fatalf("repair run: exit %d, want 2 (the overdue delivery remains)\n%s%s", code, stdout, stderr)
 	}
@@ -142,6 +152,28 @@ func TestReconcileFindsExactlyTheInjectedFaults(t *testing.T) {
 	relayed(docA)
 	if r := call(t, n.h40, "GET", "/api/v1/envelopes/"+docB, tok(testgen.Commune), nil); r.status != 200 || !bytes.Contains(r.body, marker) {
 		t.Fatalf("B's bytes are not restored: %d", r.status)
+	}
+	by := " by admin:Nguyễn Văn An"
+	for _, want := range []struct{ doc, typ string }{{docA, store.EventRequeued}, {docB, store.EventRestored}, {"", store.EventAdmin}} {
+		evs, err := n.h40.Hub.Store().Events(context.Background(), want.doc)
+		if err != nil {
+			t.Fatal(err)
+		}
+		named := slices.ContainsFunc(evs, func(e record.Event) bool {
+			if e.Type != want.typ {
+				return false
+			}
+			if want.typ == store.EventAdmin {
+				return e.Detail == "admin:Nguyễn Văn An: reconcile "+day+" with repair"
+			}
+			return strings.HasSuffix(e.Detail, by)
+		})
+		if !named {
+			t.Errorf("no %s event of %q names the administrator: %+v", want.typ, want.doc, evs)
+		}
+	}
+	if code, out, _ := axisctl(t, "audit-verify", "--hub", n.h40.URL(), "--token", "token-an"); code != 0 || !strings.Contains(out, "event chain verified") {
+		t.Fatalf("audit-verify after the repair: exit %d %s", code, out)
 	}
 
 	out3 := filepath.Join(t.TempDir(), "run3")

@@ -21,6 +21,7 @@ import (
 	"github.com/axis-h40/axis/internal/fixture"
 	"github.com/axis-h40/axis/internal/testgen"
 	"github.com/axis-h40/axis/store"
+	"github.com/axis-h40/axis/store/record"
 )
 
 // network is three real hubs: Nam Định (H40), the national axis and Nghệ An
@@ -383,11 +384,14 @@ func TestPushDelivery(t *testing.T) {
 }
 
 // TestDeadAndRedrive: with the national hub down past dead_after, the entry
-// goes dead with its error visible; an administrator's re-drive sends it.
+// goes dead with its error visible; a viewer may not re-drive it; a named
+// administrator's re-drive sends it, and the chain says who.
 func TestDeadAndRedrive(t *testing.T) {
 	n := startNetwork(t, func(cfg string, c *axis.Config) {
 		if cfg == cfgH40 {
 			c.Relay.DeadAfter.Duration = time.Millisecond
+			c.Admin.Users = []axis.AdminUser{{Name: "Nguyễn Văn An", TokenSHA256: axis.TokenHash("token-an")},
+				{Name: "Lê Thị Xem", TokenSHA256: axis.TokenHash("token-xem"), Role: axis.RoleViewer}}
 		}
 	})
 	n.national.Close()
@@ -399,8 +403,15 @@ func TestDeadAndRedrive(t *testing.T) {
 	if r := call(t, n.h40, "POST", "/admin/v1/redrive/"+rc.DocID, tok(testgen.Commune), nil); r.status != 403 || r.code(t) != "forbidden" {
 		t.Fatalf("an agency re-drove: %d", r.status)
 	}
+	if r := call(t, n.h40, "POST", "/admin/v1/redrive/"+rc.DocID, "token-xem", nil); r.status != 403 || r.code(t) != "forbidden" ||
+		!strings.Contains(string(r.body), "viewer:Lê Thị Xem is a viewer: re-driving needs an administrator") {
+		t.Fatalf("a viewer re-drove: %d %s", r.status, r.body)
+	}
+	if r := call(t, n.h40, "GET", "/admin/v1/overview", "token-xem", nil); r.status != 200 {
+		t.Fatalf("a viewer cannot read the overview: %d", r.status)
+	}
 	n.national = n.start(t, cfgNational)
-	r := call(t, n.h40, "POST", "/admin/v1/redrive/"+rc.DocID, testgen.DemoAdminToken, nil)
+	r := call(t, n.h40, "POST", "/admin/v1/redrive/"+rc.DocID, "token-an", nil)
 	if r.status != 200 || !strings.Contains(string(r.body), `"redriven":1`) {
 		t.Fatalf("redrive: %d %s", r.status, r.body)
 	}
@@ -414,6 +425,14 @@ func TestDeadAndRedrive(t *testing.T) {
 	}
 	if got := strings.Join(types, " "); got != "received verified outboxed dead redriven relayed" {
 		t.Fatalf("events: %s", got)
+	}
+	if !slices.ContainsFunc(evs, func(e record.Event) bool {
+		return e.Type == store.EventRedriven && e.Detail == "peer=national by admin:Nguyễn Văn An"
+	}) {
+		t.Fatalf("the re-drive does not name its administrator: %+v", evs)
+	}
+	if v := call(t, n.h40, "GET", "/admin/v1/audit/verify", "token-an", nil); v.status != 200 || !strings.Contains(string(v.body), `"ok":true`) {
+		t.Fatalf("audit-verify after the re-drive: %d %s", v.status, v.body)
 	}
 	if p := inbox(t, n.national, vpcp); len(p.Items) != 1 {
 		t.Fatalf("national inbox %+v", p)
