@@ -96,6 +96,10 @@ func TestSignedSamplesVerify(t *testing.T) {
 				if m.Kind != envelope.KindDocument || m.BusinessDocType() != types[name] {
 					t.Fatalf("kind %s type %d", m.Kind, m.BusinessDocType())
 				}
+				beyond := map[string]string{"to-central.xml": "000.00.00.G22", "to-other-province.xml": "000.00.11.H41"}
+				if want, ok := beyond[name]; ok && (len(m.To) != 1 || m.To[0].OrganID != want || m.To[0].OrganName == "") {
+					t.Fatalf("%s is addressed to %+v, want %s with its name", name, m.To, want)
+				}
 			}
 			if got.Algorithms().Signature != envelope.AlgRSASHA256 || got.Algorithms().Digest != envelope.AlgSHA256 ||
 				got.Algorithms().Canonicalization != envelope.AlgExcC14N {
@@ -106,8 +110,8 @@ func TestSignedSamplesVerify(t *testing.T) {
 			}
 		})
 	}
-	if n != 13 {
-		t.Fatalf("%d signed samples, want 13 (new, revoke, update, replace, 9 statuses)", n)
+	if n != 15 {
+		t.Fatalf("%d signed samples, want 15 (new, revoke, update, replace, 9 statuses, to a central body, to another province)", n)
 	}
 }
 

@@ -167,6 +167,17 @@ func business(docType int, reason string) *envelope.Message {
 	return m
 }
 
+// beyond is a new document from the commune to an organ outside the
+// province, numbered n.
+func beyond(n int, to envelope.Organization) *envelope.Message {
+	m := NewDocument()
+	m.To = []envelope.Organization{to}
+	m.Code.CodeNumber = fmt.Sprint(n)
+	m.DocumentID = Commune + ",2026/05/28," + m.Code.String()
+	m.Subject = "Báo cáo kết quả chuyển đổi số năm 2026 gửi " + to.OrganName
+	return m
+}
+
 // Samples are the signed sample envelopes of testdata/envelopes, by file name.
 func Samples() map[string]*envelope.Message {
 	s := map[string]*envelope.Message{
@@ -174,6 +185,10 @@ func Samples() map[string]*envelope.Message {
 		"revoke.xml":  business(envelope.BusinessRevoke, "Thu hồi văn bản"),
 		"update.xml":  business(envelope.BusinessUpdate, "Cập nhật văn bản"),
 		"replace.xml": business(envelope.BusinessReplace, "Thay thế văn bản"),
+		// Beyond the province: routed to the national peer (README: the
+		// three demo hubs).
+		"to-central.xml":        beyond(16, envelope.Organization{OrganID: "000.00.00.G22", OrganName: "Văn phòng Chính phủ"}),
+		"to-other-province.xml": beyond(17, envelope.Organization{OrganID: "000.00.11.H41", OrganName: "Sở Thông tin và Truyền thông tỉnh Nghệ An"}),
 	}
 	for code, desc := range envelope.StatusCodes {
 		s["status-"+code+".xml"] = Status(code, "Trạng thái: "+desc)
