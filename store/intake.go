@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"slices"
-	"strings"
 	"time"
 
 	"github.com/axis-h40/axis/envelope"
@@ -46,9 +45,7 @@ func (db *DB) putEnvelope(ctx context.Context, v *envelope.Verified, routes []re
 	for _, t := range m.To {
 		doc.To = append(doc.To, t.OrganID)
 	}
-	if due, err := time.Parse("2006/01/02", strings.TrimSpace(m.DueDate)); err == nil && m.Kind == envelope.KindDocument {
-		doc.DueDate = due.Format("2006-01-02")
-	}
+	doc.DueDate = dueDate(m)
 	target := m.Target()
 	doc.Revocation = v.Revocation()
 	var out *record.Document

@@ -1,7 +1,6 @@
 package store
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
@@ -112,69 +111,6 @@ func (db *DB) Stuck(ctx context.Context, now time.Time, sla SLA, limit int) ([]r
 		return err
 	})
 	return out, err
-}
-
-// OverdueWindow is how far back the stuck list looks for processing
-// deadlines passed: a document due longer ago than this is the
-// reconciliation's (and the search's) business, not today's list.
-const OverdueWindow = 90 * 24 * time.Hour
-
-// OverdueProcessing lists, up to limit, the recipients whose document's
-// DueDate has passed without their status 06 (done), oldest deadline
-// first: what overdueProcessing says, in its own read transaction.
-func (db *DB) OverdueProcessing(ctx context.Context, now time.Time, limit int) ([]record.StuckItem, error) {
-	var out []record.StuckItem
-	err := db.bolt.View(func(tx *bolt.Tx) error {
-		var err error
-		out, err = overdueProcessing(tx, now, limit)
-		return err
-	})
-	return out, err
-}
-
-// overdueProcessing lists, oldest deadline first and at most limit, each
-// recipient of a document whose edXML DueDate has passed (the due day is
-// over in Asia/Ho_Chi_Minh) that has not reported status 06 (done): reason
-// overdue_processing, since the end of the due day. A recipient that
-// refused the document (acked fail) or that a relay never reached (dead,
-// listed as such) is not waited for. It reads the due-date index from
-// OverdueWindow ago up to yesterday.
-func overdueProcessing(tx *bolt.Tx, now time.Time, limit int) ([]record.StuckItem, error) {
-	var out []record.StuckItem
-	if limit <= 0 {
-		return nil, nil
-	}
-	from, today := []byte(Day(now.Add(-OverdueWindow))), []byte(Day(now))
-	docs, dls := tx.Bucket(bDocs), tx.Bucket(bDeliveries)
-	c := tx.Bucket(bByDue).Cursor()
-	for k, id := c.Seek(from); k != nil && bytes.Compare(k, today) < 0 && len(out) < limit; k, id = c.Next() {
-		var d record.Document
-		if err := getJSON(docs, id, &d); err != nil {
-			return nil, fmt.Errorf("%w: by_due %s: %v", ErrCorrupt, id, err)
-		}
-		if d.State != "" { // held or refused: routed to no one yet
-			continue
-		}
-		due, err := time.ParseInLocation("2006-01-02", d.DueDate, Zone)
-		if err != nil {
-			continue
-		}
-		for _, r := range d.Recipients {
-			var dl record.Delivery
-			if err := getJSON(dls, key([]byte(d.ID), []byte(r.OrganID)), &dl); err != nil {
-				return nil, fmt.Errorf("%w: by_due %s: delivery %s: %v", ErrCorrupt, d.ID, r.OrganID, err)
-			}
-			if dl.StatusCode == StatusDone || dl.State == StateAckedFail || dl.State == StateDead || dl.RemoteState == StateAckedFail {
-				continue
-			}
-			out = append(out, record.StuckItem{DocID: d.ID, OrganID: r.OrganID, Peer: r.Peer, Reason: ReasonOverdueProcessing,
-				Since: due.AddDate(0, 0, 1).UTC(), State: dl.State, From: d.From, Code: d.Code, Subject: d.Subject, DueDate: d.DueDate, StatusCode: dl.StatusCode})
-			if len(out) == limit {
-				break
-			}
-		}
-	}
-	return out, nil
 }
 
 // stuckHeld lists, oldest first and at most limit, the held envelopes,
