@@ -303,11 +303,14 @@ func cell(s string) string {
 	}, s)
 }
 
+// timeCell is a time as axisctl's tables show it: in Asia/Ho_Chi_Minh,
+// with the offset (RFC 3339), as the console and the reports show times.
+// --json output keeps the hub's own (UTC) form.
 func timeCell(t time.Time) string {
 	if t.IsZero() {
 		return "-"
 	}
-	return t.UTC().Format(time.RFC3339)
+	return t.In(hanoi).Format(time.RFC3339)
 }
 
 // runSend: axisctl send FILE

@@ -116,7 +116,8 @@ func TestHubRoundTrip(t *testing.T) {
 	if len(lines) != 2 || !strings.HasPrefix(lines[0], "DOC_ID ") || !strings.Contains(lines[0], "SUBJECT") {
 		t.Fatalf("inbox table:\n%s", stdout)
 	}
-	for _, want := range []string{rc.DocID, "document", testgen.Commune, "15/UBND-VP", "2026-06-01T09:00:00Z", newSubject} {
+	// 09:00 UTC, shown as in Hà Nội with the offset, as the console does.
+	for _, want := range []string{rc.DocID, "document", testgen.Commune, "15/UBND-VP", "2026-06-01T16:00:00+07:00", newSubject} {
 		if !strings.Contains(lines[1], want) {
 			t.Errorf("inbox row lacks %q: %q", want, lines[1])
 		}
@@ -157,7 +158,7 @@ func TestHubRoundTrip(t *testing.T) {
 
 	// ack done, then the commune sees acked_done.
 	stdout, _ = hubOK(t, url, testgen.Department, "ack", rc.DocID, "done", "--reason", "vào sổ")
-	if stdout != rc.DocID+" acked by "+testgen.Department+": acked_done at 2026-06-01T09:00:00Z\n" {
+	if stdout != rc.DocID+" acked by "+testgen.Department+": acked_done at 2026-06-01T16:00:00+07:00\n" {
 		t.Errorf("ack output %q", stdout)
 	}
 	stdout, _ = hubOK(t, url, testgen.Commune, "status", rc.DocID)
