@@ -509,6 +509,17 @@ func TestSearchAndDocumentPage(t *testing.T) {
 	if ids := resultIDs(r.body); len(ids) != 1 || ids[0] != rc.DocID {
 		t.Fatalf("second page: %v", ids)
 	}
+	// And back: the previous page of the second is the first, and each
+	// row says its recipients' states.
+	prev := regexp.MustCompile(`<a href="([^"]+)" id="prev-page"`).FindStringSubmatch(r.body)
+	if prev == nil || !strings.Contains(r.body, "Trang trước") {
+		t.Fatalf("no previous page link:\n%s", r.body)
+	}
+	mustContain(t, "second page", r.body, `<td class="states"><span class="badge state-queued" data-state="queued">1 Chờ nhận</span>`)
+	r = e.get(strings.ReplaceAll(prev[1], "&amp;", "&"))
+	if ids := resultIDs(r.body); len(ids) != 1 || ids[0] != rc2.DocID || strings.Contains(r.body, `id="prev-page"`) {
+		t.Fatalf("back to the first page: %v", ids)
+	}
 	if r := e.get("/admin/search?since=2026-13-45"); r.status != http.StatusBadRequest || !strings.Contains(r.body, "Điều kiện tìm kiếm không hợp lệ") {
 		t.Errorf("bad date: %d", r.status)
 	}

@@ -108,6 +108,14 @@ func newChoice(form url.Values, name, label string, values []string, labels map[
 type resultRow struct {
 	Doc        record.Document
 	Recipients string // the recipients' codes, for the cell's title
+	// States counts the recipients by state, in stateOrder: a relayed
+	// copy's state where it was delivered, once reported back.
+	States []stateCount
+}
+
+type stateCount struct {
+	State string
+	Count int
 }
 
 type searchBody struct {
@@ -117,6 +125,7 @@ type searchBody struct {
 	Searched  bool // some criterion was given
 	Rows      []resultRow
 	Next      string // URL of the next page
+	Prev      string // URL of the previous page, when this is a later one
 	First     string // URL of the first page, when this is a later one
 	Truncated bool
 	Scanned   int
@@ -193,22 +202,48 @@ func (s *server) search(w http.ResponseWriter, r *http.Request, ss *session) {
 		for _, rt := range d.Recipients {
 			codes = append(codes, rt.OrganID)
 		}
-		b.Rows = append(b.Rows, resultRow{Doc: d, Recipients: strings.Join(codes, ", ")})
+		row := resultRow{Doc: d, Recipients: strings.Join(codes, ", ")}
+		dls, err := s.hub.Store().Deliveries(r.Context(), d.ID)
+		if err != nil {
+			s.internalError(w, r, ss, err)
+			return
+		}
+		row.States = stateCounts(dls)
+		b.Rows = append(b.Rows, row)
 	}
 	b.Truncated, b.Scanned = res.Truncated, res.Scanned
-	if res.Next != 0 {
-		next := url.Values{}
+	// Pages both ways: back holds the cursors of the pages before this one
+	// ("0" is the first page), so a previous page is one link away.
+	var back []string
+	if v := in.Get("back"); v != "" {
+		back = strings.Split(v, ",")
+	}
+	pageURL := func(before string, back []string) string {
+		p := url.Values{}
 		for k, v := range form {
-			next[k] = v
+			p[k] = v
 		}
 		if query.Limit != 0 {
-			next.Set("limit", strconv.Itoa(query.Limit))
+			p.Set("limit", strconv.Itoa(query.Limit))
 		}
-		next.Set("before", strconv.FormatUint(res.Next, 10))
-		b.Next = "/admin/search?" + next.Encode()
+		if before != "0" {
+			p.Set("before", before)
+		}
+		if len(back) > 0 {
+			p.Set("back", strings.Join(back, ","))
+		}
+		return "/admin/search?" + p.Encode()
+	}
+	if res.Next != 0 {
+		b.Next = pageURL(strconv.FormatUint(res.Next, 10), append(slices.Clone(back), strconv.FormatUint(query.Before, 10)))
 	}
 	if query.Before != 0 {
 		b.First = "/admin/search?" + form.Encode()
+		if n := len(back); n > 0 {
+			b.Prev = pageURL(back[n-1], back[:n-1])
+		} else {
+			b.Prev = b.First
+		}
 	}
 	s.render(w, r, http.StatusOK, "search", ss, page{Title: "Tìm kiếm", Nav: "search", Body: b})
 }
@@ -686,4 +721,24 @@ func (s *server) agency(w http.ResponseWriter, r *http.Request, ss *session) {
 		}
 	}
 	s.render(w, r, http.StatusOK, "agency", ss, page{Title: v.Agency.Name, Nav: "agencies", Body: b})
+}
+
+// stateCounts counts deliveries by state, in stateOrder (a relayed copy
+// by its reported state where it was delivered).
+func stateCounts(dls []record.Delivery) []stateCount {
+	n := map[string]int{}
+	for _, dl := range dls {
+		st := dl.State
+		if dl.RemoteState != "" {
+			st = dl.RemoteState
+		}
+		n[st]++
+	}
+	var out []stateCount
+	for _, st := range stateOrder {
+		if n[st] > 0 {
+			out = append(out, stateCount{st, n[st]})
+		}
+	}
+	return out
 }
