@@ -206,7 +206,16 @@ func (h *Hub) Overview(ctx context.Context) (*api.Overview, error) {
 		if err != nil {
 			return nil, err
 		}
-		o.Peers = append(o.Peers, api.PeerOverview{Name: p.Name, Kind: string(p.Kind), Outbox: od[p.Name], Dead: len(dead)})
+		po := api.PeerOverview{Name: p.Name, Kind: string(p.Kind), Outbox: od[p.Name], Dead: len(dead)}
+		// The head of the outbox says whether the peer takes envelopes now:
+		// a head that was tried and failed is a peer down since it was queued.
+		if head, err := h.db.Outbox(ctx, p.Name, 0, 1); err == nil && len(head) == 1 && len(head[0].Organs) > 0 {
+			if dl, err := h.db.Delivery(ctx, head[0].DocID, head[0].Organs[0]); err == nil && dl.Attempts > 0 && dl.LastError != "" {
+				since := head[0].Created
+				po.RetryingSince, po.LastError = &since, dl.LastError
+			}
+		}
+		o.Peers = append(o.Peers, po)
 	}
 	st, err := h.Stuck(ctx, StuckCap)
 	if err != nil {

@@ -49,6 +49,12 @@ type PeerOverview struct {
 	Kind   string `json:"kind"`
 	Outbox int    `json:"outbox"`
 	Dead   int    `json:"dead"`
+	// RetryingSince is when the entry at the head of the outbox was
+	// queued, while sending it is failing (LastError says why): the peer
+	// is not taking envelopes now. Absent: the last send worked, or none
+	// was tried.
+	RetryingSince *time.Time `json:"retrying_since,omitempty"`
+	LastError     string     `json:"last_error,omitempty"`
 }
 
 // IsDocID reports whether s looks like a document id (32 hex digits).

@@ -709,7 +709,11 @@ func TestStuckAndRedrive(t *testing.T) {
 	e, rc := deadRelay(t)
 
 	dash := e.get("/admin/")
-	mustContain(t, "dashboard", dash.body, `<tr class="peer" data-peer="national" data-outbox="0" data-dead="1">`, "có lỗi",
+	// Two states, each on its own: the peer answers (it refused for good),
+	// and one old failure waits for a re-drive.
+	mustContain(t, "dashboard", dash.body, `<tr class="peer" data-peer="national" data-outbox="0" data-dead="1">`,
+		`<span class="badge tone-ok" data-health="reachable">kết nối được</span>`,
+		`<span class="badge tone-warn" data-health="dead">1 văn bản chuyển thất bại, cần gửi lại</span>`,
 		`href="/admin/stuck"`)
 
 	doc := e.get("/admin/documents/" + rc.DocID)
@@ -975,5 +979,29 @@ func TestViewerCannotRedrive(t *testing.T) {
 	}
 	if err := e.hub.Store().Check(context.Background()); err != nil {
 		t.Fatal(err)
+	}
+}
+
+// A peer that does not answer now is "retrying since" the outbox head was
+// queued, with the error in the badge's title: not the same badge as an old
+// dead relay.
+func TestPeerRetrying(t *testing.T) {
+	e := newEnv(t, setup{config: func(c *axis.Config) {
+		c.Peers = []axis.Peer{{Name: "national", Kind: "axis", URL: "http://127.0.0.1:1", Routes: []string{"*"}}}
+		c.Relay.RetryMin.Duration, c.Relay.RetryMax.Duration = 20*time.Millisecond, 50*time.Millisecond
+	}})
+	rc := e.intake(toDepartmentAndCentral())
+	fixture.Eventually(t, 10*time.Second, "a failed attempt", func() bool {
+		dl, err := e.hub.Store().Delivery(context.Background(), rc.DocID, central)
+		return err == nil && dl.Attempts > 0
+	})
+	e.admin()
+	dash := e.get("/admin/")
+	mustContain(t, "dashboard", dash.body, `<tr class="peer" data-peer="national" data-outbox="1" data-dead="0">`,
+		`<span class="badge tone-bad" data-health="retrying" title="`, `>đang thử lại từ T2 01/06/2026 16:00:00</span>`)
+	mustNotContain(t, "dashboard", dash.body, `data-health="dead"`, `data-health="reachable"`)
+	o, err := e.hub.Overview(context.Background())
+	if err != nil || len(o.Peers) != 1 || o.Peers[0].RetryingSince == nil || !o.Peers[0].RetryingSince.Equal(demopki.TestNow) || o.Peers[0].LastError == "" {
+		t.Fatalf("overview peers %+v %v", o.Peers, err)
 	}
 }

@@ -44,7 +44,14 @@ func (s *server) organName(code string) string {
 
 type peerRow struct {
 	api.PeerOverview
-	State, Tone string
+	Health []health // what is true of the peer now, each on its own
+}
+
+// health is one state of a peer: reachable (the last send worked or none
+// failed), retrying since a time (the outbox head keeps failing), dead
+// entries waiting for a re-drive (old failures, the peer may be fine now).
+type health struct {
+	Key, Text, Tone, Title string
 }
 
 type dashboardBody struct {
@@ -61,12 +68,17 @@ func (s *server) dashboard(w http.ResponseWriter, r *http.Request, ss *session) 
 	}
 	b := dashboardBody{O: o, Day: dayText(o.Day)}
 	for _, p := range o.Peers {
-		row := peerRow{PeerOverview: p, State: "bình thường", Tone: "ok"}
+		row := peerRow{PeerOverview: p}
 		switch {
-		case p.Dead > 0:
-			row.State, row.Tone = "có lỗi", "bad"
+		case p.RetryingSince != nil:
+			row.Health = append(row.Health, health{"retrying", "đang thử lại từ " + fmtTime(*p.RetryingSince), "bad", p.LastError})
 		case p.Outbox > 0:
-			row.State, row.Tone = "đang chờ chuyển", "wait"
+			row.Health = append(row.Health, health{"reachable", "kết nối được, đang chuyển", "wait", ""})
+		default:
+			row.Health = append(row.Health, health{"reachable", "kết nối được", "ok", ""})
+		}
+		if p.Dead > 0 {
+			row.Health = append(row.Health, health{"dead", number(p.Dead) + " văn bản chuyển thất bại, cần gửi lại", "warn", ""})
 		}
 		b.Peers = append(b.Peers, row)
 	}
