@@ -45,6 +45,14 @@ func (db *DB) putEnvelope(ctx context.Context, v *envelope.Verified, routes []re
 	for _, t := range m.To {
 		doc.To = append(doc.To, t.OrganID)
 	}
+	for _, o := range append([]envelope.Organization{m.From}, m.To...) {
+		if o.OrganName != "" {
+			if doc.Names == nil {
+				doc.Names = map[string]string{}
+			}
+			doc.Names[o.OrganID] = o.OrganName
+		}
+	}
 	doc.DueDate = dueDate(m)
 	target := m.Target()
 	doc.Revocation = v.Revocation()

@@ -96,7 +96,7 @@ func New(h *axis.Hub, o Options) http.Handler {
 	s := &server{hub: h, opt: o, log: h.Logger(),
 		sessions: &sessions{m: map[string]*session{}}}
 
-	s.pages = parseTemplates(template.FuncMap{"organ": s.organ, "organName": s.organName})
+	s.pages = parseTemplates(template.FuncMap{"organ": s.organ, "organNamed": s.organNamed, "organName": s.organName})
 
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /admin/static/style.css", s.style)

@@ -719,6 +719,8 @@ func TestStuckAndRedrive(t *testing.T) {
 	doc := e.get("/admin/documents/" + rc.DocID)
 	mustContain(t, "document", doc.body,
 		`<tr class="recipient" data-organ="`+central+`" data-state="dead">`, "Chuyển tiếp thất bại", "Qua trục national", "test refusal",
+		// A recipient outside the directory by the name its envelope gives.
+		`<span class="organ remote"><span class="code">`+central+`</span> <span class="organ-name">Văn phòng Chính phủ</span> <span class="small muted">(tên theo văn bản)</span></span>`,
 		`<tr class="recipient" data-organ="`+testgen.Department+`" data-state="queued">`,
 		`data-event="outboxed"`, "Chờ chuyển tiếp", `data-event="dead"`, "Thất bại",
 		`action="/admin/redrive"`, `<button type="submit" class="redrive">Gửi lại</button>`)

@@ -33,6 +33,16 @@ func (s *server) organ(code string) template.HTML {
 	return template.HTML(`<span class="organ"><span class="code">` + c + `</span></span>`)
 }
 
+// organNamed is organ for an organ the directory may not know: then the
+// name its envelope gives, marked as such.
+func (s *server) organNamed(code, name string) template.HTML {
+	if _, ok := s.hub.Directory().Agency(code); ok || name == "" {
+		return s.organ(code)
+	}
+	return template.HTML(`<span class="organ remote"><span class="code">` + template.HTMLEscapeString(code) + `</span> <span class="organ-name">` +
+		template.HTMLEscapeString(name) + `</span> <span class="small muted">(tên theo văn bản)</span></span>`)
+}
+
 func (s *server) organName(code string) string {
 	if a, ok := s.hub.Directory().Agency(code); ok {
 		return a.Name
@@ -289,6 +299,7 @@ func (s *server) agenciesNamed(name string, limit int) []*axis.Agency {
 
 type recipientRow struct {
 	record.Delivery
+	Name       string // the organ's name as the envelope gives it (record.Document.Names)
 	CanRedrive bool
 	Pending    bool // not routed: the document is held or was refused (Route is where it would go)
 }
@@ -372,7 +383,7 @@ func (s *server) document(w http.ResponseWriter, r *http.Request, ss *session) {
 	}
 	b := documentBody{T: t, Doc: t.Document, Follow: follow}
 	for _, dl := range t.Recipients {
-		row := recipientRow{Delivery: dl, CanRedrive: dl.State == store.StateDead}
+		row := recipientRow{Delivery: dl, CanRedrive: dl.State == store.StateDead, Name: t.Document.Names[dl.OrganID]}
 		if row.CanRedrive {
 			b.Dead++
 		}

@@ -57,6 +57,9 @@ type Document struct {
 	Signer       string     `json:"signer"`
 	SignerSHA256 string     `json:"signer_sha256"`
 	Related      []Relation `json:"related,omitempty"` // later revokes, updates, replacements of this document
+	// Names are the organ names the envelope gives (From, To OrganName),
+	// by organ code: what a hub shows for an organ outside its directory.
+	Names map[string]string `json:"names,omitempty"`
 	// DueDate is the edXML DueDate (hạn xử lý), YYYY-MM-DD: the day by
 	// which each recipient is to report status 06 (done).
 	DueDate string `json:"due_date,omitempty"`
