@@ -234,7 +234,10 @@ const (
 // it from this hub over VDXP (a province hub connected as a VDXP client),
 // so nothing is posted to it.
 type Peer struct {
-	Name        string   `yaml:"name"`
+	Name string `yaml:"name"`
+	// DisplayName is how people see the peer (the console): "Trục liên
+	// thông quốc gia"; default the name.
+	DisplayName string   `yaml:"display_name,omitempty"`
 	URL         string   `yaml:"url,omitempty"`
 	Kind        PeerKind `yaml:"kind"`   // axis, vdxp or pull
 	Routes      []string `yaml:"routes"` // organ-code patterns; "*" is everything else

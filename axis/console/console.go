@@ -96,7 +96,8 @@ func New(h *axis.Hub, o Options) http.Handler {
 	s := &server{hub: h, opt: o, log: h.Logger(),
 		sessions: &sessions{m: map[string]*session{}}}
 
-	s.pages = parseTemplates(template.FuncMap{"organ": s.organ, "organNamed": s.organNamed, "organName": s.organName})
+	s.pages = parseTemplates(template.FuncMap{"organ": s.organ, "organNamed": s.organNamed, "organName": s.organName,
+		"peerName": s.peerName, "routeLabel": s.routeLabel})
 
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /admin/static/style.css", s.style)

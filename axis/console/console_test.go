@@ -989,7 +989,7 @@ func TestViewerCannotRedrive(t *testing.T) {
 // dead relay.
 func TestPeerRetrying(t *testing.T) {
 	e := newEnv(t, setup{config: func(c *axis.Config) {
-		c.Peers = []axis.Peer{{Name: "national", Kind: "axis", URL: "http://127.0.0.1:1", Routes: []string{"*"}}}
+		c.Peers = []axis.Peer{{Name: "national", DisplayName: "Trục liên thông quốc gia", Kind: "axis", URL: "http://127.0.0.1:1", Routes: []string{"*"}}}
 		c.Relay.RetryMin.Duration, c.Relay.RetryMax.Duration = 20*time.Millisecond, 50*time.Millisecond
 	}})
 	rc := e.intake(toDepartmentAndCentral())
@@ -1002,6 +1002,11 @@ func TestPeerRetrying(t *testing.T) {
 	mustContain(t, "dashboard", dash.body, `<tr class="peer" data-peer="national" data-outbox="1" data-dead="0">`,
 		`<span class="badge tone-bad" data-health="retrying" title="`, `>đang thử lại từ T2 01/06/2026 16:00:00</span>`)
 	mustNotContain(t, "dashboard", dash.body, `data-health="dead"`, `data-health="reachable"`)
+	// People see the peer by its display name; the name stays beside it.
+	mustContain(t, "dashboard", dash.body, `<strong>Trục liên thông quốc gia</strong> <span class="code small muted">national</span>`)
+	doc := e.get("/admin/documents/" + rc.DocID)
+	mustContain(t, "document", doc.body, "Qua Trục liên thông quốc gia")
+	mustNotContain(t, "document", doc.body, "Qua trục national")
 	o, err := e.hub.Overview(context.Background())
 	if err != nil || len(o.Peers) != 1 || o.Peers[0].RetryingSince == nil || !o.Peers[0].RetryingSince.Equal(demopki.TestNow) || o.Peers[0].LastError == "" {
 		t.Fatalf("overview peers %+v %v", o.Peers, err)

@@ -290,15 +290,12 @@ var funcs = template.FuncMap{
 		}
 		return strconv.Itoa(n)
 	},
-	"routeLabel": func(r string) string {
-		if r == "local" || r == "" {
-			return "Nội bộ (trục này)"
-		}
-		return "Qua trục " + r
-	},
-	"time":    timeTag,
-	"detail":  detail,
-	"optTime": optTime,
-	"number":  number,
-	"size":    size,
+	// routeLabel and peerName need the hub's config: console.go adds them.
+	"routeLabel": func(r string) string { return r },
+	"peerName":   func(r string) string { return r },
+	"time":       timeTag,
+	"detail":     detail,
+	"optTime":    optTime,
+	"number":     number,
+	"size":       size,
 }

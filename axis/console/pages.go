@@ -43,6 +43,26 @@ func (s *server) organNamed(code, name string) template.HTML {
 		template.HTMLEscapeString(name) + `</span> <span class="small muted">(tên theo văn bản)</span></span>`)
 }
 
+// peerName is a peer's display name (peers[].display_name), else its name.
+func (s *server) peerName(name string) string {
+	if p, ok := s.hub.Directory().Peer(name); ok && p.DisplayName != "" {
+		return p.DisplayName
+	}
+	return name
+}
+
+// routeLabel says how a delivery goes: here, or through a peer, by the
+// peer's display name.
+func (s *server) routeLabel(route string) string {
+	if route == "local" || route == "" {
+		return "Nội bộ (trục này)"
+	}
+	if n := s.peerName(route); n != route {
+		return "Qua " + n // a display name says what it is ("Trục liên thông quốc gia")
+	}
+	return "Qua trục " + route
+}
+
 func (s *server) organName(code string) string {
 	if a, ok := s.hub.Directory().Agency(code); ok {
 		return a.Name

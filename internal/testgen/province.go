@@ -115,7 +115,7 @@ admin:
 agencies_file: agencies-h40.yaml
 peers:
   # Everything outside the province goes to the national axis (make run-national).
-  - {name: national, url: "http://127.0.0.1:9090", kind: axis, routes: ["*"],
+  - {name: national, display_name: "Trục liên thông quốc gia", url: "http://127.0.0.1:9090", kind: axis, routes: ["*"],
      token: %s, token_sha256: %s, admin_token_env: AXIS_DEMO_ADMIN_TOKEN}
 vdxp:
   # Existing document systems connect with the national SDK's protocol at
@@ -176,9 +176,9 @@ func writeNationalAndNgheAn(dir string) error {
 	national := neighbourConfig(`# axisd config for a demo NATIONAL axis: the same program, with the central
 # bodies as its agencies and the provinces as peers. DEMO ONLY (make run-national).
 `, "127.0.0.1:9090", "national", "        # demo: one demo hub key serves every demo hub", CentralBodies,
-		fmt.Sprintf(`  - {name: nam-dinh, url: "http://127.0.0.1:8080", kind: axis, routes: ["*.H40"],
+		fmt.Sprintf(`  - {name: nam-dinh, display_name: "Trục tỉnh Nam Định", url: "http://127.0.0.1:8080", kind: axis, routes: ["*.H40"],
      token: %s, token_sha256: %s, admin_token_env: AXIS_DEMO_ADMIN_TOKEN}
-  - {name: nghe-an, url: "http://127.0.0.1:8081", kind: axis, routes: ["*.H41"],
+  - {name: nghe-an, display_name: "Trục tỉnh Nghệ An", url: "http://127.0.0.1:8081", kind: axis, routes: ["*.H41"],
      token: %s, token_sha256: %s, admin_token_env: AXIS_DEMO_ADMIN_TOKEN}
 `, PeerToken("national"), sha(PeerToken("nam-dinh")), PeerToken("national"), sha(PeerToken("nghe-an"))))
 	if err := os.WriteFile(filepath.Join(dir, "axis-national.yaml"), []byte(national), 0o644); err != nil {
@@ -187,7 +187,7 @@ func writeNationalAndNgheAn(dir string) error {
 	h41 := neighbourConfig(`# axisd config for the demo province Nghệ An (H41), a neighbour of Nam Định
 # through the national axis. DEMO ONLY (make run-h41).
 `, "127.0.0.1:8081", "h41", "", NgheAn,
-		fmt.Sprintf(`  - {name: national, url: "http://127.0.0.1:9090", kind: axis, routes: ["*"],
+		fmt.Sprintf(`  - {name: national, display_name: "Trục liên thông quốc gia", url: "http://127.0.0.1:9090", kind: axis, routes: ["*"],
      token: %s, token_sha256: %s, admin_token_env: AXIS_DEMO_ADMIN_TOKEN}
 `, PeerToken("nghe-an"), sha(PeerToken("national"))))
 	return os.WriteFile(filepath.Join(dir, "axis-h41.yaml"), []byte(h41), 0o644)
