@@ -92,12 +92,21 @@ func (c *axisClient) Send(ctx context.Context, out Outgoing) (string, error) {
 	var p api.Problem
 	_ = json.Unmarshal(body, &p)
 	err = fmt.Errorf("peer answered %d %s: %s", resp.StatusCode, p.Code, p.Detail)
-	switch {
-	case resp.StatusCode == http.StatusUnauthorized, resp.StatusCode == http.StatusRequestTimeout,
-		resp.StatusCode == http.StatusTooManyRequests, resp.StatusCode >= 500:
+	if retryLater(resp.StatusCode) {
 		return "", err // a configuration or availability problem: keep retrying
 	}
 	return "", &PermanentError{err}
+}
+
+// retryLater reports whether a peer's error answer may change by itself
+// or once a token is fixed: 401, 408, 429 and every 5xx. Others are
+// refusals retrying cannot change.
+func retryLater(status int) bool {
+	switch status {
+	case http.StatusUnauthorized, http.StatusRequestTimeout, http.StatusTooManyRequests:
+		return true
+	}
+	return status >= 500
 }
 
 // peerToken is the bearer token this hub presents to a native peer.

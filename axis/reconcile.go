@@ -144,8 +144,7 @@ func (h *Hub) reconcile(ctx context.Context, day string, repair bool, by string)
 		r.Totals.Accepted++
 		agency(d.From).Sent++
 		for _, dl := range ad.Deliveries {
-			if past, ok := dueDayOver(d.DueDate, now); ok && past && dl.StatusCode != store.StatusDone &&
-				dl.State != store.StateAckedFail && dl.State != store.StateDead && dl.RemoteState != store.StateAckedFail {
+			if store.OverdueFor(d, &dl, now) {
 				add(api.Discrepancy{Kind: api.KindOverdueProcessing, DocID: d.ID, OrganID: dl.OrganID,
 					Detail: fmt.Sprintf("due %s, no status 06 (latest %q)", d.DueDate, dl.StatusCode)})
 			}
@@ -228,7 +227,7 @@ func (h *Hub) reconcile(ctx context.Context, day string, repair bool, by string)
 			d := api.Discrepancy{Kind: api.KindMissingAtPeer, DocID: id, OrganID: strings.Join(missing[id], ","), Peer: p.Name,
 				Detail: fmt.Sprintf("relayed to %s but %s does not have it", p.Name, p.Name)}
 			if repair {
-				if err := h.db.Requeue(ctx, id, p.Name, missing[id], "reconcile "+day+": missing at the peer"+byWhom(by), h.now()); err != nil {
+				if err := h.db.Requeue(ctx, id, p.Name, missing[id], "reconcile "+day+": missing at the peer", by, h.now()); err != nil {
 					d.Detail += "; not repaired: " + err.Error()
 				} else {
 					d.Repaired = true
@@ -400,7 +399,7 @@ func (h *Hub) restoreFromPeers(ctx context.Context, d *record.Document, by strin
 			errs = append(errs, fmt.Errorf("%s answered %d", name, status))
 			continue
 		}
-		if err := h.db.RestoreBlob(ctx, d.ID, raw, "peer "+name+byWhom(by), h.now()); err != nil {
+		if err := h.db.RestoreBlob(ctx, d.ID, raw, "peer "+name, by, h.now()); err != nil {
 			errs = append(errs, fmt.Errorf("%s: %w", name, err))
 			continue
 		}
@@ -451,22 +450,4 @@ func (h *Hub) reconcileLoop(ctx context.Context) {
 		}
 		h.log.Log(ctx, level, "reconciliation report written", "date", day, "dir", dir, "remaining", r.Totals.Remaining)
 	}
-}
-
-// dueDayOver reports whether the due day (YYYY-MM-DD, a day in
-// Asia/Ho_Chi_Minh) is over at now; ok is false without a due date.
-func dueDayOver(due string, now time.Time) (past, ok bool) {
-	d, err := time.ParseInLocation("2006-01-02", due, store.Zone)
-	if err != nil {
-		return false, false
-	}
-	return !now.Before(d.AddDate(0, 0, 1)), true
-}
-
-// byWhom is the " by NAME" of what an administrator caused.
-func byWhom(by string) string {
-	if by == "" {
-		return ""
-	}
-	return " by " + by
 }

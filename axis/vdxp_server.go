@@ -449,7 +449,7 @@ func (h *Hub) vdxpSent(ctx context.Context, sys *vdxpSystem, req *vdxp.Request) 
 				recv = d.ID
 			}
 			// A relayed copy whose hub reported back: the recipient's
-			// state there (delivery reports, report.go).
+			// state there (delivery reports, deliveryreport.go).
 			state, at := dl.State, dl.UpdatedAt
 			if dl.RemoteState != "" {
 				state, at = dl.RemoteState, dl.RemoteAt

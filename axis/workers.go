@@ -56,7 +56,7 @@ type workers struct {
 	cancel context.CancelFunc
 	wg     sync.WaitGroup
 	wake   map[string]chan struct{} // peer name or "push:"+organ
-	// reportWake nudges each peer's report loop (report.go).
+	// reportWake nudges each peer's report loop (deliveryreport.go).
 	reportWake map[string]chan struct{}
 	logs       *logLimiter
 }
@@ -99,7 +99,7 @@ func (h *Hub) startWorkers() error {
 			w.wg.Add(1)
 			go func() {
 				defer w.wg.Done()
-				h.reportLoop(ctx, p, rch) // report.go
+				h.reportLoop(ctx, p, rch) // deliveryreport.go
 			}()
 		}
 	}

@@ -162,7 +162,7 @@ func (db *DB) ReceivedVia(ctx context.Context, day, peer string) ([]string, erro
 // Requeue puts a relayed document back in peer's outbox for organs (the
 // peer lost it): their deliveries go back to relaying, with an event
 // saying why.
-func (db *DB) Requeue(ctx context.Context, docID, peer string, organs []string, why string, at time.Time) error {
+func (db *DB) Requeue(ctx context.Context, docID, peer string, organs []string, why, by string, at time.Time) error {
 	return db.batch(ctx, func(tx *bolt.Tx) error {
 		if tx.Bucket(bDocs).Get([]byte(docID)) == nil {
 			return ErrNotFound
@@ -181,7 +181,7 @@ func (db *DB) Requeue(ctx context.Context, docID, peer string, organs []string, 
 			return err
 		}
 		for _, o := range organs {
-			if err := appendEvent(tx, record.Event{At: at, DocID: docID, OrganID: o, Type: EventRequeued, Detail: "peer=" + peer + ": " + why}); err != nil {
+			if err := appendEvent(tx, record.Event{At: at, DocID: docID, OrganID: o, Type: EventRequeued, Detail: "peer=" + peer + ": " + why + byWhom(by)}); err != nil {
 				return err
 			}
 		}
@@ -192,7 +192,7 @@ func (db *DB) Requeue(ctx context.Context, docID, peer string, organs []string, 
 // RestoreBlob replaces a document's stored bytes with raw, which must hash
 // to the recorded SHA-256 (a good copy from a peer, since ids are content
 // hashes): the repair of a hash mismatch.
-func (db *DB) RestoreBlob(ctx context.Context, docID string, raw []byte, from string, at time.Time) error {
+func (db *DB) RestoreBlob(ctx context.Context, docID string, raw []byte, from, by string, at time.Time) error {
 	return db.batch(ctx, func(tx *bolt.Tx) error {
 		var d record.Document
 		if err := getJSON(tx.Bucket(bDocs), []byte(docID), &d); err != nil {
@@ -218,6 +218,6 @@ func (db *DB) RestoreBlob(ctx context.Context, docID string, raw []byte, from st
 			return err
 		}
 		return appendEvent(tx, record.Event{At: at, DocID: docID, OrganID: d.From, Type: EventRestored,
-			Detail: fmt.Sprintf("stored bytes did not hash to sha256=%s; restored from %s", d.SHA256, from)})
+			Detail: fmt.Sprintf("stored bytes did not hash to sha256=%s; restored from %s%s", d.SHA256, from, byWhom(by))})
 	})
 }

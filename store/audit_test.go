@@ -110,7 +110,7 @@ func TestRequeue(t *testing.T) {
 		t.Fatal(err)
 	}
 	when := at.Add(24 * time.Hour)
-	if err := db.Requeue(ctx, d.ID, "national", []string{remote1}, "not found at the peer", when); err != nil {
+	if err := db.Requeue(ctx, d.ID, "national", []string{remote1}, "not found at the peer", "", when); err != nil {
 		t.Fatal(err)
 	}
 	e := outboxOf(t, db, d.ID)
@@ -136,7 +136,7 @@ func TestRequeue(t *testing.T) {
 	}
 	checked(t, db)
 
-	if err := db.Requeue(ctx, "0123456789abcdef0123456789abcdef", "national", []string{remote1}, "x", when); !errors.Is(err, store.ErrNotFound) {
+	if err := db.Requeue(ctx, "0123456789abcdef0123456789abcdef", "national", []string{remote1}, "x", "", when); !errors.Is(err, store.ErrNotFound) {
 		t.Fatalf("requeue of an unknown document: %v", err)
 	}
 	checked(t, db)
@@ -181,7 +181,7 @@ func TestRestoreBlob(t *testing.T) {
 		"empty":            nil,
 		"one byte shorter": vs.Raw()[:len(vs.Raw())-1],
 	} {
-		if err := fs.RestoreBlob(ctx, small.ID, bad, "national", at); !errors.Is(err, store.ErrConflict) ||
+		if err := fs.RestoreBlob(ctx, small.ID, bad, "national", "", at); !errors.Is(err, store.ErrConflict) ||
 			err.Error() != "store: state conflict: the copy from national is not the recorded envelope" {
 			t.Errorf("%s: %v", name, err)
 		}
@@ -192,7 +192,7 @@ func TestRestoreBlob(t *testing.T) {
 	if raw, _ := fs.Blob(ctx, small.ID); raw[0] != 'X' {
 		t.Errorf("a refused copy changed the stored bytes")
 	}
-	if err := fs.RestoreBlob(ctx, "0123456789abcdef0123456789abcdef", vs.Raw(), "national", at); !errors.Is(err, store.ErrNotFound) {
+	if err := fs.RestoreBlob(ctx, "0123456789abcdef0123456789abcdef", vs.Raw(), "national", "", at); !errors.Is(err, store.ErrNotFound) {
 		t.Errorf("restore of an unknown document: %v", err)
 	}
 
@@ -202,7 +202,7 @@ func TestRestoreBlob(t *testing.T) {
 		d   *record.Document
 		raw []byte
 	}{{small, vs.Raw()}, {large, vl.Raw()}} {
-		if err := fs.RestoreBlob(ctx, c.d.ID, c.raw, "national", when); err != nil {
+		if err := fs.RestoreBlob(ctx, c.d.ID, c.raw, "national", "", when); err != nil {
 			t.Fatal(err)
 		}
 		raw, err := fs.Blob(ctx, c.d.ID)

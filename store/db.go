@@ -23,7 +23,7 @@ type Options struct {
 	Timeout time.Duration
 	// OnBatch, when set, is told how many intakes or acks each commit held.
 	OnBatch func(n int)
-	// ReportTo says which peers get delivery reports (report.go) about the
+	// ReportTo says which peers get delivery reports (deliveryreport.go) about the
 	// documents that came through them; nil: none.
 	ReportTo func(peer string) bool
 }

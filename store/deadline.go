@@ -57,8 +57,8 @@ func overdueProcessing(tx *bolt.Tx, now time.Time, limit int) ([]record.StuckIte
 		if d.State != "" { // held or refused: routed to no one yet
 			continue
 		}
-		due, err := time.ParseInLocation("2006-01-02", d.DueDate, Zone)
-		if err != nil {
+		end, ok := dueEnd(d.DueDate)
+		if !ok {
 			continue
 		}
 		for _, r := range d.Recipients {
@@ -66,11 +66,11 @@ func overdueProcessing(tx *bolt.Tx, now time.Time, limit int) ([]record.StuckIte
 			if err := getJSON(dls, key([]byte(d.ID), []byte(r.OrganID)), &dl); err != nil {
 				return nil, fmt.Errorf("%w: by_due %s: delivery %s: %v", ErrCorrupt, d.ID, r.OrganID, err)
 			}
-			if dl.StatusCode == StatusDone || dl.State == StateAckedFail || dl.State == StateDead || dl.RemoteState == StateAckedFail {
+			if !OverdueFor(&d, &dl, now) {
 				continue
 			}
 			out = append(out, record.StuckItem{DocID: d.ID, OrganID: r.OrganID, Peer: r.Peer, Reason: ReasonOverdueProcessing,
-				Since: due.AddDate(0, 0, 1).UTC(), State: dl.State, From: d.From, Code: d.Code, Subject: d.Subject, DueDate: d.DueDate, StatusCode: dl.StatusCode})
+				Since: end.UTC(), State: dl.State, From: d.From, Code: d.Code, Subject: d.Subject, DueDate: d.DueDate, StatusCode: dl.StatusCode})
 			if len(out) == limit {
 				break
 			}
@@ -87,4 +87,26 @@ func dueDate(m *envelope.Message) string {
 		return ""
 	}
 	return due.Format("2006-01-02")
+}
+
+// dueEnd is when a due day (YYYY-MM-DD) is over in Asia/Ho_Chi_Minh.
+func dueEnd(due string) (time.Time, bool) {
+	d, err := time.ParseInLocation("2006-01-02", due, Zone)
+	if err != nil {
+		return time.Time{}, false
+	}
+	return d.AddDate(0, 0, 1), true
+}
+
+// OverdueFor reports whether the recipient of dl is overdue for processing
+// d at now: d's due day is over, and the recipient has not reported status
+// 06 (done), nor refused d (acked fail, here or where it was delivered),
+// nor is it one a relay never reached (dead). The stuck list and the
+// reconciliation both ask this.
+func OverdueFor(d *record.Document, dl *record.Delivery, now time.Time) bool {
+	end, ok := dueEnd(d.DueDate)
+	if !ok || now.Before(end) {
+		return false
+	}
+	return dl.StatusCode != StatusDone && dl.State != StateAckedFail && dl.State != StateDead && dl.RemoteState != StateAckedFail
 }

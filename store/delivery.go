@@ -28,6 +28,23 @@ func (db *DB) Deliveries(ctx context.Context, id string) ([]record.Delivery, err
 	return out, err
 }
 
+// DeliveriesOfDocs returns the deliveries of each of docs (records the
+// caller already holds, a search page), by doc id, from one read.
+func (db *DB) DeliveriesOfDocs(ctx context.Context, docs []record.Document) (map[string][]record.Delivery, error) {
+	out := make(map[string][]record.Delivery, len(docs))
+	err := db.bolt.View(func(tx *bolt.Tx) error {
+		for _, d := range docs {
+			dls, err := deliveriesOf(tx, d.ID, d.Recipients)
+			if err != nil {
+				return err
+			}
+			out[d.ID] = dls
+		}
+		return nil
+	})
+	return out, err
+}
+
 // deliveriesOf reads the delivery of document id to each of recipients,
 // in their order, inside tx.
 func deliveriesOf(tx *bolt.Tx, id string, recipients []record.Route) ([]record.Delivery, error) {

@@ -6,7 +6,6 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
-	_ "time/tzdata" // "a day" is a day in Asia/Ho_Chi_Minh, on any machine
 
 	"github.com/axis-h40/axis/store/record"
 	bolt "go.etcd.io/bbolt"
@@ -38,7 +37,7 @@ var (
 	bOutboxes = []byte("outboxes") // peer → { seq → record.OutboxEntry JSON }
 	bDead     = []byte("dead")     // peer → { seq → record.OutboxEntry JSON } given up on
 	bHeld     = []byte("held")     // doc id → held since (RFC 3339)
-	bReports  = []byte("reports")  // peer → { seq → record.DeliveryReport JSON } waiting to be sent (report.go)
+	bReports  = []byte("reports")  // peer → { seq → record.DeliveryReport JSON } waiting to be sent (deliveryreport.go)
 
 	// Lookup indexes.
 	bByHash  = []byte("by_hash")  // sha256 (32 bytes) → doc id

@@ -9,6 +9,8 @@ import (
 	"path/filepath"
 	"strconv"
 	"time"
+
+	"github.com/axis-h40/axis/store/record"
 )
 
 // WriteReportFiles writes report.json, report.csv and report.html of a
@@ -87,15 +89,6 @@ func reasonVI(d Discrepancy) string {
 	return d.Kind
 }
 
-// zone is Asia/Ho_Chi_Minh, the zone a report's reader lives in.
-var zone = func() *time.Location {
-	z, err := time.LoadLocation("Asia/Ho_Chi_Minh")
-	if err != nil {
-		return time.FixedZone("+07", 7*3600)
-	}
-	return z
-}()
-
 var kindVI = map[string]string{
 	KindMissingAtPeer:     "Trục bạn không có",
 	KindUnknownAtPeer:     "Trục bạn có, trục này không biết",
@@ -111,7 +104,7 @@ var reportHTML = template.Must(template.New("report").Funcs(template.FuncMap{
 	"kindVI":   func(k string) string { return kindVI[k] },
 	"reasonVI": reasonVI,
 	"local": func(t time.Time) template.HTML {
-		return template.HTML(t.In(zone).Format("2006-01-02 15:04:05 (-07:00)"))
+		return template.HTML(t.In(record.Zone).Format("2006-01-02 15:04:05 (-07:00)"))
 	}, // digits and signs only
 }).Parse(`<!DOCTYPE html>
 <html lang="vi"><head><meta charset="utf-8"><title>Đối soát {{.Date}} — {{.Hub}}</title>

@@ -239,19 +239,17 @@ func (s *server) search(w http.ResponseWriter, r *http.Request, ss *session) {
 		s.internalError(w, r, ss, err)
 		return
 	}
+	dls, err := s.hub.Store().DeliveriesOfDocs(r.Context(), res.Docs)
+	if err != nil {
+		s.internalError(w, r, ss, err)
+		return
+	}
 	for _, d := range res.Docs {
 		codes := make([]string, 0, len(d.Recipients))
 		for _, rt := range d.Recipients {
 			codes = append(codes, rt.OrganID)
 		}
-		row := resultRow{Doc: d, Recipients: strings.Join(codes, ", ")}
-		dls, err := s.hub.Store().Deliveries(r.Context(), d.ID)
-		if err != nil {
-			s.internalError(w, r, ss, err)
-			return
-		}
-		row.States = stateCounts(dls)
-		b.Rows = append(b.Rows, row)
+		b.Rows = append(b.Rows, resultRow{Doc: d, Recipients: strings.Join(codes, ", "), States: stateCounts(dls[d.ID])})
 	}
 	b.Truncated, b.Scanned = res.Truncated, res.Scanned
 	// Pages both ways: back holds the cursors of the pages before this one

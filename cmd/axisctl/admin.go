@@ -167,7 +167,7 @@ func runTrace(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 		}
 		tw := table(stdout, "AT\tHUB\tEVENT\tORGAN_ID\tDETAIL")
 		for _, e := range t.Events {
-			fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\n", e.At.In(hanoi).Format("2006-01-02T15:04:05.000-07:00"), cell(e.Hub), cell(e.Event), cell(e.OrganID), cell(truncate(e.Detail, 120)))
+			fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\n", e.At.In(record.Zone).Format("2006-01-02T15:04:05.000-07:00"), cell(e.Hub), cell(e.Event), cell(e.OrganID), cell(truncate(e.Detail, 120)))
 		}
 		tw.Flush()
 	}

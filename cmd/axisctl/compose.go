@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/axis-h40/axis/envelope"
+	"github.com/axis-h40/axis/store/record"
 )
 
 // organsFlag is a repeatable --to CODE[=NAME].
@@ -87,7 +88,7 @@ func runCompose(_ context.Context, args []string, stdout, stderr io.Writer) int 
 	}
 	day := *date
 	if day == "" {
-		day = time.Now().In(hanoi).Format("2006/01/02")
+		day = time.Now().In(record.Zone).Format("2006/01/02")
 	} else if _, err := time.Parse("2006/01/02", day); err != nil {
 		return usageError(stderr, "compose: --date %q is not YYYY/MM/DD", day)
 	}
@@ -101,7 +102,7 @@ func runCompose(_ context.Context, args []string, stdout, stderr io.Writer) int 
 		DocumentType:     envelope.DocumentType{Type: "1", TypeName: *typeName},
 		Subject:          *subject,
 		Content:          *content,
-		TraceHeaders:     []envelope.TraceHeader{{OrganID: sender.OrganID, Timestamp: time.Now().In(hanoi).Format("2006/01/02 15:04:05")}},
+		TraceHeaders:     []envelope.TraceHeader{{OrganID: sender.OrganID, Timestamp: time.Now().In(record.Zone).Format("2006/01/02 15:04:05")}},
 		Business:         &envelope.Business{DocType: envelope.BusinessNew, DocReason: "Văn bản điện tử mới", Paper: "0"},
 	}
 	for i, f := range attach {
@@ -121,6 +122,3 @@ func runCompose(_ context.Context, args []string, stdout, stderr io.Writer) int 
 	}
 	return emit(stdout, stderr, *out, raw)
 }
-
-// hanoi is Asia/Ho_Chi_Minh (UTC+7 all year since 1975).
-var hanoi = time.FixedZone("Asia/Ho_Chi_Minh", 7*60*60)

@@ -24,6 +24,7 @@ import (
 
 	"github.com/axis-h40/axis/axis/api"
 	"github.com/axis-h40/axis/envelope"
+	"github.com/axis-h40/axis/store/record"
 )
 
 // Hub client defaults.
@@ -310,7 +311,7 @@ func timeCell(t time.Time) string {
 	if t.IsZero() {
 		return "-"
 	}
-	return t.In(hanoi).Format(time.RFC3339)
+	return t.In(record.Zone).Format(time.RFC3339)
 }
 
 // runSend: axisctl send FILE
@@ -470,9 +471,6 @@ func runDownload(ctx context.Context, name, suffix string, args []string, stdout
 // writeFileAtomic writes r to a temporary file next to name and renames it
 // over name once complete, so a broken transfer leaves no partial file.
 func writeFileAtomic(name string, r io.Reader) error {
-	if err := outputFolder(name); err != nil {
-		return err
-	}
 	f, err := os.CreateTemp(filepath.Dir(name), "."+filepath.Base(name)+".*.tmp")
 	if err != nil {
 		var pe *fs.PathError
@@ -598,7 +596,9 @@ func unreachable(base string, err error) error {
 	return fmt.Errorf("cannot reach the hub at %s: %s; give another with --hub URL or AXIS_HUB", base, why)
 }
 
-// outputFolder checks that the folder a file is to be written in exists.
+// outputFolder checks that the folder a file is to be written in exists:
+// fetch -o and backup ask before the request (a fetch marks the copy
+// delivered), emit before writing.
 func outputFolder(name string) error {
 	dir := filepath.Dir(name)
 	if st, err := os.Stat(dir); err != nil || !st.IsDir() {

@@ -18,6 +18,7 @@ import (
 	"encoding/hex"
 	"fmt"
 	"time"
+	_ "time/tzdata" // "a day" is a day in Asia/Ho_Chi_Minh, on any machine (Zone)
 
 	"github.com/axis-h40/axis/envelope"
 )

@@ -12,7 +12,7 @@ import (
 	"github.com/axis-h40/axis/store/record"
 )
 
-// Delivery reports (store/report.go): a recipient's state travels back to
+// Delivery reports (store/deliveryreport.go): a recipient's state travels back to
 // the sender's hub along the path its document came. This hub sends what
 // its store queued for each native peer (reportLoop) to the peer's
 // POST /api/v1/peer/delivery-reports, and takes what its peers send
@@ -63,8 +63,7 @@ func (h *Hub) reportLoop(ctx context.Context, p *Peer, wake <-chan struct{}) {
 		switch {
 		case err == nil && status == http.StatusOK:
 			bo.reset()
-		case err == nil && status >= 400 && status < 500 && status != http.StatusUnauthorized &&
-			status != http.StatusRequestTimeout && status != http.StatusTooManyRequests:
+		case err == nil && status >= 400 && status < 500 && !retryLater(status):
 			// Refused for good (a peer without delivery reports answers
 			// 404): retrying cannot help, and they are not worth holding
 			// the queue for.
