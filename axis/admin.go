@@ -300,6 +300,42 @@ func (h *Hub) Stats(ctx context.Context, day string) ([]record.DayStats, error) 
 	return out, nil
 }
 
+// Search answers a search (ParseQuery). State overdue_processing asks
+// which documents are overdue for processing at some recipient (To: at
+// that one; From: sent by that one): those of the stuck list's
+// overdue_processing items (store.OverdueProcessing, due dates of the
+// last 90 days), oldest deadline first, in one page (StuckCap items at
+// most, Truncated beyond); the other criteria filter them.
+func (h *Hub) Search(ctx context.Context, q store.Query) (*record.SearchResult, error) {
+	if q.State != store.ReasonOverdueProcessing {
+		return h.db.Search(ctx, q)
+	}
+	items, err := h.db.OverdueProcessing(ctx, h.now(), StuckCap)
+	if err != nil {
+		return nil, err
+	}
+	res := &record.SearchResult{Docs: []record.Document{}, Truncated: len(items) >= StuckCap}
+	seen := map[string]bool{}
+	for _, it := range items {
+		res.Scanned++
+		if seen[it.DocID] || q.To != "" && it.OrganID != q.To || q.From != "" && it.From != q.From {
+			continue
+		}
+		d, err := h.db.Document(ctx, it.DocID)
+		if err != nil {
+			return nil, err
+		}
+		day := store.Day(d.ReceivedAt)
+		if q.Since != "" && day < q.Since || q.Until != "" && day > q.Until || q.Kind != "" && d.Kind != q.Kind ||
+			q.Code != "" && store.FoldCode(d.Code) != store.FoldCode(q.Code) {
+			continue
+		}
+		seen[it.DocID] = true
+		res.Docs = append(res.Docs, *d)
+	}
+	return res, nil
+}
+
 // ParseQuery reads a search from URL parameters (code, subject, from, to,
 // since, until, kind, state, limit, before).
 func ParseQuery(v url.Values) (store.Query, error) {
@@ -327,9 +363,10 @@ func ParseQuery(v url.Values) (store.Query, error) {
 		q.Before = n
 	}
 	switch q.State {
-	case "", store.StateQueued, store.StateDelivered, store.StateAckedDone, store.StateAckedFail, store.StateRelaying, store.StateRelayed, store.StateDead:
+	case "", store.StateQueued, store.StateDelivered, store.StateAckedDone, store.StateAckedFail, store.StateRelaying, store.StateRelayed, store.StateDead,
+		store.ReasonOverdueProcessing:
 	default:
-		return q, Problemf(ErrBadRequest, "state %q is not a delivery state", q.State)
+		return q, Problemf(ErrBadRequest, "state %q is not a delivery state (or overdue_processing)", q.State)
 	}
 	switch q.Kind {
 	case "", "document", "status":

@@ -263,9 +263,11 @@ type Peer struct {
 }
 
 // ReconcileConfig schedules the nightly reconciliation inside axisd: every
-// day at At (HH:MM, Asia/Ho_Chi_Minh) for the previous day, reports written
-// under OutDir/YYYY-MM-DD/. Empty At: no schedule (run axisctl reconcile
-// from cron or a systemd timer instead).
+// day at At (HH:MM, Asia/Ho_Chi_Minh) for the previous day. Empty At: no
+// schedule (run axisctl reconcile from cron or a systemd timer instead).
+// Every run's report, scheduled or asked for, is kept under
+// OutDir/YYYY-MM-DD/ (default DATA_DIR/reconcile), where the console's
+// reports page reads it.
 type ReconcileConfig struct {
 	At     string `yaml:"at,omitempty"`
 	OutDir string `yaml:"out_dir,omitempty"`
@@ -490,9 +492,6 @@ func (c *Config) check() error {
 	if c.Reconcile.At != "" {
 		if _, err := time.Parse("15:04", c.Reconcile.At); err != nil {
 			errs = append(errs, fmt.Errorf("reconcile.at %q: want HH:MM", c.Reconcile.At))
-		}
-		if c.Reconcile.OutDir == "" {
-			errs = append(errs, errors.New("reconcile.out_dir is required with reconcile.at"))
 		}
 	}
 	v := &c.VDXP

@@ -5,8 +5,10 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io/fs"
 	"log/slog"
 	"net/http"
+	"os"
 	"path/filepath"
 	"slices"
 	"sort"
@@ -56,7 +58,7 @@ func (h *Hub) reconcile(ctx context.Context, day string, repair bool, by string)
 		return nil, Problemf(ErrBadRequest, "date %q is not YYYY-MM-DD", day)
 	}
 	t0 := time.Now()
-	r := &api.Report{Date: day, Hub: h.cfg.Hub.Name, StartedAt: h.now().UTC(), Repair: repair, Agencies: []api.AgencyTotals{}, Peers: []api.PeerTotals{}, Discrepancies: []api.Discrepancy{}}
+	r := &api.Report{Date: day, Hub: h.cfg.Hub.Name, StartedAt: h.now().UTC(), Repair: repair, By: by, Agencies: []api.AgencyTotals{}, Peers: []api.PeerTotals{}, Discrepancies: []api.Discrepancy{}}
 	a, err := h.db.AuditDay(ctx, day)
 	if err != nil {
 		return nil, err
@@ -282,7 +284,78 @@ func (h *Hub) reconcile(ctx context.Context, day string, repair bool, by string)
 	h.metrics.reconciled(r, time.Since(t0))
 	h.log.Info("reconciliation", "date", day, "repair", repair, "accepted", r.Totals.Accepted, "discrepancies", r.Totals.Discrepancies,
 		"repaired", r.Totals.Repaired, "duration_ms", time.Since(t0).Milliseconds())
+	h.keepReport(r)
 	return r, nil
+}
+
+// ReportsDir is where the hub keeps every reconciliation's report, one
+// folder a day (YYYY-MM-DD/report.{json,csv,html} and summary.json):
+// reconcile.out_dir, default DATA_DIR/reconcile. The console's reports
+// page lists it.
+func (h *Hub) ReportsDir() string {
+	if d := h.cfg.Reconcile.OutDir; d != "" {
+		return h.cfg.Path(d)
+	}
+	return filepath.Join(h.cfg.Path(h.cfg.DataDir), "reconcile")
+}
+
+// keepReport writes r under ReportsDir: the latest run of a day replaces
+// the one before. A failure is logged, not returned: whoever asked has the
+// report itself.
+func (h *Hub) keepReport(r *api.Report) {
+	dir := filepath.Join(h.ReportsDir(), r.Date)
+	if err := api.WriteReportFiles(dir, r); err != nil {
+		h.log.Error("keeping the reconciliation report", "dir", dir, "err", err)
+		return
+	}
+	level := slog.LevelInfo
+	if !r.Clean() {
+		level = slog.LevelWarn
+	}
+	h.log.Log(context.Background(), level, "reconciliation report kept", "date", r.Date, "dir", dir, "remaining", r.Totals.Remaining)
+}
+
+// ReportRuns lists the kept reconciliation reports, newest day first, at
+// most limit: each day's summary (the report without its lists).
+func (h *Hub) ReportRuns(limit int) ([]api.Report, error) {
+	ents, err := os.ReadDir(h.ReportsDir())
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	var out []api.Report
+	for i := len(ents) - 1; i >= 0 && len(out) < limit; i-- {
+		e := ents[i]
+		if _, err := time.Parse("2006-01-02", e.Name()); err != nil || !e.IsDir() {
+			continue
+		}
+		var r api.Report
+		b, err := os.ReadFile(filepath.Join(h.ReportsDir(), e.Name(), api.ReportSummaryFile))
+		if err == nil {
+			err = json.Unmarshal(b, &r)
+		}
+		if err != nil {
+			h.log.Warn("reconciliation report without a readable summary", "date", e.Name(), "err", err)
+			r = api.Report{Date: e.Name()}
+		}
+		out = append(out, r)
+	}
+	return out, nil
+}
+
+// ReportFile opens one file of a kept report: day YYYY-MM-DD, name one of
+// api.ReportFiles. ErrNotFound when there is none.
+func (h *Hub) ReportFile(day, name string) (*os.File, error) {
+	if _, err := time.Parse("2006-01-02", day); err != nil || !slices.Contains(api.ReportFiles, name) {
+		return nil, ErrNotFound
+	}
+	f, err := os.Open(filepath.Join(h.ReportsDir(), day, name))
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil, ErrNotFound
+	}
+	return f, err
 }
 
 type relayFact struct {
@@ -423,7 +496,7 @@ func nextRun(now time.Time, at string) time.Time {
 }
 
 // reconcileLoop runs the reconciliation of the previous day every day at
-// reconcile.at and writes its report files under reconcile.out_dir.
+// reconcile.at; its report is kept under ReportsDir like every run's.
 func (h *Hub) reconcileLoop(ctx context.Context) {
 	rc := h.cfg.Reconcile
 	for {
@@ -434,20 +507,8 @@ func (h *Hub) reconcileLoop(ctx context.Context) {
 			return
 		}
 		day := store.Day(next.Add(-24 * time.Hour))
-		r, err := h.Reconcile(ctx, day, rc.Repair)
-		if err != nil {
+		if _, err := h.reconcile(ctx, day, rc.Repair, "schedule"); err != nil { // reconcile keeps the report
 			h.log.Error("scheduled reconciliation failed", "date", day, "err", err)
-			continue
 		}
-		dir := filepath.Join(h.cfg.Path(rc.OutDir), day)
-		if err := api.WriteReportFiles(dir, r); err != nil {
-			h.log.Error("writing the reconciliation report", "dir", dir, "err", err)
-			continue
-		}
-		level := slog.LevelInfo
-		if !r.Clean() {
-			level = slog.LevelWarn
-		}
-		h.log.Log(ctx, level, "reconciliation report written", "date", day, "dir", dir, "remaining", r.Totals.Remaining)
 	}
 }

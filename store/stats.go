@@ -3,6 +3,8 @@ package store
 import (
 	"bytes"
 	"context"
+	"encoding/json"
+	"fmt"
 	"time"
 
 	"github.com/axis-h40/axis/store/record"
@@ -27,16 +29,11 @@ func (db *DB) Count(ctx context.Context) (int, error) {
 
 // DayCount is the number of documents stored on day.
 func (db *DB) DayCount(ctx context.Context, day string) (int, error) {
-	n := 0
-	err := db.bolt.View(func(tx *bolt.Tx) error {
-		prefix := key([]byte(day), nil)
-		c := tx.Bucket(bByDay).Cursor()
-		for k, _ := c.Seek(prefix); k != nil && bytes.HasPrefix(k, prefix); k, _ = c.Next() {
-			n++
-		}
-		return nil
-	})
-	return n, err
+	v, err := db.Volume(ctx, "", []string{day})
+	if err != nil {
+		return 0, err
+	}
+	return v[0].Documents, nil
 }
 
 // QueueDepths returns the number of not-yet-acked entries per agency queue.
@@ -110,6 +107,9 @@ func (db *DB) Stats(ctx context.Context, day string, only ...string) (map[string
 					s := get(string(organ))
 					if bytes.Equal(b, bBySender) {
 						s.Sent++
+						if err := countSentRelays(dls, id, s); err != nil {
+							return err
+						}
 						continue
 					}
 					s.Received++
@@ -155,6 +155,28 @@ func (db *DB) Stats(ctx context.Context, day string, only ...string) (map[string
 		return nil
 	})
 	return out, err
+}
+
+// countSentRelays adds to s the copies of document id that went through a
+// peer, by their relay state.
+func countSentRelays(dls *bolt.Bucket, id []byte, s *record.DayStats) error {
+	prefix := key(id, nil)
+	c := dls.Cursor()
+	for k, v := c.Seek(prefix); k != nil && bytes.HasPrefix(k, prefix); k, v = c.Next() {
+		var dl record.Delivery
+		if err := json.Unmarshal(v, &dl); err != nil {
+			return fmt.Errorf("%w: delivery %q: %v", ErrCorrupt, k, err)
+		}
+		switch dl.State {
+		case StateRelayed:
+			s.SentRelayed++
+		case StateRelaying:
+			s.SentRelaying++
+		case StateDead:
+			s.SentDead++
+		}
+	}
+	return nil
 }
 
 // forEachOrgan calls fn once per distinct organ prefix of an organ-first

@@ -116,9 +116,17 @@ func TestWriteReportFiles(t *testing.T) {
 	if err := WriteReportFiles(dir, r); err != nil {
 		t.Fatal(err)
 	}
-	want := []string{"report.csv", "report.html", "report.json"}
+	want := []string{"report.csv", "report.html", "report.json", "summary.json"}
 	if got := dirNames(t, dir); !slices.Equal(got, want) {
 		t.Fatalf("dir holds %q, want %q", got, want)
+	}
+	// summary.json is the report without its lists.
+	var sum Report
+	if err := json.Unmarshal([]byte(readFile(t, filepath.Join(dir, ReportSummaryFile))), &sum); err != nil {
+		t.Fatal(err)
+	}
+	if sum.Date != r.Date || sum.Totals != r.Totals || sum.Discrepancies != nil || sum.Agencies != nil || sum.Peers != nil {
+		t.Fatalf("summary %+v", sum)
 	}
 
 	// report.json decodes back to the same Report.

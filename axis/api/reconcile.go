@@ -28,6 +28,7 @@ type Report struct {
 	StartedAt     time.Time      `json:"started_at"`
 	FinishedAt    time.Time      `json:"finished_at"`
 	Repair        bool           `json:"repair"`
+	By            string         `json:"by,omitempty"` // who asked: an administrator's name, "schedule" (reconcile.at)
 	Totals        Totals         `json:"totals"`
 	Agencies      []AgencyTotals `json:"agencies"`
 	Peers         []PeerTotals   `json:"peers"`

@@ -13,13 +13,28 @@ import (
 	"github.com/axis-h40/axis/store/record"
 )
 
-// WriteReportFiles writes report.json, report.csv and report.html of a
-// reconciliation into dir (created), each replaced atomically.
+// ReportFiles are the files of a reconciliation report, as WriteReportFiles
+// writes them.
+var ReportFiles = []string{"report.json", "report.csv", "report.html", ReportSummaryFile}
+
+// ReportSummaryFile is the report without its lists (agencies, peers,
+// discrepancies): what a list of runs reads.
+const ReportSummaryFile = "summary.json"
+
+// WriteReportFiles writes report.json, report.csv, report.html and
+// summary.json of a reconciliation into dir (created), each replaced
+// atomically.
 func WriteReportFiles(dir string, r *Report) error {
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return err
 	}
 	js, err := json.MarshalIndent(r, "", "  ")
+	if err != nil {
+		return err
+	}
+	sum := *r
+	sum.Agencies, sum.Peers, sum.Discrepancies = nil, nil, nil
+	sj, err := json.Marshal(&sum)
 	if err != nil {
 		return err
 	}
@@ -31,7 +46,7 @@ func WriteReportFiles(dir string, r *Report) error {
 	if err := reportHTML.Execute(&hs, r); err != nil {
 		return err
 	}
-	for name, b := range map[string][]byte{"report.json": append(js, '\n'), "report.csv": cs.Bytes(), "report.html": hs.Bytes()} {
+	for name, b := range map[string][]byte{"report.json": append(js, '\n'), "report.csv": cs.Bytes(), "report.html": hs.Bytes(), ReportSummaryFile: append(sj, '\n')} {
 		if err := writeAtomic(filepath.Join(dir, name), b); err != nil {
 			return err
 		}

@@ -6,14 +6,22 @@
 //	POST /admin/login                 sign in (CSRF double-submit, failures limited per IP)
 //	POST /admin/logout                sign out
 //	GET  /admin/                      Tổng quan: today's traffic, queues, relays
-//	GET  /admin/search                Tìm kiếm: notation, Subject words, sender, recipient, days, state, kind
+//	GET  /admin/search                Tìm kiếm: notation, Subject words, sender, recipient, days, state, kind, overdue (?format=csv)
 //	GET  /admin/documents/{id}        a document: header, held/refused state, recipients, revocation check, timeline (?follow=1 across hubs)
 //	GET  /admin/documents/{id}/revocation-evidence?cert=N  the DER that proved certificate N's status (attachment)
-//	GET  /admin/stuck                 Bị kẹt: dead relays, held envelopes, what waited longer than the SLAs
+//	GET  /admin/stuck                 Bị kẹt: dead relays, held envelopes, what waited longer than the SLAs (?format=csv)
 //	POST /admin/redrive               re-drive a document's dead relays
 //	GET  /admin/agencies              Cơ quan: every agency with its inbox depth
-//	GET  /admin/agencies/{organ}      one agency: inbox, last fetch and ack, today's counts
+//	GET  /admin/agencies/{organ}      one agency: inbox, last fetch and ack, today's counts, overdue processing, 30 days' volume
+//	GET  /admin/stats                 Thống kê: a day's traffic per agency, the hub's 30 days' volume (?format=csv)
+//	GET  /admin/reports               Đối soát: the reconciliation runs kept (Hub.ReportsDir), each report to open
+//	POST /admin/reports               run the reconciliation of a day (repair: administrators only)
+//	GET  /admin/reports/{date}/{file} a kept report's report.html, report.csv, report.json or summary.json
 //	GET  /admin/static/style.css      the style sheet (embedded)
+//
+// CSV exports are UTF-8 with a byte order mark (Excel reads the Vietnamese
+// right) and one header line. Technical messages are shown as Vietnamese
+// sentences by their code, the message folded under them (problems.go).
 //
 // Every page reads through the hub's indexed admin calls only (Overview,
 // Search, Trace, Stuck, AgencyView, QueueDepths, and the store's Document and
@@ -79,6 +87,7 @@ type server struct {
 	pages map[string]*template.Template
 
 	sessions *sessions
+	vol      volumes // past days' counts of the volume charts (chart.go)
 }
 
 // New returns the console's handler for everything under /admin/ except
@@ -97,7 +106,7 @@ func New(h *axis.Hub, o Options) http.Handler {
 		sessions: &sessions{m: map[string]*session{}}}
 
 	s.pages = parseTemplates(template.FuncMap{"organ": s.organ, "organNamed": s.organNamed, "organName": s.organName,
-		"peerName": s.peerName, "routeLabel": s.routeLabel})
+		"peerName": s.peerName, "routeLabel": s.routeLabel, "eventSummary": s.eventSummary})
 
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /admin/static/style.css", s.style)
@@ -112,6 +121,10 @@ func New(h *axis.Hub, o Options) http.Handler {
 	mux.HandleFunc("POST /admin/redrive", s.authed(s.redrive))
 	mux.HandleFunc("GET /admin/agencies", s.authed(s.agencies))
 	mux.HandleFunc("GET /admin/agencies/{organ}", s.authed(s.agency))
+	mux.HandleFunc("GET /admin/stats", s.authed(s.stats))
+	mux.HandleFunc("GET /admin/reports", s.authed(s.reports))
+	mux.HandleFunc("POST /admin/reports", s.authed(s.runReconcile))
+	mux.HandleFunc("GET /admin/reports/{date}/{file}", s.authed(s.reportFile))
 	mux.HandleFunc("/admin/v1/", http.NotFound) // the JSON API is the hub's, not ours
 	mux.HandleFunc("/admin/", s.authed(func(w http.ResponseWriter, r *http.Request, ss *session) {
 		s.notFound(w, r, ss, "Trang này không tồn tại.")
@@ -152,7 +165,9 @@ type page struct {
 	CSRF  string // the session's token, for the POST forms ("" when signed out)
 	Flash string
 	Error string
-	Body  any
+	// ErrorDetail is the technical detail of Error, folded under it.
+	ErrorDetail string
+	Body        any
 }
 
 // render executes a page template into a buffer, then writes it: a
@@ -182,6 +197,7 @@ func (s *server) render(w http.ResponseWriter, r *http.Request, status int, name
 type messageBody struct {
 	Status int
 	Text   string
+	Detail string // technical, folded under the text
 }
 
 // message renders the simple page of an error or notice.

@@ -297,7 +297,7 @@ func TestSignInSessionAndLogout(t *testing.T) {
 		}
 		mustContain(t, name, r.body, "Mã quản trị không đúng hoặc không có quyền quản trị.", `id="login-token"`)
 	}
-	msg := regexp.MustCompile(`<p id="error"[^>]*>[^<]*</p>`)
+	msg := regexp.MustCompile(`<div id="error"[^>]*>[^<]*</div>`)
 	if a, w := msg.FindString(agency.body), msg.FindString(wrong.body); a == "" || a != w {
 		t.Errorf("agency token message %q, wrong token message %q: want the same", a, w)
 	}
@@ -618,7 +618,7 @@ func TestAgencies(t *testing.T) {
 		t.Fatal(err)
 	}
 	r = e.get("/admin/agencies/" + testgen.Department)
-	mustContain(t, "agency after fetch", r.body, `<time datetime="2026-06-01T16:00:00+07:00">T2 01/06/2026 16:00:00</time>`)
+	mustContain(t, "agency after fetch", r.body, `<time datetime="2026-06-01T16:00:00+07:00">T2 01/06/2026 16:00:00 GMT+7</time>`)
 	if r := e.get("/admin/agencies/000.99.99.H40"); r.status != http.StatusNotFound {
 		t.Errorf("unknown agency: %d", r.status)
 	}
@@ -1000,7 +1000,7 @@ func TestPeerRetrying(t *testing.T) {
 	e.admin()
 	dash := e.get("/admin/")
 	mustContain(t, "dashboard", dash.body, `<tr class="peer" data-peer="national" data-outbox="1" data-dead="0">`,
-		`<span class="badge tone-bad" data-health="retrying" title="`, `>đang thử lại từ T2 01/06/2026 16:00:00</span>`)
+		`<span class="badge tone-bad" data-health="retrying" title="`, `>đang thử lại từ T2 01/06/2026 16:00:00 GMT&#43;7</span>`)
 	mustNotContain(t, "dashboard", dash.body, `data-health="dead"`, `data-health="reachable"`)
 	// People see the peer by its display name; the name stays beside it.
 	mustContain(t, "dashboard", dash.body, `<strong>Trục liên thông quốc gia</strong> <span class="code small muted">national</span>`)

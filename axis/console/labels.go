@@ -51,6 +51,9 @@ var eventLabels = map[string]string{
 	store.EventReleased:    "Hết tạm giữ",
 	store.EventRefused:     "Bị từ chối",
 	store.EventReported:    "Trục nơi nhận báo trạng thái",
+	store.EventAdmin:       "Thao tác quản trị",
+	store.EventRequeued:    "Đưa lại vào hàng chuyển tiếp (đối soát)",
+	store.EventRestored:    "Khôi phục nội dung từ bản sao của trục khác (đối soát)",
 }
 
 // eventTone is the colour family of an event's badge.
@@ -175,13 +178,19 @@ func label(m map[string]string, k string) string {
 
 var weekdays = [...]string{"CN", "T2", "T3", "T4", "T5", "T6", "T7"}
 
-// fmtTime is a time in Asia/Ho_Chi_Minh with its weekday: "T2 01/06/2026 16:00:05".
+// fmtTime is a time in Asia/Ho_Chi_Minh with its weekday and offset:
+// "T2 01/06/2026 16:00:05 GMT+7".
 func fmtTime(t time.Time) string {
 	if t.IsZero() {
 		return "chưa có"
 	}
 	t = t.In(store.Zone)
-	return weekdays[t.Weekday()] + " " + t.Format("02/01/2006 15:04:05")
+	_, off := t.Zone()
+	tz := fmt.Sprintf("GMT%+d", off/3600)
+	if m := off % 3600 / 60; m != 0 {
+		tz += fmt.Sprintf(":%02d", max(m, -m))
+	}
+	return weekdays[t.Weekday()] + " " + t.Format("02/01/2006 15:04:05") + " " + tz
 }
 
 // timeTag is fmtTime in a <time> element with the exact instant.
@@ -295,7 +304,10 @@ var funcs = template.FuncMap{
 	"peerName":   func(r string) string { return r },
 	"time":       timeTag,
 	"detail":     detail,
+	"explain":    explain,
+	"technical":  technical,
 	"optTime":    optTime,
 	"number":     number,
+	"minus":      func(a, b int) int { return a - b },
 	"size":       size,
 }

@@ -15,7 +15,7 @@ func TestFormatting(t *testing.T) {
 		t.Errorf("size = %q", got)
 	}
 	at := time.Date(2026, 6, 1, 9, 0, 5, 0, time.UTC) // a Monday, 16:00 in Hà Nội
-	if got := fmtTime(at); got != "T2 01/06/2026 16:00:05" {
+	if got := fmtTime(at); got != "T2 01/06/2026 16:00:05 GMT+7" {
 		t.Errorf("fmtTime = %q", got)
 	}
 	if got := fmtTime(time.Time{}); got != "chưa có" {

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"html/template"
+	"maps"
 	"net/http"
 	"net/url"
 	"slices"
@@ -101,7 +102,8 @@ func (s *server) dashboard(w http.ResponseWriter, r *http.Request, ss *session) 
 		row := peerRow{PeerOverview: p}
 		switch {
 		case p.RetryingSince != nil:
-			row.Health = append(row.Health, health{"retrying", "đang thử lại từ " + fmtTime(*p.RetryingSince), "bad", p.LastError})
+			_, why := explainCode(p.LastError)
+			row.Health = append(row.Health, health{"retrying", "đang thử lại từ " + fmtTime(*p.RetryingSince), "bad", why + " — " + p.LastError})
 		case p.Outbox > 0:
 			row.Health = append(row.Health, health{"reachable", "kết nối được, đang chuyển", "wait", ""})
 		default:
@@ -153,6 +155,61 @@ type resultRow struct {
 	// States counts the recipients by state, in stateOrder: a relayed
 	// copy's state where it was delivered, once reported back.
 	States []stateCount
+	// Overdue are the recipients overdue for processing (store.OverdueFor).
+	Overdue []string
+}
+
+// searchStateLabels are the search form's states: the delivery states,
+// and overdue for processing.
+var searchStateLabels = func() map[string]string {
+	m := maps.Clone(stateLabels)
+	m[store.ReasonOverdueProcessing] = reasonLabels[store.ReasonOverdueProcessing]
+	return m
+}()
+
+// overdueAt lists the recipients of d overdue for processing.
+func overdueAt(d *record.Document, dls []record.Delivery, now time.Time) []string {
+	var out []string
+	for i := range dls {
+		if store.OverdueFor(d, &dls[i], now) {
+			out = append(out, dls[i].OrganID)
+		}
+	}
+	return out
+}
+
+// searchCSV exports every result of the search (its pages one after the
+// other, up to csvMaxRows).
+func (s *server) searchCSV(w http.ResponseWriter, r *http.Request, ss *session, q store.Query) {
+	q.Before, q.Limit = 0, 500
+	now := s.hub.Now()
+	var rows [][]string
+	for len(rows) < csvMaxRows {
+		res, err := s.hub.Search(r.Context(), q)
+		if err != nil {
+			s.internalError(w, r, ss, err)
+			return
+		}
+		dls, err := s.hub.Store().DeliveriesOfDocs(r.Context(), res.Docs)
+		if err != nil {
+			s.internalError(w, r, ss, err)
+			return
+		}
+		for _, d := range res.Docs {
+			codes := make([]string, 0, len(d.Recipients))
+			for _, rt := range d.Recipients {
+				codes = append(codes, rt.OrganID)
+			}
+			rows = append(rows, []string{csvTime(d.ReceivedAt), d.ID, d.Code, d.Subject, label(kindLabels, d.Kind), d.From, s.organName(d.From),
+				strings.Join(codes, " "), joinStates(stateCounts(dls[d.ID])), d.DueDate, strings.Join(overdueAt(&d, dls[d.ID], now), " ")})
+		}
+		if res.Next == 0 {
+			break
+		}
+		q.Before = res.Next
+	}
+	s.writeCSV(w, r, "tim-kiem-"+store.Day(now)+".csv", []string{"Thời gian nhận", "Mã văn bản", "Số ký hiệu", "Trích yếu", "Loại",
+		"Mã nơi gửi", "Nơi gửi", "Nơi nhận", "Trạng thái", "Hạn xử lý", "Quá hạn xử lý tại"}, rows[:min(len(rows), csvMaxRows)])
 }
 
 type stateCount struct {
@@ -173,6 +230,7 @@ type searchBody struct {
 	Scanned   int
 	Notes     []string
 	DocID     string // the notation field holds a document id
+	CSV       string // URL of the CSV export of every result
 }
 
 var searchFields = []string{"code", "subject", "from", "to", "since", "until", "state", "kind"}
@@ -188,7 +246,7 @@ func (s *server) search(w http.ResponseWriter, r *http.Request, ss *session) {
 	b := searchBody{Form: form, Agencies: s.hub.Directory().Agencies()}
 	b.Searched = len(form) > 0
 	b.Choices = []choice{
-		newChoice(form, "state", "Trạng thái", stateOrder, stateLabels),
+		newChoice(form, "state", "Trạng thái", append(slices.Clone(stateOrder), store.ReasonOverdueProcessing), searchStateLabels),
 		newChoice(form, "kind", "Loại", []string{"document", "status"}, kindLabels),
 	}
 	if c := form.Get("code"); api.IsDocID(c) {
@@ -231,10 +289,14 @@ func (s *server) search(w http.ResponseWriter, r *http.Request, ss *session) {
 	if err != nil {
 		b.Searched = false
 		s.render(w, r, http.StatusBadRequest, "search", ss, page{Title: "Tìm kiếm", Nav: "search",
-			Error: "Điều kiện tìm kiếm không hợp lệ (ngày phải có dạng năm-tháng-ngày). Chi tiết: " + strings.TrimPrefix(err.Error(), "axis: "), Body: b})
+			Error: "Điều kiện tìm kiếm không hợp lệ (ngày phải có dạng năm-tháng-ngày).", ErrorDetail: strings.TrimPrefix(err.Error(), "axis: "), Body: b})
 		return
 	}
-	res, err := s.hub.Store().Search(r.Context(), query)
+	if wantsCSV(r) {
+		s.searchCSV(w, r, ss, query)
+		return
+	}
+	res, err := s.hub.Search(r.Context(), query)
 	if err != nil {
 		s.internalError(w, r, ss, err)
 		return
@@ -244,13 +306,15 @@ func (s *server) search(w http.ResponseWriter, r *http.Request, ss *session) {
 		s.internalError(w, r, ss, err)
 		return
 	}
+	now := s.hub.Now()
 	for _, d := range res.Docs {
 		codes := make([]string, 0, len(d.Recipients))
 		for _, rt := range d.Recipients {
 			codes = append(codes, rt.OrganID)
 		}
-		b.Rows = append(b.Rows, resultRow{Doc: d, Recipients: strings.Join(codes, ", "), States: stateCounts(dls[d.ID])})
+		b.Rows = append(b.Rows, resultRow{Doc: d, Recipients: strings.Join(codes, ", "), States: stateCounts(dls[d.ID]), Overdue: overdueAt(&d, dls[d.ID], now)})
 	}
+	b.CSV = csvLink(r)
 	b.Truncated, b.Scanned = res.Truncated, res.Scanned
 	// Pages both ways: back holds the cursors of the pages before this one
 	// ("0" is the first page), so a previous page is one link away.
@@ -640,6 +704,8 @@ type stuckBody struct {
 	Hidden  int // matching items beyond stuckRows, counted but not shown
 	Reasons []reasonCount
 	Reason  string
+	Organ   string // only this agency's items
+	CSV     string // URL of the CSV export of the list as filtered
 }
 
 const stuckLimit = 1000
@@ -655,12 +721,30 @@ func (s *server) stuck(w http.ResponseWriter, r *http.Request, ss *session) {
 		s.internalError(w, r, ss, err)
 		return
 	}
-	reason := r.URL.Query().Get("reason")
+	reason, organ := r.URL.Query().Get("reason"), strings.TrimSpace(r.URL.Query().Get("organ"))
 	if _, ok := reasonLabels[reason]; !ok {
 		reason = ""
 	}
+	if organ != "" { // one agency's: what it waits for, and what it sent that waits
+		items = slices.DeleteFunc(items, func(it record.StuckItem) bool {
+			return it.OrganID != organ && it.From != organ && !slices.Contains(it.Pending, organ)
+		})
+	}
 	now := s.hub.Now()
-	b := stuckBody{Total: len(items), Capped: len(items) >= stuckLimit, Reason: reason}
+	if wantsCSV(r) {
+		rows := [][]string{}
+		for _, it := range items {
+			if reason != "" && it.Reason != reason {
+				continue
+			}
+			rows = append(rows, []string{label(reasonLabels, it.Reason), csvTime(it.Since), it.DocID, it.Code, it.Subject, it.From, it.OrganID,
+				s.organName(it.OrganID), s.peerName(it.Peer), itoa(it.Attempts), it.DueDate, it.StatusCode, it.LastError})
+		}
+		s.writeCSV(w, r, "bi-ket-"+store.Day(now)+".csv", []string{"Lý do", "Từ lúc", "Mã văn bản", "Số ký hiệu", "Trích yếu", "Nơi gửi",
+			"Mã nơi nhận", "Nơi nhận", "Trục", "Số lần thử", "Hạn xử lý", "Trạng thái xử lý", "Lỗi gần nhất (kỹ thuật)"}, rows)
+		return
+	}
+	b := stuckBody{Total: len(items), Capped: len(items) >= stuckLimit, Reason: reason, Organ: organ, CSV: csvLink(r)}
 	counts := map[string]int{}
 	for _, it := range items {
 		counts[it.Reason]++
@@ -738,7 +822,15 @@ type agencyBody struct {
 	V        *axis.AgencyView
 	Today    string
 	Children []*axis.Agency
+	Chart    template.HTML
+	// Overdue are the documents overdue for processing at this agency
+	// (the first agencyOverdue of OverdueTotal), oldest deadline first.
+	Overdue      []record.StuckItem
+	OverdueTotal int
 }
+
+// agencyOverdue bounds the overdue documents listed on an agency's page.
+const agencyOverdue = 50
 
 func (s *server) agency(w http.ResponseWriter, r *http.Request, ss *session) {
 	organ := r.PathValue("organ")
@@ -756,6 +848,24 @@ func (s *server) agency(w http.ResponseWriter, r *http.Request, ss *session) {
 		return
 	}
 	b := agencyBody{V: v, Today: store.Day(s.hub.Now())}
+	vol, err := s.volume(r.Context(), organ)
+	if err != nil {
+		s.internalError(w, r, ss, err)
+		return
+	}
+	b.Chart = chartSVG(vol, true)
+	over, err := s.hub.Store().OverdueProcessing(r.Context(), s.hub.Now(), axis.StuckCap)
+	if err != nil {
+		s.internalError(w, r, ss, err)
+		return
+	}
+	for _, it := range over {
+		if it.OrganID == organ {
+			if b.OverdueTotal++; len(b.Overdue) < agencyOverdue {
+				b.Overdue = append(b.Overdue, it)
+			}
+		}
+	}
 	for _, a := range s.hub.Directory().Agencies() {
 		if a.Parent == organ {
 			b.Children = append(b.Children, a)

@@ -66,7 +66,7 @@ func (s *server) adminRoutes(g *echo.Group) {
 		if err != nil {
 			return err
 		}
-		r, err := h.Store().Search(c.Request().Context(), q)
+		r, err := h.Search(c.Request().Context(), q)
 		if err != nil {
 			return err
 		}

@@ -196,6 +196,12 @@ type DayStats struct {
 	Relayed   int    `json:"relayed"` // of those received: handed to a peer
 	Relaying  int    `json:"relaying"`
 	Dead      int    `json:"dead"`
+	// Of the copies of what it sent that went through a peer (a recipient
+	// of another hub): handed over, still being tried, given up on. A local
+	// agency's own copies are never relayed, so these are its relay counts.
+	SentRelayed  int `json:"sent_relayed"`
+	SentRelaying int `json:"sent_relaying"`
+	SentDead     int `json:"sent_dead"`
 }
 
 // StuckItem is one delivery or relay that has waited longer than it should.
