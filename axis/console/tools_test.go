@@ -18,7 +18,9 @@ import (
 // acceptingPeer is a national axis that takes every envelope.
 type acceptingPeer struct{}
 
-func (acceptingPeer) Send(context.Context, axis.Outgoing) (string, error) { return "national-doc-1", nil }
+func (acceptingPeer) Send(context.Context, axis.Outgoing) (string, error) {
+	return "national-doc-1", nil
+}
 
 // readCSV checks an export's shape (a download, UTF-8 with a byte order
 // mark, one header line) and returns its records, header first.
@@ -196,7 +198,7 @@ func TestSearchOverdue(t *testing.T) {
 	m.To = []envelope.Organization{{OrganID: testgen.Department}, {OrganID: testgen.District}}
 	rc := e.intake(m)
 	e.intake(testgen.Status("06", "Đã hoàn thành xử lý")) // the department is done
-	later := testgen.NewDocument() // due 2026-06-15: not overdue
+	later := testgen.NewDocument()                        // due 2026-06-15: not overdue
 	later.Code.CodeNumber, later.DocumentID = "16", testgen.Commune+",2026/05/28,16/UBND-VP"
 	e.intake(later)
 	e.admin()
