@@ -112,19 +112,23 @@ func New(h *axis.Hub, o Options) http.Handler {
 	mux.HandleFunc("GET /admin/static/style.css", s.style)
 	mux.HandleFunc("GET /admin/login", s.loginForm)
 	mux.HandleFunc("POST /admin/login", s.login)
-	mux.HandleFunc("POST /admin/logout", s.authed(s.logout))
-	mux.HandleFunc("GET /admin/{$}", s.authed(s.dashboard))
-	mux.HandleFunc("GET /admin/search", s.authed(s.search))
-	mux.HandleFunc("GET /admin/documents/{id}", s.authed(s.document))
-	mux.HandleFunc("GET /admin/documents/{id}/revocation-evidence", s.authed(s.revocationEvidence))
-	mux.HandleFunc("GET /admin/stuck", s.authed(s.stuck))
-	mux.HandleFunc("POST /admin/redrive", s.authed(s.redrive))
-	mux.HandleFunc("GET /admin/agencies", s.authed(s.agencies))
-	mux.HandleFunc("GET /admin/agencies/{organ}", s.authed(s.agency))
-	mux.HandleFunc("GET /admin/stats", s.authed(s.stats))
-	mux.HandleFunc("GET /admin/reports", s.authed(s.reports))
-	mux.HandleFunc("POST /admin/reports", s.authed(s.runReconcile))
-	mux.HandleFunc("GET /admin/reports/{date}/{file}", s.authed(s.reportFile))
+	for pattern, page := range map[string]func(http.ResponseWriter, *http.Request, *session){ // signed in only
+		"POST /admin/logout":                            s.logout,
+		"GET /admin/{$}":                                s.dashboard,
+		"GET /admin/search":                             s.search,
+		"GET /admin/documents/{id}":                     s.document,
+		"GET /admin/documents/{id}/revocation-evidence": s.revocationEvidence,
+		"GET /admin/stuck":                              s.stuck,
+		"POST /admin/redrive":                           s.redrive,
+		"GET /admin/agencies":                           s.agencies,
+		"GET /admin/agencies/{organ}":                   s.agency,
+		"GET /admin/stats":                              s.stats,
+		"GET /admin/reports":                            s.reports,
+		"POST /admin/reports":                           s.runReconcile,
+		"GET /admin/reports/{date}/{file}":              s.reportFile,
+	} {
+		mux.HandleFunc(pattern, s.authed(page))
+	}
 	mux.HandleFunc("/admin/v1/", http.NotFound) // the JSON API is the hub's, not ours
 	mux.HandleFunc("/admin/", s.authed(func(w http.ResponseWriter, r *http.Request, ss *session) {
 		s.notFound(w, r, ss, "Trang này không tồn tại.")

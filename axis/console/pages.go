@@ -1,6 +1,7 @@
 package console
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"html/template"
@@ -178,6 +179,16 @@ func overdueAt(d *record.Document, dls []record.Delivery, now time.Time) []strin
 	return out
 }
 
+// searchPage is one page of a search with its documents' deliveries.
+func (s *server) searchPage(ctx context.Context, q store.Query) (*record.SearchResult, map[string][]record.Delivery, error) {
+	res, err := s.hub.Search(ctx, q)
+	if err != nil {
+		return nil, nil, err
+	}
+	dls, err := s.hub.Store().DeliveriesOfDocs(ctx, res.Docs)
+	return res, dls, err
+}
+
 // searchCSV exports every result of the search (its pages one after the
 // other, up to csvMaxRows).
 func (s *server) searchCSV(w http.ResponseWriter, r *http.Request, ss *session, q store.Query) {
@@ -185,12 +196,7 @@ func (s *server) searchCSV(w http.ResponseWriter, r *http.Request, ss *session, 
 	now := s.hub.Now()
 	var rows [][]string
 	for len(rows) < csvMaxRows {
-		res, err := s.hub.Search(r.Context(), q)
-		if err != nil {
-			s.internalError(w, r, ss, err)
-			return
-		}
-		dls, err := s.hub.Store().DeliveriesOfDocs(r.Context(), res.Docs)
+		res, dls, err := s.searchPage(r.Context(), q)
 		if err != nil {
 			s.internalError(w, r, ss, err)
 			return
@@ -296,12 +302,7 @@ func (s *server) search(w http.ResponseWriter, r *http.Request, ss *session) {
 		s.searchCSV(w, r, ss, query)
 		return
 	}
-	res, err := s.hub.Search(r.Context(), query)
-	if err != nil {
-		s.internalError(w, r, ss, err)
-		return
-	}
-	dls, err := s.hub.Store().DeliveriesOfDocs(r.Context(), res.Docs)
+	res, dls, err := s.searchPage(r.Context(), query)
 	if err != nil {
 		s.internalError(w, r, ss, err)
 		return
