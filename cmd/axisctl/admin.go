@@ -247,17 +247,20 @@ func runStats(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 	}
 	fmt.Fprintf(stdout, "%s, %s\n", r.Hub, r.Date)
 	tw := tabwriter.NewWriter(stdout, 0, 4, 2, ' ', tabwriter.AlignRight)
-	fmt.Fprintln(tw, "ORGAN_ID\tSENT\tRECEIVED\tFETCHED\tACKED_DONE\tACKED_FAIL\tPENDING\tRELAYED\tRELAYING\tDEAD\t")
+	// RELAYED, RELAYING, DEAD: copies addressed to the organ that went to a
+	// peer; SENT_RELAYED: copies of what it sent that a peer took.
+	fmt.Fprintln(tw, "ORGAN_ID\tSENT\tRECEIVED\tFETCHED\tACKED_DONE\tACKED_FAIL\tPENDING\tRELAYED\tRELAYING\tDEAD\tSENT_RELAYED\t")
 	var tot record.DayStats
 	for _, s := range r.Agencies {
 		if !*all && s.Sent+s.Received == 0 {
 			continue
 		}
-		fmt.Fprintf(tw, "%s\t%d\t%d\t%d\t%d\t%d\t%d\t%d\t%d\t%d\t\n", s.OrganID, s.Sent, s.Received, s.Fetched, s.AckedDone, s.AckedFail, s.Pending, s.Relayed, s.Relaying, s.Dead)
+		fmt.Fprintf(tw, "%s\t%d\t%d\t%d\t%d\t%d\t%d\t%d\t%d\t%d\t%d\t\n", s.OrganID, s.Sent, s.Received, s.Fetched, s.AckedDone, s.AckedFail, s.Pending, s.Relayed, s.Relaying, s.Dead, s.SentRelayed)
 		tot.Sent, tot.Received, tot.Fetched, tot.AckedDone, tot.AckedFail = tot.Sent+s.Sent, tot.Received+s.Received, tot.Fetched+s.Fetched, tot.AckedDone+s.AckedDone, tot.AckedFail+s.AckedFail
 		tot.Pending, tot.Relayed, tot.Relaying, tot.Dead = tot.Pending+s.Pending, tot.Relayed+s.Relayed, tot.Relaying+s.Relaying, tot.Dead+s.Dead
+		tot.SentRelayed += s.SentRelayed
 	}
-	fmt.Fprintf(tw, "TOTAL\t%d\t%d\t%d\t%d\t%d\t%d\t%d\t%d\t%d\t\n", tot.Sent, tot.Received, tot.Fetched, tot.AckedDone, tot.AckedFail, tot.Pending, tot.Relayed, tot.Relaying, tot.Dead)
+	fmt.Fprintf(tw, "TOTAL\t%d\t%d\t%d\t%d\t%d\t%d\t%d\t%d\t%d\t%d\t\n", tot.Sent, tot.Received, tot.Fetched, tot.AckedDone, tot.AckedFail, tot.Pending, tot.Relayed, tot.Relaying, tot.Dead, tot.SentRelayed)
 	tw.Flush()
 	return exitOK
 }
