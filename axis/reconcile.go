@@ -124,7 +124,7 @@ func (h *Hub) reconcile(ctx context.Context, day string, repair bool, by string)
 	}
 	peers := map[string]*api.PeerTotals{}
 	for _, p := range h.dir.Peers() {
-		peers[p.Name] = &api.PeerTotals{Peer: p.Name, Kind: string(p.Kind)}
+		peers[p.Name] = &api.PeerTotals{Peer: p.Name, DisplayName: p.DisplayName, Kind: string(p.Kind)}
 	}
 	relayedTo := map[string][]relayFact{} // peer → relays believed done
 	now := h.now()

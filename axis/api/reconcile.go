@@ -71,6 +71,7 @@ type AgencyTotals struct {
 // PeerTotals is one peer's share of the day.
 type PeerTotals struct {
 	Peer          string `json:"peer"`
+	DisplayName   string `json:"display_name,omitempty"` // peers[].display_name`
 	Kind          string `json:"kind"`
 	Relayed       int    `json:"relayed"`
 	Confirmed     int    `json:"confirmed"` // relayed, and the peer says it has it

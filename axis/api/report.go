@@ -72,7 +72,7 @@ func writeReportCSV(b *bytes.Buffer, r *Report) error {
 		return err
 	}
 	for _, d := range r.Discrepancies {
-		if err := w.Write([]string{d.Kind, d.DocID, d.Code, d.Subject, d.OrganID, d.Peer, reasonVI(d), d.Detail, strconv.FormatBool(d.Repaired)}); err != nil {
+		if err := w.Write([]string{d.Kind, d.DocID, d.Code, d.Subject, d.OrganID, d.Peer, r.Reason(d), d.Detail, strconv.FormatBool(d.Repaired)}); err != nil {
 			return err
 		}
 	}
@@ -80,14 +80,28 @@ func writeReportCSV(b *bytes.Buffer, r *Report) error {
 	return w.Error()
 }
 
-// reasonVI says in Vietnamese what a discrepancy means; Detail keeps the
+// PeerName is a peer as people call it (peers[].display_name), else its name.
+func (r *Report) PeerName(name string) string {
+	for _, p := range r.Peers {
+		if p.Peer == name && p.DisplayName != "" {
+			return p.DisplayName
+		}
+	}
+	return name
+}
+
+// peerKindVI names the kinds of peers.
+var peerKindVI = map[string]string{"axis": "trục axis", "vdxp": "VDXP (trục quốc gia)", "pull": "tự lấy qua VDXP"}
+
+// Reason says in Vietnamese what a discrepancy means; Detail keeps the
 // technical account.
-func reasonVI(d Discrepancy) string {
+func (r *Report) Reason(d Discrepancy) string {
+	peer := r.PeerName(d.Peer)
 	switch d.Kind {
 	case KindMissingAtPeer:
-		return "Trục " + d.Peer + " không có văn bản này, dù trục này đã chuyển tiếp cho " + d.OrganID
+		return "Trục " + peer + " không có văn bản này, dù trục này đã chuyển tiếp cho " + d.OrganID
 	case KindUnknownAtPeer:
-		return "Trục " + d.Peer + " đã nhận văn bản này qua trục này, nhưng trục này không có bản ghi"
+		return "Trục " + peer + " đã nhận văn bản này qua trục này, nhưng trục này không có bản ghi"
 	case KindMissingDelivery:
 		return "Thiếu bản ghi chuyển phát cho " + d.OrganID
 	case KindHashMismatch:
@@ -97,7 +111,7 @@ func reasonVI(d Discrepancy) string {
 	case KindOverdue:
 		return d.OrganID + " chưa tải hoặc chưa xác nhận văn bản quá thời hạn"
 	case KindDeadRelay:
-		return "Đã ngừng chuyển tiếp tới trục " + d.Peer + " sau nhiều lần thất bại"
+		return "Đã ngừng chuyển tiếp tới trục " + peer + " sau nhiều lần thất bại"
 	case KindOverdueProcessing:
 		return d.OrganID + " chưa báo hoàn thành xử lý (trạng thái 06) dù đã quá hạn xử lý"
 	}
@@ -116,8 +130,13 @@ var kindVI = map[string]string{
 }
 
 var reportHTML = template.Must(template.New("report").Funcs(template.FuncMap{
-	"kindVI":   func(k string) string { return kindVI[k] },
-	"reasonVI": reasonVI,
+	"kindVI": func(k string) string { return kindVI[k] },
+	"peerKindVI": func(k string) string {
+		if v, ok := peerKindVI[k]; ok {
+			return v
+		}
+		return k
+	},
 	"local": func(t time.Time) template.HTML {
 		return template.HTML(t.In(record.Zone).Format("2006-01-02 15:04:05 (-07:00)"))
 	}, // digits and signs only
@@ -157,11 +176,11 @@ code{font:12px ui-monospace,monospace;white-space:nowrap}code.id{display:block;c
 </div>
 <h2>Sai lệch ({{.Totals.Discrepancies}})</h2>
 {{if .Discrepancies}}<table id="discrepancies"><tr><th>Loại</th><th>Văn bản</th><th>Nơi nhận</th><th>Trục</th><th>Lý do</th><th>Xử lý</th></tr>
-{{range .Discrepancies}}<tr class="discrepancy" data-kind="{{.Kind}}"><td>{{kindVI .Kind}}<br><span class="tag">{{.Kind}}</span></td><td>{{if .Code}}<b>{{.Code}}</b>{{end}}{{if .Subject}}<div>{{.Subject}}</div>{{end}}<code class="id">{{.DocID}}</code></td><td>{{.OrganID}}</td><td>{{.Peer}}</td><td>{{reasonVI .}}<details><summary>Chi tiết kỹ thuật</summary>{{.Detail}}</details></td><td>{{if .Repaired}}<span class="rep">đã sửa</span>{{else}}<span class="rem">còn lại</span>{{end}}</td></tr>
+{{range .Discrepancies}}<tr class="discrepancy" data-kind="{{.Kind}}"><td>{{kindVI .Kind}}</td><td>{{if .Code}}<b>{{.Code}}</b>{{end}}{{if .Subject}}<div>{{.Subject}}</div>{{end}}<code class="id">{{.DocID}}</code></td><td>{{.OrganID}}</td><td>{{$.PeerName .Peer}}</td><td>{{$.Reason .}}<details><summary>Chi tiết kỹ thuật</summary><span class="tag">{{.Kind}}</span> {{.Detail}}</details></td><td>{{if .Repaired}}<span class="rep">đã sửa</span>{{else}}<span class="rem">còn lại</span>{{end}}</td></tr>
 {{end}}</table>{{else}}<p>Không có.</p>{{end}}
 <h2>Trục liên thông</h2>
 <table id="peers"><tr><th>Trục</th><th>Loại</th><th class="n">Đã chuyển</th><th class="n">Được xác nhận</th><th class="n">Đang thử lại</th><th class="n">Thất bại</th><th class="n">Trục bạn thiếu</th><th class="n">Không rõ</th><th>Ghi chú</th></tr>
-{{range .Peers}}<tr><td>{{.Peer}}</td><td>{{.Kind}}</td><td class="n">{{.Relayed}}</td><td class="n">{{.Confirmed}}</td><td class="n">{{.Retrying}}</td><td class="n">{{.Dead}}</td><td class="n">{{.MissingAtPeer}}</td><td class="n">{{.UnknownAtPeer}}</td><td>{{if not .Checked}}chưa đối chiếu. {{end}}{{.Note}}</td></tr>
+{{range .Peers}}<tr><td>{{if .DisplayName}}{{.DisplayName}} <code>{{.Peer}}</code>{{else}}{{.Peer}}{{end}}</td><td>{{peerKindVI .Kind}}</td><td class="n">{{.Relayed}}</td><td class="n">{{.Confirmed}}</td><td class="n">{{.Retrying}}</td><td class="n">{{.Dead}}</td><td class="n">{{.MissingAtPeer}}</td><td class="n">{{.UnknownAtPeer}}</td><td>{{if .Checked}}đã đối chiếu{{else}}chưa đối chiếu{{end}}{{if .Note}}<details><summary>Chi tiết kỹ thuật</summary>{{.Note}}</details>{{end}}</td></tr>
 {{end}}</table>
 <h2>Theo cơ quan</h2>
 <table id="agencies"><tr><th>Mã</th><th>Cơ quan</th><th class="n">Gửi</th><th class="n">Nhận</th><th class="n">Đã tải</th><th class="n">Đã xác nhận</th><th class="n">Lỗi</th><th class="n">Đang chờ</th><th class="n">Quá hạn</th></tr>

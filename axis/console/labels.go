@@ -270,6 +270,25 @@ func size(n int) string {
 	return out
 }
 
+// who names the caller an event or a report records (axis.Caller.String):
+// "admin:Trần Văn An" is Trần Văn An, a bare "admin" the unnamed
+// administrator (admin.token_sha256), "schedule" the nightly schedule.
+func who(by string) string {
+	switch {
+	case by == "admin":
+		return "quản trị viên (mã chung)"
+	case by == "schedule":
+		return "theo lịch"
+	case strings.HasPrefix(by, "admin:"):
+		return strings.TrimPrefix(by, "admin:")
+	case strings.HasPrefix(by, "viewer:"):
+		return strings.TrimPrefix(by, "viewer:") + " (chỉ xem)"
+	case strings.HasPrefix(by, "peer:"):
+		return "trục " + strings.TrimPrefix(by, "peer:")
+	}
+	return by
+}
+
 // redrive is what the "redrive" template (a dead relay's button) needs.
 type redrive struct{ CSRF, DocID, OrganID string }
 
@@ -309,5 +328,6 @@ var funcs = template.FuncMap{
 	"optTime":    optTime,
 	"number":     number,
 	"minus":      func(a, b int) int { return a - b },
+	"who":        who,
 	"size":       size,
 }

@@ -140,7 +140,7 @@ func (s *server) eventSummary(typ, det string) template.HTML {
 			line = s.routeLabel(m[1])
 		}
 		if m := byRe.FindStringSubmatch(det); m != nil { // store.byWhom
-			line += " · thực hiện bởi " + m[1]
+			line += " · thực hiện bởi " + who(m[1])
 		}
 	case store.EventStatus:
 		if m := statusRe.FindStringSubmatch(det); m != nil {
@@ -152,7 +152,7 @@ func (s *server) eventSummary(typ, det string) template.HTML {
 		}
 	case store.EventAdmin:
 		if i := strings.Index(det, ": "); i > 0 {
-			line = "Thực hiện bởi " + det[:i]
+			line = "Thực hiện bởi " + who(det[:i])
 		}
 	case store.EventQueued:
 		line = "Vào hộp thư đến của nơi nhận"

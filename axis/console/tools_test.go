@@ -124,7 +124,7 @@ func TestReportsPage(t *testing.T) {
 		t.Fatalf("run: %d %q\n%s", run.status, run.header.Get("Location"), run.body)
 	}
 	r = e.get("/admin/reports?ran=2026-06-01")
-	mustContain(t, "reports", r.body, `<tr class="run" data-date="2026-06-01" data-remaining="1">`, "còn 1 chênh lệch", ">admin<",
+	mustContain(t, "reports", r.body, `<tr class="run" data-date="2026-06-01" data-remaining="1">`, "còn 1 chênh lệch", ">quản trị viên (mã chung)<",
 		`href="/admin/reports/2026-06-01/report.html"`, "Đã đối soát ngày 01/06/2026")
 
 	html := e.get("/admin/reports/2026-06-01/report.html")

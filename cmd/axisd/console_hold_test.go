@@ -203,8 +203,14 @@ func TestConsoleHeldInBrowser(t *testing.T) {
 	// A held document's page.
 	p.click(`#stuck tr.stuck[data-doc="` + commune + `"] a.doc-link`)
 	p.waitFor("#doc-state")
-	if st := p.text("#doc-state"); !strings.Contains(st, "Tạm giữ: chưa xác định được tình trạng thu hồi chứng thư số") || !strings.Contains(st, "no current CRL of its issuer") {
+	if st := p.text("#doc-state"); !strings.Contains(st, "Tạm giữ: chưa xác định được tình trạng thu hồi chứng thư số") ||
+		!strings.Contains(st, "Không lấy được thông tin thu hồi chứng thư (OCSP hoặc CRL) từ tổ chức cấp.") || strings.Contains(st, "no current CRL") {
 		t.Fatalf("held state: %q", st)
+	}
+	var tech string // the technical reason, folded under the sentence
+	p.eval(`document.querySelector("#held-reason details.tech code").textContent`, &tech)
+	if !strings.Contains(tech, "no current CRL of its issuer") {
+		t.Fatalf("held reason's technical detail: %q", tech)
 	}
 	if p.count(`#revocation .rev-cert[data-cert="0"][data-status="unknown"]`) != 1 || p.count(`#revocation .rev-cert[data-cert="1"][data-status="good"] a.evidence`) != 1 {
 		t.Fatal("the revocation block does not show the chain's check")
