@@ -131,7 +131,8 @@ func (h *Hub) Open(ctx context.Context) (err error) {
 	}
 	opts := h.storeOpt
 	opts.OnBatch = func(n int) { h.metrics.batchSize.Observe(float64(n)) }
-	opts.ReportTo = h.reportsTo // delivery reports (deliveryreport.go)
+	opts.ReportTo = h.reportsTo     // delivery reports (deliveryreport.go)
+	opts.PollStates = h.pollsStates // VDXP peers send none: asked (vdxp_peer.go)
 	if h.db, err = store.Open(filepath.Join(dataDir, "axis.db"), &opts); err != nil {
 		return err
 	}

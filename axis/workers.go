@@ -12,9 +12,10 @@ import (
 )
 
 // The background workers: one relay loop per peer, one push loop per
-// pushing agency, the VDXP poller, the hold loop and the reconciliation
-// schedule, started by Open and stopped by Close; and what their retries
-// share (capped exponential backoff with jitter, a log limiter).
+// pushing agency, the VDXP poller and state poller, the hold loop and the
+// reconciliation schedule, started by Open and stopped by Close; and what
+// their retries share (capped exponential backoff with jitter, a log
+// limiter).
 
 // backoff is a capped exponential wait with jitter.
 type backoff struct {
@@ -80,10 +81,14 @@ func (h *Hub) startWorkers() error {
 		}
 		h.clients[p.Name] = client // the reconciliation asks VDXP peers with the same client
 		if v, ok := client.(*vdxpPeer); ok {
-			w.wg.Add(1)
+			w.wg.Add(2)
 			go func() {
 				defer w.wg.Done()
 				h.pollLoop(ctx, p, v)
+			}()
+			go func() {
+				defer w.wg.Done()
+				h.stateLoop(ctx, p, v) // vdxp_peer.go
 			}()
 		}
 		ch := make(chan struct{}, 1)

@@ -180,6 +180,9 @@ func (db *DB) Requeue(ctx context.Context, docID, peer string, organs []string, 
 		}); err != nil {
 			return err
 		}
+		if err := unawait(tx, peer, docID, organs...); err != nil { // no longer relayed: nothing to poll (awaiting.go)
+			return err
+		}
 		for _, o := range organs {
 			if err := appendEvent(tx, record.Event{At: at, DocID: docID, OrganID: o, Type: EventRequeued, Detail: "peer=" + peer + ": " + why + byWhom(by)}); err != nil {
 				return err

@@ -20,8 +20,10 @@ import (
 // back; every recipient has a delivery; every queue entry points at a stored
 // document whose delivery to that organ is not yet acked, and every unacked
 // local delivery has its queue entry; outbox entries point at stored
-// documents, and so do dead-list entries; the event chain holds. It returns nil or an error wrapping
-// ErrCorrupt listing the first problems found.
+// documents, and so do dead-list entries; every awaiting entry is a
+// delivery relayed to that peer, not final there; the event chain holds.
+// It returns nil or an error wrapping ErrCorrupt listing the first
+// problems found.
 func (db *DB) Check(ctx context.Context) error {
 	var problems []string
 	add := func(format string, a ...any) {
@@ -125,6 +127,9 @@ func (db *DB) Check(ctx context.Context) error {
 			if err != nil {
 				return err
 			}
+		}
+		if err := checkAwaiting(tx, add); err != nil {
+			return err
 		}
 		var r record.ChainReport
 		if err := verifyChain(ctx, tx, &r); err != nil {

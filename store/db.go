@@ -26,19 +26,24 @@ type Options struct {
 	// ReportTo says which peers get delivery reports (deliveryreport.go) about the
 	// documents that came through them; nil: none.
 	ReportTo func(peer string) bool
+	// PollStates says which peers send no delivery reports and are asked
+	// for the states of what was relayed to them instead: their relays are
+	// kept in the awaiting index (awaiting.go) until final; nil: none.
+	PollStates func(peer string) bool
 }
 
 // DB is the store.
 type DB struct {
-	bolt      *bolt.DB
-	onBatch   func(int)
-	reportTo  func(string) bool
-	maxDelay  time.Duration
-	maxBatch  int
-	writes    chan writeReq
-	closing   chan struct{}
-	loopDone  chan struct{}
-	closeOnce sync.Once
+	bolt       *bolt.DB
+	onBatch    func(int)
+	reportTo   func(string) bool
+	pollStates func(string) bool
+	maxDelay   time.Duration
+	maxBatch   int
+	writes     chan writeReq
+	closing    chan struct{}
+	loopDone   chan struct{}
+	closeOnce  sync.Once
 }
 
 // Open opens or creates the store file.
@@ -54,7 +59,7 @@ func Open(path string, opts *Options) (*DB, error) {
 		if opts.Timeout > 0 {
 			o.Timeout = opts.Timeout
 		}
-		o.OnBatch, o.ReportTo = opts.OnBatch, opts.ReportTo
+		o.OnBatch, o.ReportTo, o.PollStates = opts.OnBatch, opts.ReportTo, opts.PollStates
 	}
 	// NoFreelistSync: the freelist is rebuilt from the pages at open instead
 	// of being written at every commit (as etcd does); durability of data is
@@ -70,7 +75,7 @@ func Open(path string, opts *Options) (*DB, error) {
 		bdb.Close()
 		return nil, err
 	}
-	db := &DB{bolt: bdb, onBatch: o.OnBatch, reportTo: o.ReportTo, maxDelay: o.MaxBatchDelay, maxBatch: o.MaxBatchSize,
+	db := &DB{bolt: bdb, onBatch: o.OnBatch, reportTo: o.ReportTo, pollStates: o.PollStates, maxDelay: o.MaxBatchDelay, maxBatch: o.MaxBatchSize,
 		writes: make(chan writeReq), closing: make(chan struct{}), loopDone: make(chan struct{})}
 	go db.commitLoop()
 	return db, nil

@@ -146,6 +146,11 @@ func (db *DB) applyReport(tx *bolt.Tx, peer string, r record.DeliveryReport, at 
 	if err := putJSON(tx.Bucket(bDeliveries), dk, &dl); err != nil {
 		return false, err
 	}
+	if rank(r.State) == 2 { // final: nothing more to poll the peer for (awaiting.go)
+		if err := unawait(tx, peer, r.DocID, r.OrganID); err != nil {
+			return false, err
+		}
+	}
 	detail := r.State + " at " + r.AtHub
 	if r.Reason != "" {
 		detail += ": " + r.Reason

@@ -33,7 +33,7 @@ func (db *DB) MarkRelayed(ctx context.Context, peer string, e record.OutboxEntry
 func (db *DB) MarkRelayedMany(ctx context.Context, peer string, rs []Relayed) error {
 	return db.batch(ctx, func(tx *bolt.Tx) error {
 		for _, r := range rs {
-			if err := markRelayed(tx, peer, r.Entry, r.PeerDocID, r.At); err != nil {
+			if err := db.markRelayed(tx, peer, r.Entry, r.PeerDocID, r.At); err != nil {
 				return err
 			}
 		}
@@ -41,7 +41,7 @@ func (db *DB) MarkRelayedMany(ctx context.Context, peer string, rs []Relayed) er
 	})
 }
 
-func markRelayed(tx *bolt.Tx, peer string, e record.OutboxEntry, peerDocID string, at time.Time) error {
+func (db *DB) markRelayed(tx *bolt.Tx, peer string, e record.OutboxEntry, peerDocID string, at time.Time) error {
 	{
 		ob := tx.Bucket(bOutboxes).Bucket([]byte(peer))
 		if ob == nil || ob.Get(u64(e.Seq)) == nil {
@@ -63,7 +63,7 @@ func markRelayed(tx *bolt.Tx, peer string, e record.OutboxEntry, peerDocID strin
 				return err
 			}
 		}
-		return nil
+		return db.await(tx, peer, e.DocID, e.Organs, peerDocID) // a peer asked for states (awaiting.go)
 	}
 }
 

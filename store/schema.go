@@ -38,6 +38,7 @@ var (
 	bDead     = []byte("dead")     // peer → { seq → record.OutboxEntry JSON } given up on
 	bHeld     = []byte("held")     // doc id → held since (RFC 3339)
 	bReports  = []byte("reports")  // peer → { seq → record.DeliveryReport JSON } waiting to be sent (deliveryreport.go)
+	bAwaiting = []byte("awaiting") // peer → { doc id \x00 organ → peer doc id } relayed, state polled from the peer until final (awaiting.go)
 
 	// Lookup indexes.
 	bByHash  = []byte("by_hash")  // sha256 (32 bytes) → doc id
@@ -64,11 +65,13 @@ var (
 	bEvidence = []byte("evidence") // sha256 → DER of an OCSP response or a CRL
 
 	// allBuckets are created at open when missing: held, evidence, dead,
-	// reports and by_due came after schema 3 without a new version, being
-	// empty in a store that predates them (its documents have no due date
-	// indexed: only those taken since are watched for processing).
+	// reports, by_due and awaiting came after schema 3 without a new
+	// version, being empty in a store that predates them (its documents
+	// have no due date indexed: only those taken since are watched for
+	// processing; its relays to a VDXP peer are not polled for states:
+	// only those relayed since are).
 	allBuckets = [][]byte{bMeta, bDocs, bBlobs, bByHash, bByDocID, bDeliveries, bQueues, bOutboxes, bBySender, bByRecip,
-		bEvents, bDocEvents, bRegistry, bByCode, bByWord, bByDay, bActivity, bHeld, bEvidence, bDead, bReports, bByDue}
+		bEvents, bDocEvents, bRegistry, bByCode, bByWord, bByDay, bActivity, bHeld, bEvidence, bDead, bReports, bByDue, bAwaiting}
 )
 
 // Keys of the meta bucket.

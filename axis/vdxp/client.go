@@ -46,6 +46,28 @@ type Item struct {
 	StatusDesc  string `json:"status_desc"`
 }
 
+// SentItem is one row of getSentEdocList: a document this system sent,
+// as one recipient (ToCode) has it. ReceiveStatus is the recipient's
+// state; the national SDK says done, fail or processing (an axis hub says
+// its own delivery states), and ReceivedTime is "dd/MM/yyyy HH:mm:ss" in
+// Asia/Ho_Chi_Minh, empty while not received.
+type SentItem struct {
+	SenderDocID       string `json:"senderDocId"`
+	ReceiverDocID     string `json:"receiverDocId"`
+	FromCode          string `json:"fromCode"`
+	ToCode            string `json:"toCode"`
+	SendStatus        string `json:"sendStatus"`
+	SendStatusDesc    string `json:"sendStatusDesc"`
+	ReceiveStatus     string `json:"receiveStatus"`
+	ReceiveStatusDesc string `json:"receiveStatusDesc"`
+	Title             string `json:"title"`
+	Notation          string `json:"notation"`
+	SentTime          string `json:"sentTime"`
+	ReceivedTime      string `json:"receivedTime"`
+	ServiceType       string `json:"serviceType"`
+	MessageType       string `json:"messageType"`
+}
+
 // Client speaks VDXP to one endpoint as one system, exactly as the SDK does.
 type Client struct {
 	BaseURL  string // the endpoint; the operation is appended after a "/"
@@ -137,6 +159,23 @@ func (c *Client) ReceivedList(ctx context.Context, messageType string) ([]Item, 
 	if len(r.Data) > 0 {
 		if err := json.Unmarshal(r.Data, &items); err != nil {
 			return nil, fmt.Errorf("vdxp getReceivedEdocList: data: %v", err)
+		}
+	}
+	return items, nil
+}
+
+// SentList asks what became of the document the server knows as docID
+// (the DocId its sendEdoc answered; messageType "edoc" or "status"): one
+// row per recipient.
+func (c *Client) SentList(ctx context.Context, messageType, docID string) ([]SentItem, error) {
+	r, err := c.Do(ctx, http.MethodPost, "getSentEdocList", []Param{{"servicetype", "eDoc"}, {"messagetype", messageType}, {"docId", docID}}, nil, "application/json")
+	if err != nil {
+		return nil, err
+	}
+	var items []SentItem
+	if len(r.Data) > 0 {
+		if err := json.Unmarshal(r.Data, &items); err != nil {
+			return nil, fmt.Errorf("vdxp getSentEdocList: data: %v", err)
 		}
 	}
 	return items, nil
