@@ -14,7 +14,9 @@ import (
 // The agencies registered over VDXP (registerAgency, deleteAgency by an
 // admin system): kept in the store's registry, added to the directory at
 // Open and when registered, beside the configured ones (which they may not
-// replace).
+// replace). Each change is an admin event in the store's hash chain naming
+// the system that made it ("vdxp:<system id>"), written with the record:
+// who changed the directory is audited like any administrator's action.
 
 // registered is an agency registered over VDXP, kept in the store.
 type registered struct {
@@ -47,7 +49,10 @@ func (h *Hub) loadRegistered(ctx context.Context) error {
 	return nil
 }
 
-func (h *Hub) vdxpRegister(req *http.Request) error {
+// vdxpBy names a VDXP system in the events it causes.
+func vdxpBy(systemID string) string { return "vdxp:" + systemID }
+
+func (h *Hub) vdxpRegister(req *http.Request, systemID string) error {
 	var in struct {
 		ID     string `json:"id"`
 		PCode  string `json:"pcode"`
@@ -72,16 +77,16 @@ func (h *Hub) vdxpRegister(req *http.Request) error {
 	}
 	r := registered{Agency: Agency{OrganID: in.Code, Name: in.Name, Parent: in.PCode}, Mail: in.Mail, Mobile: in.Mobile, Fax: in.Fax, Modified: h.now().UTC()}
 	b, _ := json.Marshal(r)
-	if err := h.db.SetRegistry(req.Context(), registryAgencyPrefix+in.Code, b); err != nil {
+	if err := h.db.AdminSetRegistry(req.Context(), vdxpBy(systemID), "register agency "+in.Code, registryAgencyPrefix+in.Code, b, h.now()); err != nil {
 		return err
 	}
 	a := r.Agency
 	h.dir.register(&a)
-	h.log.Info("vdxp: agency registered", "organ_id", in.Code, "name", in.Name)
+	h.log.Info("vdxp: agency registered", "organ_id", in.Code, "name", in.Name, "system", systemID)
 	return nil
 }
 
-func (h *Hub) vdxpDelete(ctx context.Context, code string) error {
+func (h *Hub) vdxpDelete(ctx context.Context, systemID, code string) error {
 	if code == "" {
 		return Problemf(ErrBadRequest, "AgencyCode is required")
 	}
@@ -102,10 +107,10 @@ func (h *Hub) vdxpDelete(ctx context.Context, code string) error {
 	}
 	r.Deleted, r.Modified = true, h.now().UTC()
 	b, _ := json.Marshal(r)
-	if err := h.db.SetRegistry(ctx, registryAgencyPrefix+code, b); err != nil {
+	if err := h.db.AdminSetRegistry(ctx, vdxpBy(systemID), "delete agency "+code, registryAgencyPrefix+code, b, h.now()); err != nil {
 		return err
 	}
 	h.dir.unregister(code)
-	h.log.Info("vdxp: agency deleted", "organ_id", code)
+	h.log.Info("vdxp: agency deleted", "organ_id", code, "system", systemID)
 	return nil
 }

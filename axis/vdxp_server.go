@@ -170,9 +170,9 @@ func (h *Hub) ServeVDXP(w http.ResponseWriter, r *http.Request) {
 		if !sys.Admin {
 			err = Problemf(ErrForbidden, "system %s may not %s", sys.ID, op)
 		} else if op == "registerAgency" {
-			err = h.vdxpRegister(r)
+			err = h.vdxpRegister(r, sys.ID)
 		} else {
-			err = h.vdxpDelete(ctx, req.Get("AgencyCode"))
+			err = h.vdxpDelete(ctx, sys.ID, req.Get("AgencyCode"))
 		}
 	default:
 		err = Problemf(ErrNotFound, "no VDXP operation %q", op)

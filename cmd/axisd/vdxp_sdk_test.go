@@ -7,6 +7,7 @@ package main
 
 import (
 	"bytes"
+	"context"
 	"crypto/hmac"
 	"crypto/sha256"
 	"encoding/base64"
@@ -16,6 +17,7 @@ import (
 	"io"
 	"mime"
 	"net/http"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
@@ -598,4 +600,40 @@ func asSent(h http.Header, name string) string {
 		return v[0]
 	}
 	return ""
+}
+
+// registerAgency and deleteAgency by an admin system change the directory
+// and are each an admin event in the hub's hash chain naming that system;
+// the chain still verifies.
+func TestVDXPRegistryChangesAreAudited(t *testing.T) {
+	m := startVDXP(t, nil)
+	const code, name = "000.98.35.H40", "UBND xã Kiểm Toán"
+	admin := sdkAt(m, vdxpAdminSystem, vdxpAdminSecret, 0)
+	admin.registerAgency(t, code, name).ok(t)
+	if !listed(t, m, code) {
+		t.Fatal("registerAgency did not register the agency")
+	}
+	admin.call(t, "deleteAgency", vdxpParam{"AgencyCode", code}).ok(t)
+	if listed(t, m, code) {
+		t.Fatal("deleteAgency left the agency listed")
+	}
+	// Refused (not an admin system; an agency never registered): no event.
+	sdkAt(m, vdxpTestSystem, vdxpTestSecret, 0).call(t, "deleteAgency", vdxpParam{"AgencyCode", code}).errorCode(t, "forbidden")
+	admin.call(t, "deleteAgency", vdxpParam{"AgencyCode", "000.97.35.H40"}).errorCode(t, "not_found")
+
+	evs, err := m.Hub.Store().Events(context.Background(), "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	for _, e := range evs {
+		got = append(got, e.Type+" "+e.Detail)
+	}
+	want := []string{"admin vdxp:" + vdxpAdminSystem + ": register agency " + code, "admin vdxp:" + vdxpAdminSystem + ": delete agency " + code}
+	if !slices.Equal(got, want) {
+		t.Fatalf("the admin trail\n got %q\nwant %q", got, want)
+	}
+	if v := call(t, m, "GET", "/admin/v1/audit/verify", testgen.DemoAdminToken, nil); v.status != 200 || !strings.Contains(string(v.body), `"ok":true`) {
+		t.Fatalf("audit verify: %d %s", v.status, v.body)
+	}
 }
