@@ -12,7 +12,6 @@ package main
 
 import (
 	"bufio"
-	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -26,7 +25,6 @@ import (
 	"path/filepath"
 	"regexp"
 	"strings"
-	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -34,6 +32,7 @@ import (
 	"github.com/axis-h40/axis/axis"
 	"github.com/axis-h40/axis/axis/api"
 	"github.com/axis-h40/axis/internal/fixture"
+	"github.com/axis-h40/axis/internal/fixture/testhub"
 	"github.com/axis-h40/axis/store/record"
 )
 
@@ -387,24 +386,6 @@ func cleanEnv() []string {
 	return env
 }
 
-// syncBuffer collects a process's output while the test reads it.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (b *syncBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.b.Write(p)
-}
-
-func (b *syncBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.b.String()
-}
-
 // startMakeHub runs make TARGET's recipe in dir (a demo hub, in its own
 // process group) with the Makefile's exports, waits until the hub on
 // listen is ready, and stops it at cleanup. A listen address already taken
@@ -421,7 +402,7 @@ func startMakeHub(t *testing.T, dir, target, listen string) {
 	cmd.Dir = dir
 	cmd.Env = append(cleanEnv(), makeExports(t)...)
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
-	var log syncBuffer
+	var log testhub.Log
 	cmd.Stdout, cmd.Stderr = &log, &log
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
