@@ -105,6 +105,12 @@ func (db *DB) Stats(ctx context.Context, day string, only ...string) (map[string
 				c := tx.Bucket(b).Cursor()
 				for k, id := c.Seek(prefix); k != nil && bytes.HasPrefix(k, prefix); k, id = c.Next() {
 					s := get(string(organ))
+					if s.Name == "" { // from the first document of the day that names it
+						var d record.Document
+						if err := getJSON(tx.Bucket(bDocs), id, &d); err == nil {
+							s.Name = d.Names[s.OrganID]
+						}
+					}
 					if bytes.Equal(b, bBySender) {
 						s.Sent++
 						if err := countSentRelays(dls, id, s); err != nil {

@@ -1,6 +1,7 @@
 package console
 
 import (
+	"cmp"
 	"net/http"
 	"strconv"
 	"time"
@@ -12,9 +13,8 @@ import (
 // ---- Thống kê --------------------------------------------------------------
 
 type statsRow struct {
-	record.DayStats
-	Name  string
-	Local bool // an agency of this hub (else an organ elsewhere, a sender or recipient of the day)
+	record.DayStats      // Name: what the envelopes call an organ outside the directory
+	Local           bool // an agency of this hub (else an organ elsewhere, a sender or recipient of the day)
 }
 
 type statsBody struct {
@@ -47,7 +47,7 @@ func (s *server) stats(w http.ResponseWriter, r *http.Request, ss *session) {
 	if wantsCSV(r) {
 		rows := make([][]string, 0, len(st))
 		for _, x := range st {
-			rows = append(rows, []string{day, x.OrganID, s.organName(x.OrganID), itoa(x.Sent), itoa(x.Received), itoa(x.Fetched), itoa(x.AckedDone), itoa(x.AckedFail),
+			rows = append(rows, []string{day, x.OrganID, cmp.Or(s.organName(x.OrganID), x.Name), itoa(x.Sent), itoa(x.Received), itoa(x.Fetched), itoa(x.AckedDone), itoa(x.AckedFail),
 				itoa(x.Pending), itoa(x.Relayed), itoa(x.Relaying), itoa(x.Dead), itoa(x.SentRelayed), itoa(x.SentRelaying), itoa(x.SentDead)})
 		}
 		s.writeCSV(w, r, "thong-ke-"+day+".csv", []string{"Ngày", "Mã cơ quan", "Tên cơ quan", "Đã gửi", "Gửi đến", "Đã tải về", "Đã xác nhận", "Từ chối/lỗi",
@@ -70,7 +70,7 @@ func (s *server) stats(w http.ResponseWriter, r *http.Request, ss *session) {
 			b.Quiet++
 			continue
 		}
-		b.Rows = append(b.Rows, statsRow{DayStats: x, Name: s.organName(x.OrganID), Local: local})
+		b.Rows = append(b.Rows, statsRow{DayStats: x, Local: local})
 	}
 	s.render(w, r, http.StatusOK, "stats", ss, page{Title: "Thống kê", Nav: "stats", Body: b})
 }

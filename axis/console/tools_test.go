@@ -73,7 +73,7 @@ func TestCSVExports(t *testing.T) {
 	if c := rows[testgen.Commune]; !strings.HasPrefix(c[2], "UBND xã Hải Minh") || c[3] != "1" || c[14] != "1" || c[12] != "0" {
 		t.Fatalf("the commune's row %q", c)
 	}
-	if c := rows[central]; c[4] != "1" || c[11] != "1" {
+	if c := rows[central]; c[2] != "Văn phòng Chính phủ" || c[4] != "1" || c[11] != "1" {
 		t.Fatalf("the central body's row %q", c)
 	}
 }

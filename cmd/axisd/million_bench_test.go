@@ -184,7 +184,11 @@ func BenchmarkMillionConsoleSearchNotation(b *testing.B) {
 }
 
 // The console's other pages on the big store: the dashboard (today's
-// count, queues, stuck, peers), the stuck list and the agencies list.
+// count, queues, stuck, peers), the stuck list, the agencies list, an
+// agency's page (with its overdue documents and 30-day chart), the
+// statistics (a day per agency and the hub's 30-day chart; the chart's past
+// days are counted once per process, so this is the warm page), the CSV
+// exports and the overdue search.
 func BenchmarkMillionConsolePages(b *testing.B) {
 	m := startMillion(b)
 	for _, c := range []struct{ name, path, want string }{
@@ -192,7 +196,11 @@ func BenchmarkMillionConsolePages(b *testing.B) {
 		{"stuck", "/admin/stuck", `id="stuck"`},
 		{"stuck-api", "/admin/v1/stuck", `"items"`},
 		{"agencies", "/admin/agencies", "000.07.35.H40"},
-		{"agency", "/admin/agencies/000.07.35.H40", "000.07.35.H40"},
+		{"agency", "/admin/agencies/000.07.35.H40", `id="volume-chart"`},
+		{"stats", "/admin/stats", `id="volume-chart"`},
+		{"stats-csv", "/admin/stats?format=csv", "000.07.35.H40"},
+		{"stuck-csv", "/admin/stuck?format=csv", "Lý do"},
+		{"search-overdue", "/admin/search?state=overdue_processing&to=000.00.11.H40", `id="search-form"`},
 	} {
 		b.Run(c.name, func(b *testing.B) {
 			roundTripsWith(b, m, consoleAdmin(b, m), []string{c.path}, okAnd(c.want))

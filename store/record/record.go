@@ -186,7 +186,10 @@ type Activity struct {
 
 // DayStats is one agency's traffic on one day.
 type DayStats struct {
-	OrganID   string `json:"organ_id"`
+	OrganID string `json:"organ_id"`
+	// Name is the organ's name as the day's envelopes give it (From or To
+	// OrganName), for the organs no directory here knows.
+	Name      string `json:"name,omitempty"`
 	Sent      int    `json:"sent"`
 	Received  int    `json:"received"`
 	Fetched   int    `json:"fetched"` // of those received: delivered or acked
