@@ -133,6 +133,9 @@ func (h *Hub) Open(ctx context.Context) (err error) {
 	opts.OnBatch = func(n int) { h.metrics.batchSize.Observe(float64(n)) }
 	opts.ReportTo = h.reportsTo     // delivery reports (deliveryreport.go)
 	opts.PollStates = h.pollsStates // VDXP peers send none: asked (vdxp_peer.go)
+	opts.OnMigrate = func(from, to, backup string) {
+		h.log.Warn("store: migrating the schema; the store before it is copied", "from", from, "to", to, "backup", backup)
+	}
 	if h.db, err = store.Open(filepath.Join(dataDir, "axis.db"), &opts); err != nil {
 		return err
 	}

@@ -30,6 +30,10 @@ type Options struct {
 	// for the states of what was relayed to them instead: their relays are
 	// kept in the awaiting index (awaiting.go) until final; nil: none.
 	PollStates func(peer string) bool
+	// OnMigrate is told, before a schema migration changes anything, the
+	// versions and where the copy of the store taken first is (the hub
+	// logs it); nil: not told, the copy is taken all the same.
+	OnMigrate func(from, to, backup string)
 }
 
 // DB is the store.
@@ -59,7 +63,7 @@ func Open(path string, opts *Options) (*DB, error) {
 		if opts.Timeout > 0 {
 			o.Timeout = opts.Timeout
 		}
-		o.OnBatch, o.ReportTo, o.PollStates = opts.OnBatch, opts.ReportTo, opts.PollStates
+		o.OnBatch, o.ReportTo, o.PollStates, o.OnMigrate = opts.OnBatch, opts.ReportTo, opts.PollStates, opts.OnMigrate
 	}
 	// NoFreelistSync: the freelist is rebuilt from the pages at open instead
 	// of being written at every commit (as etcd does); durability of data is
@@ -70,6 +74,10 @@ func Open(path string, opts *Options) (*DB, error) {
 	}
 	if err != nil {
 		return nil, fmt.Errorf("store: open %s: %w", path, err)
+	}
+	if err := backupBeforeMigration(bdb, path, o.OnMigrate); err != nil {
+		bdb.Close()
+		return nil, err
 	}
 	if err := bdb.Update(initSchema); err != nil {
 		bdb.Close()

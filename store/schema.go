@@ -6,6 +6,7 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
+	"os"
 
 	"github.com/axis-h40/axis/store/record"
 	bolt "go.etcd.io/bbolt"
@@ -83,6 +84,63 @@ var (
 // schemaVersion 3 added the search indexes (by_code, by_word, by_day) and
 // activity; a schema-2 store is migrated at open.
 const schemaVersion = "3"
+
+// backupBeforeMigration copies the store next to itself
+// (PATH.schema-FROM.bak, a consistent copy from one read transaction,
+// fsynced) before a migration to schemaVersion rewrites it, so that an
+// upgrade can be rolled back by starting the old program on the copy. A
+// copy already there from an earlier attempt is kept, not overwritten: it
+// is the one taken before anything changed.
+func backupBeforeMigration(bdb *bolt.DB, path string, told func(from, to, backup string)) error {
+	var from string
+	var copyErr error
+	backup := ""
+	err := bdb.View(func(tx *bolt.Tx) error {
+		m := tx.Bucket(bMeta)
+		if m == nil {
+			return nil // a new store
+		}
+		v := m.Get(kSchema)
+		if v == nil || string(v) == schemaVersion || !migratable[string(v)] {
+			return nil // nothing to migrate (or refused by initSchema)
+		}
+		from = string(v)
+		backup = path + ".schema-" + from + ".bak"
+		if _, err := os.Stat(backup); err == nil {
+			return nil
+		}
+		copyErr = tx.CopyFile(backup+".tmp", 0o600)
+		if copyErr == nil {
+			copyErr = syncFile(backup + ".tmp")
+		}
+		if copyErr == nil {
+			copyErr = os.Rename(backup+".tmp", backup)
+		}
+		return nil
+	})
+	if err == nil {
+		err = copyErr
+	}
+	if err != nil {
+		return fmt.Errorf("store: copying the store before migrating schema %s to %s: %w (nothing was migrated)", from, schemaVersion, err)
+	}
+	if backup != "" && told != nil {
+		told(from, schemaVersion, backup)
+	}
+	return nil
+}
+
+// migratable are the schema versions initSchema migrates.
+var migratable = map[string]bool{"2": true}
+
+func syncFile(name string) error {
+	f, err := os.Open(name)
+	if err != nil {
+		return err
+	}
+	defer f.Close()
+	return f.Sync()
+}
 
 // initSchema creates the buckets a store lacks and brings its schema to
 // schemaVersion, inside Open's first transaction.

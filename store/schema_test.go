@@ -36,6 +36,40 @@ func TestMigrateSchema2(t *testing.T) {
 		t.Fatalf("after migration: %v, want %v", got, want)
 	}
 	checked(t, fs.DB)
+	// The store as it was before is beside it, still schema 2, unindexed.
+	var schema string
+	var indexed bool
+	viewFile(t, fs.Path()+".schema-2.bak", func(tx *bolt.Tx) error {
+		schema, indexed = string(tx.Bucket([]byte("meta")).Get([]byte("schema"))), tx.Bucket([]byte("by_code")) != nil
+		return nil
+	})
+	if schema != "2" || indexed {
+		t.Fatalf("the copy before the migration: schema %q, indexed %v", schema, indexed)
+	}
+}
+
+// The copy is taken before anything changes, and told with its path.
+func TestMigrationTellsWhereTheCopyIs(t *testing.T) {
+	path := storeFile(t, nil)
+	editFile(t, path, func(tx *bolt.Tx) error { return tx.Bucket([]byte("meta")).Put([]byte("schema"), []byte("2")) })
+	var told []string
+	db, err := store.Open(path, &store.Options{OnMigrate: func(from, to, backup string) { told = append(told, from, to, backup) }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	db.Close()
+	if !slices.Equal(told, []string{"2", "3", path + ".schema-2.bak"}) {
+		t.Fatalf("told %q", told)
+	}
+	// Opened again (schema 3 now): no migration, nothing told.
+	told = nil
+	if db, err = store.Open(path, &store.Options{OnMigrate: func(from, to, backup string) { told = append(told, backup) }}); err != nil {
+		t.Fatal(err)
+	}
+	db.Close()
+	if told != nil {
+		t.Fatalf("told again: %q", told)
+	}
 }
 
 // A new store has every bucket of the schema and its version.
