@@ -145,7 +145,7 @@ func TestThreeHubsDocumentStatusAndRevoke(t *testing.T) {
 }
 
 func threeHubsDocumentStatusAndRevoke(t *testing.T, n *network) {
-	doc, id, _, _ := outAndBack(t, n, true)
+	doc, id, _, _ := outAndBack(t, n)
 	// The statuses also reached the commune's inbox (2 recipients × 2 codes).
 	eventually(t, 10*time.Second, "four status messages in the commune's inbox", func() bool {
 		p := inbox(t, n.h40, testgen.Commune)
@@ -445,20 +445,14 @@ func TestDeadAndRedrive(t *testing.T) {
 // send status 03 then 06 back (statusesComeBack). It returns the document,
 // its id and the recipients' signers.
 //
-// With reports (native hubs) the acks come back as delivery reports, hop
-// by hop (H41 → national → H40, national → H40): H40 shows both acked where
-// they were delivered. Over VDXP, which carries no reports, H40 shows both
-// relayed with the national DocId.
-func outAndBack(t *testing.T, n *network, reports bool) (doc *envelope.Message, id string, sDept, sVPCP *envelope.Signer) {
+// The acks come back as delivery reports, hop by hop (H41 → national →
+// H40, national → H40): H40 shows both acked where they were delivered.
+func outAndBack(t *testing.T, n *network) (doc *envelope.Message, id string, sDept, sVPCP *envelope.Signer) {
 	t.Helper()
 	sDept, sVPCP = signerFor(t, deptH41), signerFor(t, vpcp)
 	doc, id = sendOutAndAckAtBoth(t, n, deptH41, vpcp)
-	if reports {
-		waitRecipients(t, n.h40, testgen.Commune, id, 2, "H40 shows both acked where they were delivered", ackedAt("national", id,
-			map[string]string{deptH41: "axis-h41", vpcp: "axis-national"}))
-	} else {
-		waitRecipients(t, n.h40, testgen.Commune, id, 2, "H40 shows both relayed with the peer's doc id", relayedAs("national", id))
-	}
+	waitRecipients(t, n.h40, testgen.Commune, id, 2, "H40 shows both acked where they were delivered", ackedAt("national", id,
+		map[string]string{deptH41: "axis-h41", vpcp: "axis-national"}))
 	statusesComeBack(t, n, id, deptH41, vpcp, sDept, sVPCP)
 	return doc, id, sDept, sVPCP
 }
