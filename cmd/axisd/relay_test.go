@@ -9,6 +9,7 @@ import (
 	"net"
 	"net/http"
 	"net/http/httptest"
+	"regexp"
 	"slices"
 	"strings"
 	"sync"
@@ -510,4 +511,45 @@ func sendOutAndAckAtBoth(t *testing.T, n *network, deptH41, vpcp string) (*envel
 		}
 	}
 	return doc, id
+}
+
+// "Did they receive it?", answered the same everywhere the sender looks: a
+// commune of H40 sends to a central body (at the national hub) and to a
+// department of H41, both fetch and ack at their hubs, and at H40 the API
+// status, axisctl status, the console's document page and VDXP
+// getSentEdocList each say acked_done, and where.
+func TestDeliveryStateSeenEverywhere(t *testing.T) {
+	t.Setenv(testgen.DemoVDXPSecretEnv, vdxpTestSecret)
+	n := startNetwork(t)
+	_, id := sendOutAndAckAtBoth(t, n, deptH41, vpcp)
+	atHub := map[string]string{deptH41: "axis-h41", vpcp: "axis-national"}
+	waitRecipients(t, n.h40, testgen.Commune, id, 2, "H40's API shows both acked where they were delivered", ackedAt("national", id, atHub))
+
+	code, out, errOut := axisctl(t, "status", "--hub", n.h40.URL(), "--token", tok(testgen.Commune), id)
+	if code != 0 {
+		t.Fatalf("axisctl status: exit %d: %s", code, errOut)
+	}
+	for organ, hub := range atHub {
+		if !regexp.MustCompile(`(?m)^` + regexp.QuoteMeta(organ) + `\s+national\s+acked_done\s+` + regexp.QuoteMeta(hub) + `\s`).MatchString(out) {
+			t.Errorf("axisctl status lacks %s acked_done at %s:\n%s", organ, hub, out)
+		}
+	}
+
+	page := string(get(t, consoleAdmin(t, n.h40), n.h40.URL()+"/admin/documents/"+id, "").body)
+	for organ, hub := range atHub {
+		if !strings.Contains(page, `<tr class="recipient" data-organ="`+organ+`" data-state="relayed">`) ||
+			!strings.Contains(page, `<div class="remote" data-remote-state="acked_done" data-at-hub="`+hub+`">`) {
+			t.Errorf("the console's document page lacks %s acked_done at %s", organ, hub)
+		}
+	}
+
+	c := newVDXPSDK(n.h40.URL()+"/vdxp", vdxpTestSystem, vdxpTestSecret)
+	rows := c.call(t, "getSentEdocList", vdxpParam{"servicetype", "eDoc"}, vdxpParam{"messagetype", "edoc"}, vdxpParam{"docId", id}).ok(t).rows(t, vdxpSentFields...)
+	got := map[string]string{}
+	for _, row := range rows {
+		got[row["toCode"]] = row["receiveStatus"]
+	}
+	if len(rows) != 2 || got[deptH41] != "acked_done" || got[vpcp] != "acked_done" {
+		t.Errorf("getSentEdocList %v", rows)
+	}
 }
