@@ -6,8 +6,11 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
+	"regexp"
+	"strconv"
 	"strings"
 	"time"
 
@@ -39,7 +42,8 @@ type Config struct {
 	// key on it). An entry that does not parse is a config error.
 	TrustedProxies []string `yaml:"trusted_proxies,omitempty"`
 
-	dir string // the config file's folder
+	dir string        // the config file's folder
+	src *configSource // where each key is, for errors that name a line (LoadConfig)
 }
 
 // HubConfig is the hub's own identity: it signs receipts with this key,
@@ -188,11 +192,12 @@ type RelayConfig struct {
 // Duration is a time.Duration written as "1s", "5m", "72h" in YAML.
 type Duration struct{ time.Duration }
 
-// UnmarshalYAML implements yaml.Unmarshaler.
+// UnmarshalYAML implements yaml.Unmarshaler. A value that is not a
+// duration is a type error with its line, like yaml's own.
 func (d *Duration) UnmarshalYAML(n *yaml.Node) error {
 	v, err := time.ParseDuration(n.Value)
 	if err != nil {
-		return err
+		return &yaml.TypeError{Errors: []string{fmt.Sprintf("line %d: %q is not a duration (write 1s, 5m, 72h)", n.Line, n.Value)}}
 	}
 	d.Duration = v
 	return nil
@@ -307,36 +312,259 @@ const (
 )
 
 // LoadConfig reads and checks a YAML config file; unknown keys are errors.
+// An error is a *ConfigError naming the file and, where it can, the line
+// (several problems found by the checks are joined, each a *ConfigError).
 func LoadConfig(path string) (*Config, error) {
 	b, err := os.ReadFile(path)
 	if err != nil {
+		return nil, &ConfigError{Err: err} // "open PATH: ..." names it
+	}
+	c := &Config{dir: filepath.Dir(path), src: &configSource{file: path}}
+	if c.src.root, err = decodeStrict(path, b, c); err != nil {
 		return nil, err
 	}
-	c := &Config{dir: filepath.Dir(path)}
-	if err := decodeStrict(b, c); err != nil {
-		return nil, fmt.Errorf("config %s: %w", path, err)
-	}
+	c.src.inline = len(c.Agencies)
 	if c.AgenciesFile != "" {
-		ab, err := os.ReadFile(c.Path(c.AgenciesFile))
+		f := c.Path(c.AgenciesFile)
+		ab, err := os.ReadFile(f)
 		if err != nil {
-			return nil, fmt.Errorf("config: agencies_file: %w", err)
+			return nil, c.locate(errAt("agencies_file", fmt.Errorf("agencies_file: %w", err)))
 		}
 		var more []Agency
-		if err := decodeStrict(ab, &more); err != nil {
-			return nil, fmt.Errorf("config: agencies_file %s: %w", c.AgenciesFile, err)
+		root, err := decodeStrict(f, ab, &more)
+		if err != nil {
+			return nil, err
 		}
+		c.src.agenciesFile, c.src.agencies = f, root
 		c.Agencies = append(c.Agencies, more...)
 	}
 	if err := c.check(); err != nil {
-		return nil, fmt.Errorf("config %s: %w", path, err)
+		return nil, c.locate(err)
 	}
 	return c, nil
 }
 
-func decodeStrict(b []byte, v any) error {
+// ConfigError is a problem in a config file (the config or its
+// agencies_file), where it is: "FILE:LINE: what" (the line of the YAML
+// error, or of the key at fault; 0 when not known, e.g. a key that is
+// missing altogether).
+type ConfigError struct {
+	File string
+	Line int
+	Err  error
+}
+
+func (e *ConfigError) Error() string {
+	switch {
+	case e.File == "":
+		return e.Err.Error()
+	case e.Line == 0:
+		return e.File + ": " + e.Err.Error()
+	}
+	return fmt.Sprintf("%s:%d: %s", e.File, e.Line, e.Err)
+}
+
+func (e *ConfigError) Unwrap() error { return e.Err }
+
+// ConfigErrors splits an error of LoadConfig (or Hub.Reload) into
+// its problems, in the order found.
+func ConfigErrors(err error) []error {
+	if j, ok := err.(interface{ Unwrap() []error }); ok {
+		var out []error
+		for _, e := range j.Unwrap() {
+			out = append(out, ConfigErrors(e)...)
+		}
+		return out
+	}
+	if err == nil {
+		return nil
+	}
+	return []error{err}
+}
+
+// decodeStrict decodes one YAML document into v, refusing unknown keys,
+// and returns its node tree (to find a key's line later). Errors are
+// *ConfigErrors with yaml's line.
+func decodeStrict(file string, b []byte, v any) (*yaml.Node, error) {
+	var root yaml.Node
+	if err := yaml.Unmarshal(b, &root); err != nil {
+		return nil, yamlProblems(file, err)
+	}
 	dec := yaml.NewDecoder(bytes.NewReader(b))
 	dec.KnownFields(true)
-	return dec.Decode(v)
+	if err := dec.Decode(v); err != nil && !errors.Is(err, io.EOF) { // an empty file is an empty config
+		return nil, yamlProblems(file, err)
+	}
+	return &root, nil
+}
+
+var (
+	yamlLine     = regexp.MustCompile(`^line (\d+): `)
+	yamlUnknown  = regexp.MustCompile(`^field (\S+) not found in type .*$`)
+	yamlCannotIn = regexp.MustCompile(` into \S+$`)
+)
+
+// yamlProblems turns yaml's errors ("yaml: line 3: ...", or a TypeError's
+// list of "line N: ...") into *ConfigErrors, an unknown key said so.
+func yamlProblems(file string, err error) error {
+	var msgs []string
+	if te, ok := err.(*yaml.TypeError); ok {
+		msgs = te.Errors
+	} else {
+		msgs = []string{strings.TrimPrefix(err.Error(), "yaml: ")}
+	}
+	var errs []error
+	for _, m := range msgs {
+		e := &ConfigError{File: file}
+		if g := yamlLine.FindStringSubmatch(m); g != nil {
+			e.Line, _ = strconv.Atoi(g[1])
+			m = m[len(g[0]):]
+		}
+		if g := yamlUnknown.FindStringSubmatch(m); g != nil {
+			m = fmt.Sprintf("unknown key %q", g[1])
+		} else if strings.HasPrefix(m, "cannot unmarshal") {
+			m = yamlCannotIn.ReplaceAllString(m, "") + " (wrong type for this key)"
+		}
+		e.Err = errors.New(m)
+		errs = append(errs, e)
+	}
+	if len(errs) == 1 {
+		return errs[0]
+	}
+	return errors.Join(errs...)
+}
+
+// configSource is where a loaded config came from: each file's node tree,
+// so a problem found after decoding can name the line of its key.
+type configSource struct {
+	file         string
+	root         *yaml.Node
+	agenciesFile string     // agencies_file, resolved
+	agencies     *yaml.Node // its tree
+	inline       int        // agencies listed in the config itself (they come first in Config.Agencies)
+}
+
+// keyError is a problem of one key, named by its path ("agencies[3].token_sha256");
+// its message is the problem's own.
+type keyError struct {
+	key string
+	err error
+}
+
+func (e *keyError) Error() string { return e.err.Error() }
+func (e *keyError) Unwrap() error { return e.err }
+
+// errAt marks err as a problem of key.
+func errAt(key string, err error) error { return &keyError{key: key, err: err} }
+
+// key builds a key path: key("peers", 2, "url") is "peers[2].url".
+func key(parts ...any) string {
+	var b strings.Builder
+	for _, p := range parts {
+		switch p := p.(type) {
+		case int:
+			fmt.Fprintf(&b, "[%d]", p)
+		case string:
+			if b.Len() > 0 {
+				b.WriteByte('.')
+			}
+			b.WriteString(p)
+		}
+	}
+	return b.String()
+}
+
+// ErrorAt is err as a problem of key (a path such as "tls.cert" or
+// "peers[1].url"): a *ConfigError with the file and line of that key when c
+// was loaded from a file.
+func (c *Config) ErrorAt(key string, err error) error { return c.locate(errAt(key, err)) }
+
+// locate turns the problems in err into *ConfigErrors with the file and
+// line of their key (problems that name no key get the config file).
+func (c *Config) locate(err error) error {
+	var out []error
+	for _, e := range ConfigErrors(err) {
+		if _, ok := e.(*ConfigError); ok {
+			out = append(out, e)
+			continue
+		}
+		ce := &ConfigError{Err: e}
+		if c.src != nil {
+			ce.File = c.src.file
+			var ke *keyError
+			if errors.As(e, &ke) {
+				ce.File, ce.Line = c.src.line(ke.key)
+			}
+		}
+		out = append(out, ce)
+	}
+	if len(out) == 1 {
+		return out[0]
+	}
+	return errors.Join(out...)
+}
+
+var (
+	keySegment = regexp.MustCompile(`^([a-z0-9_]+)((?:\[\d+\])*)$`)
+	keyIndex   = regexp.MustCompile(`\d+`)
+)
+
+// line finds key's file and line: the line of the deepest part of the
+// path present (a missing key gets its parent's line; 0 when not even the
+// first part is there).
+func (s *configSource) line(k string) (string, int) {
+	file, node := s.file, docRoot(s.root)
+	line := 0
+	for i, seg := range strings.Split(k, ".") {
+		g := keySegment.FindStringSubmatch(seg)
+		if g == nil {
+			break
+		}
+		var idx []int
+		for _, n := range keyIndex.FindAllString(g[2], -1) {
+			v, _ := strconv.Atoi(n)
+			idx = append(idx, v)
+		}
+		if i == 0 && g[1] == "agencies" && len(idx) > 0 && idx[0] >= s.inline && s.agencies != nil {
+			// an agency of agencies_file: its own file, its own index
+			file, node, line = s.agenciesFile, docRoot(s.agencies), 0
+			idx[0] -= s.inline
+		} else {
+			next, at := mapValue(node, g[1])
+			if next == nil {
+				return file, line
+			}
+			node, line = next, at
+		}
+		for _, j := range idx {
+			if node.Kind != yaml.SequenceNode || j >= len(node.Content) {
+				return file, line
+			}
+			node = node.Content[j]
+			line = node.Line
+		}
+	}
+	return file, line
+}
+
+func docRoot(n *yaml.Node) *yaml.Node {
+	if n != nil && n.Kind == yaml.DocumentNode && len(n.Content) > 0 {
+		return n.Content[0]
+	}
+	return n
+}
+
+// mapValue is the value of key k in mapping n, and the key's line.
+func mapValue(n *yaml.Node, k string) (*yaml.Node, int) {
+	if n == nil || n.Kind != yaml.MappingNode {
+		return nil, 0
+	}
+	for i := 0; i+1 < len(n.Content); i += 2 {
+		if n.Content[i].Value == k {
+			return n.Content[i+1], n.Content[i].Line
+		}
+	}
+	return nil, 0
 }
 
 // Path resolves a path from the config against the config file's folder.
@@ -390,7 +618,7 @@ func (c *Config) check() error {
 		r.Timeout.Duration = time.Minute
 	}
 	if c.Hub.Name == "" {
-		return errors.New("hub.name is required")
+		return errAt("hub.name", errors.New("hub.name is required"))
 	}
 	rv := &c.Trust.Revocation
 	switch rv.Mode {
@@ -398,7 +626,7 @@ func (c *Config) check() error {
 		rv.Mode = envelope.RevocationPrefer
 	case envelope.RevocationOff, envelope.RevocationPrefer, envelope.RevocationRequire, envelope.RevocationHold:
 	default:
-		return fmt.Errorf("trust.revocation.mode %q: want off, prefer, require or hold", rv.Mode)
+		return errAt("trust.revocation.mode", fmt.Errorf("trust.revocation.mode %q: want off, prefer, require or hold", rv.Mode))
 	}
 	for _, d := range []struct {
 		v   *Duration
@@ -408,43 +636,43 @@ func (c *Config) check() error {
 			d.v.Duration = d.def
 		}
 	}
-	for _, u := range rv.CRLURLs {
+	for i, u := range rv.CRLURLs {
 		if !strings.HasPrefix(u, "http://") && !strings.HasPrefix(u, "https://") {
-			return fmt.Errorf("trust.revocation.crl_urls: %q is not an http(s) URL", u)
+			return errAt(key("trust.revocation.crl_urls", i), fmt.Errorf("trust.revocation.crl_urls: %q is not an http(s) URL", u))
 		}
 	}
 	if err := c.Hub.checkKey(); err != nil {
-		return err
+		return errAt("hub.pkcs11", err)
 	}
 	if len(c.Trust.Roots) == 0 {
-		return errors.New("trust.roots: at least one root certificate is required")
+		return errAt("trust.roots", errors.New("trust.roots: at least one root certificate is required"))
 	}
 	var errs []error
 	seen := map[string]bool{}
 	tokens := map[string]string{}
 	for i, a := range c.Agencies {
 		if _, err := envelope.ParseOrganID(a.OrganID); err != nil {
-			errs = append(errs, fmt.Errorf("agencies[%d]: %w", i, err))
+			errs = append(errs, errAt(key("agencies", i, "organ_id"), fmt.Errorf("agencies[%d]: %w", i, err)))
 			continue
 		}
 		if seen[a.OrganID] {
-			errs = append(errs, fmt.Errorf("agencies[%d]: %s listed twice", i, a.OrganID))
+			errs = append(errs, errAt(key("agencies", i, "organ_id"), fmt.Errorf("agencies[%d]: %s listed twice", i, a.OrganID)))
 		}
 		seen[a.OrganID] = true
 		if a.TokenSHA256 != "" {
 			if !isHex256(a.TokenSHA256) {
-				errs = append(errs, fmt.Errorf("agencies[%d] %s: token_sha256 is not 64 hex digits", i, a.OrganID))
+				errs = append(errs, errAt(key("agencies", i, "token_sha256"), fmt.Errorf("agencies[%d] %s: token_sha256 is not 64 hex digits", i, a.OrganID)))
 			} else if other, dup := tokens[strings.ToLower(a.TokenSHA256)]; dup {
-				errs = append(errs, fmt.Errorf("agencies[%d] %s: same token as %s", i, a.OrganID, other))
+				errs = append(errs, errAt(key("agencies", i, "token_sha256"), fmt.Errorf("agencies[%d] %s: same token as %s", i, a.OrganID, other)))
 			}
 			tokens[strings.ToLower(a.TokenSHA256)] = a.OrganID
 		}
 		if a.PushURL != "" && !strings.HasPrefix(a.PushURL, "http://") && !strings.HasPrefix(a.PushURL, "https://") {
-			errs = append(errs, fmt.Errorf("agencies[%d] %s: push_url must be http(s)", i, a.OrganID))
+			errs = append(errs, errAt(key("agencies", i, "push_url"), fmt.Errorf("agencies[%d] %s: push_url must be http(s)", i, a.OrganID)))
 		}
-		for _, fp := range a.CertSHA256 {
+		for j, fp := range a.CertSHA256 {
 			if !isHex256(fp) {
-				errs = append(errs, fmt.Errorf("agencies[%d] %s: cert_sha256 %q is not 64 hex digits", i, a.OrganID, fp))
+				errs = append(errs, errAt(key("agencies", i, "cert_sha256", j), fmt.Errorf("agencies[%d] %s: cert_sha256 %q is not 64 hex digits", i, a.OrganID, fp)))
 			}
 		}
 	}
@@ -452,22 +680,22 @@ func (c *Config) check() error {
 	for i, p := range c.Peers {
 		switch {
 		case p.Name == "" || names[p.Name]:
-			errs = append(errs, fmt.Errorf("peers[%d]: name missing or repeated", i))
+			errs = append(errs, errAt(key("peers", i, "name"), fmt.Errorf("peers[%d]: name missing or repeated", i)))
 		case p.Kind != PeerAxis && p.Kind != PeerVDXP && p.Kind != PeerPull:
-			errs = append(errs, fmt.Errorf("peers[%d] %s: kind %q (want axis, vdxp or pull)", i, p.Name, p.Kind))
+			errs = append(errs, errAt(key("peers", i, "kind"), fmt.Errorf("peers[%d] %s: kind %q (want axis, vdxp or pull)", i, p.Name, p.Kind)))
 		case p.Kind != PeerPull && !strings.HasPrefix(p.URL, "http://") && !strings.HasPrefix(p.URL, "https://"):
-			errs = append(errs, fmt.Errorf("peers[%d] %s: url must be http(s)", i, p.Name))
+			errs = append(errs, errAt(key("peers", i, "url"), fmt.Errorf("peers[%d] %s: url must be http(s)", i, p.Name)))
 		case p.Kind == PeerVDXP && (p.SystemID == "" || p.SecretEnv == ""):
-			errs = append(errs, fmt.Errorf("peers[%d] %s: kind vdxp needs system_id and secret_env", i, p.Name))
+			errs = append(errs, errAt(key("peers", i, "kind"), fmt.Errorf("peers[%d] %s: kind vdxp needs system_id and secret_env", i, p.Name)))
 		case len(p.Routes) == 0:
-			errs = append(errs, fmt.Errorf("peers[%d] %s: no routes", i, p.Name))
+			errs = append(errs, errAt(key("peers", i, "routes"), fmt.Errorf("peers[%d] %s: no routes", i, p.Name)))
 		case p.TokenSHA256 != "" && !isHex256(p.TokenSHA256):
-			errs = append(errs, fmt.Errorf("peers[%d] %s: token_sha256 is not 64 hex digits", i, p.Name))
+			errs = append(errs, errAt(key("peers", i, "token_sha256"), fmt.Errorf("peers[%d] %s: token_sha256 is not 64 hex digits", i, p.Name)))
 		}
 		names[p.Name] = true
-		for _, r := range p.Routes {
+		for j, r := range p.Routes {
 			if _, err := matchRoute(r, "000.00.00.H40"); err != nil {
-				errs = append(errs, fmt.Errorf("peers[%d] %s: route %q: %w", i, p.Name, r, err))
+				errs = append(errs, errAt(key("peers", i, "routes", j), fmt.Errorf("peers[%d] %s: route %q: %w", i, p.Name, r, err)))
 			}
 		}
 	}
@@ -491,7 +719,7 @@ func (c *Config) check() error {
 	}
 	if c.Reconcile.At != "" {
 		if _, err := time.Parse("15:04", c.Reconcile.At); err != nil {
-			errs = append(errs, fmt.Errorf("reconcile.at %q: want HH:MM", c.Reconcile.At))
+			errs = append(errs, errAt("reconcile.at", fmt.Errorf("reconcile.at %q: want HH:MM", c.Reconcile.At)))
 		}
 	}
 	v := &c.VDXP
@@ -502,54 +730,54 @@ func (c *Config) check() error {
 	ids := map[string]bool{}
 	for i, s := range v.Systems {
 		if s.ID == "" || ids[s.ID] {
-			errs = append(errs, fmt.Errorf("vdxp.systems[%d]: id missing or repeated", i))
+			errs = append(errs, errAt(key("vdxp.systems", i, "id"), fmt.Errorf("vdxp.systems[%d]: id missing or repeated", i)))
 		}
 		ids[s.ID] = true
 		if s.SecretEnv == "" {
-			errs = append(errs, fmt.Errorf("vdxp.systems[%d] %s: secret_env is required (secrets stay out of this file)", i, s.ID))
+			errs = append(errs, errAt(key("vdxp.systems", i, "secret_env"), fmt.Errorf("vdxp.systems[%d] %s: secret_env is required (secrets stay out of this file)", i, s.ID)))
 		}
 		if len(s.Agencies) == 0 && s.Peer == "" && !s.Admin {
-			errs = append(errs, fmt.Errorf("vdxp.systems[%d] %s: acts for nobody (agencies, peer or admin)", i, s.ID))
+			errs = append(errs, errAt(key("vdxp.systems", i), fmt.Errorf("vdxp.systems[%d] %s: acts for nobody (agencies, peer or admin)", i, s.ID)))
 		}
-		for _, o := range s.Agencies {
+		for j, o := range s.Agencies {
 			if !seen[o] {
-				errs = append(errs, fmt.Errorf("vdxp.systems[%d] %s: agency %s is not in the directory", i, s.ID, o))
+				errs = append(errs, errAt(key("vdxp.systems", i, "agencies", j), fmt.Errorf("vdxp.systems[%d] %s: agency %s is not in the directory", i, s.ID, o)))
 			}
 		}
 		if s.Peer != "" && !names[s.Peer] {
-			errs = append(errs, fmt.Errorf("vdxp.systems[%d] %s: peer %s is not configured", i, s.ID, s.Peer))
+			errs = append(errs, errAt(key("vdxp.systems", i, "peer"), fmt.Errorf("vdxp.systems[%d] %s: peer %s is not configured", i, s.ID, s.Peer)))
 		}
 		// max_age and allow_from (vdxp_guard.go): an admin system's max_age
 		// is AdminVDXPMaxAge unless set lower.
 		if g, err := newVDXPGuard(s); err != nil {
-			errs = append(errs, fmt.Errorf("vdxp.systems[%d] %s: %w", i, s.ID, err))
+			errs = append(errs, errAt(key("vdxp.systems", i), fmt.Errorf("vdxp.systems[%d] %s: %w", i, s.ID, err)))
 		} else {
 			v.Systems[i].MaxAge.Duration = g.maxAge
 		}
 	}
 	if _, err := parsePrefixes(c.TrustedProxies); err != nil {
-		errs = append(errs, fmt.Errorf("trusted_proxies: %w", err))
+		errs = append(errs, errAt("trusted_proxies", fmt.Errorf("trusted_proxies: %w", err)))
 	}
 	errs = append(errs, c.checkTLS()...) // tls, client_cert_sha256, peers[].tls (tls.go)
-	for _, h := range c.Admin.TokenSHA256 {
+	for i, h := range c.Admin.TokenSHA256 {
 		if !isHex256(h) {
-			errs = append(errs, fmt.Errorf("admin.token_sha256 %q is not 64 hex digits", h))
+			errs = append(errs, errAt(key("admin.token_sha256", i), fmt.Errorf("admin.token_sha256 %q is not 64 hex digits", h)))
 		}
 	}
 	admins := map[string]bool{}
 	for i, u := range c.Admin.Users {
 		switch {
 		case strings.TrimSpace(u.Name) == "":
-			errs = append(errs, fmt.Errorf("admin.users[%d]: name is required", i))
+			errs = append(errs, errAt(key("admin.users", i, "name"), fmt.Errorf("admin.users[%d]: name is required", i)))
 		case admins[u.Name]:
-			errs = append(errs, fmt.Errorf("admin.users[%d]: name %q is given twice", i, u.Name))
+			errs = append(errs, errAt(key("admin.users", i, "name"), fmt.Errorf("admin.users[%d]: name %q is given twice", i, u.Name)))
 		}
 		admins[u.Name] = true
 		if !isHex256(u.TokenSHA256) {
-			errs = append(errs, fmt.Errorf("admin.users[%d] %s: token_sha256 is not 64 hex digits", i, u.Name))
+			errs = append(errs, errAt(key("admin.users", i, "token_sha256"), fmt.Errorf("admin.users[%d] %s: token_sha256 is not 64 hex digits", i, u.Name)))
 		}
 		if u.Role != "" && u.Role != RoleAdmin && u.Role != RoleViewer {
-			errs = append(errs, fmt.Errorf("admin.users[%d] %s: role %q (want admin or viewer)", i, u.Name, u.Role))
+			errs = append(errs, errAt(key("admin.users", i, "role"), fmt.Errorf("admin.users[%d] %s: role %q (want admin or viewer)", i, u.Name, u.Role)))
 		}
 	}
 	return errors.Join(errs...)

@@ -89,6 +89,8 @@ func (h *Hub) wakeReports() {
 	if h.workers == nil {
 		return
 	}
+	h.workers.mu.RLock() // a reload changes the map (workers.go)
+	defer h.workers.mu.RUnlock()
 	for _, ch := range h.workers.reportWake {
 		select {
 		case ch <- struct{}{}:

@@ -11,14 +11,22 @@ import (
 )
 
 // Directory is this hub's view of who is where: its own agencies, its peers
-// and their routes, and who holds which token.
+// and their routes, and who holds which token. A reload (Hub.Reload)
+// builds a new one from the new config and replace swaps its contents in
+// at once under mu: every lookup sees the old directory or the new one,
+// never a mix. The agencies registered over VDXP (registry.go) live beside
+// the configured ones and survive a reload.
 type Directory struct {
-	mu       sync.RWMutex // agencies and order change when agencies register over VDXP
-	agencies map[string]*Agency
+	mu       sync.RWMutex
+	agencies map[string]*Agency // configured, then registered ones the config does not list
 	order    []string
-	peers    []*Peer
+	peers    []*Peer // never changed in place: replace puts a new slice
 	byName   map[string]*Peer
 	tokens   map[string]Caller // token SHA-256 → caller
+
+	configured map[string]bool    // organ codes of the config's agencies
+	registered map[string]*Agency // registered over VDXP, by organ code
+	regOrder   []string
 }
 
 // Caller is an authenticated client.
@@ -51,10 +59,12 @@ func (c Caller) String() string {
 
 // NewDirectory indexes a checked config.
 func NewDirectory(c *Config) *Directory {
-	d := &Directory{agencies: map[string]*Agency{}, byName: map[string]*Peer{}, tokens: map[string]Caller{}}
+	d := &Directory{agencies: map[string]*Agency{}, byName: map[string]*Peer{}, tokens: map[string]Caller{},
+		configured: map[string]bool{}, registered: map[string]*Agency{}}
 	for i := range c.Agencies {
 		a := &c.Agencies[i]
 		d.agencies[a.OrganID] = a
+		d.configured[a.OrganID] = true
 		d.order = append(d.order, a.OrganID)
 		if a.TokenSHA256 != "" {
 			d.tokens[strings.ToLower(a.TokenSHA256)] = Caller{Agency: a.OrganID}
@@ -77,12 +87,39 @@ func NewDirectory(c *Config) *Directory {
 	return d
 }
 
+// replace takes nd's configured agencies, peers and tokens (nd is a
+// directory NewDirectory made of a reloaded config, not in use) and keeps
+// the agencies registered over VDXP that the new config does not list.
+func (d *Directory) replace(nd *Directory) {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	for _, o := range d.regOrder {
+		if !nd.configured[o] {
+			nd.agencies[o] = d.registered[o]
+			nd.order = append(nd.order, o)
+		}
+	}
+	d.agencies, d.order, d.configured = nd.agencies, nd.order, nd.configured
+	d.peers, d.byName, d.tokens = nd.peers, nd.byName, nd.tokens
+}
+
+// configuredAgency reports whether organ is one of the config's agencies
+// (not one registered over VDXP).
+func (d *Directory) configuredAgency(organ string) bool {
+	d.mu.RLock()
+	defer d.mu.RUnlock()
+	return d.configured[organ]
+}
+
 // Authenticate maps a bearer token to its caller.
 func (d *Directory) Authenticate(token string) (Caller, bool) {
 	if token == "" {
 		return Caller{}, false
 	}
-	c, ok := d.tokens[TokenHash(token)]
+	h := TokenHash(token)
+	d.mu.RLock()
+	defer d.mu.RUnlock()
+	c, ok := d.tokens[h]
 	return c, ok
 }
 
@@ -94,7 +131,8 @@ func (d *Directory) Agency(organ string) (*Agency, bool) {
 	return a, ok
 }
 
-// Agencies lists the local agencies in config order.
+// Agencies lists the local agencies in config order, then those registered
+// over VDXP.
 func (d *Directory) Agencies() []*Agency {
 	d.mu.RLock()
 	defer d.mu.RUnlock()
@@ -107,12 +145,19 @@ func (d *Directory) Agencies() []*Agency {
 
 // Peer returns a peer by name.
 func (d *Directory) Peer(name string) (*Peer, bool) {
+	d.mu.RLock()
+	defer d.mu.RUnlock()
 	p, ok := d.byName[name]
 	return p, ok
 }
 
-// Peers lists the peers in config order.
-func (d *Directory) Peers() []*Peer { return d.peers }
+// Peers lists the peers in config order (the caller must not change the
+// slice).
+func (d *Directory) Peers() []*Peer {
+	d.mu.RLock()
+	defer d.mu.RUnlock()
+	return d.peers
+}
 
 // Pins maps each agency to its registered certificate fingerprints, for the
 // verifier's sender binding.
@@ -143,7 +188,9 @@ func matchRoute(pattern, organ string) (bool, error) {
 // else the first peer whose route matches. from is the peer an envelope came
 // through: a route back to it is refused (no loops).
 func (d *Directory) Route(organ, from string) (record.Route, error) {
-	if _, ok := d.Agency(organ); ok {
+	d.mu.RLock()
+	defer d.mu.RUnlock()
+	if _, ok := d.agencies[organ]; ok {
 		return record.Route{OrganID: organ}, nil
 	}
 	for _, p := range d.peers {
@@ -159,25 +206,44 @@ func (d *Directory) Route(organ, from string) (record.Route, error) {
 	return record.Route{}, fmt.Errorf("%s is not in this hub's directory and no peer route matches", organ)
 }
 
-// register adds an agency that is not in the config (registered over VDXP).
+// register adds an agency that is not in the config (registered over
+// VDXP); while the config lists the same organ, the configured one stays in
+// the directory.
 func (d *Directory) register(a *Agency) {
 	d.mu.Lock()
 	defer d.mu.Unlock()
+	if _, ok := d.registered[a.OrganID]; !ok {
+		d.regOrder = append(d.regOrder, a.OrganID)
+	}
+	d.registered[a.OrganID] = a
+	if d.configured[a.OrganID] {
+		return
+	}
 	if _, ok := d.agencies[a.OrganID]; !ok {
 		d.order = append(d.order, a.OrganID)
 	}
 	d.agencies[a.OrganID] = a
 }
 
-// unregister removes a registered agency.
+// unregister removes a registered agency (a configured one of the same code
+// stays).
 func (d *Directory) unregister(organ string) {
 	d.mu.Lock()
 	defer d.mu.Unlock()
+	delete(d.registered, organ)
+	d.regOrder = without(d.regOrder, organ)
+	if d.configured[organ] {
+		return
+	}
 	delete(d.agencies, organ)
-	for i, o := range d.order {
-		if o == organ {
-			d.order = append(d.order[:i:i], d.order[i+1:]...)
-			break
+	d.order = without(d.order, organ)
+}
+
+func without(list []string, s string) []string {
+	for i, o := range list {
+		if o == s {
+			return append(list[:i:i], list[i+1:]...)
 		}
 	}
+	return list
 }

@@ -48,7 +48,7 @@ func (h *Hub) newRevocationChecker() *envelope.RevocationChecker {
 
 // holds reports whether a verified envelope is to be held.
 func (h *Hub) holds(v *envelope.Verified) bool {
-	return h.verifier.RevocationMode() == envelope.RevocationHold && v.Revocation().Status() == envelope.StatusUnknown
+	return h.verifier.Load().RevocationMode() == envelope.RevocationHold && v.Revocation().Status() == envelope.StatusUnknown
 }
 
 // wakeHold nudges the hold worker (a new held envelope: its status may be
@@ -111,7 +111,7 @@ func (h *Hub) recheckOne(ctx context.Context, hd store.HeldDoc) error {
 		return err
 	}
 	now := h.now()
-	v, verr := h.verifier.Verify(raw)
+	v, verr := h.verifier.Load().Verify(raw)
 	switch {
 	case verr != nil:
 		// Revoked (or no longer valid at all): refused with its code, and

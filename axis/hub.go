@@ -13,6 +13,7 @@ import (
 	"sort"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/axis-h40/axis/axis/api"
@@ -28,7 +29,7 @@ type Hub struct {
 	dir         *Directory
 	log         *slog.Logger
 	now         func() time.Time
-	verifier    *envelope.Verifier
+	verifier    atomic.Pointer[envelope.Verifier] // replaced by a reload (new roots, pins)
 	signer      *envelope.Signer
 	hsm         *hsmKey // the token holding the hub key, with hub.pkcs11 (hsm.go)
 	db          *store.DB
@@ -36,7 +37,8 @@ type Hub struct {
 	storeOpt    store.Options
 	workers     *workers
 	peerClients map[string]PeerClient // Options.PeerClients
-	clients     map[string]PeerClient // what the relay loops use, by peer
+	clientsMu   sync.RWMutex
+	clients     map[string]PeerClient // what the relay loops use, by peer (peerClient)
 	vdxpSystems map[string]*vdxpSystem
 	env         func(string) string
 	auth        *authGuard                  // trusted proxies and the failed-authentication limiter (authlimit.go)
@@ -45,8 +47,9 @@ type Hub struct {
 	// verifySlots bounds concurrent verifications to the cores: more would
 	// only queue CPU work in front of the commit loop and the network.
 	verifySlots chan struct{}
-	bodies      *bodySpool // intake bodies: spool files and the in-memory budget (body.go)
-	peerHTTP    peerHTTP   // the one HTTP client per peer (tls.go)
+	bodies      *bodySpool               // intake bodies: spool files and the in-memory budget (body.go)
+	peerHTTP    atomic.Pointer[peerHTTP] // the one HTTP client per peer (tls.go); replaced by a reload
+	reload      reloader                 // SIGHUP: what a reload needs besides (reload.go)
 
 	mu     sync.RWMutex
 	closed bool
@@ -83,34 +86,19 @@ func NewHub(cfg *Config, o Options) *Hub {
 	h.clients = map[string]PeerClient{}
 	h.env = o.Getenv
 	h.auth = newAuthGuard(cfg, h.metrics.reg, h.log)
+	h.reload.init(h.metrics.reg)
 	return h
 }
 
 // Open loads the trust roots and hub key and opens the store.
 func (h *Hub) Open(ctx context.Context) (err error) {
-	var roots []string
-	for _, r := range h.cfg.Trust.Roots {
-		roots = append(roots, h.cfg.Path(r))
-	}
-	pool, err := envelope.LoadRoots(roots...)
-	if err != nil {
-		return fmt.Errorf("axis: trust roots: %w", err)
-	}
 	h.revocation = h.newRevocationChecker()
 	h.holdWake = make(chan struct{}, 1)
-	h.verifier, err = envelope.NewVerifier(envelope.Policy{
-		Revocation:        h.revocation,
-		RevocationMode:    h.cfg.Trust.Revocation.Mode,
-		Roots:             pool,
-		AllowSHA1:         h.cfg.Trust.AllowSHA1,
-		LegacySignatureNS: h.cfg.Trust.LegacySignatureNS,
-		Pins:              h.dir.Pins(),
-		Now:               h.now,
-		Limits:            h.cfg.Limits.envelopeLimits(),
-	})
+	v, err := h.newVerifier(h.cfg, h.dir)
 	if err != nil {
 		return err
 	}
+	h.verifier.Store(v)
 	if err := h.loadSigner(); err != nil { // a PEM file or a PKCS#11 token (hsm.go)
 		return err
 	}
@@ -156,7 +144,7 @@ func (h *Hub) Open(ctx context.Context) (err error) {
 		h.db.Close()
 		return err
 	}
-	h.log.Info("hub open", "hub", h.cfg.Hub.Name, "agencies", len(h.dir.Agencies()), "peers", len(h.dir.peers), "store", h.db.Path())
+	h.log.Info("hub open", "hub", h.cfg.Hub.Name, "agencies", len(h.dir.Agencies()), "peers", len(h.dir.Peers()), "store", h.db.Path())
 	return nil
 }
 
@@ -174,6 +162,30 @@ func (h *Hub) Close() error {
 		h.revocation.Stop()
 	}
 	return errors.Join(h.db.Close(), h.closeHSM())
+}
+
+// newVerifier is the verifier of cfg's trust (roots, allow_sha1,
+// legacy_signature_ns) with d's pins; the revocation checker, its mode and
+// the limits are the hub's from the start (a reload does not change them).
+func (h *Hub) newVerifier(cfg *Config, d *Directory) (*envelope.Verifier, error) {
+	var roots []string
+	for _, r := range cfg.Trust.Roots {
+		roots = append(roots, cfg.Path(r))
+	}
+	pool, err := envelope.LoadRoots(roots...)
+	if err != nil {
+		return nil, fmt.Errorf("axis: trust roots: %w", err)
+	}
+	return envelope.NewVerifier(envelope.Policy{
+		Revocation:        h.revocation,
+		RevocationMode:    h.cfg.Trust.Revocation.Mode,
+		Roots:             pool,
+		AllowSHA1:         cfg.Trust.AllowSHA1,
+		LegacySignatureNS: cfg.Trust.LegacySignatureNS,
+		Pins:              d.Pins(),
+		Now:               h.now,
+		Limits:            h.cfg.Limits.envelopeLimits(),
+	})
 }
 
 // Store is the hub's store (for tools and tests).
@@ -258,7 +270,7 @@ func (h *Hub) intakeLoaded(ctx context.Context, caller Caller, load func() ([]by
 		return nil, false, err
 	}
 	t0 := time.Now()
-	v, err := h.verifier.Verify(raw)
+	v, err := h.verifier.Load().Verify(raw)
 	h.metrics.verifySeconds.Observe(time.Since(t0).Seconds())
 	<-h.verifySlots
 	if err != nil {

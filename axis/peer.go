@@ -50,18 +50,18 @@ type axisClient struct {
 	http       *http.Client
 }
 
-// newPeerClient is the relay's client of p, over the peer's one HTTP
-// client (peerHTTPClient, tls.go: its timeout, connections and TLS).
-func (h *Hub) newPeerClient(p *Peer) (PeerClient, error) {
+// newPeerClient is the relay's client of p, over hc, the peer's one HTTP
+// client (peerHTTP, tls.go: its timeout, connections and TLS).
+func (h *Hub) newPeerClient(p *Peer, hc *http.Client) (PeerClient, error) {
 	switch p.Kind {
 	case PeerVDXP:
 		secret := h.getenv(p.SecretEnv)
 		if secret == "" {
 			return nil, fmt.Errorf("peer %s: $%s is empty", p.Name, p.SecretEnv)
 		}
-		return newVDXPPeer(p, secret, h.peerHTTPClient(p)), nil
+		return newVDXPPeer(p, secret, hc), nil
 	case PeerAxis:
-		return &axisClient{url: strings.TrimRight(p.URL, "/"), token: h.peerToken(p), http: h.peerHTTPClient(p)}, nil
+		return &axisClient{url: strings.TrimRight(p.URL, "/"), token: h.peerToken(p), http: hc}, nil
 	}
 	return nil, fmt.Errorf("peer %s: kind %q has no client", p.Name, p.Kind)
 }

@@ -385,7 +385,7 @@ func (h *Hub) askPeer(ctx context.Context, p *Peer, day string, facts []relayFac
 	case PeerPull:
 		return nil, nil, "collects from this hub over VDXP and confirms each envelope with updateStatus: relayed means confirmed by the peer", nil
 	case PeerVDXP:
-		c, ok := h.clients[p.Name].(*vdxpPeer)
+		c, ok := h.peerClient(p.Name).(*vdxpPeer)
 		if !ok {
 			return nil, nil, "", fmt.Errorf("peer %s has no VDXP client", p.Name)
 		}

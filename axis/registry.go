@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/http"
-	"slices"
 	"time"
 
 	"github.com/axis-h40/axis/envelope"
@@ -40,10 +39,8 @@ func (h *Hub) loadRegistered(ctx context.Context) error {
 			return fmt.Errorf("axis: registered agency: %w", err)
 		}
 		if !r.Deleted {
-			if _, ok := h.dir.Agency(r.OrganID); !ok {
-				a := r.Agency
-				h.dir.register(&a)
-			}
+			a := r.Agency
+			h.dir.register(&a) // behind a configured agency of the same code, if any (directory.go)
 		}
 	}
 	return nil
@@ -72,7 +69,7 @@ func (h *Hub) vdxpRegister(req *http.Request, systemID string) error {
 	if in.Name == "" {
 		return Problemf(ErrBadRequest, "registerAgency: name is required")
 	}
-	if slices.ContainsFunc(h.cfg.Agencies, func(a Agency) bool { return a.OrganID == in.Code }) {
+	if h.dir.configuredAgency(in.Code) { // the config as reloaded, not as at start
 		return Problemf(ErrConflict, "%s is in the hub's configured directory", in.Code)
 	}
 	r := registered{Agency: Agency{OrganID: in.Code, Name: in.Name, Parent: in.PCode}, Mail: in.Mail, Mobile: in.Mobile, Fax: in.Fax, Modified: h.now().UTC()}

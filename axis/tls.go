@@ -47,8 +47,11 @@ import (
 //     silently unused).
 //   - Every call to a peer is bounded by relay.timeout (the reconciliation's
 //     calls had no bound before; they share the peer's client now).
-//   - Outbound client certificates and client_ca are read at start only;
-//     SIGHUP re-reads the server's certificate and key (cmd/axisd).
+//   - SIGHUP re-reads the server's certificate and key (cmd/axisd) and
+//     every peer's tls files (Hub.Reload): a peer whose files or
+//     connection keys changed gets a new client and its loops restart; the
+//     others keep theirs (and their open connections). client_ca and
+//     min_version are read at start only.
 
 // TLSMinVersion maps tls.min_version to its crypto/tls constant: "1.2"
 // (also the default, "") or "1.3"; anything else is an error.
@@ -106,10 +109,10 @@ func (c *Config) checkTLS() []error {
 	var errs []error
 	if t := c.TLS; t != nil {
 		if t.Cert == "" || t.Key == "" {
-			errs = append(errs, errors.New("tls: cert and key are both required"))
+			errs = append(errs, errAt("tls", errors.New("tls: cert and key are both required")))
 		}
 		if _, err := TLSMinVersion(t.MinVersion); err != nil {
-			errs = append(errs, fmt.Errorf("tls: %w", err))
+			errs = append(errs, errAt("tls.min_version", fmt.Errorf("tls: %w", err)))
 		}
 	}
 	pinned := false
@@ -117,7 +120,7 @@ func (c *Config) checkTLS() []error {
 		if a.ClientCertSHA256 != "" {
 			pinned = true
 			if !isHex256(a.ClientCertSHA256) {
-				errs = append(errs, fmt.Errorf("agencies[%d] %s: client_cert_sha256 is not 64 hex digits", i, a.OrganID))
+				errs = append(errs, errAt(key("agencies", i, "client_cert_sha256"), fmt.Errorf("agencies[%d] %s: client_cert_sha256 is not 64 hex digits", i, a.OrganID)))
 			}
 		}
 	}
@@ -125,20 +128,20 @@ func (c *Config) checkTLS() []error {
 		if p.ClientCertSHA256 != "" {
 			pinned = true
 			if !isHex256(p.ClientCertSHA256) {
-				errs = append(errs, fmt.Errorf("peers[%d] %s: client_cert_sha256 is not 64 hex digits", i, p.Name))
+				errs = append(errs, errAt(key("peers", i, "client_cert_sha256"), fmt.Errorf("peers[%d] %s: client_cert_sha256 is not 64 hex digits", i, p.Name)))
 			}
 		}
 		if t := p.TLS; t != nil {
 			if (t.Cert == "") != (t.Key == "") {
-				errs = append(errs, fmt.Errorf("peers[%d] %s: tls: cert and key go together", i, p.Name))
+				errs = append(errs, errAt(key("peers", i, "tls"), fmt.Errorf("peers[%d] %s: tls: cert and key go together", i, p.Name)))
 			}
 			if !strings.HasPrefix(p.URL, "https://") && (p.AdminURL == "" || !strings.HasPrefix(p.AdminURL, "https://")) {
-				errs = append(errs, fmt.Errorf("peers[%d] %s: tls needs an https url", i, p.Name))
+				errs = append(errs, errAt(key("peers", i, "tls"), fmt.Errorf("peers[%d] %s: tls needs an https url", i, p.Name)))
 			}
 		}
 	}
 	if pinned && (c.TLS == nil || len(c.TLS.ClientCA) == 0) {
-		errs = append(errs, errors.New("client_cert_sha256 needs tls.client_ca: without it the hub asks for no client certificate"))
+		errs = append(errs, errAt("tls", errors.New("client_cert_sha256 needs tls.client_ca: without it the hub asks for no client certificate")))
 	}
 	return errs
 }
@@ -187,30 +190,58 @@ func (h *Hub) ClientCertRefusal(r *http.Request, c Caller) string {
 	return "client certificate is not the one pinned to this token"
 }
 
-// peerHTTP is the one *http.Client per peer, by name (Hub.Open).
+// peerHTTP is the one *http.Client per peer, by name (Hub.Open; a reload
+// puts a new map, keeping the clients of peers whose connection settings
+// did not change).
 type peerHTTP map[string]*http.Client
 
 // loadPeerHTTP builds every peer's client; a peer's TLS file that does not
 // load stops the hub with an error naming it.
 func (h *Hub) loadPeerHTTP() error {
+	m, err := buildPeerHTTP(h.cfg, h.dir.Peers(), nil, nil)
+	if err != nil {
+		return err
+	}
+	h.peerHTTP.Store(&m)
+	return nil
+}
+
+// buildPeerHTTP makes the client of each of peers, reusing old's for a
+// peer keep says is unchanged.
+func buildPeerHTTP(cfg *Config, peers []*Peer, old peerHTTP, keep func(*Peer) bool) (peerHTTP, error) {
 	m := peerHTTP{}
-	for _, p := range h.dir.Peers() {
-		c, err := newPeerHTTPClient(h.cfg, p)
+	for _, p := range peers {
+		if c := old[p.Name]; c != nil && keep(p) {
+			m[p.Name] = c
+			continue
+		}
+		c, err := newPeerHTTPClient(cfg, p)
 		if err != nil {
-			return fmt.Errorf("axis: peer %s: %w", p.Name, err)
+			return nil, errAt(key("peers", peerIndex(cfg, p.Name), "tls"), fmt.Errorf("axis: peer %s: %w", p.Name, err))
 		}
 		m[p.Name] = c
 	}
-	h.peerHTTP = m
-	return nil
+	return m, nil
+}
+
+// peerIndex is the index of peer name in cfg.Peers (for a key path).
+func peerIndex(cfg *Config, name string) int {
+	for i, p := range cfg.Peers {
+		if p.Name == name {
+			return i
+		}
+	}
+	return 0
 }
 
 // peerHTTPClient is the client for every call to peer p. A hub used without
 // Open builds one now; when p's TLS files do not load, its calls fail with
 // that error (never a client without p's TLS settings).
 func (h *Hub) peerHTTPClient(p *Peer) *http.Client {
-	if c := h.peerHTTP[p.Name]; c != nil {
-		return c
+	if m := h.peerHTTP.Load(); m != nil {
+		if c := (*m)[p.Name]; c != nil {
+			return c
+		}
 	}
 	c, err := newPeerHTTPClient(h.cfg, p)
 	if err != nil {

@@ -2,8 +2,14 @@ package axis
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"fmt"
 	"math/rand/v2"
 	"net/http"
+	"os"
+	"sort"
+	"strings"
 	"sync"
 	"time"
 
@@ -51,63 +57,61 @@ func (l *logLimiter) allow(k string, now time.Time) bool {
 	return true
 }
 
-// workers runs one relay loop per peer and one push loop per agency with a
-// push_url.
+// workers runs the hub's loops. Those of one peer (its relay loop, its
+// VDXP pollers, its delivery-report loop) and the push loop of one agency
+// are a unit: started together, stopped together, and replaced by a
+// reload whose config changed what they were started with (unitSpec.sig).
 type workers struct {
+	ctx    context.Context // the hub's: every loop's parent, cancelled by stopWorkers
 	cancel context.CancelFunc
 	wg     sync.WaitGroup
-	wake   map[string]chan struct{} // peer name or "push:"+organ
+
+	mu   sync.RWMutex             // wake, reportWake and units change on reload
+	wake map[string]chan struct{} // peer name or "push:"+organ
 	// reportWake nudges each peer's report loop (deliveryreport.go).
 	reportWake map[string]chan struct{}
+	units      map[string]*unit // "peer:"+name, "push:"+organ
+
+	pushClient *http.Client
 	logs       *logLimiter
+}
+
+// unit is one running set of loops.
+type unit struct {
+	sig    string // what it was started with (unitSpec.sig)
+	cancel context.CancelFunc
+	done   chan struct{} // closed when all its loops returned
+}
+
+// unitSpec is a unit as a config wants it: its key, the signature of what
+// its loops read at start (a peer's url, kind, token, secrets, tls files,
+// poll settings; an agency's push_url), and for a peer unit its client.
+type unitSpec struct {
+	key    string
+	sig    string
+	peer   *Peer
+	agency *Agency
+	client PeerClient // the relay's (unwrapped: the reconciliation asks a VDXP peer with it)
 }
 
 func (h *Hub) startWorkers() error {
 	ctx, cancel := context.WithCancel(context.Background())
-	w := &workers{cancel: cancel, wake: map[string]chan struct{}{}, reportWake: map[string]chan struct{}{}, logs: &logLimiter{last: map[string]time.Time{}, every: time.Minute}}
+	w := &workers{ctx: ctx, cancel: cancel, wake: map[string]chan struct{}{}, reportWake: map[string]chan struct{}{},
+		units: map[string]*unit{}, pushClient: &http.Client{Timeout: h.cfg.Relay.Timeout.Duration},
+		logs: &logLimiter{last: map[string]time.Time{}, every: time.Minute}}
 	h.workers = w // before any goroutine reads it
+	sigs := map[string]string{}
 	for _, p := range h.dir.Peers() {
-		if p.Kind == PeerPull {
-			continue // it collects its envelopes from us over VDXP
-		}
-		client := h.peerClients[p.Name]
-		if client == nil {
-			c, err := h.newPeerClient(p)
-			if err != nil {
-				cancel()
-				return err
-			}
-			client = c
-		}
-		h.clients[p.Name] = client // the reconciliation asks VDXP peers with the same client
-		if v, ok := client.(*vdxpPeer); ok {
-			w.wg.Add(2)
-			go func() {
-				defer w.wg.Done()
-				h.pollLoop(ctx, p, v)
-			}()
-			go func() {
-				defer w.wg.Done()
-				h.stateLoop(ctx, p, v) // vdxp_peer.go
-			}()
-		}
-		ch := make(chan struct{}, 1)
-		w.wake[p.Name] = ch
-		w.wg.Add(1)
-		go func() {
-			defer w.wg.Done()
-			h.relayLoop(ctx, p, client, ch)
-		}()
-		if h.reportsTo(p.Name) {
-			rch := make(chan struct{}, 1)
-			w.reportWake[p.Name] = rch
-			w.wg.Add(1)
-			go func() {
-				defer w.wg.Done()
-				h.reportLoop(ctx, p, rch) // deliveryreport.go
-			}()
-		}
+		sigs[p.Name] = h.peerSig(h.cfg, p)
 	}
+	h.reload.sigs = sigs // what a reload compares with (reload.go)
+	specs, err := h.unitSpecs(h.dir.Peers(), h.dir.Agencies(), h.peerHTTPMap(), sigs, nil)
+	if err != nil {
+		cancel()
+		return err
+	}
+	h.setClients(specs)
+	h.applyUnits(specs)
 	if h.cfg.Trust.Revocation.Mode == envelope.RevocationHold {
 		w.wg.Add(1)
 		go func() {
@@ -122,20 +126,198 @@ func (h *Hub) startWorkers() error {
 			h.reconcileLoop(ctx)
 		}()
 	}
-	pushClient := &http.Client{Timeout: h.cfg.Relay.Timeout.Duration}
-	for _, a := range h.dir.Agencies() {
-		if a.PushURL == "" {
+	return nil
+}
+
+// unitSpecs are the units a config's peers and agencies want: one per
+// peer that is not a pull peer, one per agency with a push_url. sigs are
+// the peers' signatures (peerSig). A peer unit whose signature is that of
+// the running one keeps its client; a new or changed one gets a new client
+// over hc's (its one HTTP client), or Options.PeerClients'.
+func (h *Hub) unitSpecs(peers []*Peer, agencies []*Agency, hc peerHTTP, sigs map[string]string, running map[string]*unit) ([]unitSpec, error) {
+	var specs []unitSpec
+	for i, p := range peers {
+		if p.Kind == PeerPull {
+			continue // it collects its envelopes from us over VDXP
+		}
+		sp := unitSpec{key: "peer:" + p.Name, sig: sigs[p.Name], peer: p}
+		if u := running[sp.key]; u != nil && u.sig == sp.sig {
+			sp.client = h.peerClient(p.Name)
+		}
+		if sp.client == nil {
+			sp.client = h.peerClients[p.Name]
+		}
+		if sp.client == nil {
+			c, err := h.newPeerClient(p, hc[p.Name])
+			if err != nil {
+				return nil, errAt(key("peers", i), err)
+			}
+			sp.client = c
+		}
+		specs = append(specs, sp)
+	}
+	for _, a := range agencies {
+		if a.PushURL != "" {
+			specs = append(specs, unitSpec{key: "push:" + a.OrganID, sig: a.PushURL, agency: a})
+		}
+	}
+	return specs, nil
+}
+
+// peerSig is what a peer's loops read when they start: a change restarts
+// them. Routes, token_sha256, client_cert_sha256, display_name and the
+// admin keys are read from the directory at each use and restart nothing.
+func (h *Hub) peerSig(cfg *Config, p *Peer) string {
+	s := sha256.New()
+	fmt.Fprintf(s, "%s\x00%s\x00%s\x00%s\x00%s\x00%v\x00%d\x00", p.Kind, p.URL, h.peerToken(p), p.SystemID, h.getenv(p.SecretEnv), p.PollInterval, p.PollBatch)
+	if t := p.TLS; t != nil {
+		for _, f := range append(append([]string{}, t.CA...), "", t.Cert, t.Key) {
+			fmt.Fprintf(s, "%s\x00", f)
+			if f != "" {
+				b, err := os.ReadFile(cfg.Path(f))
+				fmt.Fprintf(s, "%x\x00%v\x00", sha256.Sum256(b), err)
+			}
+		}
+	}
+	return hex.EncodeToString(s.Sum(nil))
+}
+
+// peerClient is the client the relay loop of peer name uses, nil for none.
+func (h *Hub) peerClient(name string) PeerClient {
+	h.clientsMu.RLock()
+	defer h.clientsMu.RUnlock()
+	return h.clients[name]
+}
+
+// setClients makes specs' clients the peers' clients.
+func (h *Hub) setClients(specs []unitSpec) {
+	m := map[string]PeerClient{}
+	for _, sp := range specs {
+		if sp.peer != nil {
+			m[sp.peer.Name] = sp.client
+		}
+	}
+	h.clientsMu.Lock()
+	h.clients = m
+	h.clientsMu.Unlock()
+}
+
+// applyUnits makes the running units those of specs: a unit no longer
+// wanted is stopped (its in-flight sends finish: the relay's posts are not
+// cut by the stop, only by the hub's Close); a changed one is stopped and
+// its replacement starts once the old one's loops returned (so an outbox
+// is never sent by two loops at once); a new one starts. What the store
+// holds for a removed peer (its outbox, dead list, reports) stays there.
+func (h *Hub) applyUnits(specs []unitSpec) (started, stopped []string) {
+	w := h.workers
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	want := map[string]bool{}
+	for _, sp := range specs {
+		want[sp.key] = true
+	}
+	for k, u := range w.units {
+		if !want[k] {
+			u.cancel()
+			delete(w.units, k)
+			stopped = append(stopped, k)
+			name := strings.TrimPrefix(k, "peer:")
+			if name != k {
+				delete(w.wake, name)
+				delete(w.reportWake, name)
+			} else {
+				delete(w.wake, k)
+			}
+		}
+	}
+	for _, sp := range specs {
+		prev := w.units[sp.key]
+		if prev != nil && prev.sig == sp.sig {
 			continue
 		}
-		ch := make(chan struct{}, 1)
-		w.wake["push:"+a.OrganID] = ch
-		w.wg.Add(1)
-		go func() {
-			defer w.wg.Done()
-			h.pushLoop(ctx, a, pushClient, ch)
-		}()
+		if prev != nil {
+			prev.cancel()
+			stopped = append(stopped, sp.key)
+		}
+		started = append(started, sp.key)
+		w.units[sp.key] = h.startUnit(prev, sp)
 	}
-	return nil
+	sort.Strings(started)
+	sort.Strings(stopped)
+	return started, stopped
+}
+
+// startUnit starts sp's loops, once prev's (the unit it replaces, or nil)
+// have returned. Called with w.mu held.
+func (h *Hub) startUnit(prev *unit, sp unitSpec) *unit {
+	w := h.workers
+	ctx, cancel := context.WithCancel(w.ctx)
+	u := &unit{sig: sp.sig, cancel: cancel, done: make(chan struct{})}
+	var run func()
+	switch {
+	case sp.peer != nil:
+		p := sp.peer
+		wake := w.wake[p.Name]
+		if wake == nil {
+			wake = make(chan struct{}, 1)
+			w.wake[p.Name] = wake
+		}
+		var rwake chan struct{}
+		if p.Kind == PeerAxis && p.URL != "" { // reportsTo, for the new config
+			if rwake = w.reportWake[p.Name]; rwake == nil {
+				rwake = make(chan struct{}, 1)
+				w.reportWake[p.Name] = rwake
+			}
+		} else {
+			delete(w.reportWake, p.Name)
+		}
+		client := sp.client
+		run = func() {
+			var wg sync.WaitGroup
+			if v, ok := client.(*vdxpPeer); ok {
+				wg.Go(func() { h.pollLoop(ctx, p, v) })
+				wg.Go(func() { h.stateLoop(ctx, p, v) }) // vdxp_peer.go
+			}
+			wg.Go(func() { h.relayLoop(ctx, p, detachedClient{client, w.ctx}, wake) })
+			if rwake != nil {
+				wg.Go(func() { h.reportLoop(ctx, p, rwake) }) // deliveryreport.go
+			}
+			wg.Wait()
+		}
+	default:
+		a := sp.agency
+		ch := w.wake["push:"+a.OrganID]
+		if ch == nil {
+			ch = make(chan struct{}, 1)
+			w.wake["push:"+a.OrganID] = ch
+		}
+		run = func() { h.pushLoop(ctx, a, w.pushClient, ch) }
+	}
+	w.wg.Go(func() {
+		defer close(u.done)
+		if prev != nil {
+			<-prev.done // its in-flight sends landed, its marks committed
+		}
+		if ctx.Err() == nil {
+			run()
+		}
+	})
+	return u
+}
+
+// detachedClient sends with a context that the unit's stop does not
+// cancel (a removed or changed peer's in-flight posts finish, bounded by
+// relay.timeout), only the hub's Close.
+type detachedClient struct {
+	PeerClient
+	hub context.Context
+}
+
+func (c detachedClient) Send(ctx context.Context, out Outgoing) (string, error) {
+	sctx, cancel := context.WithCancel(context.WithoutCancel(ctx))
+	defer cancel()
+	defer context.AfterFunc(c.hub, cancel)()
+	return c.PeerClient.Send(sctx, out)
 }
 
 func (h *Hub) stopWorkers() {
@@ -150,6 +332,8 @@ func (h *Hub) wakeFor(routes []record.Route) {
 	if h.workers == nil {
 		return
 	}
+	h.workers.mu.RLock()
+	defer h.workers.mu.RUnlock()
 	for _, r := range routes {
 		k := r.Peer
 		if k == "" {

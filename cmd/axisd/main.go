@@ -1,9 +1,11 @@
 // Command axisd is the axis hub daemon: it reads its YAML config, opens the
 // store, and serves the HTTP API (HTTPS only with tls:) until SIGINT or
 // SIGTERM, then finishes in-flight requests and closes the store. SIGHUP
-// re-reads the TLS certificate and key (tls.go).
+// reloads the config (Main.Reload: the directory, peers, tokens, trust
+// roots, TLS files; axis/reload.go says what needs a restart).
 //
 //	axisd --config testdata/demo/axis-h40.yaml
+//	axisd --check-config --config /etc/axis/axisd.yaml   # validate, open nothing (checkconfig.go)
 //	axisd audit-verify --db backup.db   # a store file's event chain, offline (auditverify.go)
 //	axisd --version
 package main
@@ -50,8 +52,13 @@ func main() {
 		if errors.Is(err, flag.ErrHelp) {
 			os.Exit(0)
 		}
-		fmt.Fprintln(os.Stderr, "axisd:", err)
+		for _, e := range axis.ConfigErrors(err) { // a config's problems, one a line: "axisd: FILE:LINE: what"
+			fmt.Fprintln(os.Stderr, "axisd:", e)
+		}
 		os.Exit(2)
+	}
+	if m.CheckOnly {
+		os.Exit(m.CheckConfig(os.Stdout, os.Stderr))
 	}
 	if *cpuProfile != "" {
 		f, err := os.Create(*cpuProfile)
@@ -68,7 +75,7 @@ func main() {
 	}
 	go func() {
 		for range hup {
-			_ = m.ReloadTLS() // logs its outcome; a failure keeps the previous certificate
+			_ = m.Reload() // logs its outcome; a refused reload keeps the running configuration
 		}
 	}()
 	<-ctx.Done()
@@ -93,6 +100,9 @@ type Main struct {
 	// ShutdownTimeout bounds how long Close waits for in-flight requests.
 	ShutdownTimeout time.Duration
 	Options         axis.Options
+	// CheckOnly is --check-config: validate the config and exit
+	// (CheckConfig), opening nothing.
+	CheckOnly bool
 
 	Hub       *axis.Hub
 	tls       *serverTLS // with tls: (tls.go)
@@ -113,20 +123,52 @@ func (m *Main) ParseFlags(args []string) error {
 	fs.StringVar(&m.Addr, "listen", "", "listen address (overrides the config's listen)")
 	fs.StringVar(&m.DataDir, "data-dir", "", "data folder (overrides the config's data_dir)")
 	fs.StringVar(cpuProfile, "cpuprofile", "", "write a CPU profile to this file until shutdown (for performance work)")
+	fs.BoolVar(&m.CheckOnly, "check-config", false, "validate the config (keys, files, certificates, agencies, peers), print what it holds and exit: 0 good, 1 not; opens no store, binds no port")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
-	cfg, err := axis.LoadConfig(m.ConfigPath)
+	if fs.NArg() > 0 {
+		return fmt.Errorf("unexpected argument %q", fs.Arg(0))
+	}
+	if m.CheckOnly {
+		return nil // CheckConfig reads the file: its problems exit 1, not 2
+	}
+	cfg, err := m.loadConfig()
 	if err != nil {
 		return err
 	}
-	if m.DataDir != "" {
-		if cfg.DataDir, err = filepath.Abs(m.DataDir); err != nil {
-			return err
-		}
-	}
 	m.Config = cfg
 	return nil
+}
+
+// loadConfig reads the config file with the flags' overrides (at start and
+// on every reload).
+func (m *Main) loadConfig() (*axis.Config, error) {
+	cfg, err := axis.LoadConfig(m.ConfigPath)
+	if err != nil {
+		return nil, err
+	}
+	if m.DataDir != "" {
+		if cfg.DataDir, err = filepath.Abs(m.DataDir); err != nil {
+			return nil, err
+		}
+	}
+	return cfg, nil
+}
+
+// Reload is what SIGHUP does: the config file is read and checked again,
+// everything it changes is made ready off to the side (the directory,
+// peers and their clients, tokens, trust roots, the server certificate)
+// and then swapped in at once; connections and intakes in flight go on. A
+// config that does not load or check is refused, logged at error level and
+// counted (axis_config_reloads_total{result="refused"}); the running one
+// stays. The error names the file and line (axis.ConfigError).
+func (m *Main) Reload() error {
+	if m.Hub == nil {
+		return errors.New("reload: axisd is not running")
+	}
+	_, err := m.Hub.Reload(m.loadConfig, m.stageTLS)
+	return err
 }
 
 // Run opens the hub and starts serving in the background.

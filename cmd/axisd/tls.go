@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"sync"
 	"sync/atomic"
 	"time"
 
@@ -28,11 +29,15 @@ import (
 //     certificate) logs an error and keeps the previous pair; so does a
 //     reload between writing the new certificate and the new key: write
 //     both, then send SIGHUP.
-//   - SIGHUP re-reads the certificate and key only; client_ca and
-//     min_version are read at start (restart to change them).
+//   - SIGHUP (Main.Reload) re-reads the config, and with it the
+//     certificate and key, from the paths the new config gives; client_ca
+//     and min_version are read at start (restart to change them; the
+//     reload warns). A pair that does not load refuses the whole reload
+//     (axis.Hub.Reload): nothing of the new config is taken.
 //   - Certificate validity is the client's business: an expired
 //     certificate is served (and logged at warn level), not refused.
 type serverTLS struct {
+	mu                sync.Mutex // certFile, keyFile: a reload may move them
 	certFile, keyFile string
 	cur               atomic.Pointer[tls.Certificate]
 	config            *tls.Config
@@ -79,16 +84,38 @@ func newServerTLS(cfg *axis.Config, log *slog.Logger) (*serverTLS, error) {
 // reload re-reads the certificate and key; on failure the previous pair
 // stays.
 func (s *serverTLS) reload() error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
 	kp, err := axis.LoadKeyPair(s.certFile, s.keyFile)
 	if err != nil {
 		s.log.Error("tls: reload failed; keeping the previous certificate", "err", err)
 		return err
 	}
+	s.install(kp)
+	return nil
+}
+
+// stage reads the pair cfg names (a reload); commit puts it in service.
+func (s *serverTLS) stage(cfg *axis.Config) (commit func(), err error) {
+	certFile, keyFile := cfg.Path(cfg.TLS.Cert), cfg.Path(cfg.TLS.Key)
+	kp, err := axis.LoadKeyPair(certFile, keyFile)
+	if err != nil {
+		return nil, cfg.ErrorAt("tls.cert", fmt.Errorf("tls: %w", err))
+	}
+	return func() {
+		s.mu.Lock()
+		defer s.mu.Unlock()
+		s.certFile, s.keyFile = certFile, keyFile
+		s.install(kp)
+	}, nil
+}
+
+// install serves kp from the next handshake on. Called with mu held.
+func (s *serverTLS) install(kp *tls.Certificate) {
 	old := s.cur.Swap(kp)
 	s.warnExpiry(kp)
 	s.log.Info("tls: certificate reloaded", "cert_sha256", axis.CertSHA256(kp.Leaf), "previous_sha256", axis.CertSHA256(old.Leaf),
 		"subject", kp.Leaf.Subject.String(), "not_after", kp.Leaf.NotAfter)
-	return nil
 }
 
 func (s *serverTLS) warnExpiry(kp *tls.Certificate) {
@@ -108,12 +135,24 @@ func (s *serverTLS) attrs() []any {
 		"cert_sha256", axis.CertSHA256(leaf), "cert_not_after", leaf.NotAfter}
 }
 
-// ReloadTLS re-reads the TLS certificate and key (SIGHUP); without tls it
-// does nothing. A failure keeps the previous pair and is logged.
+// ReloadTLS re-reads the TLS certificate and key alone, from the files
+// of the start; without tls it does nothing. A failure keeps the previous
+// pair and is logged. SIGHUP calls Reload, which re-reads them with the
+// rest of the config.
 func (m *Main) ReloadTLS() error {
 	if m.tls == nil {
-		m.Options.Logger.Info("SIGHUP: no tls configured, nothing to reload")
+		m.Options.Logger.Info("no tls configured, nothing to reload")
 		return nil
 	}
 	return m.tls.reload()
+}
+
+// stageTLS is Reload's part for the server certificate (see
+// axis.Hub.Reload): tls added or removed needs a restart (the hub's reload
+// warns), so there is nothing to stage then.
+func (m *Main) stageTLS(cfg *axis.Config) (func(), error) {
+	if m.tls == nil || cfg.TLS == nil {
+		return nil, nil
+	}
+	return m.tls.stage(cfg)
 }
