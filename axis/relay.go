@@ -25,6 +25,7 @@ func (h *Hub) relayLoop(ctx context.Context, p *Peer, client PeerClient, wake <-
 	var failed atomic.Bool
 	var cursor uint64 // the last entry handed to a sender
 	marks := &marker{h: h, peer: p.Name, kick: make(chan struct{}, 1), flush: make(chan struct{}), stop: make(chan struct{})}
+	h.metrics.watchRelay(p.Name)
 	go marks.run()
 	defer marks.close()
 	drain := func() { // wait until nothing is in flight and every mark landed
@@ -93,10 +94,13 @@ func (h *Hub) relayOne(ctx context.Context, p *Peer, client PeerClient, e record
 	if err == nil {
 		raw, err = h.db.BlobOf(ctx, d)
 	}
+	sent := false // the peer was asked: its failure says whether it is up
 	if err == nil {
 		var peerID string
+		sent = true
 		if peerID, err = client.Send(ctx, Outgoing{Raw: raw, Kind: d.Kind, From: d.From, Organs: e.Organs}); err == nil {
 			h.metrics.relayed.WithLabelValues(p.Name, "relayed").Inc()
+			h.metrics.relayAttempt(p.Name, h.now(), true)
 			marks.add(store.Relayed{Entry: e, PeerDocID: peerID, At: h.now()})
 			return nil
 		}
@@ -106,6 +110,9 @@ func (h *Hub) relayOne(ctx context.Context, p *Peer, client PeerClient, e record
 	}
 	var perm *PermanentError
 	dead := errors.As(err, &perm) || h.now().Sub(e.Created) > h.cfg.Relay.DeadAfter.Duration
+	if sent && perm == nil { // a refusal for good is the peer answering: not down
+		h.metrics.relayAttempt(p.Name, h.now(), false)
+	}
 	result := "retry"
 	if dead {
 		result = "dead"
