@@ -3,7 +3,7 @@ GO         ?= go
 STATICCHECK = $(GO) run honnef.co/go/tools/cmd/staticcheck@v0.8.2
 FUZZTIME   ?= 1m
 
-.PHONY: build run run-national run-h41 test lint fuzz bench bench-go bench-million testdata clean
+.PHONY: build run run-national run-h41 test lint fuzz bench bench-go bench-million testdata clean deb deb-smoke
 
 # Starts a hub on 127.0.0.1:8080 with the demo province (Nam Định, H40);
 # its bbolt file is var/axis.db. The demo VDXP system's secret is a demo one
@@ -71,3 +71,29 @@ testdata:
 
 clean:
 	rm -rf bin
+
+# The Debian package dist/axis_VERSION_amd64.deb (README: "Installing on
+# Debian"; deploy/nfpm.yaml says what is in it). Reproducible: -trimpath, the
+# version the Go toolchain stamps from git (what `axisd --version` prints:
+# internal/version reads it from the build info, hence -buildvcs, whatever
+# GOFLAGS says), and SOURCE_DATE_EPOCH, the last commit's time, for every
+# time in the archive: two builds of one tree are the same bytes. The first
+# run downloads nfpm through the Go module proxy.
+NFPM               = $(GO) run github.com/goreleaser/nfpm/v2/cmd/nfpm@v2.45.2
+SOURCE_DATE_EPOCH ?= $(shell git log -1 --format=%ct 2>/dev/null || echo 0)
+DEB_MAINTAINER    ?= axis maintainers <axis@localhost>
+deb:
+	rm -rf dist/build dist/axis_*_amd64.deb
+	CGO_ENABLED=1 $(GO) build -trimpath -buildvcs=auto -o dist/build/ ./cmd/axisd ./cmd/axisctl
+	@set -e; \
+	v=$$($(GO) version -m dist/build/axisd | awk '$$1 == "mod" { print $$3 }'); \
+	case "$$v" in ""|"(devel)") v=0.0.0~devel ;; *) v=$$(echo "$$v" | sed -e 's/^v//' -e 's/-/~/' -e 's/-/./g') ;; esac; \
+	echo "nfpm: axis $$v, SOURCE_DATE_EPOCH=$(SOURCE_DATE_EPOCH)"; \
+	AXIS_DEB_VERSION="$$v" AXIS_DEB_MAINTAINER='$(DEB_MAINTAINER)' SOURCE_DATE_EPOCH=$(SOURCE_DATE_EPOCH) \
+		$(NFPM) package --config deploy/nfpm.yaml --packager deb --target dist/axis_$${v}_amd64.deb; \
+	sha256sum dist/axis_$${v}_amd64.deb
+
+# Builds the package, installs it on this machine, checks it, removes it
+# (root; what CI runs after make test): scripts/deb-smoke.sh.
+deb-smoke:
+	scripts/deb-smoke.sh
