@@ -15,6 +15,8 @@ import (
 	"testing"
 	"unicode"
 
+	"github.com/axis-h40/axis/internal/fixture"
+
 	"go.yaml.in/yaml/v3"
 )
 
@@ -25,22 +27,8 @@ const (
 	runbookURL    = "https://github.com/axis-h40/axis/blob/main/README.md#"
 )
 
-// promtool is promtool's path (Debian's package prometheus); without it
-// the test skips, except in CI (CI=true), where it fails.
-func promtool(t *testing.T) string {
-	t.Helper()
-	p, err := exec.LookPath("promtool")
-	if err != nil {
-		if os.Getenv("CI") == "true" {
-			t.Fatal("promtool is required in CI (apt-get install prometheus)")
-		}
-		t.Skip("needs promtool (apt-get install prometheus)")
-	}
-	return p
-}
-
 func TestRulesPromtool(t *testing.T) {
-	p := promtool(t)
+	p := fixture.Tool(t, "promtool", "prometheus")
 	for _, args := range [][]string{{"check", "rules", rulesFile}, {"test", "rules", rulesTestFile}} {
 		out, err := exec.Command(p, args...).CombinedOutput()
 		if err != nil {

@@ -11,7 +11,6 @@ import (
 	"regexp"
 	"slices"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -28,24 +27,6 @@ import (
 	"github.com/axis-h40/axis/store/record"
 )
 
-// clock is a settable test clock.
-type clock struct {
-	mu sync.Mutex
-	t  time.Time
-}
-
-func (c *clock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.t
-}
-
-func (c *clock) Add(d time.Duration) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.t = c.t.Add(d)
-}
-
 // env is a real hub of the demo province with the console and the hub's
 // API mounted as axisd mounts them, and a browser-like client (cookie jar,
 // redirects not followed).
@@ -55,7 +36,7 @@ type env struct {
 	srv    *httptest.Server
 	client *http.Client
 	logs   *testhub.Log
-	clock  *clock
+	clock  *fixture.Clock
 }
 
 type setup struct {
@@ -74,7 +55,7 @@ func newEnv(t *testing.T, s setup) *env {
 	}
 	// Alone unless the test's config says otherwise; checked at cleanup.
 	h := testhub.Open(t, testhub.Options{Configure: s.config, Hub: o})
-	clk := &clock{t: demopki.TestNow}
+	clk := fixture.NewClock(demopki.TestNow)
 	if s.console.Now == nil {
 		s.console.Now = clk.Now
 	}
@@ -869,7 +850,7 @@ func TestStaticAndAPIMount(t *testing.T) {
 // A long stuck list shows its first rows and says how many more there are;
 // the counts per reason cover them all.
 func TestStuckListShowsHowManyMore(t *testing.T) {
-	hub := &clock{t: demopki.TestNow}
+	hub := fixture.NewClock(demopki.TestNow)
 	e := newEnv(t, setup{config: func(c *axis.Config) { c.Admin.SLAFetch.Duration = time.Hour }, hubOpts: func(o *axis.Options) { o.Now = hub.Now }})
 	e.admin()
 	const n = 205

@@ -25,7 +25,7 @@ import (
 // CRL, the agencies' certificates (the issuing CA's) have no status, so
 // their envelopes are held. Writing the issuing CA's CRL to the returned
 // file releases them; advancing the hub's clock past hold_max refuses them.
-func heldEnv(t *testing.T, hub *clock) (*env, string) {
+func heldEnv(t *testing.T, hub *fixture.Clock) (*env, string) {
 	t.Helper()
 	issuing := filepath.Join(t.TempDir(), testgen.IssuingCRL)
 	e := newEnv(t, setup{
@@ -80,7 +80,7 @@ func (e *env) apiGet(path string, v any) resp {
 // and it leaves the stuck list. A second one is released once the issuing
 // CA's CRL appears.
 func TestHeldDocument(t *testing.T) {
-	hub := &clock{t: demopki.TestNow}
+	hub := fixture.NewClock(demopki.TestNow)
 	e, issuingCRL := heldEnv(t, hub)
 	rc := e.intake(testgen.NewDocument())
 	if rc.State != store.StateHeld {

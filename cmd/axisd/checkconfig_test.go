@@ -2,7 +2,6 @@ package main
 
 import (
 	"os"
-	"os/exec"
 	"path/filepath"
 	"regexp"
 	"strconv"
@@ -17,18 +16,7 @@ import (
 // outputs.
 func checkConfig(t *testing.T, bin string, args ...string) (int, string, string) {
 	t.Helper()
-	cmd := exec.Command(bin, append([]string{"--check-config"}, args...)...)
-	var out, errOut strings.Builder
-	cmd.Stdout, cmd.Stderr = &out, &errOut
-	cmd.Env = []string{"PATH=" + os.Getenv("PATH")}
-	err := cmd.Run()
-	code := 0
-	if ee, ok := err.(*exec.ExitError); ok {
-		code = ee.ExitCode()
-	} else if err != nil {
-		t.Fatal(err)
-	}
-	return code, out.String(), errOut.String()
+	return runProgram(t, []string{"PATH=" + os.Getenv("PATH")}, bin, append([]string{"--check-config"}, args...)...)
 }
 
 // TestCheckConfig runs the real binary: the demo config passes and the

@@ -147,10 +147,17 @@ func axisctl(t *testing.T, args ...string) (int, string, string) {
 	if axisctlErr != "" {
 		t.Fatalf("building axisctl: %s", axisctlErr)
 	}
-	cmd := exec.Command(axisctlBin, args...)
+	return runProgram(t, append(os.Environ(), "AXIS_HUB=", "AXIS_TOKEN="), axisctlBin, args...)
+}
+
+// runProgram runs bin with args in env and returns its exit code, standard
+// output and standard error; a program that could not run fails the test.
+func runProgram(t *testing.T, env []string, bin string, args ...string) (int, string, string) {
+	t.Helper()
+	cmd := exec.Command(bin, args...)
 	var out, errOut strings.Builder
 	cmd.Stdout, cmd.Stderr = &out, &errOut
-	cmd.Env = append(os.Environ(), "AXIS_HUB=", "AXIS_TOKEN=")
+	cmd.Env = env
 	err := cmd.Run()
 	code := 0
 	if ee, ok := err.(*exec.ExitError); ok {

@@ -152,26 +152,12 @@ type prometheus struct {
 	log string // its output file
 }
 
-// prometheusOrSkip is prometheus's path (Debian's package prometheus);
-// without it the test skips, except in CI (CI=true), where it fails.
-func prometheusOrSkip(t *testing.T) string {
-	t.Helper()
-	p, err := exec.LookPath("prometheus")
-	if err != nil {
-		if os.Getenv("CI") == "true" {
-			t.Fatal("prometheus is required in CI (apt-get install prometheus)")
-		}
-		t.Skip("needs prometheus (apt-get install prometheus)")
-	}
-	return p
-}
-
 // startPrometheus runs Prometheus scraping target (host:port) every second
 // as job axis, its storage in a temporary directory, until the test ends;
 // it returns once Prometheus is ready and has scraped target up.
 func startPrometheus(t *testing.T, target string) *prometheus {
 	t.Helper()
-	bin := prometheusOrSkip(t)
+	bin := fixture.Tool(t, "prometheus", "prometheus")
 	dir := t.TempDir() // before the process: removed after it exited
 	cfg := fmt.Sprintf(`global:
   scrape_interval: 1s
@@ -440,7 +426,7 @@ func dashSeries(t *testing.T, panels []dashPanel, title, ref string, labels ...s
 // data".
 func TestDashboardRendersWithData(t *testing.T) {
 	start := time.Now()
-	prometheusOrSkip(t)
+	fixture.Tool(t, "prometheus", "prometheus")
 	s := startMetricsScene(t)
 	rep := s.reconcile(t) // the reconciliation panels have their data
 	if !rep.Totals.ChainOK || rep.Totals.Remaining < 1 {

@@ -18,7 +18,6 @@ import (
 	"sort"
 	"strconv"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -38,24 +37,6 @@ import (
 // metric the dashboard and the alerting rules read is one the hub exports
 // and the rules fire on what it exports (TestMetricsDashboardAndRules), the
 // last reconciliation survives a restart (TestMetricsReconcileAfterRestart).
-
-// metricsClock is a hub clock the test sets.
-type metricsClock struct {
-	mu sync.Mutex
-	t  time.Time
-}
-
-func (c *metricsClock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.t
-}
-
-func (c *metricsClock) set(t time.Time) {
-	c.mu.Lock()
-	c.t = t
-	c.mu.Unlock()
-}
 
 // exposition is one scrape of /metrics in the text format: each family's
 // type (from its # TYPE line) and each sample's value by its series as
@@ -197,7 +178,7 @@ const unknownH41 = "000.00.99.H41"
 // (not dead, not held) are overdue for processing.
 type metricsScene struct {
 	m        *Main
-	clock    *metricsClock
+	clock    *fixture.Clock
 	t0, t1   time.Time
 	docs     map[string]string
 	h41, psh *httptest.Server
@@ -234,7 +215,7 @@ func startMetricsScene(t *testing.T) *metricsScene {
 	national, vdxpDown := closedURL(t), closedURL(t)
 	s.t0 = time.Now().UTC().Truncate(time.Second)
 	s.t1 = s.t0.Add(25 * time.Hour)
-	s.clock = &metricsClock{t: s.t0}
+	s.clock = fixture.NewClock(s.t0)
 	s.m = startWith(t, func(m *Main) {
 		m.Options.Now = s.clock.Now
 		m.Options.Getenv = func(k string) string {
@@ -275,13 +256,13 @@ func startMetricsScene(t *testing.T) *metricsScene {
 		return r.State == store.StateRelaying && r.Attempts > 0
 	})
 
-	s.clock.set(s.t0.Add(time.Hour))
+	s.clock.Set(s.t0.Add(time.Hour))
 	s.docs["unacked"] = intake(t, m, testgen.Department, fixture.Sign(t, metricsDoc("706", testgen.Department, testgen.Commune))).DocID
 	if r := call(t, m, "GET", "/api/v1/envelopes/"+s.docs["unacked"], tok(testgen.Commune), nil); r.status != http.StatusOK {
 		t.Fatalf("fetch: %d %s", r.status, r.body)
 	}
 
-	s.clock.set(s.t1)
+	s.clock.Set(s.t1)
 	waitRecipients(t, m, testgen.Commune, s.docs["dead"], 1, "the relay to national goes dead", inState(store.StateDead))
 	eventually(t, 10*time.Second, "a failed VDXP poll", func() bool {
 		return scrapeMetrics(t, m).samples[metricSeries("axis_vdxp_poll_total", "peer", "vdxp", "result", "error")] > 0
@@ -739,7 +720,7 @@ func TestMetricsDashboardAndRules(t *testing.T) {
 
 	// promtool on this scrape: the series the rules read, as this hub
 	// exported them, for an hour.
-	promtool := promtoolOrSkip(t)
+	promtool := fixture.Tool(t, "promtool", "prometheus")
 	var in strings.Builder
 	var keys []string
 	for k := range e.samples {
@@ -789,18 +770,4 @@ tests:
 	if out, err := exec.Command(promtool, "test", "rules", file).CombinedOutput(); err != nil {
 		t.Fatalf("promtool test rules on the scrape: %v\n%s\n%s", err, out, test)
 	}
-}
-
-// promtoolOrSkip is promtool's path (Debian's package prometheus); without
-// it the test skips, except in CI (CI=true), where it fails.
-func promtoolOrSkip(t *testing.T) string {
-	t.Helper()
-	p, err := exec.LookPath("promtool")
-	if err != nil {
-		if os.Getenv("CI") == "true" {
-			t.Fatal("promtool is required in CI (apt-get install prometheus)")
-		}
-		t.Skip("needs promtool (apt-get install prometheus)")
-	}
-	return p
 }
