@@ -25,8 +25,11 @@ import (
 // VDXP or pull peer learns states its own way).
 func (h *Hub) reportsTo(peer string) bool {
 	p, ok := h.dir.Peer(peer)
-	return ok && p.Kind == PeerAxis && p.URL != ""
+	return ok && p.getsReports()
 }
+
+// getsReports: the peer is sent delivery reports (a native peer with a URL).
+func (p *Peer) getsReports() bool { return p.Kind == PeerAxis && p.URL != "" }
 
 // reportBatch bounds one POST of reports.
 const reportBatch = 200

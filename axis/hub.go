@@ -127,7 +127,7 @@ func (h *Hub) Open(ctx context.Context) (err error) {
 	if h.db, err = store.Open(filepath.Join(dataDir, "axis.db"), &opts); err != nil {
 		return err
 	}
-	h.metrics.watchStore(h.db, h.now)
+	h.metrics.watchStore(h)
 	h.metrics.watchHeld(h.db)
 	if h.revocation != nil {
 		h.revocation.Start()

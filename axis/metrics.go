@@ -65,8 +65,6 @@ type metrics struct {
 	seedOnce   sync.Once
 
 	peers peerHealth
-
-	hubOnce sync.Once // the hub's own collector, registered by the first MetricsHandler
 }
 
 func newMetrics() *metrics {
@@ -137,35 +135,31 @@ func (m *metrics) watchRelay(peer string) {
 	}
 }
 
-// watchPush makes a push loop's series for organ.
-func (m *metrics) watchPush(organ string) {
-	m.push.WithLabelValues(organ, "delivered")
-	m.push.WithLabelValues(organ, "failed")
+// outcomes is a counter of attempts by who and result, one result for
+// success and one for failure.
+type outcomes struct {
+	vec      *prometheus.CounterVec
+	ok, fail string
 }
 
-// pushed counts one push delivery to organ's push_url.
-func (m *metrics) pushed(organ string, ok bool) {
-	r := "failed"
+// watch makes who's two series at 0.
+func (o outcomes) watch(who string) {
+	o.vec.WithLabelValues(who, o.ok)
+	o.vec.WithLabelValues(who, o.fail)
+}
+
+// count counts one attempt of who.
+func (o outcomes) count(who string, ok bool) {
+	r := o.fail
 	if ok {
-		r = "delivered"
+		r = o.ok
 	}
-	m.push.WithLabelValues(organ, r).Inc()
+	o.vec.WithLabelValues(who, r).Inc()
 }
 
-// watchPoll makes a VDXP poller's series for peer.
-func (m *metrics) watchPoll(peer string) {
-	m.vdxpPoll.WithLabelValues(peer, "ok")
-	m.vdxpPoll.WithLabelValues(peer, "error")
-}
-
-// polled counts one poll of a VDXP peer.
-func (m *metrics) polled(peer string, ok bool) {
-	r := "error"
-	if ok {
-		r = "ok"
-	}
-	m.vdxpPoll.WithLabelValues(peer, r).Inc()
-}
+// push: deliveries to an agency's push_url; vdxpPolls: polls of a VDXP peer.
+func (m *metrics) pushes() outcomes    { return outcomes{m.push, "delivered", "failed"} }
+func (m *metrics) vdxpPolls() outcomes { return outcomes{m.vdxpPoll, "ok", "error"} }
 
 // peerHealth is, per peer, when a relay last succeeded and last failed
 // (in memory: since the hub started).
@@ -221,9 +215,11 @@ type storeCollector struct {
 	docs   *prometheus.Desc
 }
 
-// watchStore registers the depths read from the store at each scrape;
-// MetricsHandler adds the hub's own (hubCollector).
-func (m *metrics) watchStore(db *store.DB, _ func() time.Time) {
+// watchStore registers, at Open, what is read from the store at each
+// scrape: the depths (storeCollector) and the hub's own (hubCollector).
+func (m *metrics) watchStore(h *Hub) {
+	m.reg.MustRegister(newHubCollector(h))
+	db := h.db
 	m.reg.MustRegister(&storeCollector{
 		db:     db,
 		queue:  prometheus.NewDesc("axis_queue_depth", "Documents and status messages waiting for an agency to ack.", []string{"organ_id"}, nil),
@@ -504,12 +500,9 @@ func (m *metrics) seedReconcile(h *Hub) {
 }
 
 // MetricsHandler serves the hub's metrics in the Prometheus text format.
-// The first one registers the hub's own collector (peers, SLAs, stuck
-// list, ages, the store's space, the last reconciliation's chain check).
 // The first scrape reads the last kept reconciliation report before it
 // gathers (collectors are gathered concurrently).
 func (h *Hub) MetricsHandler() http.Handler {
-	h.metrics.hubOnce.Do(func() { h.metrics.reg.MustRegister(newHubCollector(h)) })
 	gather := promhttp.HandlerFor(h.metrics.reg, promhttp.HandlerOpts{})
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		h.metrics.seedReconcile(h)

@@ -22,7 +22,7 @@ const DocIDHeader = "X-Axis-Doc-Id"
 func (h *Hub) pushLoop(ctx context.Context, a *Agency, client *http.Client, wake <-chan struct{}) {
 	rc := h.cfg.Relay
 	bo := &backoff{min: rc.RetryMin.Duration, max: rc.RetryMax.Duration}
-	h.metrics.watchPush(a.OrganID)
+	h.metrics.pushes().watch(a.OrganID)
 	for ctx.Err() == nil {
 		items, err := h.db.Queued(ctx, a.OrganID, 0, 32)
 		if err != nil || len(items) == 0 {
@@ -66,7 +66,7 @@ func (h *Hub) pushOne(ctx context.Context, a *Agency, client *http.Client, d *re
 	if ctx.Err() != nil {
 		return ctx.Err()
 	}
-	h.metrics.pushed(a.OrganID, err == nil)
+	h.metrics.pushes().count(a.OrganID, err == nil)
 	why := ""
 	if err != nil {
 		why = err.Error()

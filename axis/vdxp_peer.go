@@ -52,11 +52,11 @@ func (v *vdxpPeer) Send(ctx context.Context, out Outgoing) (string, error) {
 // again on the next poll; intake de-duplicates by content.
 func (h *Hub) pollLoop(ctx context.Context, p *Peer, v *vdxpPeer) {
 	bo := &backoff{min: h.cfg.Relay.RetryMin.Duration, max: h.cfg.Relay.RetryMax.Duration}
-	h.metrics.watchPoll(p.Name)
+	h.metrics.vdxpPolls().watch(p.Name)
 	for ctx.Err() == nil {
 		full, err := h.pollOnce(ctx, p, v)
 		if ctx.Err() == nil {
-			h.metrics.polled(p.Name, err == nil)
+			h.metrics.vdxpPolls().count(p.Name, err == nil)
 		}
 		switch {
 		case ctx.Err() != nil:

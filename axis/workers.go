@@ -263,7 +263,7 @@ func (h *Hub) startUnit(prev *unit, sp unitSpec) *unit {
 			w.wake[p.Name] = wake
 		}
 		var rwake chan struct{}
-		if p.Kind == PeerAxis && p.URL != "" { // reportsTo, for the new config
+		if p.getsReports() {
 			if rwake = w.reportWake[p.Name]; rwake == nil {
 				rwake = make(chan struct{}, 1)
 				w.reportWake[p.Name] = rwake
