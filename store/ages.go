@@ -8,8 +8,8 @@ import (
 	"os"
 	"time"
 
+	"github.com/axis-h40/axis/store/kv"
 	"github.com/axis-h40/axis/store/record"
-	bolt "go.etcd.io/bbolt"
 )
 
 // Cheap reads for the hub's metrics, made at every scrape of /metrics: the
@@ -51,7 +51,7 @@ const (
 // fetched): about 13 ms.
 func (db *DB) QueueAges(ctx context.Context) (map[string]QueueAge, error) {
 	out := map[string]QueueAge{}
-	err := db.bolt.View(func(tx *bolt.Tx) error {
+	err := db.kv.View(func(tx kv.Tx) error {
 		docs, dls, queues := tx.Bucket(bDocs), tx.Bucket(bDeliveries), tx.Bucket(bQueues)
 		received := func(id []byte) (time.Time, error) {
 			var d record.Document
@@ -120,7 +120,7 @@ func deliveryState(v []byte) (string, error) {
 // index is keyed by doc id, not time; hold_max bounds how many there are).
 func (db *DB) HeldOldest(ctx context.Context) (time.Time, error) {
 	var oldest time.Time
-	err := db.bolt.View(func(tx *bolt.Tx) error {
+	err := db.kv.View(func(tx kv.Tx) error {
 		return tx.Bucket(bHeld).ForEach(func(_, v []byte) error {
 			since, err := time.Parse(time.RFC3339Nano, string(v))
 			if err != nil {
@@ -152,7 +152,20 @@ type Space struct {
 // Space returns the store file's size and free pages. Cost: one stat of
 // the file and a copy of bbolt's counters (kept at each commit). It is
 // safe on a closed store (the counters stay).
+//
+// On PostgreSQL FileBytes is the size of the store's tables (one query)
+// and FreePages 0: the server reclaims space itself (autovacuum).
 func (db *DB) Space() (Space, error) {
+	if db.bolt == nil {
+		s, ok := db.kv.(interface{ Size(context.Context) (int64, error) })
+		if !ok {
+			return Space{}, nil
+		}
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		n, err := s.Size(ctx)
+		return Space{FileBytes: n}, err
+	}
 	fi, err := os.Stat(db.Path())
 	if err != nil {
 		return Space{}, err

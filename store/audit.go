@@ -10,8 +10,8 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/axis-h40/axis/store/kv"
 	"github.com/axis-h40/axis/store/record"
-	bolt "go.etcd.io/bbolt"
 )
 
 // What the reconciliation reads (a day's documents and deliveries, which
@@ -54,7 +54,7 @@ type AuditRef struct {
 // every queue and verifies the event chain.
 func (db *DB) AuditDay(ctx context.Context, day string) (*DayAudit, error) {
 	a := &DayAudit{Day: day}
-	err := db.bolt.View(func(tx *bolt.Tx) error {
+	err := db.kv.View(func(tx kv.Tx) error {
 		docs, dls := tx.Bucket(bDocs), tx.Bucket(bDeliveries)
 		prefix := key([]byte(day), nil)
 		c := tx.Bucket(bByDay).Cursor()
@@ -116,7 +116,7 @@ func (db *DB) AuditDay(ctx context.Context, day string) (*DayAudit, error) {
 // came (Via, "" for an agency).
 func (db *DB) Have(ctx context.Context, ids []string) (map[string]string, error) {
 	out := map[string]string{}
-	err := db.bolt.View(func(tx *bolt.Tx) error {
+	err := db.kv.View(func(tx kv.Tx) error {
 		docs := tx.Bucket(bDocs)
 		for _, id := range ids {
 			v := docs.Get([]byte(id))
@@ -139,7 +139,7 @@ func (db *DB) Have(ctx context.Context, ids []string) (map[string]string, error)
 // ReceivedVia lists the documents accepted on day that came through peer.
 func (db *DB) ReceivedVia(ctx context.Context, day, peer string) ([]string, error) {
 	var out []string
-	err := db.bolt.View(func(tx *bolt.Tx) error {
+	err := db.kv.View(func(tx kv.Tx) error {
 		docs := tx.Bucket(bDocs)
 		prefix := key([]byte(day), nil)
 		c := tx.Bucket(bByDay).Cursor()
@@ -163,7 +163,7 @@ func (db *DB) ReceivedVia(ctx context.Context, day, peer string) ([]string, erro
 // peer lost it): their deliveries go back to relaying, with an event
 // saying why.
 func (db *DB) Requeue(ctx context.Context, docID, peer string, organs []string, why, by string, at time.Time) error {
-	return db.batch(ctx, func(tx *bolt.Tx) error {
+	return db.batch(ctx, func(tx kv.Tx) error {
 		if tx.Bucket(bDocs).Get([]byte(docID)) == nil {
 			return ErrNotFound
 		}
@@ -196,7 +196,7 @@ func (db *DB) Requeue(ctx context.Context, docID, peer string, organs []string, 
 // to the recorded SHA-256 (a good copy from a peer, since ids are content
 // hashes): the repair of a hash mismatch.
 func (db *DB) RestoreBlob(ctx context.Context, docID string, raw []byte, from, by string, at time.Time) error {
-	return db.batch(ctx, func(tx *bolt.Tx) error {
+	return db.batch(ctx, func(tx kv.Tx) error {
 		var d record.Document
 		if err := getJSON(tx.Bucket(bDocs), []byte(docID), &d); err != nil {
 			return err

@@ -12,9 +12,9 @@ import (
 	"github.com/axis-h40/axis/internal/fixture"
 	"github.com/axis-h40/axis/internal/testgen"
 	"github.com/axis-h40/axis/store"
+	"github.com/axis-h40/axis/store/kv"
 	"github.com/axis-h40/axis/store/record"
 	"github.com/axis-h40/axis/store/storetest"
-	bolt "go.etcd.io/bbolt"
 )
 
 // AuditDay reads the day's documents with their deliveries and finds
@@ -59,7 +59,7 @@ func TestAuditDay(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	fs.edit(func(tx *bolt.Tx) error {
+	fs.edit(func(tx kv.Tx) error {
 		// e's first chunk altered, same length.
 		k := blobChunks(tx, e)[0]
 		v := bytes.Clone(tx.Bucket([]byte("blobs")).Get(k))
@@ -155,7 +155,7 @@ func TestRestoreBlob(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	fs.edit(func(tx *bolt.Tx) error {
+	fs.edit(func(tx kv.Tx) error {
 		b := tx.Bucket([]byte("blobs"))
 		k := blobChunks(tx, small)[0]
 		v := bytes.Clone(b.Get(k))

@@ -5,8 +5,8 @@ import (
 	"context"
 	"fmt"
 
+	"github.com/axis-h40/axis/store/kv"
 	"github.com/axis-h40/axis/store/record"
-	bolt "go.etcd.io/bbolt"
 )
 
 // Awaiting states: a peer that sends no delivery reports (the national
@@ -27,7 +27,7 @@ type Awaiting struct {
 // await adds the deliveries of docID to organs, relayed to peer as
 // peerDocID, to peer's awaiting index, when this store polls that peer
 // for states.
-func (db *DB) await(tx *bolt.Tx, peer, docID string, organs []string, peerDocID string) error {
+func (db *DB) await(tx kv.Tx, peer, docID string, organs []string, peerDocID string) error {
 	if db.pollStates == nil || !db.pollStates(peer) {
 		return nil
 	}
@@ -49,7 +49,7 @@ func (db *DB) await(tx *bolt.Tx, peer, docID string, organs []string, peerDocID 
 
 // unawait removes deliveries of docID from peer's awaiting index (absent
 // ones are fine).
-func unawait(tx *bolt.Tx, peer, docID string, organs ...string) error {
+func unawait(tx kv.Tx, peer, docID string, organs ...string) error {
 	b := tx.Bucket(bAwaiting).Bucket([]byte(peer))
 	if b == nil {
 		return nil
@@ -68,7 +68,7 @@ func unawait(tx *bolt.Tx, peer, docID string, organs ...string) error {
 // at a time.
 func (db *DB) AwaitingStates(ctx context.Context, peer string, after Awaiting, limit int) ([]Awaiting, error) {
 	var out []Awaiting
-	err := db.bolt.View(func(tx *bolt.Tx) error {
+	err := db.kv.View(func(tx kv.Tx) error {
 		b := tx.Bucket(bAwaiting).Bucket([]byte(peer))
 		if b == nil {
 			return nil
@@ -96,7 +96,7 @@ func (db *DB) AwaitingStates(ctx context.Context, peer string, after Awaiting, l
 // checkAwaiting is DB.Check's part for the awaiting index: every entry is
 // a delivery relayed to that peer under that peer doc id, not yet final
 // there.
-func checkAwaiting(tx *bolt.Tx, add func(format string, a ...any)) error {
+func checkAwaiting(tx kv.Tx, add func(format string, a ...any)) error {
 	return tx.Bucket(bAwaiting).ForEachBucket(func(peer []byte) error {
 		return tx.Bucket(bAwaiting).Bucket(peer).ForEach(func(k, v []byte) error {
 			var dl record.Delivery

@@ -2,21 +2,68 @@ package store
 
 import (
 	"context"
+	"fmt"
 	"io"
+	"os"
+	"path/filepath"
+	"time"
 
+	"github.com/axis-h40/axis/store/kv"
 	bolt "go.etcd.io/bbolt"
 )
 
-// Backup: a consistent copy of the file while the store serves.
+// Backup: a consistent copy of the store while it serves, always as a
+// bbolt file, whatever the engine, so that one restore path serves both:
+// start a bbolt hub on the file, or copy it into PostgreSQL with
+// `axisctl migrate-store` (Migrate).
 
-// Backup writes a consistent copy of the whole file to w while the store
-// keeps serving (bbolt Tx.WriteTo). Restore = start on the copy.
+// Backup writes a consistent copy of the whole store to w, as a bbolt
+// file, while the store keeps serving. On bbolt it is the file itself
+// (Tx.WriteTo, one read transaction); on PostgreSQL every bucket is
+// copied from one snapshot into a bbolt file made in TMPDIR, then sent.
 func (db *DB) Backup(ctx context.Context, w io.Writer) (int64, error) {
-	var n int64
-	err := db.bolt.View(func(tx *bolt.Tx) error {
-		var err error
-		n, err = tx.WriteTo(w)
+	if db.bolt != nil {
+		var n int64
+		err := db.bolt.View(func(tx *bolt.Tx) error {
+			var err error
+			n, err = tx.WriteTo(w)
+			return err
+		})
+		return n, err
+	}
+	dir, err := os.MkdirTemp("", "axis-backup-")
+	if err != nil {
+		return 0, err
+	}
+	defer os.RemoveAll(dir)
+	path := filepath.Join(dir, "axis.db")
+	if err := copyInto(ctx, db.kv, path); err != nil {
+		return 0, err
+	}
+	f, err := os.Open(path)
+	if err != nil {
+		return 0, err
+	}
+	defer f.Close()
+	return io.Copy(w, f)
+}
+
+// copyInto copies src into a new bbolt file at path.
+func copyInto(ctx context.Context, src kv.DB, path string) error {
+	bdb, err := bolt.Open(path, 0o600, &bolt.Options{Timeout: time.Second, NoSync: true})
+	if err != nil {
 		return err
-	})
-	return n, err
+	}
+	dst := kv.NewBolt(bdb)
+	err = kv.Copy(dst, src, 20000, func(int) error { return ctx.Err() })
+	if err == nil {
+		err = bdb.Sync()
+	}
+	if cerr := bdb.Close(); err == nil {
+		err = cerr
+	}
+	if err != nil {
+		return fmt.Errorf("store: copying into %s: %w", path, err)
+	}
+	return nil
 }

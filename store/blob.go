@@ -6,16 +6,16 @@ import (
 	"encoding/binary"
 	"fmt"
 
+	"github.com/axis-h40/axis/store/kv"
 	"github.com/axis-h40/axis/store/record"
-	bolt "go.etcd.io/bbolt"
 )
 
 // Envelope bytes, exactly as received, in chunks of blobChunk (schema.go
 // says why) keyed by the document's sequence.
 
-func putBlob(tx *bolt.Tx, seq uint64, raw []byte) error {
+func putBlob(tx kv.Tx, seq uint64, raw []byte) error {
 	b := tx.Bucket(bBlobs)
-	b.FillPercent = 1.0
+	kv.FillPercent(b, 1.0) // appended in order: full pages
 	for i := 0; i < len(raw); i += blobChunk {
 		if err := b.Put(blobKey(seq, uint32(i/blobChunk)), raw[i:min(i+blobChunk, len(raw))]); err != nil {
 			return err
@@ -25,7 +25,7 @@ func putBlob(tx *bolt.Tx, seq uint64, raw []byte) error {
 }
 
 // readBlob copies a document's bytes out of its chunks.
-func readBlob(tx *bolt.Tx, d *record.Document) ([]byte, error) {
+func readBlob(tx kv.Tx, d *record.Document) ([]byte, error) {
 	out := make([]byte, 0, d.Size)
 	prefix := u64(d.Seq)
 	c := tx.Bucket(bBlobs).Cursor()
@@ -46,7 +46,7 @@ func readBlob(tx *bolt.Tx, d *record.Document) ([]byte, error) {
 // transaction.
 func (db *DB) Blob(ctx context.Context, id string) ([]byte, error) {
 	var out []byte
-	err := db.bolt.View(func(tx *bolt.Tx) error {
+	err := db.kv.View(func(tx kv.Tx) error {
 		var d record.Document
 		if err := getJSON(tx.Bucket(bDocs), []byte(id), &d); err != nil {
 			return err
@@ -64,7 +64,7 @@ func (db *DB) Blob(ctx context.Context, id string) ([]byte, error) {
 // BlobOf is Blob for a document record the caller already read.
 func (db *DB) BlobOf(ctx context.Context, d *record.Document) ([]byte, error) {
 	var out []byte
-	err := db.bolt.View(func(tx *bolt.Tx) error {
+	err := db.kv.View(func(tx kv.Tx) error {
 		var err error
 		out, err = readBlob(tx, d)
 		return err

@@ -9,8 +9,8 @@ import (
 	"fmt"
 	"strings"
 
+	"github.com/axis-h40/axis/store/kv"
 	"github.com/axis-h40/axis/store/record"
-	bolt "go.etcd.io/bbolt"
 )
 
 // The consistency check: bbolt's pages and axis's invariants.
@@ -35,9 +35,11 @@ func (db *DB) Check(ctx context.Context) error {
 	// transaction (its doc: a read-only one must not run while others
 	// write); this one writes nothing and is rolled back, holding the
 	// writer lock while it runs.
-	err := db.checkTx(func(tx *bolt.Tx) error {
-		for err := range tx.Check() {
-			add("bbolt: %v", err)
+	err := db.checkTx(func(tx kv.Tx) error {
+		if btx := kv.BoltTx(tx); btx != nil {
+			for err := range btx.Check() {
+				add("bbolt: %v", err)
+			}
 		}
 		docs, blobs, deliveries := tx.Bucket(bDocs), tx.Bucket(bBlobs), tx.Bucket(bDeliveries)
 		chunks := 0
@@ -92,7 +94,7 @@ func (db *DB) Check(ctx context.Context) error {
 		}); err != nil {
 			return err
 		}
-		if n := blobs.Stats().KeyN; n != chunks {
+		if n := blobs.KeyN(); n != chunks {
 			add("%d blob chunks stored, the documents account for %d", n, chunks)
 		}
 		err = tx.Bucket(bQueues).ForEachBucket(func(organ []byte) error {
@@ -149,11 +151,14 @@ func (db *DB) Check(ctx context.Context) error {
 	return nil
 }
 
-func (db *DB) checkTx(fn func(tx *bolt.Tx) error) error {
+func (db *DB) checkTx(fn func(tx kv.Tx) error) error {
+	if db.bolt == nil {
+		return db.kv.View(fn) // one snapshot, next to writers
+	}
 	tx, err := db.bolt.Begin(true)
 	if err != nil {
 		return err
 	}
 	defer tx.Rollback()
-	return fn(tx)
+	return kv.NewBolt(nil).Wrap(tx, fn)
 }

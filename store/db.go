@@ -7,6 +7,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/axis-h40/axis/store/kv"
 	bolt "go.etcd.io/bbolt"
 	bolterrors "go.etcd.io/bbolt/errors"
 )
@@ -38,7 +39,9 @@ type Options struct {
 
 // DB is the store.
 type DB struct {
-	bolt       *bolt.DB
+	kv         kv.DB    // the engine every method runs on
+	bolt       *bolt.DB // the bbolt file, nil on another engine
+	path       string   // the bbolt file's path, or the engine's name
 	onBatch    func(int)
 	reportTo   func(string) bool
 	pollStates func(string) bool
@@ -52,19 +55,7 @@ type DB struct {
 
 // Open opens or creates the store file.
 func Open(path string, opts *Options) (*DB, error) {
-	o := Options{MaxBatchSize: 256, Timeout: 5 * time.Second}
-	if opts != nil {
-		if opts.MaxBatchDelay > 0 {
-			o.MaxBatchDelay = opts.MaxBatchDelay
-		}
-		if opts.MaxBatchSize > 0 {
-			o.MaxBatchSize = opts.MaxBatchSize
-		}
-		if opts.Timeout > 0 {
-			o.Timeout = opts.Timeout
-		}
-		o.OnBatch, o.ReportTo, o.PollStates, o.OnMigrate = opts.OnBatch, opts.ReportTo, opts.PollStates, opts.OnMigrate
-	}
+	o := options(opts)
 	// NoFreelistSync: the freelist is rebuilt from the pages at open instead
 	// of being written at every commit (as etcd does); durability of data is
 	// unchanged.
@@ -79,11 +70,40 @@ func Open(path string, opts *Options) (*DB, error) {
 		bdb.Close()
 		return nil, err
 	}
-	if err := bdb.Update(initSchema); err != nil {
+	db, err := openOn(kv.NewBolt(bdb), o)
+	if err != nil {
 		bdb.Close()
 		return nil, err
 	}
-	db := &DB{bolt: bdb, onBatch: o.OnBatch, reportTo: o.ReportTo, pollStates: o.PollStates, maxDelay: o.MaxBatchDelay, maxBatch: o.MaxBatchSize,
+	db.bolt, db.path = bdb, path
+	return db, nil
+}
+
+// options are opts with the defaults filled in.
+func options(opts *Options) Options {
+	o := Options{MaxBatchSize: 256, Timeout: 5 * time.Second}
+	if opts != nil {
+		if opts.MaxBatchDelay > 0 {
+			o.MaxBatchDelay = opts.MaxBatchDelay
+		}
+		if opts.MaxBatchSize > 0 {
+			o.MaxBatchSize = opts.MaxBatchSize
+		}
+		if opts.Timeout > 0 {
+			o.Timeout = opts.Timeout
+		}
+		o.OnBatch, o.ReportTo, o.PollStates, o.OnMigrate = opts.OnBatch, opts.ReportTo, opts.PollStates, opts.OnMigrate
+	}
+	return o
+}
+
+// openOn brings engine k's schema to this program's and starts the
+// commit loop.
+func openOn(k kv.DB, o Options) (*DB, error) {
+	if err := k.Update(initSchema); err != nil {
+		return nil, err
+	}
+	db := &DB{kv: k, path: k.Engine(), onBatch: o.OnBatch, reportTo: o.ReportTo, pollStates: o.PollStates, maxDelay: o.MaxBatchDelay, maxBatch: o.MaxBatchSize,
 		writes: make(chan writeReq), closing: make(chan struct{}), loopDone: make(chan struct{})}
 	go db.commitLoop()
 	return db, nil
@@ -100,9 +120,12 @@ func Open(path string, opts *Options) (*DB, error) {
 func (db *DB) Close() error {
 	db.closeOnce.Do(func() { close(db.closing) })
 	<-db.loopDone
+	if db.bolt == nil {
+		return db.kv.Close()
+	}
 	if !db.bolt.IsReadOnly() {
 		db.bolt.NoFreelistSync = false // the commit loop has stopped: this is the last writer
-		err := db.bolt.Update(func(tx *bolt.Tx) error {
+		err := db.kv.Update(func(tx kv.Tx) error {
 			m := tx.Bucket(bMeta)
 			return m.Put(kSchema, m.Get(kSchema)) // a commit, to carry the freelist
 		})
@@ -114,13 +137,16 @@ func (db *DB) Close() error {
 	return db.bolt.Close()
 }
 
-// Path is the file's path.
-func (db *DB) Path() string { return db.bolt.Path() }
+// Path is the bbolt file's path, or on another engine its name.
+func (db *DB) Path() string { return db.path }
+
+// Engine names the store's engine: "bbolt" or "postgres".
+func (db *DB) Engine() string { return db.kv.Engine() }
 
 // batch runs fn in a shared commit and returns when that commit is on disk.
 // fn may run more than once (a failed shared commit is retried one function
 // at a time), so it must reset whatever it reports and be idempotent.
-func (db *DB) batch(ctx context.Context, fn func(tx *bolt.Tx) error) error {
+func (db *DB) batch(ctx context.Context, fn func(tx kv.Tx) error) error {
 	if err := ctx.Err(); err != nil {
 		return err
 	}
@@ -134,7 +160,7 @@ func (db *DB) batch(ctx context.Context, fn func(tx *bolt.Tx) error) error {
 }
 
 type writeReq struct {
-	fn   func(tx *bolt.Tx) error
+	fn   func(tx kv.Tx) error
 	done chan error
 }
 
@@ -169,7 +195,7 @@ func (db *DB) commitLoop() {
 			}
 			t.Stop()
 		}
-		err := db.bolt.Update(func(tx *bolt.Tx) error {
+		err := db.kv.Update(func(tx kv.Tx) error {
 			for _, r := range reqs {
 				if err := r.fn(tx); err != nil {
 					return err
@@ -181,7 +207,7 @@ func (db *DB) commitLoop() {
 			// One function failed the shared commit: run each alone so
 			// only the failing one sees its error.
 			for _, r := range reqs {
-				r.done <- db.bolt.Update(r.fn)
+				r.done <- db.kv.Update(r.fn)
 			}
 			continue
 		}

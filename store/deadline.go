@@ -7,8 +7,8 @@ import (
 	"time"
 
 	"github.com/axis-h40/axis/envelope"
+	"github.com/axis-h40/axis/store/kv"
 	"github.com/axis-h40/axis/store/record"
-	bolt "go.etcd.io/bbolt"
 )
 
 // Processing deadlines (hạn xử lý): a document's edXML DueDate, indexed at
@@ -26,7 +26,7 @@ const OverdueWindow = 90 * 24 * time.Hour
 // first: what overdueProcessing says, in its own read transaction.
 func (db *DB) OverdueProcessing(ctx context.Context, now time.Time, limit int) ([]record.StuckItem, error) {
 	var out []record.StuckItem
-	err := db.bolt.View(func(tx *bolt.Tx) error {
+	err := db.kv.View(func(tx kv.Tx) error {
 		var err error
 		out, err = overdueProcessing(tx, now, limit)
 		return err
@@ -41,7 +41,7 @@ func (db *DB) OverdueProcessing(ctx context.Context, now time.Time, limit int) (
 // refused the document (acked fail) or that a relay never reached (dead,
 // listed as such) is not waited for. It reads the due-date index from
 // OverdueWindow ago up to yesterday.
-func overdueProcessing(tx *bolt.Tx, now time.Time, limit int) ([]record.StuckItem, error) {
+func overdueProcessing(tx kv.Tx, now time.Time, limit int) ([]record.StuckItem, error) {
 	var out []record.StuckItem
 	if limit <= 0 {
 		return nil, nil

@@ -6,8 +6,8 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/axis-h40/axis/store/kv"
 	"github.com/axis-h40/axis/store/record"
-	bolt "go.etcd.io/bbolt"
 )
 
 // Local delivery: an agency's queue (Inbox), its fetch or the hub's push to
@@ -16,7 +16,7 @@ import (
 // Deliveries returns every recipient's delivery of a document, in route order.
 func (db *DB) Deliveries(ctx context.Context, id string) ([]record.Delivery, error) {
 	var out []record.Delivery
-	err := db.bolt.View(func(tx *bolt.Tx) error {
+	err := db.kv.View(func(tx kv.Tx) error {
 		var d record.Document
 		if err := getJSON(tx.Bucket(bDocs), []byte(id), &d); err != nil {
 			return err
@@ -32,7 +32,7 @@ func (db *DB) Deliveries(ctx context.Context, id string) ([]record.Delivery, err
 // caller already holds, a search page), by doc id, from one read.
 func (db *DB) DeliveriesOfDocs(ctx context.Context, docs []record.Document) (map[string][]record.Delivery, error) {
 	out := make(map[string][]record.Delivery, len(docs))
-	err := db.bolt.View(func(tx *bolt.Tx) error {
+	err := db.kv.View(func(tx kv.Tx) error {
 		for _, d := range docs {
 			dls, err := deliveriesOf(tx, d.ID, d.Recipients)
 			if err != nil {
@@ -47,7 +47,7 @@ func (db *DB) DeliveriesOfDocs(ctx context.Context, docs []record.Document) (map
 
 // deliveriesOf reads the delivery of document id to each of recipients,
 // in their order, inside tx.
-func deliveriesOf(tx *bolt.Tx, id string, recipients []record.Route) ([]record.Delivery, error) {
+func deliveriesOf(tx kv.Tx, id string, recipients []record.Route) ([]record.Delivery, error) {
 	var out []record.Delivery
 	for _, r := range recipients {
 		var dl record.Delivery
@@ -62,7 +62,7 @@ func deliveriesOf(tx *bolt.Tx, id string, recipients []record.Route) ([]record.D
 // Delivery returns one recipient's delivery.
 func (db *DB) Delivery(ctx context.Context, id, organ string) (*record.Delivery, error) {
 	var dl record.Delivery
-	err := db.bolt.View(func(tx *bolt.Tx) error {
+	err := db.kv.View(func(tx kv.Tx) error {
 		return getJSON(tx.Bucket(bDeliveries), key([]byte(id), []byte(organ)), &dl)
 	})
 	if err != nil {
@@ -82,7 +82,7 @@ type InboxItem struct {
 func (db *DB) Inbox(ctx context.Context, organ string, after uint64, limit int) ([]InboxItem, bool, error) {
 	var out []InboxItem
 	more := false
-	err := db.bolt.View(func(tx *bolt.Tx) error {
+	err := db.kv.View(func(tx kv.Tx) error {
 		return eachAfter(tx.Bucket(bQueues).Bucket([]byte(organ)), after, func(k, v []byte) (bool, error) {
 			if len(out) == limit {
 				more = true
@@ -103,7 +103,7 @@ func (db *DB) Inbox(ctx context.Context, organ string, after uint64, limit int) 
 // fetches change nothing) and returns it.
 func (db *DB) MarkFetched(ctx context.Context, id, organ string, at time.Time) (*record.Delivery, error) {
 	var out record.Delivery
-	err := db.batch(ctx, func(tx *bolt.Tx) error {
+	err := db.batch(ctx, func(tx kv.Tx) error {
 		out = record.Delivery{}
 		dk := key([]byte(id), []byte(organ))
 		if err := getJSON(tx.Bucket(bDeliveries), dk, &out); err != nil {
@@ -143,7 +143,7 @@ func (db *DB) Ack(ctx context.Context, id, organ string, done bool, reason strin
 	}
 	var out record.Delivery
 	var failure error
-	err := db.batch(ctx, func(tx *bolt.Tx) error {
+	err := db.batch(ctx, func(tx kv.Tx) error {
 		out, failure = record.Delivery{}, nil
 		dk := key([]byte(id), []byte(organ))
 		if err := getJSON(tx.Bucket(bDeliveries), dk, &out); err != nil {
@@ -189,7 +189,7 @@ func (db *DB) Ack(ctx context.Context, id, organ string, done bool, reason strin
 }
 
 // updateDeliveries applies change to the delivery of each organ of e.
-func updateDeliveries(tx *bolt.Tx, docID string, organs []string, change func(*record.Delivery)) error {
+func updateDeliveries(tx kv.Tx, docID string, organs []string, change func(*record.Delivery)) error {
 	b := tx.Bucket(bDeliveries)
 	for _, o := range organs {
 		k := key([]byte(docID), []byte(o))
@@ -211,7 +211,7 @@ func updateDeliveries(tx *bolt.Tx, docID string, organs []string, change func(*r
 // PushResult records one push attempt to a local agency's endpoint: ok moves
 // the delivery from queued to delivered; a failure counts the attempt.
 func (db *DB) PushResult(ctx context.Context, docID, organ string, ok bool, why string, at time.Time) error {
-	return db.batch(ctx, func(tx *bolt.Tx) error {
+	return db.batch(ctx, func(tx kv.Tx) error {
 		k := key([]byte(docID), []byte(organ))
 		var dl record.Delivery
 		if err := getJSON(tx.Bucket(bDeliveries), k, &dl); err != nil {
@@ -245,7 +245,7 @@ func (db *DB) PushResult(ctx context.Context, docID, organ string, ok bool, why 
 // delivery is still queued (not yet fetched or pushed), for push workers.
 func (db *DB) Queued(ctx context.Context, organ string, after uint64, limit int) ([]InboxItem, error) {
 	var out []InboxItem
-	err := db.bolt.View(func(tx *bolt.Tx) error {
+	err := db.kv.View(func(tx kv.Tx) error {
 		return eachAfter(tx.Bucket(bQueues).Bucket([]byte(organ)), after, func(k, v []byte) (bool, error) {
 			if len(out) >= limit {
 				return false, nil

@@ -7,8 +7,8 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/axis-h40/axis/store/kv"
 	"github.com/axis-h40/axis/store/record"
-	bolt "go.etcd.io/bbolt"
 )
 
 // Delivery reports: a recipient's state travels back along the path its
@@ -41,7 +41,7 @@ func ReportableState(state string) bool { return rank(state) > 0 }
 
 // queueReport queues a report for the peer d came through, if it came
 // through one this store reports to (Options.ReportTo).
-func (db *DB) queueReport(tx *bolt.Tx, d *record.Document, r record.DeliveryReport) error {
+func (db *DB) queueReport(tx kv.Tx, d *record.Document, r record.DeliveryReport) error {
 	if d.Via == "" || db.reportTo == nil || !db.reportTo(d.Via) {
 		return nil
 	}
@@ -53,7 +53,7 @@ func (db *DB) queueReport(tx *bolt.Tx, d *record.Document, r record.DeliveryRepo
 }
 
 // reportLocal queues the report of a local delivery's new state.
-func (db *DB) reportLocal(tx *bolt.Tx, dl *record.Delivery, at time.Time) error {
+func (db *DB) reportLocal(tx kv.Tx, dl *record.Delivery, at time.Time) error {
 	var d record.Document
 	if err := getJSON(tx.Bucket(bDocs), []byte(dl.DocID), &d); err != nil {
 		return fmt.Errorf("%w: delivery of a missing document %s: %v", ErrCorrupt, dl.DocID, err)
@@ -71,7 +71,7 @@ type QueuedReport struct {
 // Reports returns up to limit reports waiting for peer, oldest first.
 func (db *DB) Reports(ctx context.Context, peer string, limit int) ([]QueuedReport, error) {
 	var out []QueuedReport
-	err := db.bolt.View(func(tx *bolt.Tx) error {
+	err := db.kv.View(func(tx kv.Tx) error {
 		return eachAfter(tx.Bucket(bReports).Bucket([]byte(peer)), 0, func(k, v []byte) (bool, error) {
 			var r record.DeliveryReport
 			if err := json.Unmarshal(v, &r); err != nil {
@@ -86,7 +86,7 @@ func (db *DB) Reports(ctx context.Context, peer string, limit int) ([]QueuedRepo
 
 // ReportsSent removes reports the peer took.
 func (db *DB) ReportsSent(ctx context.Context, peer string, seqs []uint64) error {
-	return db.batch(ctx, func(tx *bolt.Tx) error {
+	return db.batch(ctx, func(tx kv.Tx) error {
 		b := tx.Bucket(bReports).Bucket([]byte(peer))
 		if b == nil {
 			return nil
@@ -107,7 +107,7 @@ func (db *DB) ReportsSent(ctx context.Context, peer string, seqs []uint64) error
 // copy went to reports on it. applied counts the reports that changed a
 // delivery.
 func (db *DB) ApplyReports(ctx context.Context, peer string, reports []record.DeliveryReport, at time.Time) (applied int, err error) {
-	err = db.batch(ctx, func(tx *bolt.Tx) error {
+	err = db.batch(ctx, func(tx kv.Tx) error {
 		applied = 0
 		for _, r := range reports {
 			ok, err := db.applyReport(tx, peer, r, at)
@@ -123,7 +123,7 @@ func (db *DB) ApplyReports(ctx context.Context, peer string, reports []record.De
 	return applied, err
 }
 
-func (db *DB) applyReport(tx *bolt.Tx, peer string, r record.DeliveryReport, at time.Time) (bool, error) {
+func (db *DB) applyReport(tx kv.Tx, peer string, r record.DeliveryReport, at time.Time) (bool, error) {
 	if !ReportableState(r.State) || r.AtHub == "" {
 		return false, nil
 	}

@@ -3,8 +3,8 @@ package store
 import (
 	"context"
 
+	"github.com/axis-h40/axis/store/kv"
 	"github.com/axis-h40/axis/store/record"
-	bolt "go.etcd.io/bbolt"
 )
 
 // Reading documents: a record by id or by its sender's DocumentId, and a
@@ -13,7 +13,7 @@ import (
 // Document returns a document's record.
 func (db *DB) Document(ctx context.Context, id string) (*record.Document, error) {
 	var d record.Document
-	err := db.bolt.View(func(tx *bolt.Tx) error { return getJSON(tx.Bucket(bDocs), []byte(id), &d) })
+	err := db.kv.View(func(tx kv.Tx) error { return getJSON(tx.Bucket(bDocs), []byte(id), &d) })
 	if err != nil {
 		return nil, err
 	}
@@ -24,7 +24,7 @@ func (db *DB) Document(ctx context.Context, id string) (*record.Document, error)
 // (the one a status or a revoke names), or ErrNotFound.
 func (db *DB) DocumentFor(ctx context.Context, organ, documentID string) (*record.Document, error) {
 	var d record.Document
-	err := db.bolt.View(func(tx *bolt.Tx) error {
+	err := db.kv.View(func(tx kv.Tx) error {
 		id := tx.Bucket(bByDocID).Get(key([]byte(organ), []byte(documentID)))
 		if id == nil {
 			return ErrNotFound
@@ -45,7 +45,7 @@ func (db *DB) Snapshot(ctx context.Context, id string) (*record.Document, []reco
 	var d record.Document
 	var dls []record.Delivery
 	var evs []record.Event
-	err := db.bolt.View(func(tx *bolt.Tx) error {
+	err := db.kv.View(func(tx kv.Tx) error {
 		if err := getJSON(tx.Bucket(bDocs), []byte(id), &d); err != nil {
 			return err
 		}

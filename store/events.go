@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/axis-h40/axis/store/kv"
 	"github.com/axis-h40/axis/store/record"
 	bolt "go.etcd.io/bbolt"
 	bolterrors "go.etcd.io/bbolt/errors"
@@ -18,9 +19,9 @@ import (
 // (each event's hash covers the previous one's), indexed by document.
 
 // appendEvent adds e to the chain inside tx.
-func appendEvent(tx *bolt.Tx, e record.Event) error {
+func appendEvent(tx kv.Tx, e record.Event) error {
 	eb := tx.Bucket(bEvents)
-	eb.FillPercent = 1.0 // append-only: full pages, not the half-empty ones a split leaves
+	kv.FillPercent(eb, 1.0) // append-only: full pages, not the half-empty ones a split leaves
 	seq, err := eb.NextSequence()
 	if err != nil {
 		return err
@@ -44,7 +45,7 @@ func appendEvent(tx *bolt.Tx, e record.Event) error {
 // Events returns a document's trace, oldest first.
 func (db *DB) Events(ctx context.Context, id string) ([]record.Event, error) {
 	var out []record.Event
-	err := db.bolt.View(func(tx *bolt.Tx) error {
+	err := db.kv.View(func(tx kv.Tx) error {
 		var err error
 		out, err = eventsOf(tx, id)
 		return err
@@ -53,7 +54,7 @@ func (db *DB) Events(ctx context.Context, id string) ([]record.Event, error) {
 }
 
 // eventsOf reads document id's events, oldest first, inside tx.
-func eventsOf(tx *bolt.Tx, id string) ([]record.Event, error) {
+func eventsOf(tx kv.Tx, id string) ([]record.Event, error) {
 	var out []record.Event
 	c := tx.Bucket(bDocEvents).Cursor()
 	prefix := append([]byte(id), 0)
@@ -70,7 +71,7 @@ func eventsOf(tx *bolt.Tx, id string) ([]record.Event, error) {
 // VerifyChain walks the whole event log and reports the first broken link.
 func (db *DB) VerifyChain(ctx context.Context) (*record.ChainReport, error) {
 	r := &record.ChainReport{}
-	err := db.bolt.View(func(tx *bolt.Tx) error { return verifyChain(ctx, tx, r) })
+	err := db.kv.View(func(tx kv.Tx) error { return verifyChain(ctx, tx, r) })
 	return r, err
 }
 
@@ -86,7 +87,7 @@ func VerifyChainFile(ctx context.Context, path string) (*record.ChainReport, err
 	}
 	defer bdb.Close()
 	r := &record.ChainReport{}
-	err = bdb.View(func(tx *bolt.Tx) error {
+	err = kv.NewBolt(bdb).View(func(tx kv.Tx) error {
 		if tx.Bucket(bEvents) == nil || tx.Bucket(bMeta) == nil {
 			return fmt.Errorf("%w: %s is not an axis store", ErrCorrupt, path)
 		}
@@ -95,7 +96,7 @@ func VerifyChainFile(ctx context.Context, path string) (*record.ChainReport, err
 	return r, err
 }
 
-func verifyChain(ctx context.Context, tx *bolt.Tx, r *record.ChainReport) error {
+func verifyChain(ctx context.Context, tx kv.Tx, r *record.ChainReport) error {
 	prev := ""
 	var want uint64 = 1
 	c := tx.Bucket(bEvents).Cursor()
@@ -153,7 +154,7 @@ func byWhom(by string) string {
 // on the hub (a reconciliation, a console sign-in). Events(ctx, "") lists
 // the latter.
 func (db *DB) AdminAction(ctx context.Context, by, action, docID string, at time.Time) error {
-	return db.batch(ctx, func(tx *bolt.Tx) error {
+	return db.batch(ctx, func(tx kv.Tx) error {
 		return appendEvent(tx, record.Event{At: at, DocID: docID, Type: EventAdmin, Detail: by + ": " + action})
 	})
 }

@@ -8,8 +8,8 @@ import (
 
 	"github.com/axis-h40/axis/internal/testgen"
 	"github.com/axis-h40/axis/store"
+	"github.com/axis-h40/axis/store/kv"
 	"github.com/axis-h40/axis/store/record"
-	bolt "go.etcd.io/bbolt"
 )
 
 func TestChainDetectsEdits(t *testing.T) {
@@ -21,7 +21,7 @@ func TestChainDetectsEdits(t *testing.T) {
 	}
 
 	// An administrator with the file edits event 2's detail.
-	fs.edit(func(tx *bolt.Tx) error {
+	fs.edit(func(tx kv.Tx) error {
 		b := tx.Bucket([]byte("events"))
 		k := []byte{0, 0, 0, 0, 0, 0, 0, 2}
 		v := bytes.Replace(b.Get(k), []byte("signer="), []byte("signer=forged "), 1)
@@ -57,7 +57,7 @@ func TestVerifyChainFile(t *testing.T) {
 	}
 
 	other := filepath.Join(t.TempDir(), "other.db")
-	editFile(t, other, func(tx *bolt.Tx) error { _, err := tx.CreateBucket([]byte("x")); return err })
+	editFile(t, other, func(tx kv.Tx) error { _, err := tx.CreateBucketIfNotExists([]byte("x")); return err })
 	if _, err := store.VerifyChainFile(ctx, other); !errors.Is(err, store.ErrCorrupt) {
 		t.Fatalf("not an axis store: %v", err)
 	}

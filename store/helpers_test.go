@@ -14,6 +14,7 @@ import (
 	"github.com/axis-h40/axis/internal/fixture"
 	"github.com/axis-h40/axis/internal/testgen"
 	"github.com/axis-h40/axis/store"
+	"github.com/axis-h40/axis/store/kv"
 	"github.com/axis-h40/axis/store/record"
 	bolt "go.etcd.io/bbolt"
 )
@@ -261,7 +262,7 @@ func openFileStore(t *testing.T) *fileStore {
 	return fs
 }
 
-func (fs *fileStore) edit(fn func(tx *bolt.Tx) error) {
+func (fs *fileStore) edit(fn func(tx kv.Tx) error) {
 	fs.t.Helper()
 	path := fs.Path()
 	if err := fs.Close(); err != nil {
@@ -294,13 +295,13 @@ func storeFile(t *testing.T, fill func(db *store.DB)) string {
 
 // editFile changes a bbolt file no store has open, as an administrator with
 // the file could (bbolt creates it when there is none).
-func editFile(t *testing.T, path string, fn func(tx *bolt.Tx) error) {
+func editFile(t *testing.T, path string, fn func(tx kv.Tx) error) {
 	t.Helper()
 	b, err := bolt.Open(path, 0o600, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
-	err = b.Update(fn)
+	err = kv.NewBolt(b).Update(fn)
 	if cerr := b.Close(); err == nil {
 		err = cerr
 	}
@@ -310,20 +311,20 @@ func editFile(t *testing.T, path string, fn func(tx *bolt.Tx) error) {
 }
 
 // viewFile reads a bbolt file no store has open (a closed store, a copy).
-func viewFile(t *testing.T, path string, fn func(tx *bolt.Tx) error) {
+func viewFile(t *testing.T, path string, fn func(tx kv.Tx) error) {
 	t.Helper()
 	b, err := bolt.Open(path, 0o600, &bolt.Options{ReadOnly: true})
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer b.Close()
-	if err := b.View(fn); err != nil {
+	if err := kv.NewBolt(b).View(fn); err != nil {
 		t.Fatal(err)
 	}
 }
 
 // blobChunks are the keys of a document's chunks in the blobs bucket.
-func blobChunks(tx *bolt.Tx, d *record.Document) [][]byte {
+func blobChunks(tx kv.Tx, d *record.Document) [][]byte {
 	var out [][]byte
 	prefix := binary.BigEndian.AppendUint64(nil, d.Seq)
 	c := tx.Bucket([]byte("blobs")).Cursor()

@@ -9,8 +9,8 @@ import (
 	"time"
 
 	"github.com/axis-h40/axis/envelope"
+	"github.com/axis-h40/axis/store/kv"
 	"github.com/axis-h40/axis/store/record"
-	bolt "go.etcd.io/bbolt"
 )
 
 // Held documents and revocation evidence.
@@ -28,7 +28,7 @@ import (
 // once per content, keyed by its SHA-256: a CRL proves the status of every
 // document signed under it, and is stored once per number.
 
-func putEvidence(tx *bolt.Tx, r *envelope.Revocation) error {
+func putEvidence(tx kv.Tx, r *envelope.Revocation) error {
 	if r == nil {
 		return nil
 	}
@@ -87,7 +87,7 @@ func (db *DB) Evidence(ctx context.Context, sha string) ([]byte, error) {
 		return nil, ErrNotFound
 	}
 	var out []byte
-	err = db.bolt.View(func(tx *bolt.Tx) error {
+	err = db.kv.View(func(tx kv.Tx) error {
 		v := tx.Bucket(bEvidence).Get(k)
 		if v == nil {
 			return ErrNotFound
@@ -107,7 +107,7 @@ type HeldDoc struct {
 // Held lists the held documents, oldest first (at most limit; 0 is all).
 func (db *DB) Held(ctx context.Context, limit int) ([]HeldDoc, error) {
 	var out []HeldDoc
-	err := db.bolt.View(func(tx *bolt.Tx) error {
+	err := db.kv.View(func(tx kv.Tx) error {
 		docs := tx.Bucket(bDocs)
 		return tx.Bucket(bHeld).ForEach(func(k, v []byte) error {
 			var d record.Document
@@ -134,8 +134,8 @@ func (db *DB) Held(ctx context.Context, limit int) ([]HeldDoc, error) {
 // HeldCount is how many documents are held.
 func (db *DB) HeldCount(ctx context.Context) (int, error) {
 	n := 0
-	err := db.bolt.View(func(tx *bolt.Tx) error {
-		n = tx.Bucket(bHeld).Stats().KeyN
+	err := db.kv.View(func(tx kv.Tx) error {
+		n = tx.Bucket(bHeld).KeyN()
 		return nil
 	})
 	return n, err
@@ -143,7 +143,7 @@ func (db *DB) HeldCount(ctx context.Context) (int, error) {
 
 // takeHeld reads a held document inside tx and removes its held entry;
 // ErrConflict when it is no longer held (released or refused already).
-func takeHeld(tx *bolt.Tx, id string) (*record.Document, error) {
+func takeHeld(tx kv.Tx, id string) (*record.Document, error) {
 	idb := []byte(id)
 	if tx.Bucket(bHeld).Get(idb) == nil {
 		return nil, fmt.Errorf("%w: %s is not held", ErrConflict, id)
@@ -158,9 +158,9 @@ func takeHeld(tx *bolt.Tx, id string) (*record.Document, error) {
 // decide ends a held document inside one transaction: its held entry goes,
 // the evidence of rev (the status now established) is kept, and then does
 // the rest (release or refusal) on the record before it is written.
-func (db *DB) decide(ctx context.Context, id string, rev *envelope.Revocation, at time.Time, then func(tx *bolt.Tx, d *record.Document) error) (*record.Document, error) {
+func (db *DB) decide(ctx context.Context, id string, rev *envelope.Revocation, at time.Time, then func(tx kv.Tx, d *record.Document) error) (*record.Document, error) {
 	var out *record.Document
-	err := db.batch(ctx, func(tx *bolt.Tx) error {
+	err := db.batch(ctx, func(tx kv.Tx) error {
 		d, err := takeHeld(tx, id)
 		if err != nil {
 			return err
@@ -184,7 +184,7 @@ func (db *DB) decide(ctx context.Context, id string, rev *envelope.Revocation, a
 // Release routes a held document as its intake would have (rev is the
 // status now established, whose evidence is kept), in one transaction.
 func (db *DB) Release(ctx context.Context, id string, rev *envelope.Revocation, at time.Time) (*record.Document, error) {
-	return db.decide(ctx, id, rev, at, func(tx *bolt.Tx, d *record.Document) error {
+	return db.decide(ctx, id, rev, at, func(tx kv.Tx, d *record.Document) error {
 		routes := d.Pending
 		d.State, d.Pending, d.Recipients = "", nil, routes
 		if err := appendEvent(tx, record.Event{At: at, DocID: id, OrganID: d.From, Type: EventReleased,
@@ -210,7 +210,7 @@ type Notice struct {
 // is stored and routed in the same transaction (a crash cannot keep the
 // refusal and lose the sender's notice of it).
 func (db *DB) Refuse(ctx context.Context, id, code, detail string, rev *envelope.Revocation, at time.Time, notice *Notice) (*record.Document, error) {
-	return db.decide(ctx, id, rev, at, func(tx *bolt.Tx, d *record.Document) error {
+	return db.decide(ctx, id, rev, at, func(tx kv.Tx, d *record.Document) error {
 		d.State, d.RefusedCode, d.RefusedDetail = StateRefused, code, detail
 		if err := appendEvent(tx, record.Event{At: at, DocID: id, OrganID: d.From, Type: EventRefused, Detail: code + ": " + detail}); err != nil {
 			return err
@@ -224,7 +224,7 @@ func (db *DB) Refuse(ctx context.Context, id, code, detail string, rev *envelope
 }
 
 // putNotice stores a notice answering doc id respondsTo, inside tx.
-func putNotice(tx *bolt.Tx, n *Notice, respondsTo string, at time.Time) (*record.Document, error) {
+func putNotice(tx kv.Tx, n *Notice, respondsTo string, at time.Time) (*record.Document, error) {
 	sum := sha256.Sum256(n.Raw)
 	doc := &record.Document{
 		ID: DocIDFor(sum), SHA256: hex.EncodeToString(sum[:]), Size: len(n.Raw), Kind: string(envelope.KindStatus),

@@ -7,8 +7,8 @@ import (
 	"time"
 
 	"github.com/axis-h40/axis/envelope"
+	"github.com/axis-h40/axis/store/kv"
 	"github.com/axis-h40/axis/store/record"
-	bolt "go.etcd.io/bbolt"
 )
 
 // Intake: a verified envelope becomes a document — its bytes, record,
@@ -58,7 +58,7 @@ func (db *DB) putEnvelope(ctx context.Context, v *envelope.Verified, routes []re
 	doc.Revocation = v.Revocation()
 	var out *record.Document
 	var created bool
-	err := db.batch(ctx, func(tx *bolt.Tx) error {
+	err := db.batch(ctx, func(tx kv.Tx) error {
 		var err error
 		out, created, err = putDocHeld(tx, doc, sum, v.Raw(), v.Algorithms().Signature, target, routes, at, via, hold)
 		return err
@@ -68,7 +68,7 @@ func (db *DB) putEnvelope(ctx context.Context, v *envelope.Verified, routes []re
 	}
 	if !created {
 		// Outside the intake batch: a duplicate must not slow the others.
-		_ = db.bolt.Update(func(tx *bolt.Tx) error {
+		_ = db.kv.Update(func(tx kv.Tx) error {
 			return appendEvent(tx, record.Event{At: at, DocID: out.ID, OrganID: doc.From, Type: EventDuplicate, Detail: "same bytes posted again; nothing stored"})
 		})
 	}
@@ -79,13 +79,13 @@ func (db *DB) putEnvelope(ctx context.Context, v *envelope.Verified, routes []re
 // one delivery per route, queue and outbox entries, events, and the link to
 // the document it answers. It returns the stored record, or the earlier
 // one (created false) when the same bytes are already there.
-func putDoc(tx *bolt.Tx, doc *record.Document, sum [32]byte, raw []byte, sigAlg string, target *envelope.ResponseFor, routes []record.Route, at time.Time, via string) (out *record.Document, created bool, err error) {
+func putDoc(tx kv.Tx, doc *record.Document, sum [32]byte, raw []byte, sigAlg string, target *envelope.ResponseFor, routes []record.Route, at time.Time, via string) (out *record.Document, created bool, err error) {
 	return putDocHeld(tx, doc, sum, raw, sigAlg, target, routes, at, via, false)
 }
 
 // putDocHeld is putDoc; with hold, the routes become the document's Pending
 // and nothing is routed (routeDoc does that at release).
-func putDocHeld(tx *bolt.Tx, doc *record.Document, sum [32]byte, raw []byte, sigAlg string, target *envelope.ResponseFor, routes []record.Route, at time.Time, via string, hold bool) (out *record.Document, created bool, err error) {
+func putDocHeld(tx kv.Tx, doc *record.Document, sum [32]byte, raw []byte, sigAlg string, target *envelope.ResponseFor, routes []record.Route, at time.Time, via string, hold bool) (out *record.Document, created bool, err error) {
 	id := doc.ID
 	if old := tx.Bucket(bByHash).Get(sum[:]); old != nil {
 		var d record.Document
@@ -175,7 +175,7 @@ func putDocHeld(tx *bolt.Tx, doc *record.Document, sum [32]byte, raw []byte, sig
 // routeDoc writes, for a stored document, one delivery per route with its
 // queue or outbox entry and events, and the link to the document it
 // answers: at intake, or when a held document is released.
-func routeDoc(tx *bolt.Tx, dp *record.Document, routes []record.Route, at time.Time) error {
+func routeDoc(tx kv.Tx, dp *record.Document, routes []record.Route, at time.Time) error {
 	d := *dp
 	id, idb, seq, day := d.ID, []byte(d.ID), d.Seq, []byte(Day(d.ReceivedAt))
 	outboxes := map[string]*record.OutboxEntry{}
@@ -242,7 +242,7 @@ func routeDoc(tx *bolt.Tx, dp *record.Document, routes []record.Route, at time.T
 
 // linkToTarget records a status message (or a revoke, update or replace) on
 // the document it answers.
-func linkToTarget(tx *bolt.Tx, d *record.Document, at time.Time) error {
+func linkToTarget(tx kv.Tx, d *record.Document, at time.Time) error {
 	if d.Kind == string(envelope.KindStatus) {
 		dk := key([]byte(d.RespondsTo), []byte(d.From))
 		var dl record.Delivery

@@ -8,8 +8,8 @@ import (
 
 	"github.com/axis-h40/axis/internal/testgen"
 	"github.com/axis-h40/axis/store"
+	"github.com/axis-h40/axis/store/kv"
 	"github.com/axis-h40/axis/store/storetest"
-	bolt "go.etcd.io/bbolt"
 )
 
 func TestDuplicateStoresNothing(t *testing.T) {
@@ -53,7 +53,7 @@ func TestFanOutStoresBytesOnce(t *testing.T) {
 		t.Fatal(err)
 	}
 	f.Close()
-	viewFile(t, cp, func(tx *bolt.Tx) error {
+	viewFile(t, cp, func(tx kv.Tx) error {
 		return tx.Bucket([]byte("blobs")).ForEach(func(k, v []byte) error {
 			docs[string(k[:8])] = true
 			blobBytes += len(v)

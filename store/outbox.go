@@ -5,8 +5,8 @@ import (
 	"context"
 	"encoding/json"
 
+	"github.com/axis-h40/axis/store/kv"
 	"github.com/axis-h40/axis/store/record"
-	bolt "go.etcd.io/bbolt"
 )
 
 // Outboxes: per peer, the envelopes waiting to be relayed, oldest first
@@ -22,7 +22,7 @@ func (db *DB) Outbox(ctx context.Context, peer string, after uint64, limit int) 
 // outbox, or its dead list) after sequence after, oldest first.
 func (db *DB) entriesAfter(parent []byte, peer string, after uint64, limit int) ([]record.OutboxEntry, error) {
 	var out []record.OutboxEntry
-	err := db.bolt.View(func(tx *bolt.Tx) error {
+	err := db.kv.View(func(tx kv.Tx) error {
 		return eachAfter(tx.Bucket(parent).Bucket([]byte(peer)), after, func(_, v []byte) (bool, error) {
 			if len(out) >= limit {
 				return false, nil
@@ -44,7 +44,7 @@ func (db *DB) entriesAfter(parent []byte, peer string, after uint64, limit int) 
 // it is not there.
 func (db *DB) OutboxEntryOf(ctx context.Context, peer, docID string, limit int) (*record.OutboxEntry, error) {
 	var out *record.OutboxEntry
-	err := db.bolt.View(func(tx *bolt.Tx) error {
+	err := db.kv.View(func(tx kv.Tx) error {
 		ob := tx.Bucket(bOutboxes).Bucket([]byte(peer))
 		if ob == nil {
 			return nil

@@ -8,8 +8,8 @@ import (
 	"slices"
 	"time"
 
+	"github.com/axis-h40/axis/store/kv"
 	"github.com/axis-h40/axis/store/record"
-	bolt "go.etcd.io/bbolt"
 )
 
 // Relay: what became of an outbox entry — accepted by the peer (relayed),
@@ -31,7 +31,7 @@ func (db *DB) MarkRelayed(ctx context.Context, peer string, e record.OutboxEntry
 
 // MarkRelayedMany is MarkRelayed for many entries in one commit.
 func (db *DB) MarkRelayedMany(ctx context.Context, peer string, rs []Relayed) error {
-	return db.batch(ctx, func(tx *bolt.Tx) error {
+	return db.batch(ctx, func(tx kv.Tx) error {
 		for _, r := range rs {
 			if err := db.markRelayed(tx, peer, r.Entry, r.PeerDocID, r.At); err != nil {
 				return err
@@ -41,7 +41,7 @@ func (db *DB) MarkRelayedMany(ctx context.Context, peer string, rs []Relayed) er
 	})
 }
 
-func (db *DB) markRelayed(tx *bolt.Tx, peer string, e record.OutboxEntry, peerDocID string, at time.Time) error {
+func (db *DB) markRelayed(tx kv.Tx, peer string, e record.OutboxEntry, peerDocID string, at time.Time) error {
 	{
 		ob := tx.Bucket(bOutboxes).Bucket([]byte(peer))
 		if ob == nil || ob.Get(u64(e.Seq)) == nil {
@@ -70,7 +70,7 @@ func (db *DB) markRelayed(tx *bolt.Tx, peer string, e record.OutboxEntry, peerDo
 // RelayFailed records a failed attempt. With dead set, the entry moves from
 // the outbox to the peer's dead list and its deliveries become dead.
 func (db *DB) RelayFailed(ctx context.Context, peer string, e record.OutboxEntry, why string, dead bool, at time.Time) error {
-	return db.batch(ctx, func(tx *bolt.Tx) error {
+	return db.batch(ctx, func(tx kv.Tx) error {
 		ob := tx.Bucket(bOutboxes).Bucket([]byte(peer))
 		if ob == nil || ob.Get(u64(e.Seq)) == nil {
 			return nil
@@ -130,7 +130,7 @@ func (db *DB) Dead(ctx context.Context, peer string) ([]record.OutboxEntry, erro
 // It returns how many entries moved.
 func (db *DB) Redrive(ctx context.Context, docID, recipient, by string, at time.Time) (int, error) {
 	n := 0
-	err := db.batch(ctx, func(tx *bolt.Tx) error {
+	err := db.batch(ctx, func(tx kv.Tx) error {
 		n = 0
 		return tx.Bucket(bDead).ForEachBucket(func(peer []byte) error {
 			b := tx.Bucket(bDead).Bucket(peer)

@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"os"
 
+	"github.com/axis-h40/axis/store/kv"
 	"github.com/axis-h40/axis/store/record"
 	bolt "go.etcd.io/bbolt"
 )
@@ -144,7 +145,7 @@ func syncFile(name string) error {
 
 // initSchema creates the buckets a store lacks and brings its schema to
 // schemaVersion, inside Open's first transaction.
-func initSchema(tx *bolt.Tx) error {
+func initSchema(tx kv.Tx) error {
 	for _, b := range allBuckets {
 		if _, err := tx.CreateBucketIfNotExists(b); err != nil {
 			return err
@@ -165,7 +166,7 @@ func initSchema(tx *bolt.Tx) error {
 }
 
 // migrate2to3 builds the search indexes of a schema-2 store.
-func migrate2to3(tx *bolt.Tx) error {
+func migrate2to3(tx kv.Tx) error {
 	return tx.Bucket(bDocs).ForEach(func(k, v []byte) error {
 		var d record.Document
 		if err := json.Unmarshal(v, &d); err != nil {
@@ -189,7 +190,7 @@ func key(parts ...[]byte) []byte { return bytes.Join(parts, []byte{0}) }
 // nextIn opens the sequence-keyed sub-bucket name of parent (a queue, an
 // outbox, a report queue), creating it when missing, and takes its next
 // sequence number.
-func nextIn(parent *bolt.Bucket, name []byte) (*bolt.Bucket, uint64, error) {
+func nextIn(parent kv.Bucket, name []byte) (kv.Bucket, uint64, error) {
 	b, err := parent.CreateBucketIfNotExists(name)
 	if err != nil {
 		return nil, 0, err
@@ -201,7 +202,7 @@ func nextIn(parent *bolt.Bucket, name []byte) (*bolt.Bucket, uint64, error) {
 // eachAfter walks a sequence-keyed bucket (a queue, an outbox, a dead list;
 // nil: one never created, so empty) from the entry after sequence after,
 // oldest first, while fn returns true.
-func eachAfter(b *bolt.Bucket, after uint64, fn func(k, v []byte) (bool, error)) error {
+func eachAfter(b kv.Bucket, after uint64, fn func(k, v []byte) (bool, error)) error {
 	if b == nil {
 		return nil
 	}
@@ -232,7 +233,7 @@ func blobKey(seq uint64, chunk uint32) []byte {
 // Records are JSON: putJSON writes one, getJSON reads one (ErrNotFound when
 // the key is absent).
 
-func putJSON(b *bolt.Bucket, k []byte, v any) error {
+func putJSON(b kv.Bucket, k []byte, v any) error {
 	data, err := json.Marshal(v)
 	if err != nil {
 		return err
@@ -240,7 +241,7 @@ func putJSON(b *bolt.Bucket, k []byte, v any) error {
 	return b.Put(k, data)
 }
 
-func getJSON(b *bolt.Bucket, k []byte, v any) error {
+func getJSON(b kv.Bucket, k []byte, v any) error {
 	data := b.Get(k)
 	if data == nil {
 		return ErrNotFound

@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/axis-h40/axis/store"
+	"github.com/axis-h40/axis/store/kv"
 	bolt "go.etcd.io/bbolt"
 )
 
@@ -20,9 +21,9 @@ func TestDay(t *testing.T) {
 func TestMigrateSchema2(t *testing.T) {
 	fs := openFileStore(t)
 	x := searchFixture(t, fs.DB)
-	fs.edit(func(tx *bolt.Tx) error {
+	fs.edit(func(tx kv.Tx) error {
 		for _, n := range []string{"by_code", "by_word", "by_day", "activity"} {
-			if err := tx.DeleteBucket([]byte(n)); err != nil {
+			if err := kv.BoltTx(tx).DeleteBucket([]byte(n)); err != nil {
 				return err
 			}
 		}
@@ -39,7 +40,7 @@ func TestMigrateSchema2(t *testing.T) {
 	// The store as it was before is beside it, still schema 2, unindexed.
 	var schema string
 	var indexed bool
-	viewFile(t, fs.Path()+".schema-2.bak", func(tx *bolt.Tx) error {
+	viewFile(t, fs.Path()+".schema-2.bak", func(tx kv.Tx) error {
 		schema, indexed = string(tx.Bucket([]byte("meta")).Get([]byte("schema"))), tx.Bucket([]byte("by_code")) != nil
 		return nil
 	})
@@ -51,7 +52,7 @@ func TestMigrateSchema2(t *testing.T) {
 // The copy is taken before anything changes, and told with its path.
 func TestMigrationTellsWhereTheCopyIs(t *testing.T) {
 	path := storeFile(t, nil)
-	editFile(t, path, func(tx *bolt.Tx) error { return tx.Bucket([]byte("meta")).Put([]byte("schema"), []byte("2")) })
+	editFile(t, path, func(tx kv.Tx) error { return tx.Bucket([]byte("meta")).Put([]byte("schema"), []byte("2")) })
 	var told []string
 	db, err := store.Open(path, &store.Options{OnMigrate: func(from, to, backup string) { told = append(told, from, to, backup) }})
 	if err != nil {
@@ -76,9 +77,9 @@ func TestMigrationTellsWhereTheCopyIs(t *testing.T) {
 func TestOpenCreatesEveryBucket(t *testing.T) {
 	var names []string
 	var schema string
-	viewFile(t, storeFile(t, nil), func(tx *bolt.Tx) error {
+	viewFile(t, storeFile(t, nil), func(tx kv.Tx) error {
 		schema = string(tx.Bucket([]byte("meta")).Get([]byte("schema")))
-		return tx.ForEach(func(name []byte, _ *bolt.Bucket) error {
+		return tx.ForEachBucket(func(name []byte) error {
 			names = append(names, string(name))
 			return nil
 		})
@@ -94,7 +95,7 @@ func TestOpenCreatesEveryBucket(t *testing.T) {
 // closed (its lock released).
 func TestOpenRefusesUnknownSchema(t *testing.T) {
 	path := storeFile(t, nil)
-	editFile(t, path, func(tx *bolt.Tx) error { return tx.Bucket([]byte("meta")).Put([]byte("schema"), []byte("4")) })
+	editFile(t, path, func(tx kv.Tx) error { return tx.Bucket([]byte("meta")).Put([]byte("schema"), []byte("4")) })
 	if _, err := store.Open(path, nil); err == nil || err.Error() != `store: schema "4", this program knows "3"` {
 		t.Fatalf("open of schema 4: %v", err)
 	}

@@ -9,8 +9,8 @@ import (
 	"strings"
 	"unicode"
 
+	"github.com/axis-h40/axis/store/kv"
 	"github.com/axis-h40/axis/store/record"
-	bolt "go.etcd.io/bbolt"
 )
 
 // Search: the folded notation, Subject-word and day indexes written at
@@ -80,10 +80,10 @@ func FoldCode(code string) string {
 }
 
 // indexDoc adds a new document to the search indexes.
-func indexDoc(tx *bolt.Tx, d *record.Document) error {
+func indexDoc(tx kv.Tx, d *record.Document) error {
 	idb, seq := []byte(d.ID), u64(d.Seq)
 	byDay := tx.Bucket(bByDay)
-	byDay.FillPercent = 1.0 // appended in order
+	kv.FillPercent(byDay, 1.0) // appended in order
 	if err := byDay.Put(key([]byte(Day(d.ReceivedAt)), seq), idb); err != nil {
 		return err
 	}
@@ -134,7 +134,7 @@ func (db *DB) Search(ctx context.Context, q Query) (*record.SearchResult, error)
 	words := Words(q.Subject)
 	code := FoldCode(q.Code)
 	res := &record.SearchResult{Docs: []record.Document{}}
-	err := db.bolt.View(func(tx *bolt.Tx) error {
+	err := db.kv.View(func(tx kv.Tx) error {
 		var bucket, prefix []byte
 		dayAt := -1 // where the day sits in the key, for the index walks that are by day
 		// The driving index, most selective first: a notation is nearly
@@ -219,7 +219,7 @@ func (db *DB) Search(ctx context.Context, q Query) (*record.SearchResult, error)
 }
 
 // seekLast positions c on the last key with prefix (or where it would be).
-func seekLast(c *bolt.Cursor, prefix []byte) ([]byte, []byte) {
+func seekLast(c kv.Cursor, prefix []byte) ([]byte, []byte) {
 	if len(prefix) == 0 {
 		return c.Last()
 	}
@@ -231,7 +231,7 @@ func seekLast(c *bolt.Cursor, prefix []byte) ([]byte, []byte) {
 	return c.Prev()
 }
 
-func matches(tx *bolt.Tx, d *record.Document, q Query, code string, words []string) bool {
+func matches(tx kv.Tx, d *record.Document, q Query, code string, words []string) bool {
 	if code != "" && FoldCode(d.Code) != code {
 		return false
 	}
@@ -277,7 +277,7 @@ func matches(tx *bolt.Tx, d *record.Document, q Query, code string, words []stri
 func (db *DB) SentOn(ctx context.Context, organ, day string, limit int) ([]string, error) {
 	var out []string
 	prefix := key([]byte(organ), []byte(day), nil)
-	err := db.bolt.View(func(tx *bolt.Tx) error {
+	err := db.kv.View(func(tx kv.Tx) error {
 		c := tx.Bucket(bBySender).Cursor()
 		for k, v := c.Seek(prefix); k != nil && bytes.HasPrefix(k, prefix) && len(out) < limit; k, v = c.Next() {
 			out = append(out, string(v))

@@ -7,8 +7,8 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/axis-h40/axis/store/kv"
 	"github.com/axis-h40/axis/store/record"
-	bolt "go.etcd.io/bbolt"
 )
 
 // Counts and statistics: documents stored, queue and outbox depths, each
@@ -17,7 +17,7 @@ import (
 // Count returns the number of stored documents.
 func (db *DB) Count(ctx context.Context) (int, error) {
 	n := 0
-	err := db.bolt.View(func(tx *bolt.Tx) error {
+	err := db.kv.View(func(tx kv.Tx) error {
 		// Every stored document took one sequence number and none is ever
 		// deleted: O(1), where Stats().KeyN reads every page (a scrape of
 		// /metrics on a million documents).
@@ -50,16 +50,16 @@ func (db *DB) OutboxDepths(ctx context.Context) (map[string]int, error) {
 // or one per peer outbox).
 func (db *DB) depths(parent []byte) (map[string]int, error) {
 	out := map[string]int{}
-	err := db.bolt.View(func(tx *bolt.Tx) error {
+	err := db.kv.View(func(tx kv.Tx) error {
 		return tx.Bucket(parent).ForEachBucket(func(k []byte) error {
-			out[string(k)] = tx.Bucket(parent).Bucket(k).Stats().KeyN
+			out[string(k)] = tx.Bucket(parent).Bucket(k).KeyN()
 			return nil
 		})
 	})
 	return out, err
 }
 
-func touchActivity(tx *bolt.Tx, organ string, fetch, ack time.Time) error {
+func touchActivity(tx kv.Tx, organ string, fetch, ack time.Time) error {
 	b := tx.Bucket(bActivity)
 	var a record.Activity
 	_ = getJSON(b, []byte(organ), &a)
@@ -75,7 +75,7 @@ func touchActivity(tx *bolt.Tx, organ string, fetch, ack time.Time) error {
 // ActivityOf returns an agency's last fetch and ack (zero times when never).
 func (db *DB) ActivityOf(ctx context.Context, organ string) (record.Activity, error) {
 	var a record.Activity
-	err := db.bolt.View(func(tx *bolt.Tx) error {
+	err := db.kv.View(func(tx kv.Tx) error {
 		if err := getJSON(tx.Bucket(bActivity), []byte(organ), &a); err != nil && err != ErrNotFound {
 			return err
 		}
@@ -97,7 +97,7 @@ func (db *DB) Stats(ctx context.Context, day string, only ...string) (map[string
 		}
 		return s
 	}
-	err := db.bolt.View(func(tx *bolt.Tx) error {
+	err := db.kv.View(func(tx kv.Tx) error {
 		dls := tx.Bucket(bDeliveries)
 		for _, b := range [][]byte{bBySender, bByRecip} {
 			each := func(organ []byte) error {
@@ -165,7 +165,7 @@ func (db *DB) Stats(ctx context.Context, day string, only ...string) (map[string
 
 // countSentRelays adds to s the copies of document id that went through a
 // peer, by their relay state.
-func countSentRelays(dls *bolt.Bucket, id []byte, s *record.DayStats) error {
+func countSentRelays(dls kv.Bucket, id []byte, s *record.DayStats) error {
 	prefix := key(id, nil)
 	c := dls.Cursor()
 	for k, v := c.Seek(prefix); k != nil && bytes.HasPrefix(k, prefix); k, v = c.Next() {
@@ -187,7 +187,7 @@ func countSentRelays(dls *bolt.Bucket, id []byte, s *record.DayStats) error {
 
 // forEachOrgan calls fn once per distinct organ prefix of an organ-first
 // index, skipping over each organ's keys with one seek.
-func forEachOrgan(b *bolt.Bucket, fn func(organ []byte) error) error {
+func forEachOrgan(b kv.Bucket, fn func(organ []byte) error) error {
 	c := b.Cursor()
 	for k, _ := c.First(); k != nil; {
 		i := bytes.IndexByte(k, 0)

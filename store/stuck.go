@@ -9,8 +9,8 @@ import (
 	"time"
 
 	"github.com/axis-h40/axis/envelope"
+	"github.com/axis-h40/axis/store/kv"
 	"github.com/axis-h40/axis/store/record"
-	bolt "go.etcd.io/bbolt"
 )
 
 // The stuck list: what has waited longer than its SLA, most actionable
@@ -33,7 +33,7 @@ type SLA struct {
 // old enough: the cost is the stuck items plus one per queue.
 func (db *DB) Stuck(ctx context.Context, now time.Time, sla SLA, limit int) ([]record.StuckItem, error) {
 	out := []record.StuckItem{}
-	err := db.bolt.View(func(tx *bolt.Tx) error {
+	err := db.kv.View(func(tx kv.Tx) error {
 		docs, dls := tx.Bucket(bDocs), tx.Bucket(bDeliveries)
 		item := func(d *record.Document, organ, peer, reason string, since time.Time) record.StuckItem {
 			it := record.StuckItem{DocID: d.ID, OrganID: organ, Peer: peer, Reason: reason, Since: since, From: d.From, Code: d.Code, Subject: d.Subject}
@@ -118,7 +118,7 @@ func (db *DB) Stuck(ctx context.Context, now time.Time, sla SLA, limit int) ([]r
 // whose revocation status is unknown and why. The held index is keyed by
 // doc id: its entries (a time each) are read and sorted, and only the
 // items kept read their document.
-func stuckHeld(tx *bolt.Tx, limit int) ([]record.StuckItem, error) {
+func stuckHeld(tx kv.Tx, limit int) ([]record.StuckItem, error) {
 	if limit <= 0 {
 		return nil, nil
 	}

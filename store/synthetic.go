@@ -8,8 +8,8 @@ import (
 
 	"github.com/axis-h40/axis/envelope"
 	"github.com/axis-h40/axis/store/internal/synthetic"
+	"github.com/axis-h40/axis/store/kv"
 	"github.com/axis-h40/axis/store/record"
-	bolt "go.etcd.io/bbolt"
 )
 
 // Test-only writer: records for a load generator and benchmarks, written
@@ -33,7 +33,7 @@ import (
 // Call it as storetest.LoadSynthetic: its argument's type is internal to
 // store/, so no package outside store/ can build one.
 func (db *DB) LoadSynthetic(ctx context.Context, docs []synthetic.Doc) error {
-	return db.bolt.Update(func(tx *bolt.Tx) error {
+	return db.kv.Update(func(tx kv.Tx) error {
 		for i := range docs {
 			s := &docs[i]
 			var routes []record.Route

@@ -4,7 +4,7 @@ import (
 	"bytes"
 	"context"
 
-	bolt "go.etcd.io/bbolt"
+	"github.com/axis-h40/axis/store/kv"
 )
 
 // DayVolume is one day's traffic: the documents the hub stored that day,
@@ -19,8 +19,8 @@ type DayVolume struct {
 // (by_recipient). It reads one index key per document counted.
 func (db *DB) Volume(ctx context.Context, organ string, days []string) ([]DayVolume, error) {
 	out := make([]DayVolume, len(days))
-	err := db.bolt.View(func(tx *bolt.Tx) error {
-		count := func(b *bolt.Bucket, prefix []byte) int {
+	err := db.kv.View(func(tx kv.Tx) error {
+		count := func(b kv.Bucket, prefix []byte) int {
 			n := 0
 			c := b.Cursor()
 			for k, _ := c.Seek(prefix); k != nil && bytes.HasPrefix(k, prefix); k, _ = c.Next() {
