@@ -157,7 +157,9 @@ type Space struct {
 // and FreePages 0: the server reclaims space itself (autovacuum).
 func (db *DB) Space() (Space, error) {
 	if db.bolt == nil {
-		s, ok := db.kv.(interface{ Size(context.Context) (int64, error) })
+		s, ok := db.kv.(interface {
+			Size(context.Context) (int64, error)
+		})
 		if !ok {
 			return Space{}, nil
 		}
