@@ -35,6 +35,8 @@ type Config struct {
 	TLS          *TLSConfig      `yaml:"tls,omitempty"`
 	VDXP         VDXPConfig      `yaml:"vdxp"`
 	Reconcile    ReconcileConfig `yaml:"reconcile"`
+	Store        StoreConfig     `yaml:"store"`
+	Cluster      ClusterConfig   `yaml:"cluster"`
 	// TrustedProxies are the reverse proxies (CIDRs; a bare IP is a /32 or
 	// /128) whose X-Forwarded-For names the client, read right to left
 	// past the trusted hops (clientip.go); from any other peer the socket's
@@ -278,6 +280,36 @@ type ReconcileConfig struct {
 	OutDir string `yaml:"out_dir,omitempty"`
 	Repair bool   `yaml:"repair,omitempty"`
 }
+
+// StoreConfig chooses the store's engine: bbolt (the default: one file,
+// DATA_DIR/axis.db, one axisd) or postgres (one database that several
+// axisd nodes share, on a primary with a synchronous standby; see README,
+// "Past one machine"). The DSN is read from the environment variable
+// dsn_env, never from this file: it may hold a password.
+type StoreConfig struct {
+	Engine string `yaml:"engine,omitempty"`  // bbolt | postgres
+	DSNEnv string `yaml:"dsn_env,omitempty"` // with postgres: the variable holding a libpq DSN
+}
+
+// Store engines.
+const (
+	EngineBolt     = "bbolt"
+	EnginePostgres = "postgres"
+)
+
+// ClusterConfig names this node among the axisd nodes that share one
+// PostgreSQL store. The loops that must run once (a peer's relay, its
+// VDXP pollers and delivery reports, an agency's pushes, the held
+// re-checker, the scheduled reconciliation) are each run by the node that
+// holds its lease in the store; a node that dies loses its leases within
+// lease_ttl and another takes them over.
+type ClusterConfig struct {
+	Node     string   `yaml:"node,omitempty"`      // default: the host name, and the process id
+	LeaseTTL Duration `yaml:"lease_ttl,omitempty"` // default 15s
+}
+
+// DefaultLeaseTTL is cluster.lease_ttl's default.
+const DefaultLeaseTTL = 15 * time.Second
 
 // VDXPConfig serves the national SDK's protocol (VDXP.md) to the systems
 // listed; secrets are read from the environment, never from this file.
@@ -619,6 +651,23 @@ func (c *Config) check() error {
 	}
 	if c.Hub.Name == "" {
 		return errAt("hub.name", errors.New("hub.name is required"))
+	}
+	switch c.Store.Engine {
+	case "":
+		c.Store.Engine = EngineBolt
+	case EngineBolt:
+	case EnginePostgres:
+		if c.Store.DSNEnv == "" {
+			return errAt("store.dsn_env", errors.New("store.engine postgres needs store.dsn_env, the environment variable holding the DSN"))
+		}
+	default:
+		return errAt("store.engine", fmt.Errorf("store.engine %q: want bbolt or postgres", c.Store.Engine))
+	}
+	if c.Cluster.LeaseTTL.Duration <= 0 {
+		c.Cluster.LeaseTTL.Duration = DefaultLeaseTTL
+	}
+	if c.Cluster.LeaseTTL.Duration < time.Second {
+		return errAt("cluster.lease_ttl", fmt.Errorf("cluster.lease_ttl %s: at least 1s", c.Cluster.LeaseTTL.Duration))
 	}
 	rv := &c.Trust.Revocation
 	switch rv.Mode {

@@ -66,14 +66,18 @@ var (
 	// Revocation evidence.
 	bEvidence = []byte("evidence") // sha256 → DER of an OCSP response or a CRL
 
+	// Several nodes on one store (lease.go, session.go).
+	bLeases   = []byte("leases")   // loop name → record.Lease JSON (who runs it, until when)
+	bSessions = []byte("sessions") // SHA-256 of a console session id → session JSON
+
 	// allBuckets are created at open when missing: held, evidence, dead,
-	// reports, by_due and awaiting came after schema 3 without a new
+	// reports, by_due, awaiting, leases and sessions came after schema 3 without a new
 	// version, being empty in a store that predates them (its documents
 	// have no due date indexed: only those taken since are watched for
 	// processing; its relays to a VDXP peer are not polled for states:
 	// only those relayed since are).
 	allBuckets = [][]byte{bMeta, bDocs, bBlobs, bByHash, bByDocID, bDeliveries, bQueues, bOutboxes, bBySender, bByRecip,
-		bEvents, bDocEvents, bRegistry, bByCode, bByWord, bByDay, bActivity, bHeld, bEvidence, bDead, bReports, bByDue, bAwaiting}
+		bEvents, bDocEvents, bRegistry, bByCode, bByWord, bByDay, bActivity, bHeld, bEvidence, bDead, bReports, bByDue, bAwaiting, bLeases, bSessions}
 )
 
 // Keys of the meta bucket.

@@ -85,7 +85,7 @@ func TestOpenCreatesEveryBucket(t *testing.T) {
 		})
 	})
 	want := []string{"activity", "awaiting", "blobs", "by_code", "by_day", "by_docid", "by_due", "by_hash", "by_recipient", "by_sender", "by_word",
-		"dead", "deliveries", "doc_events", "docs", "events", "evidence", "held", "meta", "outboxes", "queues", "registry", "reports"}
+		"dead", "deliveries", "doc_events", "docs", "events", "evidence", "held", "leases", "meta", "outboxes", "queues", "registry", "reports", "sessions"}
 	if !slices.Equal(names, want) || schema != "3" {
 		t.Fatalf("buckets %v schema %q, want %v and 3", names, schema, want)
 	}

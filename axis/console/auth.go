@@ -1,15 +1,16 @@
 package console
 
 import (
+	"context"
 	"crypto/rand"
 	"crypto/sha256"
 	"crypto/subtle"
 	"encoding/hex"
+	"encoding/json"
 	"fmt"
 	"net/http"
 	"strconv"
 	"strings"
-	"sync"
 	"time"
 
 	"github.com/axis-h40/axis/axis"
@@ -18,8 +19,9 @@ import (
 // Sign-in and sessions.
 //
 // A session is a random 32-byte id (hex) in the HttpOnly, SameSite=Strict
-// cookie axis_session (Path=/admin/, Secure over TLS), kept in memory under
-// the SHA-256 of the id with its expiry and its own random CSRF token. Every
+// cookie axis_session (Path=/admin/, Secure over TLS), kept in the store
+// (so any node on a shared store serves it) under the SHA-256 of the id
+// with its expiry and its own random CSRF token. Every
 // POST form carries the token in a hidden field "csrf". The sign-in form,
 // before there is a session, is protected by a double-submit token: a
 // pre-session cookie whose value the form repeats in its hidden field.
@@ -42,67 +44,57 @@ type session struct {
 	caller  axis.Caller // who signed in: an administrator or a viewer
 }
 
-type sessions struct {
-	mu sync.Mutex
-	m  map[string]*session // SHA-256 of the session id → session
+// storedSession is a session as the store keeps it (store.PutSession):
+// in the store, not in this process, so that every axisd node on one
+// PostgreSQL store serves a signed-in administrator.
+type storedSession struct {
+	CSRF    string      `json:"csrf"`
+	Created time.Time   `json:"created"`
+	Expires time.Time   `json:"expires"`
+	IP      string      `json:"ip"`
+	Caller  axis.Caller `json:"caller"`
 }
 
-// maxSessions bounds the sessions kept; sign-ins beyond it first drop the
-// expired ones, then the oldest.
-const maxSessions = 10_000
+// sessions are kept in the hub's store under the SHA-256 of their ids;
+// expired ones are swept when a new one is put.
+type sessions struct{ hub *axis.Hub }
 
 func sessionKey(id string) string {
 	sum := sha256.Sum256([]byte(id))
 	return hex.EncodeToString(sum[:])
 }
 
-func (ss *sessions) create(now time.Time, ttl time.Duration, ip string) (string, *session) {
+func (ss *sessions) create(ctx context.Context, now time.Time, ttl time.Duration, ip string, caller axis.Caller) (string, *session, error) {
 	id := randomHex()
-	s := &session{csrf: randomHex(), created: now, expires: now.Add(ttl), ip: ip}
-	ss.mu.Lock()
-	defer ss.mu.Unlock()
-	if len(ss.m) >= maxSessions {
-		var oldestKey string
-		var oldest time.Time
-		for k, v := range ss.m {
-			if !now.Before(v.expires) {
-				delete(ss.m, k)
-				continue
-			}
-			if oldestKey == "" || v.created.Before(oldest) {
-				oldestKey, oldest = k, v.created
-			}
-		}
-		if len(ss.m) >= maxSessions {
-			delete(ss.m, oldestKey)
-		}
+	s := &session{csrf: randomHex(), created: now, expires: now.Add(ttl), ip: ip, caller: caller}
+	v, err := json.Marshal(storedSession{CSRF: s.csrf, Created: s.created, Expires: s.expires, IP: ip, Caller: caller})
+	if err != nil {
+		return "", nil, err
 	}
-	ss.m[sessionKey(id)] = s
-	return id, s
+	if err := ss.hub.Store().PutSession(ctx, sessionKey(id), v, s.expires, now); err != nil {
+		return "", nil, err
+	}
+	return id, s, nil
 }
 
-func (ss *sessions) get(id string, now time.Time) *session {
+// get is the valid session of id, nil when there is none (or it expired).
+func (ss *sessions) get(ctx context.Context, id string, now time.Time) (*session, error) {
 	if len(id) != 64 {
-		return nil
+		return nil, nil
 	}
-	k := sessionKey(id)
-	ss.mu.Lock()
-	defer ss.mu.Unlock()
-	s := ss.m[k]
-	if s == nil {
-		return nil
+	v, err := ss.hub.Store().Session(ctx, sessionKey(id), now)
+	if err != nil || v == nil {
+		return nil, err
 	}
-	if !now.Before(s.expires) {
-		delete(ss.m, k)
-		return nil
+	var st storedSession
+	if err := json.Unmarshal(v, &st); err != nil {
+		return nil, fmt.Errorf("console: session unreadable: %w", err)
 	}
-	return s
+	return &session{csrf: st.CSRF, created: st.Created, expires: st.Expires, ip: st.IP, caller: st.Caller}, nil
 }
 
-func (ss *sessions) delete(id string) {
-	ss.mu.Lock()
-	defer ss.mu.Unlock()
-	delete(ss.m, sessionKey(id))
+func (ss *sessions) delete(ctx context.Context, id string) error {
+	return ss.hub.Store().DeleteSession(ctx, sessionKey(id))
 }
 
 // randomHex is 32 bytes from crypto/rand, hex-encoded.
@@ -123,20 +115,26 @@ func (s *server) setCookie(w http.ResponseWriter, r *http.Request, name, value s
 		HttpOnly: true, Secure: s.secure(r), SameSite: http.SameSiteStrictMode})
 }
 
-// current returns the request's valid session and its id.
-func (s *server) current(r *http.Request) (string, *session) {
+// current returns the request's valid session and its id; an error is
+// the store's (a session cannot be read: not the same as no session).
+func (s *server) current(r *http.Request) (string, *session, error) {
 	c, err := r.Cookie(sessionCookie)
 	if err != nil {
-		return "", nil
+		return "", nil, nil
 	}
-	return c.Value, s.sessions.get(c.Value, s.opt.Now())
+	ss, err := s.sessions.get(r.Context(), c.Value, s.opt.Now())
+	return c.Value, ss, err
 }
 
 // authed requires a valid session (else 303 to the sign-in page) and, for
 // a POST, the session's CSRF token in the form field "csrf" (else 403).
 func (s *server) authed(next func(http.ResponseWriter, *http.Request, *session)) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
-		_, ss := s.current(r)
+		_, ss, err := s.current(r)
+		if err != nil {
+			s.unavailable(w, r, err)
+			return
+		}
 		if ss == nil {
 			http.Redirect(w, r, "/admin/login", http.StatusSeeOther)
 			return
@@ -175,7 +173,7 @@ func (s *server) loginToken(w http.ResponseWriter, r *http.Request, fresh bool) 
 }
 
 func (s *server) loginForm(w http.ResponseWriter, r *http.Request) {
-	if _, ss := s.current(r); ss != nil {
+	if _, ss, _ := s.current(r); ss != nil {
 		http.Redirect(w, r, "/admin/", http.StatusSeeOther)
 		return
 	}
@@ -225,8 +223,11 @@ func (s *server) login(w http.ResponseWriter, r *http.Request) {
 			Body: loginBody{Token: s.loginToken(w, r, false)}})
 		return
 	}
-	id, sess := s.sessions.create(now, s.opt.SessionTTL, ip)
-	sess.caller = caller
+	id, _, err := s.sessions.create(r.Context(), now, s.opt.SessionTTL, ip, caller)
+	if err != nil {
+		s.unavailable(w, r, err)
+		return
+	}
 	// The sign-in is an event in the chain, with the name (admin.users).
 	if err := s.hub.AdminAction(r.Context(), caller, "signed in to the console from "+ip); err != nil {
 		s.log.Error("admin console: recording the sign-in", "err", err)
@@ -238,8 +239,11 @@ func (s *server) login(w http.ResponseWriter, r *http.Request) {
 }
 
 func (s *server) logout(w http.ResponseWriter, r *http.Request, _ *session) {
-	if id, _ := s.current(r); id != "" {
-		s.sessions.delete(id)
+	if id, _, _ := s.current(r); id != "" {
+		if err := s.sessions.delete(r.Context(), id); err != nil {
+			s.unavailable(w, r, err)
+			return
+		}
 	}
 	s.setCookie(w, r, sessionCookie, "", -1)
 	s.log.Info("admin console: signed out", "remote_ip", s.opt.ClientIP(r))

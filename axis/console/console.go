@@ -103,7 +103,7 @@ func New(h *axis.Hub, o Options) http.Handler {
 		o.ClientIP = h.ClientIP
 	}
 	s := &server{hub: h, opt: o, log: h.Logger(),
-		sessions: &sessions{m: map[string]*session{}}}
+		sessions: &sessions{hub: h}}
 
 	s.pages = parseTemplates(template.FuncMap{"organ": s.organ, "organNamed": s.organNamed, "organName": s.organName,
 		"peerName": s.peerName, "routeLabel": s.routeLabel, "eventSummary": s.eventSummary})
@@ -219,6 +219,15 @@ func (s *server) forbidden(w http.ResponseWriter, r *http.Request, ss *session, 
 
 func (s *server) badRequest(w http.ResponseWriter, r *http.Request, ss *session, text string) {
 	s.message(w, r, http.StatusBadRequest, ss, "Yêu cầu không hợp lệ", text)
+}
+
+// unavailable is a session that could not be read or written (the store
+// is failing over, or down): 503, try again, nothing about the session.
+func (s *server) unavailable(w http.ResponseWriter, r *http.Request, err error) {
+	s.log.Error("admin console: session store", "path", r.URL.Path, "err", err)
+	w.Header().Set("Retry-After", "5")
+	s.message(w, r, http.StatusServiceUnavailable, nil, "Tạm thời không phục vụ được",
+		"Trục chưa đọc được phiên đăng nhập từ kho dữ liệu. Vui lòng thử lại sau ít giây.")
 }
 
 // internalError logs err and shows a page that says so without details.

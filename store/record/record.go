@@ -245,3 +245,14 @@ func mustZone(name string) *time.Location {
 
 // Day formats t as the Asia/Ho_Chi_Minh date YYYY-MM-DD.
 func Day(t time.Time) string { return t.In(Zone).Format("2006-01-02") }
+
+// Lease says which node runs a loop that must run once among the nodes on
+// one store (a peer's relay, an agency's pushes, the held re-checker, the
+// scheduled reconciliation), and until when: past Expires without a
+// renewal, any node may take it.
+type Lease struct {
+	Name    string    `json:"name"`
+	Owner   string    `json:"owner"`
+	Since   time.Time `json:"since"` // when Owner took it
+	Expires time.Time `json:"expires"`
+}
