@@ -1,7 +1,11 @@
 package kv
 
 import (
+	"errors"
+	"fmt"
+
 	bolt "go.etcd.io/bbolt"
+	bolterrors "go.etcd.io/bbolt/errors"
 )
 
 // Bolt is the bbolt engine: bbolt's own types, wrapped one to one.
@@ -37,7 +41,7 @@ func (t boltTx) Bucket(name []byte) Bucket { return wrapBucket(t.Tx.Bucket(name)
 func (t boltTx) CreateBucketIfNotExists(name []byte) (Bucket, error) {
 	b, err := t.Tx.CreateBucketIfNotExists(name)
 	if err != nil {
-		return nil, err
+		return nil, readOnly(err)
 	}
 	return boltBucket{b}, nil
 }
@@ -55,20 +59,33 @@ func wrapBucket(b *bolt.Bucket) Bucket {
 
 type boltBucket struct{ b *bolt.Bucket }
 
-func (b boltBucket) Get(k []byte) []byte           { return b.b.Get(k) }
-func (b boltBucket) Put(k, v []byte) error         { return b.b.Put(k, v) }
-func (b boltBucket) Delete(k []byte) error         { return b.b.Delete(k) }
-func (b boltBucket) Cursor() Cursor                { return b.b.Cursor() }
-func (b boltBucket) Bucket(name []byte) Bucket     { return wrapBucket(b.b.Bucket(name)) }
-func (b boltBucket) KeyN() int                     { return b.b.Stats().KeyN }
-func (b boltBucket) NextSequence() (uint64, error) { return b.b.NextSequence() }
-func (b boltBucket) Sequence() uint64              { return b.b.Sequence() }
-func (b boltBucket) SetSequence(v uint64) error    { return b.b.SetSequence(v) }
+func (b boltBucket) Get(k []byte) []byte        { return b.b.Get(k) }
+func (b boltBucket) Put(k, v []byte) error      { return readOnly(b.b.Put(k, v)) }
+func (b boltBucket) Delete(k []byte) error      { return readOnly(b.b.Delete(k)) }
+func (b boltBucket) Cursor() Cursor             { return b.b.Cursor() }
+func (b boltBucket) Bucket(name []byte) Bucket  { return wrapBucket(b.b.Bucket(name)) }
+func (b boltBucket) KeyN() int                  { return b.b.Stats().KeyN }
+func (b boltBucket) Sequence() uint64           { return b.b.Sequence() }
+func (b boltBucket) SetSequence(v uint64) error { return readOnly(b.b.SetSequence(v)) }
+
+func (b boltBucket) NextSequence() (uint64, error) {
+	n, err := b.b.NextSequence()
+	return n, readOnly(err)
+}
+
+// readOnly is err, as ErrTxReadOnly (wrapping bbolt's) when it is a write
+// in a read transaction.
+func readOnly(err error) error {
+	if errors.Is(err, bolterrors.ErrTxNotWritable) {
+		return fmt.Errorf("%w (%w)", ErrTxReadOnly, err)
+	}
+	return err
+}
 
 func (b boltBucket) CreateBucketIfNotExists(name []byte) (Bucket, error) {
 	nb, err := b.b.CreateBucketIfNotExists(name)
 	if err != nil {
-		return nil, err
+		return nil, readOnly(err)
 	}
 	return boltBucket{nb}, nil
 }

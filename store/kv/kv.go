@@ -24,8 +24,10 @@
 //
 // An engine error inside a transaction (a PostgreSQL connection lost under
 // a Get) cannot be returned by Get: the transaction remembers it, every
-// later operation is a no-op, and View or Update returns it. A function
-// that decided something on a failed read therefore never commits.
+// later operation is a no-op (a bucket looked up is then an inert one,
+// not nil, so that code that knows a bucket exists goes on), and View or
+// Update returns it. A function that decided something on a failed read
+// therefore never commits.
 package kv
 
 import "errors"
