@@ -12,10 +12,13 @@ import (
 
 	"github.com/axis-h40/axis/envelope"
 	"github.com/axis-h40/axis/internal/fixture"
+	"github.com/axis-h40/axis/internal/pgtest"
 	"github.com/axis-h40/axis/internal/testgen"
 	"github.com/axis-h40/axis/store"
 	"github.com/axis-h40/axis/store/kv"
+	"github.com/axis-h40/axis/store/kv/pgkv"
 	"github.com/axis-h40/axis/store/record"
+	"github.com/axis-h40/axis/store/storetest"
 	bolt "go.etcd.io/bbolt"
 )
 
@@ -242,12 +245,37 @@ func lastEvents(t *testing.T, db *store.DB, id string, n int) []string {
 // administrator with the file (or a failing disk) could: edit closes the
 // store, changes the file with bbolt and opens it again. At cleanup the
 // store is closed, not checked (such a test usually means to damage it).
+//
+// In a PostgreSQL run (storetest.Postgres) the store is a fresh schema and
+// edit changes its tables through the engine, as a DBA with psql could.
 type fileStore struct {
 	*store.DB
-	t *testing.T
+	t   *testing.T
+	dsn string // on PostgreSQL
 }
 
 func openFileStore(t *testing.T) *fileStore {
+	t.Helper()
+	if storetest.Postgres() {
+		dsn := pgtest.Schema(t)
+		db, err := store.OpenPostgres(ctx, dsn, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		fs := &fileStore{DB: db, t: t, dsn: dsn}
+		t.Cleanup(func() {
+			if err := fs.Close(); err != nil {
+				t.Error(err)
+			}
+		})
+		return fs
+	}
+	return openBoltFileStore(t)
+}
+
+// openBoltFileStore is openFileStore on bbolt whatever the run: for what
+// only a file has (the copy a migration leaves beside it).
+func openBoltFileStore(t *testing.T) *fileStore {
 	t.Helper()
 	db, err := store.Open(filepath.Join(t.TempDir(), "axis.db"), nil)
 	if err != nil {
@@ -268,8 +296,25 @@ func (fs *fileStore) edit(fn func(tx kv.Tx) error) {
 	if err := fs.Close(); err != nil {
 		fs.t.Fatal(err)
 	}
-	editFile(fs.t, path, fn)
 	var err error
+	if fs.dsn != "" {
+		k, err := pgkv.Open(ctx, fs.dsn, nil)
+		if err != nil {
+			fs.t.Fatal(err)
+		}
+		err = k.Update(fn)
+		if cerr := k.Close(); err == nil {
+			err = cerr
+		}
+		if err != nil {
+			fs.t.Fatal(err)
+		}
+		if fs.DB, err = store.OpenPostgres(ctx, fs.dsn, nil); err != nil {
+			fs.t.Fatal(err)
+		}
+		return
+	}
+	editFile(fs.t, path, fn)
 	if fs.DB, err = store.Open(path, nil); err != nil {
 		fs.t.Fatal(err)
 	}

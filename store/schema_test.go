@@ -19,7 +19,7 @@ func TestDay(t *testing.T) {
 
 // A schema-2 store (no search indexes) is indexed when opened.
 func TestMigrateSchema2(t *testing.T) {
-	fs := openFileStore(t)
+	fs := openBoltFileStore(t) // the copy beside the file, below
 	x := searchFixture(t, fs.DB)
 	fs.edit(func(tx kv.Tx) error {
 		for _, n := range []string{"by_code", "by_word", "by_day", "activity"} {
