@@ -3,7 +3,7 @@ GO         ?= go
 STATICCHECK = $(GO) run honnef.co/go/tools/cmd/staticcheck@v0.8.2
 FUZZTIME   ?= 1m
 
-.PHONY: build run run-national run-h41 test lint fuzz bench bench-go bench-million testdata clean deb deb-smoke
+.PHONY: build run run-ha run-national run-h41 test lint fuzz bench bench-go bench-million testdata clean deb deb-smoke
 
 # Starts a hub on 127.0.0.1:8080 with the demo province (Nam Định, H40);
 # its bbolt file is var/axis.db. The demo VDXP system's secret is a demo one
@@ -28,11 +28,24 @@ run-h41: build
 	mkdir -p var/h41
 	bin/axisd --config testdata/demo/axis-h41.yaml
 
+# The same demo province on three axisd nodes (127.0.0.1:8080, :8081,
+# :8082) over one local PostgreSQL in var/ha/pg (README: "Past one
+# machine"). Needs PostgreSQL's binaries (apt-get install postgresql).
+run-ha: build
+	mkdir -p var/ha
+	$(GO) run ./internal/cmd/runha
+
 build:
 	$(GO) build -o bin/ ./cmd/...
 
+# Every test on the embedded default (bbolt), then the behaviour suite
+# again with the store on PostgreSQL (each package that opens stores
+# starts a cluster with initdb in a temp dir: internal/pgtest). The drill
+# (TestDrillHA) makes its own clusters and runs in the first pass.
+PG_PACKAGES = ./store/... ./axis/... ./cmd/...
 test:
 	$(GO) test -race ./...
+	AXIS_TEST_STORE=postgres $(GO) test -race -skip '^TestDrillHA$$' $(PG_PACKAGES)
 
 lint:
 	@out=$$(gofmt -l $$(git ls-files '*.go')); if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi

@@ -29,6 +29,10 @@ var (
 	ErrBadRequest       = &Problem{"bad_request", http.StatusBadRequest, "bad request"}
 	ErrConflict         = &Problem{"conflict", http.StatusConflict, "state conflict"}
 	ErrUnavailable      = &Problem{"unavailable", http.StatusServiceUnavailable, "hub is shutting down"}
+	// ErrStoreUnavailable is the store's database out of reach (a
+	// PostgreSQL failover under way): nothing was acknowledged, the same
+	// request may be sent again (an intake sent again stores nothing twice).
+	ErrStoreUnavailable = &Problem{"store_unavailable", http.StatusServiceUnavailable, "the store's database is out of reach (a failover may be under way): send the same request again"}
 	ErrInternal         = &Problem{"internal", http.StatusInternalServerError, "internal error"}
 )
 
@@ -72,6 +76,8 @@ func ProblemOf(err error) (int, string, string) {
 		return http.StatusNotFound, ErrNotFound.Code, ErrNotFound.Title
 	case errors.Is(err, store.ErrConflict):
 		return http.StatusConflict, ErrConflict.Code, err.Error()
+	case store.Unavailable(err):
+		return http.StatusServiceUnavailable, ErrStoreUnavailable.Code, ErrStoreUnavailable.Title
 	}
 	return http.StatusInternalServerError, ErrInternal.Code, ErrInternal.Title
 }

@@ -50,6 +50,7 @@ type Hub struct {
 	bodies      *bodySpool               // intake bodies: spool files and the in-memory budget (body.go)
 	peerHTTP    atomic.Pointer[peerHTTP] // the one HTTP client per peer (tls.go); replaced by a reload
 	reload      reloader                 // SIGHUP: what a reload needs besides (reload.go)
+	node        string                   // this node's name among those of one store (lease.go)
 
 	mu     sync.RWMutex
 	closed bool
@@ -85,6 +86,7 @@ func NewHub(cfg *Config, o Options) *Hub {
 	h.peerClients = o.PeerClients
 	h.clients = map[string]PeerClient{}
 	h.env = o.Getenv
+	h.node = nodeName(cfg)
 	h.auth = newAuthGuard(cfg, h.metrics.reg, h.log)
 	h.reload.init(h.metrics.reg)
 	return h
@@ -124,7 +126,7 @@ func (h *Hub) Open(ctx context.Context) (err error) {
 	opts.OnMigrate = func(from, to, backup string) {
 		h.log.Warn("store: migrating the schema; the store before it is copied", "from", from, "to", to, "backup", backup)
 	}
-	if h.db, err = store.Open(filepath.Join(dataDir, "axis.db"), &opts); err != nil {
+	if h.db, err = h.openStore(ctx, dataDir, &opts); err != nil {
 		return err
 	}
 	h.metrics.watchStore(h)
@@ -146,6 +148,19 @@ func (h *Hub) Open(ctx context.Context) (err error) {
 	}
 	h.log.Info("hub open", "hub", h.cfg.Hub.Name, "agencies", len(h.dir.Agencies()), "peers", len(h.dir.Peers()), "store", h.db.Path())
 	return nil
+}
+
+// openStore opens the store of the config's engine: the bbolt file in
+// dataDir, or the PostgreSQL database of the DSN in store.dsn_env.
+func (h *Hub) openStore(ctx context.Context, dataDir string, opts *store.Options) (*store.DB, error) {
+	if h.cfg.Store.Engine != EnginePostgres {
+		return store.Open(filepath.Join(dataDir, "axis.db"), opts)
+	}
+	dsn := h.getenv(h.cfg.Store.DSNEnv)
+	if dsn == "" {
+		return nil, fmt.Errorf("axis: store.dsn_env: the environment variable %s is empty: it must hold the PostgreSQL DSN", h.cfg.Store.DSNEnv)
+	}
+	return store.OpenPostgres(ctx, dsn, opts)
 }
 
 // Close stops taking work and closes the store. Callers stop the HTTP server

@@ -48,6 +48,7 @@ type metrics struct {
 	holdDecisions *prometheus.CounterVec
 	push          *prometheus.CounterVec
 	vdxpPoll      *prometheus.CounterVec
+	leaseHeld     *prometheus.GaugeVec
 
 	reconcileAt          prometheus.Gauge
 	reconcileDuration    prometheus.Gauge
@@ -114,7 +115,12 @@ func newMetrics() *metrics {
 		Help:        "Which build of axisd this is (value 1): the module version, the commit (unknown when the build recorded none), the Go version; axisd --version prints the same.",
 		ConstLabels: prometheus.Labels{"version": b.Version, "revision": b.Revision, "go": b.Go}})
 	buildInfo.Set(1)
-	m.reg.MustRegister(m.holdDecisions, m.push, m.vdxpPoll, buildInfo)
+	// One series per loop that a node may run (peers, pushing agencies,
+	// hold, reconcile): which node runs what, on a shared store.
+	m.leaseHeld = prometheus.NewGaugeVec(prometheus.GaugeOpts{
+		Name: "axis_lease_held", Help: "1 while this node holds the lease of a loop that runs on one node of a shared store (cluster), 0 after it stopped holding it.",
+	}, []string{"lease"})
+	m.reg.MustRegister(m.holdDecisions, m.push, m.vdxpPoll, m.leaseHeld, buildInfo)
 	m.intakeOnly = prometheus.NewRegistry()
 	m.intakeOnly.MustRegister(m.intake)
 	m.reg.MustRegister(m.reconcileAt, m.reconcileDuration, m.reconcileDate, m.reconcileDiscrepancy, m.reconcileRemaining, m.reconcileAccepted)

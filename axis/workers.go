@@ -116,14 +116,17 @@ func (h *Hub) startWorkers() error {
 		w.wg.Add(1)
 		go func() {
 			defer w.wg.Done()
-			h.holdLoop(ctx) // hold.go
+			h.leased(ctx, "hold", h.holdLoop) // hold.go
 		}()
+	}
+	if h.db.Engine() == EnginePostgres {
+		w.wg.Go(func() { h.db.Listen(ctx, func(k string) { h.wakeKey(k) }) }) // other nodes' intakes
 	}
 	if h.cfg.Reconcile.At != "" {
 		w.wg.Add(1)
 		go func() {
 			defer w.wg.Done()
-			h.reconcileLoop(ctx)
+			h.leased(ctx, "reconcile", h.reconcileLoop)
 		}()
 	}
 	return nil
@@ -253,7 +256,7 @@ func (h *Hub) startUnit(prev *unit, sp unitSpec) *unit {
 	w := h.workers
 	ctx, cancel := context.WithCancel(w.ctx)
 	u := &unit{sig: sp.sig, cancel: cancel, done: make(chan struct{})}
-	var run func()
+	var run func(context.Context)
 	switch {
 	case sp.peer != nil:
 		p := sp.peer
@@ -272,7 +275,7 @@ func (h *Hub) startUnit(prev *unit, sp unitSpec) *unit {
 			delete(w.reportWake, p.Name)
 		}
 		client := sp.client
-		run = func() {
+		run = func(ctx context.Context) {
 			var wg sync.WaitGroup
 			if v, ok := client.(*vdxpPeer); ok {
 				wg.Go(func() { h.pollLoop(ctx, p, v) })
@@ -291,7 +294,7 @@ func (h *Hub) startUnit(prev *unit, sp unitSpec) *unit {
 			ch = make(chan struct{}, 1)
 			w.wake["push:"+a.OrganID] = ch
 		}
-		run = func() { h.pushLoop(ctx, a, w.pushClient, ch) }
+		run = func(ctx context.Context) { h.pushLoop(ctx, a, w.pushClient, ch) }
 	}
 	w.wg.Go(func() {
 		defer close(u.done)
@@ -299,7 +302,7 @@ func (h *Hub) startUnit(prev *unit, sp unitSpec) *unit {
 			<-prev.done // its in-flight sends landed, its marks committed
 		}
 		if ctx.Err() == nil {
-			run()
+			h.leased(ctx, sp.key, run) // lease.go: on one node of a shared store
 		}
 	})
 	return u
@@ -327,25 +330,49 @@ func (h *Hub) stopWorkers() {
 	}
 }
 
-// wakeFor nudges the workers that have new work after an intake.
+// wakeFor nudges the workers that have new work after an intake: here,
+// and on a shared store the other nodes too (one of them may run the
+// loop: lease.go), with one announcement (store.Announce) per key.
 func (h *Hub) wakeFor(routes []record.Route) {
 	if h.workers == nil {
 		return
 	}
-	h.workers.mu.RLock()
-	defer h.workers.mu.RUnlock()
+	var keys []string
 	for _, r := range routes {
 		k := r.Peer
 		if k == "" {
 			k = "push:" + r.OrganID
 		}
-		if ch, ok := h.workers.wake[k]; ok {
-			select {
-			case ch <- struct{}{}:
-			default:
-			}
+		if h.wakeKey(k) {
+			keys = append(keys, k)
 		}
 	}
+	if len(keys) > 0 && h.db.Engine() == EnginePostgres {
+		go func() { // best effort: an idle loop looks again within 5 s anyway
+			ctx, cancel := context.WithTimeout(h.workers.ctx, 2*time.Second)
+			defer cancel()
+			for _, k := range keys {
+				if err := h.db.Announce(ctx, k); err != nil {
+					return
+				}
+			}
+		}()
+	}
+}
+
+// wakeKey nudges the loop of key (a peer's name, "push:"+organ) if this
+// node knows it; it says whether it does.
+func (h *Hub) wakeKey(k string) bool {
+	h.workers.mu.RLock()
+	defer h.workers.mu.RUnlock()
+	ch, ok := h.workers.wake[k]
+	if ok {
+		select {
+		case ch <- struct{}{}:
+		default:
+		}
+	}
+	return ok
 }
 
 func sleepCtx(ctx context.Context, d time.Duration, wake <-chan struct{}) {

@@ -8,6 +8,7 @@ import (
 	"net/http/cookiejar"
 	"net/http/httptest"
 	"net/url"
+	"os"
 	"regexp"
 	"slices"
 	"strings"
@@ -770,7 +771,7 @@ func TestFollowAcrossHubs(t *testing.T) {
 				if k == "AXIS_TEST_NATIONAL_ADMIN" {
 					return testgen.DemoAdminToken
 				}
-				return ""
+				return os.Getenv(k) // the store's DSN in a PostgreSQL run
 			}
 		},
 	})

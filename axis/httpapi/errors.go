@@ -34,6 +34,9 @@ func (s *server) errorHandler(err error, c echo.Context) {
 	if n := axis.NotesOf(c.Request().Context()); n != nil {
 		n.Code = code
 	}
+	if status == http.StatusServiceUnavailable {
+		c.Response().Header().Set("Retry-After", "2")
+	}
 	if code == axis.ErrBodyTimeout.Code {
 		c.Response().Header().Set(echo.HeaderConnection, "close") // the rest of that body is not waited for
 	}

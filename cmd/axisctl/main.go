@@ -68,6 +68,8 @@ var commands = map[string]command{
 	"backup":       runBackup,
 	"reconcile":    runReconcile,
 
+	"migrate-store": runMigrateStore,
+
 	"version": runVersion,
 }
 
@@ -98,6 +100,8 @@ var summaries = map[string]string{
 	"audit-verify": "admin: verify the hash-chained event log (of a hub, or of a store file with --db)",
 	"backup":       "admin: stream a hot backup of the hub's store to FILE and verify it",
 	"reconcile":    "admin: the day's proof that nothing was lost: report.json/csv/html; exit 2 when discrepancies remain",
+
+	"migrate-store": "offline: copy a whole store into an empty one, bbolt file or PostgreSQL, and check it (runs axisd migrate-store)",
 
 	"version": "print which build of axisctl this is (version, commit, Go)",
 }

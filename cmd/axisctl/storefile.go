@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -56,4 +57,26 @@ func axisdBinary() (string, error) {
 		return "", errors.New("reading a store file takes axisd (axisd audit-verify --db FILE): none beside axisctl, none on PATH, $AXISD not set")
 	}
 	return p, nil
+}
+
+// runMigrateStore: axisctl migrate-store (--from FILE | --from-dsn-env VAR)
+// (--to FILE | --to-dsn-env VAR) [--json]. Moving a store takes the
+// storage engine: it runs `axisd migrate-store` with the same arguments
+// (the axisd found as for audit-verify --db), which prints and exits as
+// it does.
+func runMigrateStore(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+	bin, err := axisdBinary()
+	if err != nil {
+		return fail(stderr, err)
+	}
+	cmd := exec.CommandContext(ctx, bin, append([]string{"migrate-store"}, args...)...)
+	cmd.Stdout, cmd.Stderr = stdout, stderr
+	if err := cmd.Run(); err != nil {
+		var ee *exec.ExitError
+		if errors.As(err, &ee) {
+			return ee.ExitCode()
+		}
+		return fail(stderr, fmt.Errorf("%s migrate-store: %w", bin, err))
+	}
+	return exitOK
 }

@@ -8,6 +8,7 @@ import (
 	"bytes"
 	"fmt"
 	"net/http"
+	"os"
 	"strconv"
 	"strings"
 	"testing"
@@ -188,7 +189,14 @@ func startVDXP(t *testing.T, secrets map[string]string, configure ...func(*axis.
 	for k, v := range secrets {
 		all[k] = v
 	}
-	return startWith(t, func(m *Main) { m.Options.Getenv = func(k string) string { return all[k] } },
+	return startWith(t, func(m *Main) {
+		m.Options.Getenv = func(k string) string {
+			if strings.HasPrefix(k, "AXIS_TEST_DSN_") { // the store's, in a PostgreSQL run
+				return os.Getenv(k)
+			}
+			return all[k]
+		}
+	},
 		append([]func(*axis.Config){func(c *axis.Config) {
 			c.VDXP.Systems = append(c.VDXP.Systems, axis.VDXPSystem{ID: vdxpAdminSystem, SecretEnv: vdxpAdminEnv, Admin: true})
 		}}, configure...)...)

@@ -103,7 +103,7 @@ func TestCheckConfig(t *testing.T) {
 
 	// Beside a running hub on the same data dir: the store is not opened.
 	m := start(t)
-	dataDir := filepath.Dir(m.Hub.Store().Path())
+	dataDir := m.Config.DataDir
 	code, out, errOut = checkConfig(t, bin, "--config", demoConfig, "--data-dir", dataDir)
 	if code != 0 || !strings.Contains(out, "data_dir: "+dataDir+" (the store is not opened") {
 		t.Fatalf("beside a running hub: exit %d\n%s%s", code, out, errOut)

@@ -66,9 +66,24 @@ func startProcessWith(t *testing.T, bin, config, dataDir string) (*exec.Cmd, str
 		t.Fatal(err)
 	}
 	addr := make(chan string, 1)
+	var logMu sync.Mutex
+	var tail []string // the process's last log lines, shown when the test fails
+	t.Cleanup(func() {
+		if t.Failed() {
+			logMu.Lock()
+			t.Logf("axisd (pid %d) last log lines:\n%s", cmd.Process.Pid, strings.Join(tail, "\n"))
+			logMu.Unlock()
+		}
+	})
 	go func() {
 		sc := bufio.NewScanner(stderr)
+		sc.Buffer(make([]byte, 64<<10), 1<<20)
 		for sc.Scan() {
+			logMu.Lock()
+			if tail = append(tail, sc.Text()); len(tail) > 40 {
+				tail = tail[1:]
+			}
+			logMu.Unlock()
 			var line struct {
 				Msg  string `json:"msg"`
 				Addr string `json:"addr"`

@@ -52,6 +52,7 @@ func newMain(t testing.TB, config string, args ...string) *Main {
 func demoMain(t testing.TB) *Main {
 	t.Helper()
 	m := newMain(t, demoConfig, "--listen", "127.0.0.1:0", "--data-dir", t.TempDir())
+	testhub.UseEngine(t, m.Config)
 	m.Config.Peers = nil
 	m.Options.Now = fixture.Now
 	return m

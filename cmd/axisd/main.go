@@ -7,6 +7,7 @@
 //	axisd --config testdata/demo/axis-h40.yaml
 //	axisd --check-config --config /etc/axis/axisd.yaml   # validate, open nothing (checkconfig.go)
 //	axisd audit-verify --db backup.db   # a store file's event chain, offline (auditverify.go)
+//	axisd migrate-store --from F --to-dsn-env V # a store into another engine, offline (migrate.go)
 //	axisd --version
 package main
 
@@ -46,6 +47,9 @@ func main() {
 	}
 	if len(os.Args) > 1 && os.Args[1] == "audit-verify" {
 		os.Exit(auditVerify(ctx, os.Args[2:], os.Stdout, os.Stderr))
+	}
+	if len(os.Args) > 1 && os.Args[1] == "migrate-store" {
+		os.Exit(migrateStore(ctx, os.Args[2:], os.Stdout, os.Stderr))
 	}
 	m := NewMain()
 	if err := m.ParseFlags(os.Args[1:]); err != nil {
@@ -94,6 +98,8 @@ type Main struct {
 	Addr string
 	// DataDir overrides the config's data_dir when set.
 	DataDir string
+	// Node overrides the config's cluster.node when set.
+	Node string
 	// Listener, when set, is served instead of listening on Addr (tests that
 	// must know every hub's address before any hub starts).
 	Listener net.Listener
@@ -122,6 +128,7 @@ func (m *Main) ParseFlags(args []string) error {
 	fs.StringVar(&m.ConfigPath, "config", "axisd.yaml", "YAML config file")
 	fs.StringVar(&m.Addr, "listen", "", "listen address (overrides the config's listen)")
 	fs.StringVar(&m.DataDir, "data-dir", "", "data folder (overrides the config's data_dir)")
+	fs.StringVar(&m.Node, "node", "", "this node's name on a shared store (overrides the config's cluster.node)")
 	fs.StringVar(cpuProfile, "cpuprofile", "", "write a CPU profile to this file until shutdown (for performance work)")
 	fs.BoolVar(&m.CheckOnly, "check-config", false, "validate the config (keys, files, certificates, agencies, peers), print what it holds and exit: 0 good, 1 not; opens no store, binds no port")
 	if err := fs.Parse(args); err != nil {
@@ -152,6 +159,9 @@ func (m *Main) loadConfig() (*axis.Config, error) {
 		if cfg.DataDir, err = filepath.Abs(m.DataDir); err != nil {
 			return nil, err
 		}
+	}
+	if m.Node != "" {
+		cfg.Cluster.Node = m.Node
 	}
 	return cfg, nil
 }

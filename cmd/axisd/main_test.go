@@ -7,6 +7,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/axis-h40/axis/axis"
 	"github.com/axis-h40/axis/axis/api"
 	"github.com/axis-h40/axis/envelope"
 	"github.com/axis-h40/axis/internal/demopki"
@@ -204,6 +205,13 @@ func TestRefusals(t *testing.T) {
 // storeBytes reads the bbolt file as it is on disk.
 func storeBytes(t testing.TB, m *Main) []byte {
 	t.Helper()
+	if m.Hub.Store().Engine() == axis.EnginePostgres {
+		d, err := m.Hub.Store().Digest(context.Background()) // every key and value
+		if err != nil {
+			t.Fatal(err)
+		}
+		return []byte(d)
+	}
 	b, err := os.ReadFile(m.Hub.Store().Path())
 	if err != nil {
 		t.Fatal(err)

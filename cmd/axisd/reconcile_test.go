@@ -15,8 +15,11 @@ import (
 	"github.com/axis-h40/axis/axis/api"
 	"github.com/axis-h40/axis/internal/browser"
 	"github.com/axis-h40/axis/internal/fixture"
+	"github.com/axis-h40/axis/internal/fixture/testhub"
 	"github.com/axis-h40/axis/internal/testgen"
 	"github.com/axis-h40/axis/store"
+	"github.com/axis-h40/axis/store/kv"
+	"github.com/axis-h40/axis/store/kv/pgkv"
 	"github.com/axis-h40/axis/store/record"
 )
 
@@ -64,28 +67,37 @@ func TestReconcileFindsExactlyTheInjectedFaults(t *testing.T) {
 	docC := send("Nội dung của văn bản C", "23", testgen.Department)
 
 	n.national.Close()
-	nationalDB := filepath.Join(n.dirs[cfgNational], "axis.db")
-	b, _ := os.ReadFile(backup)
-	if err := os.WriteFile(nationalDB, b, 0o600); err != nil {
-		t.Fatal(err)
+	if pg := n.stores[cfgNational]; pg.Engine == axis.EnginePostgres {
+		// Restored from the backup file into a new database (schema).
+		n.stores[cfgNational] = restoreToPostgres(t, backup)
+	} else {
+		nationalDB := filepath.Join(n.dirs[cfgNational], "axis.db")
+		b, _ := os.ReadFile(backup)
+		if err := os.WriteFile(nationalDB, b, 0o600); err != nil {
+			t.Fatal(err)
+		}
 	}
 	n.national = n.start(t, cfgNational)
 
 	n.h40.Close()
-	raw, err := os.ReadFile(filepath.Join(n.dirs[cfgH40], "axis.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
 	marker := []byte("ZQXB-MARKER")
-	if bytes.Count(raw, marker) != 1 {
-		t.Fatalf("the marker is in the store %d times, want once", bytes.Count(raw, marker))
+	if pg := n.stores[cfgH40]; pg.Engine == axis.EnginePostgres {
+		alterInPostgres(t, os.Getenv(pg.DSNEnv), marker) // in place, as a DBA could
+	} else {
+		raw, err := os.ReadFile(filepath.Join(n.dirs[cfgH40], "axis.db"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if bytes.Count(raw, marker) != 1 {
+			t.Fatalf("the marker is in the store %d times, want once", bytes.Count(raw, marker))
+		}
+		raw[bytes.Index(raw, marker)] = 'X' // one byte of B's stored envelope, in a copy
+		copyDir := t.TempDir()
+		if err := os.WriteFile(filepath.Join(copyDir, "axis.db"), raw, 0o600); err != nil {
+			t.Fatal(err)
+		}
+		n.dirs[cfgH40] = copyDir
 	}
-	raw[bytes.Index(raw, marker)] = 'X' // one byte of B's stored envelope, in a copy
-	copyDir := t.TempDir()
-	if err := os.WriteFile(filepath.Join(copyDir, "axis.db"), raw, 0o600); err != nil {
-		t.Fatal(err)
-	}
-	n.dirs[cfgH40] = copyDir
 	n.h40 = n.start(t, cfgH40)
 
 	day := store.Day(time.Now())
@@ -238,4 +250,48 @@ func lookAtReport(t *testing.T, dir, shot string, discrepancies int) {
 	}
 	p.shot(shot)
 	t.Logf("screenshot: %s", p.artifact(shot))
+}
+
+// restoreToPostgres copies a backup file into a fresh schema of the test
+// cluster (axisd migrate-store's path) and returns the store config of it.
+func restoreToPostgres(t *testing.T, backup string) axis.StoreConfig {
+	t.Helper()
+	var st axis.Config
+	testhub.UseEngine(t, &st)
+	if _, err := store.Migrate(context.Background(), store.Location{File: backup}, store.Location{DSN: os.Getenv(st.Store.DSNEnv)}, nil); err != nil {
+		t.Fatal(err)
+	}
+	return st.Store
+}
+
+// alterInPostgres changes one byte of the one stored chunk that holds
+// marker, through the engine.
+func alterInPostgres(t *testing.T, dsn string, marker []byte) {
+	t.Helper()
+	k, err := pgkv.Open(context.Background(), dsn, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer k.Close()
+	found := 0
+	err = k.Update(func(tx kv.Tx) error {
+		found = 0
+		b := tx.Bucket([]byte("blobs"))
+		var key, val []byte
+		err := b.ForEach(func(k, v []byte) error {
+			if i := bytes.Index(v, marker); i >= 0 {
+				found++
+				key, val = bytes.Clone(k), bytes.Clone(v)
+				val[i] = 'X'
+			}
+			return nil
+		})
+		if err != nil || found != 1 {
+			return err
+		}
+		return b.Put(key, val)
+	})
+	if err != nil || found != 1 {
+		t.Fatalf("the marker is in %d chunks (want one): %v", found, err)
+	}
 }

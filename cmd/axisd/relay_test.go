@@ -20,6 +20,7 @@ import (
 	"github.com/axis-h40/axis/envelope"
 	"github.com/axis-h40/axis/internal/demopki"
 	"github.com/axis-h40/axis/internal/fixture"
+	"github.com/axis-h40/axis/internal/fixture/testhub"
 	"github.com/axis-h40/axis/internal/testgen"
 	"github.com/axis-h40/axis/store"
 	"github.com/axis-h40/axis/store/record"
@@ -31,6 +32,7 @@ type network struct {
 	h40, national, h41 *Main
 	urls               map[string]string // config file → base URL
 	dirs               map[string]string // config file → data dir
+	stores             map[string]axis.StoreConfig
 	listeners          map[string]net.Listener
 	configure          []func(cfg string, c *axis.Config)
 	pki                *testPKI // every hub on TLS, when set (startNetworkTLS, tls_test.go)
@@ -66,7 +68,7 @@ func startNetwork(t *testing.T, configure ...func(cfg string, c *axis.Config)) *
 // calling its peers over https:// when pki is set.
 func startNetworkWith(t *testing.T, pki *testPKI, configure ...func(cfg string, c *axis.Config)) *network {
 	t.Helper()
-	n := &network{urls: map[string]string{}, dirs: map[string]string{}, listeners: map[string]net.Listener{}, configure: configure, pki: pki}
+	n := &network{urls: map[string]string{}, dirs: map[string]string{}, stores: map[string]axis.StoreConfig{}, listeners: map[string]net.Listener{}, configure: configure, pki: pki}
 	for _, c := range []string{cfgH40, cfgNational, cfgH41} {
 		ln, err := net.Listen("tcp", "127.0.0.1:0")
 		if err != nil {
@@ -88,6 +90,15 @@ func (n *network) start(t *testing.T, cfg string) *Main {
 	t.Helper()
 	m := newMain(t, fixture.Demo(cfg))
 	m.Config.DataDir = n.dirs[cfg]
+	if n.stores == nil {
+		n.stores = map[string]axis.StoreConfig{}
+	}
+	if st, ok := n.stores[cfg]; ok { // a restart: the same store
+		m.Config.Store = st
+	} else {
+		testhub.UseEngine(t, m.Config)
+		n.stores[cfg] = m.Config.Store
+	}
 	for i := range m.Config.Peers {
 		m.Config.Peers[i].URL = n.urls[peerConfig[m.Config.Peers[i].Name]]
 	}
