@@ -3,6 +3,7 @@ package axis_test
 import (
 	"context"
 	"fmt"
+	"os"
 	"sync/atomic"
 	"testing"
 
@@ -10,6 +11,7 @@ import (
 	"github.com/axis-h40/axis/envelope"
 	"github.com/axis-h40/axis/internal/fixture"
 	"github.com/axis-h40/axis/internal/fixture/testhub"
+	"github.com/axis-h40/axis/internal/pgtest"
 	"github.com/axis-h40/axis/internal/testgen"
 )
 
@@ -81,3 +83,64 @@ func BenchmarkIntakeDirective240(b *testing.B) {
 	}
 	intakeAll(b, testhub.Open(b, testhub.Options{KeepPeers: true}), axis.Caller{Agency: testgen.Province}, pool)
 }
+
+// BenchmarkIntakeEngines is BenchmarkIntake20KB on each engine and
+// layout: bbolt; PostgreSQL (its own cluster, fsync and
+// synchronous_commit on, as in production) with one hub; the same with a
+// synchronous standby (every commit waits for it); and three hubs (nodes)
+// on one database, the clients spread over them. The nodes run in this
+// process, as the clients do, so on a small machine they share its cores
+// with each other, with PostgreSQL and with the clients.
+func BenchmarkIntakeEngines(b *testing.B) {
+	caller := axis.Caller{Agency: testgen.Commune}
+	onPostgres := func(b *testing.B, dsn string, nodes int) []*axis.Hub {
+		env := fmt.Sprintf("AXIS_BENCH_DSN_%d", benchDSNs.Add(1))
+		os.Setenv(env, dsn)
+		b.Cleanup(func() { os.Unsetenv(env) })
+		var hubs []*axis.Hub
+		for i := 0; i < nodes; i++ {
+			hubs = append(hubs, testhub.Open(b, testhub.Options{KeepPeers: true, Configure: func(c *axis.Config) {
+				c.Store = axis.StoreConfig{Engine: axis.EnginePostgres, DSNEnv: env}
+				c.Cluster.Node = fmt.Sprintf("node-%d", i+1)
+			}}))
+		}
+		return hubs
+	}
+	b.Run("bbolt", func(b *testing.B) {
+		pool := benchPool(b, b.N, 14000)
+		intakeAll(b, testhub.Open(b, testhub.Options{KeepPeers: true, Configure: func(c *axis.Config) { c.Store = axis.StoreConfig{Engine: axis.EngineBolt} }}), caller, pool)
+	})
+	b.Run("postgres", func(b *testing.B) {
+		pool := benchPool(b, b.N, 14000)
+		pg := pgtest.Start(b, pgtest.Options{})
+		pg.Exec(b, "CREATE DATABASE axis")
+		intakeAll(b, onPostgres(b, pg.DSN("axis"), 1)[0], caller, pool)
+	})
+	b.Run("postgres-sync-standby", func(b *testing.B) {
+		pool := benchPool(b, b.N, 14000)
+		pg := pgtest.Start(b, pgtest.Options{})
+		pg.Exec(b, "CREATE DATABASE axis")
+		pg.Standby(b, "standby1")
+		pg.SetSynchronous(b, "standby1")
+		intakeAll(b, onPostgres(b, pg.DSN("axis"), 1)[0], caller, pool)
+	})
+	b.Run("postgres-3nodes", func(b *testing.B) {
+		pool := benchPool(b, b.N, 14000)
+		pg := pgtest.Start(b, pgtest.Options{})
+		pg.Exec(b, "CREATE DATABASE axis")
+		hubs := onPostgres(b, pg.DSN("axis"), 3)
+		var next atomic.Int64
+		b.SetParallelism(16)
+		b.ResetTimer()
+		b.RunParallel(func(pb *testing.PB) {
+			for pb.Next() {
+				i := next.Add(1) - 1
+				if _, created, err := hubs[i%3].Intake(context.Background(), caller, pool[i]); err != nil || !created {
+					b.Error(err, created)
+				}
+			}
+		})
+	})
+}
+
+var benchDSNs atomic.Int64

@@ -270,6 +270,8 @@ func restartKeys(old, cur *Config) []string {
 	differ("vdxp", old.VDXP, cur.VDXP)
 	differ("reconcile", old.Reconcile, cur.Reconcile)
 	differ("trusted_proxies", old.TrustedProxies, cur.TrustedProxies)
+	differ("store", old.Store, cur.Store)
+	differ("cluster", old.Cluster, cur.Cluster)
 	differ("admin.secure_cookies", old.Admin.SecureCookies, cur.Admin.SecureCookies)
 	differ("admin.sla_*", []Duration{old.Admin.SLAFetch, old.Admin.SLAAck, old.Admin.SLARelay},
 		[]Duration{cur.Admin.SLAFetch, cur.Admin.SLAAck, cur.Admin.SLARelay})

@@ -8,7 +8,6 @@ import (
 	"net/http/cookiejar"
 	"net/http/httptest"
 	"net/url"
-	"os"
 	"regexp"
 	"slices"
 	"strings"
@@ -771,7 +770,7 @@ func TestFollowAcrossHubs(t *testing.T) {
 				if k == "AXIS_TEST_NATIONAL_ADMIN" {
 					return testgen.DemoAdminToken
 				}
-				return os.Getenv(k) // the store's DSN in a PostgreSQL run
+				return testhub.StoreEnv(k) // the store's DSN in a PostgreSQL run, nothing else
 			}
 		},
 	})

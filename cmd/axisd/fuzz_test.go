@@ -14,6 +14,7 @@ import (
 	"github.com/axis-h40/axis/axis/vdxp"
 	"github.com/axis-h40/axis/internal/demopki"
 	"github.com/axis-h40/axis/internal/fixture"
+	"github.com/axis-h40/axis/internal/fixture/testhub"
 	"github.com/axis-h40/axis/internal/testgen"
 )
 
@@ -51,7 +52,7 @@ func FuzzIntakeHTTP(f *testing.F) {
 			if k == testgen.DemoVDXPSecretEnv {
 				return testgen.DemoVDXPSecret
 			}
-			return ""
+			return testhub.StoreEnv(k) // the store's DSN in a PostgreSQL run, nothing else
 		}
 	}, func(c *axis.Config) { c.Limits.SpoolAboveBytes = 64 << 10 })
 	f.Fuzz(func(t *testing.T, in []byte) {

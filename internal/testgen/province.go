@@ -124,7 +124,24 @@ vdxp:
   systems:
     - {id: %s, secret_env: %s, agencies: [000.00.00.H40, 000.00.11.H40, 000.00.35.H40, 000.07.35.H40]}
 `, DemoAdminToken, sha(DemoAdminToken), PeerToken("nam-dinh"), sha(PeerToken("national")), DemoVDXPSystem, DemoVDXPSecretEnv)
-	return os.WriteFile(filepath.Join(dir, "axis-h40.yaml"), []byte(cfg), 0o644)
+	if err := os.WriteFile(filepath.Join(dir, "axis-h40.yaml"), []byte(cfg), 0o644); err != nil {
+		return err
+	}
+	// The same province on three nodes over PostgreSQL: make run-ha.
+	ha := strings.Replace(cfg, "# axisd config for the demo province Nam Định (H40): make run.",
+		"# axisd config for the demo province Nam Định (H40) on three nodes: make run-ha.", 1)
+	ha = strings.Replace(ha, "listen: 127.0.0.1:8080\n", "listen: 127.0.0.1:8080           # each node: --listen 127.0.0.1:808N\n", 1)
+	ha = strings.Replace(ha, "data_dir: ../../var              # bbolt file at data_dir/axis.db (relative to this file)\n",
+		"data_dir: ../../var/ha/node1      # each node: --data-dir var/ha/nodeN (spool, reports)\n", 1)
+	ha += `# One PostgreSQL database shared by the three nodes (README: "Past one
+# machine"); the DSN is in the environment, AXIS_HA_DSN (make run-ha sets it).
+store:
+  engine: postgres
+  dsn_env: AXIS_HA_DSN
+cluster:
+  lease_ttl: 15s
+`
+	return os.WriteFile(filepath.Join(dir, "axis-h40-ha.yaml"), []byte(ha), 0o644)
 }
 
 func sha(s string) string {
