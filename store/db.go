@@ -196,6 +196,12 @@ func (db *DB) commitLoop() {
 			t.Stop()
 		}
 		err := db.kv.Update(func(tx kv.Tx) error {
+			if b, ok := tx.(beginner); ok {
+				if err := b.Begin(); err != nil {
+					return err
+				}
+				reqs = db.drain(reqs) // what came while another node held the writer lock joins this commit
+			}
 			for _, r := range reqs {
 				if err := r.fn(tx); err != nil {
 					return err
@@ -219,6 +225,10 @@ func (db *DB) commitLoop() {
 		}
 	}
 }
+
+// beginner is an engine's transaction that can take the writer lock
+// before its first statement (pgkv: the lock is shared with other nodes).
+type beginner interface{ Begin() error }
 
 func (db *DB) drain(reqs []writeReq) []writeReq {
 	for len(reqs) < db.maxBatch {

@@ -981,3 +981,38 @@ func BenchmarkIntake(b *testing.B) {
 		benchIntake(b, open(b, c.DSN("postgres"), nil))
 	})
 }
+
+// Begin takes the writer lock at once: another process's writer, started
+// while this transaction has issued nothing but Begin, waits until it
+// commits (without Begin nothing would hold the lock yet).
+func TestBeginTakesTheWriterLock(t *testing.T) {
+	dsn := pgtest.Schema(t)
+	a, b := open(t, dsn, nil), open(t, dsn, nil)
+	var committedA, readB time.Time
+	done := make(chan error, 1)
+	err := a.Update(func(tx kv.Tx) error {
+		if err := tx.(interface{ Begin() error }).Begin(); err != nil {
+			return err
+		}
+		go func() {
+			done <- b.Update(func(tx kv.Tx) error {
+				_, err := tx.CreateBucketIfNotExists([]byte("b"))
+				readB = time.Now()
+				return err
+			})
+		}()
+		time.Sleep(300 * time.Millisecond)
+		_, err := tx.CreateBucketIfNotExists([]byte("a"))
+		committedA = time.Now()
+		return err
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := <-done; err != nil {
+		t.Fatal(err)
+	}
+	if !readB.After(committedA) {
+		t.Fatalf("the other writer ran at %v, before this one finished at %v", readB, committedA)
+	}
+}

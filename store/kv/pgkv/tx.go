@@ -957,3 +957,16 @@ func (c *cursor) Prev() ([]byte, []byte) {
 	}
 	return c.land(-1, c.pos, false)
 }
+
+// Begin takes the writer lock and begins the transaction now, rather than
+// at its first read or at the commit (a writable transaction; a no-op
+// once begun). The store's commit loop calls it before it closes a batch:
+// the writes that arrive while it waits for the lock, held by another
+// node, join the same commit, so that batches grow with contention
+// between nodes as they do with load on one.
+func (t *tx) Begin() error {
+	if t.writable && !t.begun && t.err == nil {
+		t.round(func(*pgx.Batch) {}, func(pgx.BatchResults) error { return nil })
+	}
+	return t.err
+}
