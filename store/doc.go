@@ -1,4 +1,6 @@
-// Package store keeps axis's records in one bbolt file: the envelope bytes
+// Package store keeps axis's records, in one bbolt file (Open) or in a
+// PostgreSQL database that several axisd nodes share (OpenPostgres; the
+// logic runs over package kv, which both engines implement): the envelope bytes
 // (once, however many recipients), one FIFO queue per recipient agency, one
 // outbox per peer route, per-(document, recipient) delivery state, indexes
 // (content hash, sender/day, recipient/day, edXML DocumentId, notation,
@@ -31,7 +33,8 @@
 // acked or relayed. Backup writes a consistent copy while the store serves;
 // Check verifies bbolt's pages, axis's invariants and the event chain.
 //
-// Tests open a real file with storetest.Open, which runs Check at cleanup;
+// Tests open a real store with storetest.Open (a file, or with
+// AXIS_TEST_STORE=postgres a fresh PostgreSQL schema), which runs Check at cleanup;
 // storetest.LoadSynthetic fills a store without signed envelopes for
 // benchmarks and internal/cmd/genstore.
 //
