@@ -110,25 +110,26 @@ func BenchmarkIntakeEngines(b *testing.B) {
 		pool := benchPool(b, b.N, 14000)
 		intakeAll(b, testhub.Open(b, testhub.Options{KeepPeers: true, Configure: func(c *axis.Config) { c.Store = axis.StoreConfig{Engine: axis.EngineBolt} }}), caller, pool)
 	})
-	b.Run("postgres", func(b *testing.B) {
-		pool := benchPool(b, b.N, 14000)
+	database := func(b *testing.B, standby bool) string { // a cluster of its own, and its DSN
 		pg := pgtest.Start(b, pgtest.Options{})
 		pg.Exec(b, "CREATE DATABASE axis")
-		intakeAll(b, onPostgres(b, pg.DSN("axis"), 1)[0], caller, pool)
+		if standby {
+			pg.Standby(b, "standby1")
+			pg.SetSynchronous(b, "standby1")
+		}
+		return pg.DSN("axis")
+	}
+	b.Run("postgres", func(b *testing.B) {
+		pool := benchPool(b, b.N, 14000)
+		intakeAll(b, onPostgres(b, database(b, false), 1)[0], caller, pool)
 	})
 	b.Run("postgres-sync-standby", func(b *testing.B) {
 		pool := benchPool(b, b.N, 14000)
-		pg := pgtest.Start(b, pgtest.Options{})
-		pg.Exec(b, "CREATE DATABASE axis")
-		pg.Standby(b, "standby1")
-		pg.SetSynchronous(b, "standby1")
-		intakeAll(b, onPostgres(b, pg.DSN("axis"), 1)[0], caller, pool)
+		intakeAll(b, onPostgres(b, database(b, true), 1)[0], caller, pool)
 	})
 	b.Run("postgres-3nodes", func(b *testing.B) {
 		pool := benchPool(b, b.N, 14000)
-		pg := pgtest.Start(b, pgtest.Options{})
-		pg.Exec(b, "CREATE DATABASE axis")
-		hubs := onPostgres(b, pg.DSN("axis"), 3)
+		hubs := onPostgres(b, database(b, false), 3)
 		var next atomic.Int64
 		b.SetParallelism(16)
 		b.ResetTimer()

@@ -355,23 +355,28 @@ func TestPanicReleasesLock(t *testing.T) {
 			panic("boom")
 		})
 	}()
+	writesSoon(t, b, "the writer lock outlived a panicking Update", func(tx kv.Tx) error {
+		if tx.Bucket([]byte("b")) != nil {
+			return errors.New("a panicked Update committed")
+		}
+		_, err := tx.CreateBucketIfNotExists([]byte("c"))
+		return err
+	})
+}
+
+// writesSoon runs fn in an Update of db, which must end within 10 s
+// (no writer lock is left held): else the test fails with why.
+func writesSoon(t *testing.T, db kv.DB, why string, fn func(kv.Tx) error) {
+	t.Helper()
 	done := make(chan error, 1)
-	go func() {
-		done <- b.Update(func(tx kv.Tx) error {
-			if tx.Bucket([]byte("b")) != nil {
-				return errors.New("a panicked Update committed")
-			}
-			_, err := tx.CreateBucketIfNotExists([]byte("c"))
-			return err
-		})
-	}()
+	go func() { done <- db.Update(fn) }()
 	select {
 	case err := <-done:
 		if err != nil {
 			t.Fatal(err)
 		}
 	case <-time.After(10 * time.Second):
-		t.Fatal("the writer lock outlived a panicking Update")
+		t.Fatal(why)
 	}
 }
 
@@ -401,22 +406,10 @@ func TestRollbackLeavesNoRows(t *testing.T) {
 		t.Fatalf("%d rows after a rolled-back Update", n)
 	}
 	// Nor a lock: another engine writes at once.
-	other := open(t, dsn, nil)
-	done := make(chan error, 1)
-	go func() {
-		done <- other.Update(func(tx kv.Tx) error {
-			_, err := tx.CreateBucketIfNotExists([]byte("x"))
-			return err
-		})
-	}()
-	select {
-	case err := <-done:
-		if err != nil {
-			t.Fatal(err)
-		}
-	case <-time.After(10 * time.Second):
-		t.Fatal("the writer lock was kept after a rollback")
-	}
+	writesSoon(t, open(t, dsn, nil), "the writer lock was kept after a rollback", func(tx kv.Tx) error {
+		_, err := tx.CreateBucketIfNotExists([]byte("x"))
+		return err
+	})
 }
 
 // terminate ends the server sessions of application name app.
