@@ -87,6 +87,14 @@ func CheckConfig(c *Config, getenv func(string) string, now time.Time) (*ConfigR
 		dataDir = abs
 	}
 	say("data_dir: %s (the store is not opened by --check-config)", dataDir)
+	if c.Store.Engine == EnginePostgres {
+		if getenv(c.Store.DSNEnv) == "" {
+			fail("store.dsn_env", fmt.Errorf("store.dsn_env: the environment variable %s is empty: it must hold the PostgreSQL DSN", c.Store.DSNEnv))
+		}
+		say("store: postgres, DSN in %s (not connected by --check-config); cluster node %s, lease_ttl %s", c.Store.DSNEnv, nodeName(c), c.Cluster.LeaseTTL.Duration)
+	} else {
+		say("store: bbolt, %s", filepath.Join(dataDir, "axis.db"))
+	}
 
 	// Trust.
 	certs := 0

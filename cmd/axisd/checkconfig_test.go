@@ -36,7 +36,7 @@ func TestCheckConfig(t *testing.T) {
 	}
 	for _, want := range []string{`(?m)^hub: axis-h40 \(`, `(?m)^agencies: 258 \(0 inline, 258 in .*agencies-h40\.yaml\); 258 with a token`,
 		`(?m)^peers: 1: national \(axis http://127\.0\.0\.1:9090, routes \*\)$`, `(?m)^tls: off`, `(?m)^revocation: hold \(2 CRL file`,
-		`(?m)^reconcile: no schedule`} {
+		`(?m)^reconcile: no schedule`, `(?m)^store: bbolt, \S+/axis\.db$`} {
 		if !regexp.MustCompile(want).MatchString(out) {
 			t.Errorf("the demo config's summary has no %s:\n%s", want, out)
 		}
@@ -83,6 +83,9 @@ func TestCheckConfig(t *testing.T) {
 		{"missing-agencies", func(s string) string {
 			return regexp.MustCompile(`agencies_file: \S+`).ReplaceAllString(s, "agencies_file: agencies-nowhere.yaml")
 		}, `^axisd: \S+missing-agencies\.yaml:` + at("agencies_file:") + `: agencies_file: open \S+/agencies-nowhere\.yaml: no such file or directory\n$`},
+		{"postgres-without-dsn", func(s string) string {
+			return s + "store: {engine: postgres, dsn_env: AXIS_CHECK_NO_SUCH_DSN}\n"
+		}, `(?m)^axisd: \S+postgres-without-dsn\.yaml:\d+: store\.dsn_env: the environment variable AXIS_CHECK_NO_SUCH_DSN is empty: it must hold the PostgreSQL DSN$`},
 		{"missing-root", func(s string) string {
 			return strings.Replace(s, "/demo-root-ca.crt", "/no-such-root.crt", 1)
 		}, `(?m)^axisd: \S+missing-root\.yaml:` + at("  roots:") + `: trust.roots: open \S+/no-such-root\.crt: no such file or directory$`},
@@ -96,6 +99,14 @@ func TestCheckConfig(t *testing.T) {
 		if !regexp.MustCompile(c.want).MatchString(errOut) {
 			t.Errorf("%s: stderr\n%s\nwant %s", c.name, errOut, c.want)
 		}
+	}
+	// On PostgreSQL: the DSN's variable is named, the database not connected to.
+	ha := variant("ha.yaml", func(s string) string {
+		return s + "store: {engine: postgres, dsn_env: AXIS_CHECK_DSN}\ncluster: {node: axis-7}\n"
+	})
+	code, out, errOut = runProgram(t, []string{"PATH=" + os.Getenv("PATH"), "AXIS_CHECK_DSN=postgres://axis@127.0.0.1:1/axis"}, bin, "--check-config", "--config", ha)
+	if want := "store: postgres, DSN in AXIS_CHECK_DSN (not connected by --check-config); cluster node axis-7, lease_ttl 15s\n"; code != 0 || !strings.Contains(out, want) {
+		t.Errorf("a postgres config: exit %d\n%s%s\nwant %q", code, out, errOut, want)
 	}
 	if code, _, errOut := checkConfig(t, bin, "--config", demoConfig, "--no-such-flag"); code != 2 || !strings.Contains(errOut, "no-such-flag") {
 		t.Errorf("a usage error: exit %d %s; want 2", code, errOut)
