@@ -51,6 +51,7 @@ type Hub struct {
 	peerHTTP    atomic.Pointer[peerHTTP] // the one HTTP client per peer (tls.go); replaced by a reload
 	reload      reloader                 // SIGHUP: what a reload needs besides (reload.go)
 	node        string                   // this node's name among those of one store (lease.go)
+	leases      sync.Map                 // lease name → true while this node holds it (lease.go)
 
 	mu     sync.RWMutex
 	closed bool

@@ -32,6 +32,17 @@ func nodeName(cfg *Config) string {
 	return fmt.Sprintf("%s-%d", host, os.Getpid())
 }
 
+// runsHere says whether this node runs the loop of lease name: always on
+// bbolt; on a shared store while it holds the lease. The metrics of a
+// loop (axis_peer_up, ...) come only from the node that runs it.
+func (h *Hub) runsHere(name string) bool {
+	if h.db == nil || h.db.Engine() != EnginePostgres {
+		return true
+	}
+	_, ok := h.leases.Load(name)
+	return ok
+}
+
 // Node is this node's name among the nodes of one store.
 func (h *Hub) Node() string { return h.node }
 
@@ -55,6 +66,7 @@ func (h *Hub) leased(ctx context.Context, name string, run func(ctx context.Cont
 		}
 		h.log.Info("lease: taken; running the loop here", "lease", name, "node", h.node)
 		h.metrics.leaseHeld.WithLabelValues(name).Set(1)
+		h.leases.Store(name, true)
 		lctx, cancel := context.WithCancel(ctx)
 		done := make(chan struct{})
 		go func() {
@@ -64,6 +76,7 @@ func (h *Hub) leased(ctx context.Context, name string, run func(ctx context.Cont
 		h.keepLease(lctx, name, l.Expires, cancel)
 		<-done
 		h.metrics.leaseHeld.WithLabelValues(name).Set(0)
+		h.leases.Delete(name)
 		if ctx.Err() != nil {
 			// Stopping: hand it over now rather than after it expires.
 			rctx, rcancel := context.WithTimeout(context.WithoutCancel(ctx), 2*time.Second)

@@ -292,7 +292,7 @@ func newHubCollector(h *Hub) *hubCollector {
 		slaFetch:   d("axis_sla_fetch_seconds", "admin.sla_fetch: a local delivery not fetched after this is stuck (not_fetched).", nil, nil),
 		slaAck:     d("axis_sla_ack_seconds", "admin.sla_ack: a delivery not acked after this is stuck (not_acked).", nil, nil),
 		slaRelay:   d("axis_sla_relay_seconds", "admin.sla_relay: an outbox entry waiting longer is stuck (relay_retrying).", nil, nil),
-		peerUp: d("axis_peer_up", "1 when the last relay attempt to the peer succeeded or none failed since axisd started, else 0 (a refusal for good, which makes a dead entry, does not count as down); peers this hub relays to (kinds axis and vdxp).",
+		peerUp: d("axis_peer_up", "1 when the last relay attempt to the peer succeeded or none failed since axisd started, else 0 (a refusal for good, which makes a dead entry, does not count as down); peers this hub relays to (kinds axis and vdxp); on a shared store, from the node that runs the peer's relay.",
 			[]string{"peer"}, nil),
 		peerSuccess:  d("axis_peer_last_success_timestamp_seconds", "When a relay to the peer last succeeded (Unix time, hub clock); absent until one has since axisd started.", []string{"peer"}, nil),
 		peerFailure:  d("axis_peer_last_failure_timestamp_seconds", "When a relay to the peer last failed (Unix time, hub clock); absent until one has since axisd started.", []string{"peer"}, nil),
@@ -330,6 +330,9 @@ func (c *hubCollector) Collect(ch chan<- prometheus.Metric) {
 	for _, p := range peers {
 		if p.Kind == PeerPull {
 			continue // no relay loop: it collects over VDXP
+		}
+		if !h.runsHere("peer:" + p.Name) {
+			continue // another node of the store runs its relay: its answer, not ours (lease.go)
 		}
 		t := h.metrics.peerTimes(p.Name)
 		up := 0.0

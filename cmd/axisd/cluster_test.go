@@ -83,6 +83,11 @@ func TestLeaseMovesWhenANodeStops(t *testing.T) {
 	fixture.Consistently(t, 2*time.Second, "one node, not two", func() bool { return len(holder()) == 1 })
 	first := holder()[0]
 	other := map[*Main]*Main{a: b, b: a}[first]
+	// The relay's own series come from the node that runs it alone.
+	peerUp := regexp.MustCompile(`(?m)^axis_peer_up\{peer="national"\} 1$`)
+	if !peerUp.Match(call(t, first, "GET", "/metrics", "", nil).body) || peerUp.Match(call(t, other, "GET", "/metrics", "", nil).body) {
+		t.Fatal("axis_peer_up must come from the node that runs the relay, and from it alone")
+	}
 
 	// A document through the node that does not run the relay: the
 	// holder is woken and relays it.
