@@ -3,7 +3,7 @@ GO         ?= go
 STATICCHECK = $(GO) run honnef.co/go/tools/cmd/staticcheck@v0.8.2
 FUZZTIME   ?= 1m
 
-.PHONY: build run run-ha run-national run-h41 test lint fuzz bench bench-go bench-million testdata clean deb deb-smoke
+.PHONY: build run run-ha run-national run-h41 test lint fuzz bench profile bench-go bench-million testdata clean deb deb-smoke
 
 # Starts a hub on 127.0.0.1:8080 with the demo province (Nam Định, H40);
 # its bbolt file is var/axis.db. The demo VDXP system's secret is a demo one
@@ -64,6 +64,11 @@ fuzz:
 bench:
 	scripts/bench.sh
 	scripts/relay-bench.sh
+
+# CPU and allocation profiles of axisd under the first two bench
+# scenarios, kept in var/profile (scripts/profile.sh).
+profile:
+	scripts/profile.sh
 
 # Go benchmarks: Verify next to bare goxmldsig, 20 KB and 2 MB.
 bench-go:

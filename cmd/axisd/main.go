@@ -34,7 +34,7 @@ import (
 	"github.com/axis-h40/axis/internal/version"
 )
 
-var cpuProfile = new(string)
+var cpuProfile, memProfile = new(string), new(string)
 
 func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
@@ -83,11 +83,31 @@ func main() {
 		}
 	}()
 	<-ctx.Done()
-	if err := m.Close(); err != nil {
+	err := m.Close()
+	if *memProfile != "" {
+		if werr := writeHeapProfile(*memProfile); werr != nil {
+			fmt.Fprintln(os.Stderr, "axisd:", werr)
+		}
+	}
+	if err != nil {
 		fmt.Fprintln(os.Stderr, "axisd: shutdown:", err)
 		pprof.StopCPUProfile()
 		os.Exit(1)
 	}
+}
+
+// writeHeapProfile writes the allocation profile (pprof's "allocs":
+// every allocation since start, by size and count) to path.
+func writeHeapProfile(path string) error {
+	f, err := os.Create(path)
+	if err != nil {
+		return err
+	}
+	if err := pprof.Lookup("allocs").WriteTo(f, 0); err != nil {
+		f.Close()
+		return err
+	}
+	return f.Close()
 }
 
 // Main is the program: tests run it in-process with Addr "127.0.0.1:0".
@@ -130,6 +150,7 @@ func (m *Main) ParseFlags(args []string) error {
 	fs.StringVar(&m.DataDir, "data-dir", "", "data folder (overrides the config's data_dir)")
 	fs.StringVar(&m.Node, "node", "", "this node's name on a shared store (overrides the config's cluster.node)")
 	fs.StringVar(cpuProfile, "cpuprofile", "", "write a CPU profile to this file until shutdown (for performance work)")
+	fs.StringVar(memProfile, "memprofile", "", "write an allocation profile (every allocation since start) to this file at shutdown (for performance work)")
 	fs.BoolVar(&m.CheckOnly, "check-config", false, "validate the config (keys, files, certificates, agencies, peers), print what it holds and exit: 0 good, 1 not; opens no store, binds no port")
 	if err := fs.Parse(args); err != nil {
 		return err

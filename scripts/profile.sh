@@ -1,0 +1,48 @@
+#!/usr/bin/env bash
+# Profiles of axisd under make bench's first two scenarios (issue 17:
+# "measure before changing"): for each, a fresh axisd on a fresh data dir
+# with --cpuprofile and --memprofile, the load of bin/axisctl bench, then
+# the top of both profiles. The profiles are kept in PROFILE_DIR (default
+# var/profile) for `go tool pprof -http` or a later comparison.
+# BENCH_DURATION (default 10s) and BENCH_CONCURRENCY (default 32) tune the
+# load.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+make -s build
+P=testdata/pki
+D=${BENCH_DURATION:-10s}
+C=${BENCH_CONCURRENCY:-32}
+OUT=${PROFILE_DIR:-var/profile}
+mkdir -p "$OUT"
+
+profile() {
+  local name=$1; shift
+  local dir; dir=$(mktemp -d)
+  bin/axisd --config testdata/demo/axis-h40.yaml --listen 127.0.0.1:0 --data-dir "$dir" \
+    --cpuprofile "$OUT/$name.cpu.pprof" --memprofile "$OUT/$name.allocs.pprof" 2>"$dir/axisd.log" &
+  local pid=$! addr=""
+  for _ in $(seq 200); do
+    addr=$(grep -o '"addr":"[^"]*"' "$dir/axisd.log" | head -1 | cut -d'"' -f4 || true)
+    [ -n "$addr" ] && break
+    sleep 0.05
+  done
+  [ -n "$addr" ] || { echo "axisd did not start"; cat "$dir/axisd.log"; exit 1; }
+  echo "== $name"
+  bin/axisctl bench --hub "http://$addr" --roots "$P/demo-root-ca.crt" --concurrency "$C" --duration "$D" "$@"
+  kill -INT "$pid"; wait "$pid" || true
+  rm -rf "$dir"
+  echo "-- CPU, by cumulative time ($OUT/$name.cpu.pprof)"
+  go tool pprof -top -cum -nodecount 25 bin/axisd "$OUT/$name.cpu.pprof" 2>/dev/null | sed -n '1,32p'
+  echo "-- allocations, by bytes ($OUT/$name.allocs.pprof)"
+  go tool pprof -top -sample_index=alloc_space -nodecount 15 bin/axisd "$OUT/$name.allocs.pprof" 2>/dev/null | sed -n '1,22p'
+  echo
+}
+
+commune=000.07.35.H40
+province=000.00.00.H40
+profile intake-20KB --token "demo-token-$commune" \
+  --key "$P/demo-agency-$commune.key" --cert "$P/demo-agency-$commune.chain.pem" \
+  --from "$commune" --to 000.00.11.H40 --size 20KB --pool 8000
+profile directive-240 --token "demo-token-$province" \
+  --key "$P/demo-agency-$province.key" --cert "$P/demo-agency-$province.chain.pem" \
+  --from "$province" --to-demo-offices 240 --size 20KB --pool 3000
