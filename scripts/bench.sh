@@ -5,6 +5,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 make -s build
+. scripts/axisd-lib.sh
 P=testdata/pki
 D=${BENCH_DURATION:-10s}
 C=${BENCH_CONCURRENCY:-8}
@@ -12,14 +13,8 @@ C=${BENCH_CONCURRENCY:-8}
 scenario() {
   local name=$1; shift
   local dir; dir=$(mktemp -d)
-  bin/axisd --config testdata/demo/axis-h40.yaml --listen 127.0.0.1:0 --data-dir "$dir" 2>"$dir/axisd.log" &
-  local pid=$! addr=""
-  for _ in $(seq 200); do
-    addr=$(grep -o '"addr":"[^"]*"' "$dir/axisd.log" | head -1 | cut -d'"' -f4 || true)
-    [ -n "$addr" ] && break
-    sleep 0.05
-  done
-  [ -n "$addr" ] || { echo "axisd did not start"; cat "$dir/axisd.log"; exit 1; }
+  start_axisd "$dir"
+  local pid=$AXISD_PID addr=$AXISD_ADDR
   echo "== $name"
   bin/axisctl bench --hub "http://$addr" --roots "$P/demo-root-ca.crt" --concurrency "$C" --duration "$D" "$@"
   echo "axisd peak RSS (VmHWM): $(awk '/VmHWM/ {print $2, $3}' /proc/$pid/status)"

@@ -10,7 +10,6 @@ import (
 	"io"
 	"os"
 	"path/filepath"
-	"time"
 
 	"github.com/axis-h40/axis/store/kv"
 	bolt "go.etcd.io/bbolt"
@@ -52,18 +51,15 @@ func (db *DB) Backup(ctx context.Context, w io.Writer) (int64, error) {
 	return io.Copy(w, f)
 }
 
-// copyInto copies src into a new bbolt file at path.
+// copyInto copies src into a new bbolt file at path (Migrate's target,
+// without its checks: the source is a live store's snapshot).
 func copyInto(ctx context.Context, src kv.DB, path string) error {
-	bdb, err := bolt.Open(path, 0o600, &bolt.Options{Timeout: time.Second, NoSync: true})
+	dst, err := openRaw(ctx, Location{File: path}, false)
 	if err != nil {
 		return err
 	}
-	dst := kv.NewBolt(bdb)
 	err = kv.Copy(dst, src, 20000, func(int) error { return ctx.Err() })
-	if err == nil {
-		err = bdb.Sync()
-	}
-	if cerr := bdb.Close(); err == nil {
+	if cerr := dst.Close(); err == nil {
 		err = cerr
 	}
 	if err != nil {
@@ -87,24 +83,17 @@ func (db *DB) Digest(ctx context.Context) (string, error) {
 		h.Write(n[:])
 		h.Write(b)
 	}
-	var walk func(path string, b kv.Bucket) error
-	walk = func(path string, b kv.Bucket) error {
-		if err := ctx.Err(); err != nil {
-			return err
-		}
-		put([]byte(path))
-		put(binary.BigEndian.AppendUint64(nil, b.Sequence()))
-		if err := b.ForEach(func(k, v []byte) error { put(k); put(v); return nil }); err != nil {
-			return err
-		}
-		return b.ForEachBucket(func(name []byte) error { return walk(path+"/"+string(name), b.Bucket(name)) })
-	}
 	err := db.kv.View(func(tx kv.Tx) error {
-		return tx.ForEachBucket(func(name []byte) error {
-			if bytes.Equal(name, bLeases) {
+		return kv.Walk(tx, func(path [][]byte, b kv.Bucket) error {
+			if err := ctx.Err(); err != nil {
+				return err
+			}
+			if bytes.Equal(path[0], bLeases) {
 				return nil
 			}
-			return walk(string(name), tx.Bucket(name))
+			put(bytes.Join(path, []byte("/")))
+			put(binary.BigEndian.AppendUint64(nil, b.Sequence()))
+			return b.ForEach(func(k, v []byte) error { put(k); put(v); return nil })
 		})
 	})
 	return hex.EncodeToString(h.Sum(nil)), err

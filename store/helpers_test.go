@@ -256,21 +256,15 @@ type fileStore struct {
 
 func openFileStore(t *testing.T) *fileStore {
 	t.Helper()
-	if storetest.Postgres() {
-		dsn := pgtest.Schema(t)
-		db, err := store.OpenPostgres(ctx, dsn, nil)
-		if err != nil {
-			t.Fatal(err)
-		}
-		fs := &fileStore{DB: db, t: t, dsn: dsn}
-		t.Cleanup(func() {
-			if err := fs.Close(); err != nil {
-				t.Error(err)
-			}
-		})
-		return fs
+	if !storetest.Postgres() {
+		return openBoltFileStore(t)
 	}
-	return openBoltFileStore(t)
+	dsn := pgtest.Schema(t)
+	db, err := store.OpenPostgres(ctx, dsn, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return closedAtCleanup(t, &fileStore{DB: db, t: t, dsn: dsn})
 }
 
 // openBoltFileStore is openFileStore on bbolt whatever the run: for what
@@ -281,7 +275,12 @@ func openBoltFileStore(t *testing.T) *fileStore {
 	if err != nil {
 		t.Fatal(err)
 	}
-	fs := &fileStore{DB: db, t: t}
+	return closedAtCleanup(t, &fileStore{DB: db, t: t})
+}
+
+// closedAtCleanup closes fs's store (as it then is: edit reopens it) at
+// the test's end.
+func closedAtCleanup(t *testing.T, fs *fileStore) *fileStore {
 	t.Cleanup(func() {
 		if err := fs.Close(); err != nil {
 			t.Error(err)

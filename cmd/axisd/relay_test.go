@@ -30,9 +30,9 @@ import (
 // (H41), each on its own 127.0.0.1 port, with the demo configs.
 type network struct {
 	h40, national, h41 *Main
-	urls               map[string]string // config file → base URL
-	dirs               map[string]string // config file → data dir
-	stores             map[string]axis.StoreConfig
+	urls               map[string]string           // config file → base URL
+	dirs               map[string]string           // config file → data dir
+	stores             map[string]axis.StoreConfig // config file → its store (made at the hub's first start)
 	listeners          map[string]net.Listener
 	configure          []func(cfg string, c *axis.Config)
 	pki                *testPKI // every hub on TLS, when set (startNetworkTLS, tls_test.go)
@@ -68,7 +68,7 @@ func startNetwork(t *testing.T, configure ...func(cfg string, c *axis.Config)) *
 // calling its peers over https:// when pki is set.
 func startNetworkWith(t *testing.T, pki *testPKI, configure ...func(cfg string, c *axis.Config)) *network {
 	t.Helper()
-	n := &network{urls: map[string]string{}, dirs: map[string]string{}, stores: map[string]axis.StoreConfig{}, listeners: map[string]net.Listener{}, configure: configure, pki: pki}
+	n := &network{urls: map[string]string{}, dirs: map[string]string{}, listeners: map[string]net.Listener{}, configure: configure, pki: pki}
 	for _, c := range []string{cfgH40, cfgNational, cfgH41} {
 		ln, err := net.Listen("tcp", "127.0.0.1:0")
 		if err != nil {

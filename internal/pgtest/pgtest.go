@@ -23,7 +23,6 @@ import (
 	"net/url"
 	"os"
 	"os/exec"
-	"os/user"
 	"path/filepath"
 	"sort"
 	"strconv"
@@ -33,6 +32,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/axis-h40/axis/internal/pgbin"
 	"github.com/jackc/pgx/v5"
 )
 
@@ -82,7 +82,7 @@ func Start(tb testing.TB, opts Options) *Cluster {
 // one the test skips (fails in CI).
 func binDir(tb testing.TB) string {
 	tb.Helper()
-	bin, err := findBin()
+	bin, err := pgbin.Find()
 	if err != nil {
 		if os.Getenv("CI") == "true" {
 			tb.Fatalf("pgtest: PostgreSQL is required in CI (apt-get install postgresql): %v", err)
@@ -90,54 +90,6 @@ func binDir(tb testing.TB) string {
 		tb.Skipf("pgtest: %v", err)
 	}
 	return bin
-}
-
-func findBin() (string, error) {
-	if d := os.Getenv("PG_BIN"); d != "" {
-		if _, err := os.Stat(filepath.Join(d, "initdb")); err != nil {
-			return "", fmt.Errorf("PG_BIN=%s: %v", d, err)
-		}
-		return d, nil
-	}
-	dirs, _ := filepath.Glob("/usr/lib/postgresql/*/bin")
-	best, bestV := "", -1.0
-	for _, d := range dirs {
-		v, err := strconv.ParseFloat(filepath.Base(filepath.Dir(d)), 64)
-		if err != nil {
-			continue
-		}
-		if _, err := os.Stat(filepath.Join(d, "initdb")); err != nil {
-			continue
-		}
-		if v > bestV {
-			best, bestV = d, v
-		}
-	}
-	if best == "" {
-		return "", errors.New("no PostgreSQL binaries (PG_BIN unset, no /usr/lib/postgresql/*/bin/initdb)")
-	}
-	return best, nil
-}
-
-// runAs is the credential of the unprivileged user PostgreSQL runs as when
-// this process is root (postgres refuses to run as root), nil otherwise.
-func runAs() (*syscall.Credential, error) {
-	if os.Geteuid() != 0 {
-		return nil, nil
-	}
-	var u *user.User
-	var err error
-	for _, name := range []string{"postgres", "nobody"} {
-		if u, err = user.Lookup(name); err == nil {
-			break
-		}
-	}
-	if err != nil {
-		return nil, fmt.Errorf("running as root and no postgres or nobody user: %v", err)
-	}
-	uid, _ := strconv.Atoi(u.Uid)
-	gid, _ := strconv.Atoi(u.Gid)
-	return &syscall.Credential{Uid: uint32(uid), Gid: uint32(gid), NoSetGroups: false}, nil
 }
 
 // rootPrefix names the clusters' folders in the temporary folder.
@@ -190,7 +142,7 @@ func newRoot(cred *syscall.Credential) (string, error) {
 // start is the starter that Start and Main share: initdb, configuration,
 // postgres.
 func start(bin string, opts Options) (*Cluster, error) {
-	cred, err := runAs()
+	cred, err := pgbin.RunAs()
 	if err != nil {
 		return nil, err
 	}
@@ -697,7 +649,7 @@ func WithCluster(m *testing.M, opts Options) int {
 	if os.Getenv(envDSN) != "" {
 		return m.Run()
 	}
-	bin, err := findBin()
+	bin, err := pgbin.Find()
 	if err != nil {
 		if os.Getenv("CI") == "true" {
 			fmt.Fprintf(os.Stderr, "pgtest: PostgreSQL is required in CI (apt-get install postgresql): %v\n", err)

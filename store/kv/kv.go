@@ -145,27 +145,16 @@ func Copy(dst, src DB, batch int, progress func(keys int) error) error {
 		}
 		return err
 	}
-	var walk func(path [][]byte, b Bucket) error
-	walk = func(path [][]byte, b Bucket) error {
-		pending = append(pending, item{path: path, seq: b.Sequence(), mark: true})
-		err := b.ForEach(func(k, v []byte) error {
-			pending = append(pending, item{path: path, k: clone(k), v: clone(v)})
-			if len(pending) >= batch {
-				return flush()
-			}
-			return nil
-		})
-		if err != nil {
-			return err
-		}
-		return b.ForEachBucket(func(name []byte) error {
-			p := append(append([][]byte{}, path...), clone(name))
-			return walk(p, b.Bucket(name))
-		})
-	}
 	err := src.View(func(tx Tx) error {
-		return tx.ForEachBucket(func(name []byte) error {
-			return walk([][]byte{clone(name)}, tx.Bucket(name))
+		return Walk(tx, func(path [][]byte, b Bucket) error {
+			pending = append(pending, item{path: path, seq: b.Sequence(), mark: true})
+			return b.ForEach(func(k, v []byte) error {
+				pending = append(pending, item{path: path, k: clone(k), v: clone(v)})
+				if len(pending) >= batch {
+					return flush()
+				}
+				return nil
+			})
 		})
 	})
 	if err != nil {
@@ -179,4 +168,20 @@ func clone(b []byte) []byte {
 		return nil
 	}
 	return append(make([]byte, 0, len(b)), b...)
+}
+
+// Walk calls fn with every bucket of tx, nested ones too, each with its
+// path (the names from the top, copies that fn may keep): a bucket before
+// the buckets it holds, and buckets of one parent in name order.
+func Walk(tx Tx, fn func(path [][]byte, b Bucket) error) error {
+	var walk func(path [][]byte, b Bucket) error
+	walk = func(path [][]byte, b Bucket) error {
+		if err := fn(path, b); err != nil {
+			return err
+		}
+		return b.ForEachBucket(func(name []byte) error {
+			return walk(append(append([][]byte{}, path...), clone(name)), b.Bucket(name))
+		})
+	}
+	return tx.ForEachBucket(func(name []byte) error { return walk([][]byte{clone(name)}, tx.Bucket(name)) })
 }

@@ -13,20 +13,18 @@ package main
 import (
 	"bufio"
 	"context"
-	"errors"
 	"fmt"
 	"io"
 	"os"
 	"os/exec"
 	"os/signal"
-	"os/user"
 	"path/filepath"
-	"sort"
 	"strconv"
 	"strings"
 	"syscall"
 	"time"
 
+	"github.com/axis-h40/axis/internal/pgbin"
 	"github.com/jackc/pgx/v5"
 )
 
@@ -90,17 +88,14 @@ func run() error {
 	for _, n := range nodes {
 		n.Process.Signal(syscall.SIGTERM)
 	}
-	for range nodes[:len(nodes)-boolInt(err != nil)] {
+	running := len(nodes)
+	if err != nil {
+		running-- // the one that exited
+	}
+	for ; running > 0; running-- {
 		<-died
 	}
 	return err
-}
-
-func boolInt(b bool) int {
-	if b {
-		return 1
-	}
-	return 0
 }
 
 // prefix copies a node's log lines to standard output, named.
@@ -115,11 +110,11 @@ func prefix(name string, r io.Reader) {
 // startPostgres starts (after initdb on the first run) the cluster in
 // dir as an unprivileged user when this is root: postgres refuses root.
 func startPostgres(dir string) (*exec.Cmd, error) {
-	bin, err := pgBin()
+	bin, err := pgbin.Find()
 	if err != nil {
-		return nil, err
+		return nil, fmt.Errorf("%v: apt-get install postgresql (or set PG_BIN)", err)
 	}
-	cred, err := runAs()
+	cred, err := pgbin.RunAs()
 	if err != nil {
 		return nil, err
 	}
@@ -187,34 +182,4 @@ func createDatabase(ctx context.Context, dsn string) error {
 		_, err = c.Exec(ctx, "CREATE DATABASE axis")
 	}
 	return err
-}
-
-// pgBin is PG_BIN or the newest /usr/lib/postgresql/*/bin.
-func pgBin() (string, error) {
-	if d := os.Getenv("PG_BIN"); d != "" {
-		return d, nil
-	}
-	dirs, _ := filepath.Glob("/usr/lib/postgresql/*/bin")
-	sort.Slice(dirs, func(i, j int) bool {
-		a, _ := strconv.Atoi(filepath.Base(filepath.Dir(dirs[i])))
-		b, _ := strconv.Atoi(filepath.Base(filepath.Dir(dirs[j])))
-		return a < b
-	})
-	if len(dirs) == 0 {
-		return "", errors.New("no PostgreSQL here: apt-get install postgresql (or set PG_BIN)")
-	}
-	return dirs[len(dirs)-1], nil
-}
-
-func runAs() (*syscall.Credential, error) {
-	if os.Geteuid() != 0 {
-		return nil, nil
-	}
-	u, err := user.Lookup("postgres")
-	if err != nil {
-		return nil, errors.New("running as root and there is no postgres user to run PostgreSQL as (apt-get install postgresql makes one)")
-	}
-	uid, _ := strconv.Atoi(u.Uid)
-	gid, _ := strconv.Atoi(u.Gid)
-	return &syscall.Credential{Uid: uint32(uid), Gid: uint32(gid)}, nil
 }
