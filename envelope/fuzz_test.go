@@ -106,14 +106,17 @@ func FuzzParse(f *testing.F) {
 }
 
 // FuzzVerify looks for panics and hangs in Verify, checks that every
-// refusal carries a machine code, and that whatever verifies is a valid
-// message from a valid organ.
+// refusal carries a machine code, that whatever verifies is a valid
+// message from a valid organ, and that goxmldsig's Validate in Verify's
+// place gives the same answer (the same code, or the same Message).
 func FuzzVerify(f *testing.F) {
 	fuzzSeeds(f)
 	v := newVerifier(f, nil)
+	ref := v.WithGoxmldsigValidate()
 	f.Fuzz(func(t *testing.T, data []byte) {
 		got, err := v.Verify(data)
 		if refused(t, err, got != nil, "Verified") {
+			sameVerdict(t, v, ref, "input", data)
 			return
 		}
 		m := got.Message()
@@ -126,6 +129,7 @@ func FuzzVerify(f *testing.F) {
 		if !bytes.Equal(got.Raw(), data) {
 			t.Fatal("Raw is not the input")
 		}
+		sameVerdict(t, v, ref, "input", data)
 	})
 }
 

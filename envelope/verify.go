@@ -79,6 +79,9 @@ type Verifier struct {
 	pins   map[string]map[string]bool
 	mu     sync.Mutex
 	chains map[[32]byte]chainResult // successful chain verifications
+	// withValidate checks signatures with goxmldsig's Validate instead of
+	// validate (tests only: the two must agree).
+	withValidate bool
 }
 
 type chainResult struct {
@@ -202,18 +205,14 @@ func (v *Verifier) Verify(raw []byte) (*Verified, error) {
 	}
 	leaf := chain[0]
 
-	// goxmldsig gives up after visiting ~1,000 elements before it meets the
-	// Signature. The enveloped transform removes the Signature wherever it
-	// sits, so moving it to the front of edXMLHeader changes nothing signed.
-	sk.header.RemoveChild(sig)
-	sk.header.InsertChildAt(0, sig)
-
-	vc := dsig.NewDefaultValidationContext(&dsig.MemoryX509CertificateStore{Roots: []*x509.Certificate{leaf}})
-	vc.IdAttribute = "\x00" // never matches: only URI="" is accepted (checked above)
-	vc.Clock = dsig.NewFakeClockAt(now)
-	signed, err := vc.Validate(doc.Root())
+	var signed *etree.Element
+	if v.withValidate {
+		signed, err = validateWithGoxmldsig(doc.Root(), sk.header, sig, leaf, now)
+	} else {
+		signed, err = validate(doc.Root(), sk.header, sig, leaf)
+	}
 	if err != nil {
-		return nil, classifyDSig(err)
+		return nil, err
 	}
 
 	// From here on, only the signed element.
@@ -296,6 +295,26 @@ func (v *Verifier) RevocationMode() string {
 		return RevocationPrefer
 	}
 	return v.p.RevocationMode
+}
+
+// validateWithGoxmldsig is validate by goxmldsig's Validate (what Verify
+// did before validate; the differential tests and FuzzVerify hold the two
+// to the same answers).
+func validateWithGoxmldsig(root, header, sig *etree.Element, leaf *x509.Certificate, now time.Time) (*etree.Element, error) {
+	// goxmldsig gives up after visiting ~1,000 elements before it meets the
+	// Signature. The enveloped transform removes the Signature wherever it
+	// sits, so moving it to the front of edXMLHeader changes nothing signed.
+	header.RemoveChild(sig)
+	header.InsertChildAt(0, sig)
+
+	vc := dsig.NewDefaultValidationContext(&dsig.MemoryX509CertificateStore{Roots: []*x509.Certificate{leaf}})
+	vc.IdAttribute = "\x00" // never matches: only URI="" is accepted (checked above)
+	vc.Clock = dsig.NewFakeClockAt(now)
+	signed, err := vc.Validate(root)
+	if err != nil {
+		return nil, classifyDSig(err)
+	}
+	return signed, nil
 }
 
 // classifyDSig maps goxmldsig v1.6.1's errors to our codes. Its digest
@@ -463,6 +482,8 @@ func (v *Verifier) checkSignedInfo(sig *etree.Element) (Algorithms, error) {
 	for _, tr := range dsigChildren(first(dsigChildren(ref, "Transforms")), "Transform") {
 		alg := tr.SelectAttrValue("Algorithm", "")
 		switch {
+		case alg == AlgEnveloped && enveloped:
+			return a, fmt.Errorf("%w: the enveloped-signature transform twice", ErrSignatureInvalid)
 		case alg == AlgEnveloped:
 			enveloped = true
 		case canonicalizers[alg]:
