@@ -34,8 +34,10 @@ import (
 //     When the budget cannot cover it, the body is spooled instead: an upload
 //     never waits for memory.
 //   - A spooled body is read back into memory only for verification, once the
-//     intake holds a verification slot (Hub.verifySlots), so the memory of
-//     spooled bodies is bounded by the slots, not by the uploads.
+//     intake holds a verification slot (Hub.verifySlots) and has reserved
+//     its verification's memory from limits.memory's budget (memory.go), so
+//     the memory of spooled bodies is bounded by the slots and the budget,
+//     not by the uploads.
 //   - Before each Read the connection's read deadline moves to now +
 //     limits.body_idle_timeout: a body that makes no progress for that long is
 //     cut, answered 408 request_timeout with Connection: close (the server then
@@ -219,13 +221,13 @@ func (h *Hub) ReceiveEnvelope(w http.ResponseWriter, r *http.Request, caller Cal
 	if body.Len() > limit {
 		return nil, false, tooLarge()
 	}
-	return h.intakeCounted(r.Context(), caller, body.Bytes, forRecipients)
+	return h.intakeCounted(r.Context(), caller, body.Len(), body.Bytes, forRecipients)
 }
 
 // intakeCounted is intakeLoaded counting its outcome in axis_intake_total:
 // created, held, duplicate or the refusal's code.
-func (h *Hub) intakeCounted(ctx context.Context, caller Caller, load func() ([]byte, error), forRecipients []string) (*api.Receipt, bool, error) {
-	rc, created, err := h.intakeLoaded(ctx, caller, load, forRecipients)
+func (h *Hub) intakeCounted(ctx context.Context, caller Caller, size int64, load func() ([]byte, error), forRecipients []string) (*api.Receipt, bool, error) {
+	rc, created, err := h.intakeLoaded(ctx, caller, size, load, forRecipients)
 	outcome := "created"
 	switch {
 	case err != nil:

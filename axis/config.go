@@ -129,6 +129,11 @@ type LimitsConfig struct {
 	BodyIdleTimeout      Duration `yaml:"body_idle_timeout,omitempty"`       // default 30s
 	MaxInflightBodyBytes int64    `yaml:"max_inflight_body_bytes,omitempty"` // default 64 MiB
 
+	// Memory is axisd's memory budget (default 1 GiB): the Go runtime's
+	// memory limit and GC target, and half of it for verifications in
+	// flight (memory.go).
+	Memory Size `yaml:"memory,omitempty"`
+
 	// AuthFailuresPer5m failed authentications (bearer, VDXP, console) from
 	// one client address in five minutes; past it further failures answer
 	// 429. A valid credential is never refused. Default 20.
@@ -625,6 +630,9 @@ func (c *Config) check() error {
 	}
 	if c.Limits.MaxInflightBodyBytes <= 0 {
 		c.Limits.MaxInflightBodyBytes = DefaultMaxInflightBodyBytes
+	}
+	if c.Limits.Memory <= 0 {
+		c.Limits.Memory = DefaultMemory
 	}
 	if c.Limits.AuthFailuresPer5m <= 0 {
 		c.Limits.AuthFailuresPer5m = DefaultAuthFailuresPer5m

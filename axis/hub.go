@@ -47,6 +47,9 @@ type Hub struct {
 	// verifySlots bounds concurrent verifications to the cores: more would
 	// only queue CPU work in front of the commit loop and the network.
 	verifySlots chan struct{}
+	// verifyMem is half of limits.memory, reserved by each verification in
+	// flight (verifyMemoryFactor × the envelope's size; memory.go).
+	verifyMem *memBudget
 	bodies      *bodySpool               // intake bodies: spool files and the in-memory budget (body.go)
 	peerHTTP    atomic.Pointer[peerHTTP] // the one HTTP client per peer (tls.go); replaced by a reload
 	reload      reloader                 // SIGHUP: what a reload needs besides (reload.go)
@@ -81,6 +84,7 @@ func NewHub(cfg *Config, o Options) *Hub {
 	}
 	h := &Hub{cfg: cfg, dir: NewDirectory(cfg), log: o.Logger, now: o.Now, metrics: newMetrics(),
 		verifySlots: make(chan struct{}, runtime.NumCPU())}
+	h.verifyMem = newMemBudget(int64(cfg.Limits.Memory) / 2)
 	if o.Store != nil {
 		h.storeOpt = *o.Store
 	}
@@ -264,31 +268,39 @@ func (h *Hub) Intake(ctx context.Context, caller Caller, raw []byte) (*api.Recei
 // list, a peer's envelope is routed for every recipient except those that
 // would go back to the peer it came from.
 func (h *Hub) IntakeFor(ctx context.Context, caller Caller, raw []byte, forRecipients []string) (*api.Receipt, bool, error) {
-	return h.intakeLoaded(ctx, caller, func() ([]byte, error) { return raw, nil }, forRecipients)
+	return h.intakeLoaded(ctx, caller, int64(len(raw)), func() ([]byte, error) { return raw, nil }, forRecipients)
 }
 
-// intakeLoaded is IntakeFor for a body that load brings into memory once a
-// verification slot is held (a spooled upload is read back only then).
-func (h *Hub) intakeLoaded(ctx context.Context, caller Caller, load func() ([]byte, error), forRecipients []string) (*api.Receipt, bool, error) {
+// intakeLoaded is IntakeFor for a body of size bytes that load brings into
+// memory once a verification slot and its share of the memory budget are
+// held (a spooled upload is read back only then).
+func (h *Hub) intakeLoaded(ctx context.Context, caller Caller, size int64, load func() ([]byte, error), forRecipients []string) (*api.Receipt, bool, error) {
 	h.mu.RLock()
 	defer h.mu.RUnlock()
 	if h.closed {
 		return nil, false, ErrUnavailable
 	}
+	reserved, err := h.verifyMem.acquire(ctx, verifyMemoryFactor*size)
+	if err != nil {
+		return nil, false, err
+	}
 	select {
 	case h.verifySlots <- struct{}{}:
 	case <-ctx.Done():
+		h.verifyMem.release(reserved)
 		return nil, false, ctx.Err()
 	}
 	raw, err := load()
 	if err != nil {
 		<-h.verifySlots
+		h.verifyMem.release(reserved)
 		return nil, false, err
 	}
 	t0 := time.Now()
 	v, err := h.verifier.Load().Verify(raw)
 	h.metrics.verifySeconds.Observe(time.Since(t0).Seconds())
 	<-h.verifySlots
+	h.verifyMem.release(reserved)
 	if err != nil {
 		return nil, false, err
 	}

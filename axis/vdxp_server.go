@@ -229,7 +229,7 @@ func (h *Hub) vdxpSend(w http.ResponseWriter, r *http.Request, sys *vdxpSystem, 
 	default:
 		return nil, Problemf(ErrCallerMismatch, "system %s does not act for %q", sys.ID, from)
 	}
-	rc, _, err := h.intakeCounted(r.Context(), caller, body.Bytes, forRecipients)
+	rc, _, err := h.intakeCounted(r.Context(), caller, body.Len(), body.Bytes, forRecipients)
 	if err != nil {
 		return nil, err
 	}

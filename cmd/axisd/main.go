@@ -73,10 +73,14 @@ func main() {
 		pprof.StartCPUProfile(f)
 		defer pprof.StopCPUProfile()
 	}
+	// The memory budget is process-wide, so the binary sets it, not Run
+	// (tests run many hubs in one process).
+	ms := axis.ApplyMemory(m.Config.Limits)
 	if err := m.Run(ctx); err != nil {
 		fmt.Fprintln(os.Stderr, "axisd:", err)
 		os.Exit(1)
 	}
+	m.Options.Logger.Info("memory budget", "memory_limit_bytes", ms.Limit, "gogc", ms.GCPercent, "from", ms.From)
 	go func() {
 		for range hup {
 			_ = m.Reload() // logs its outcome; a refused reload keeps the running configuration
