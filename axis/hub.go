@@ -50,11 +50,11 @@ type Hub struct {
 	// verifyMem is half of limits.memory, reserved by each verification in
 	// flight (verifyMemoryFactor × the envelope's size; memory.go).
 	verifyMem *memBudget
-	bodies      *bodySpool               // intake bodies: spool files and the in-memory budget (body.go)
-	peerHTTP    atomic.Pointer[peerHTTP] // the one HTTP client per peer (tls.go); replaced by a reload
-	reload      reloader                 // SIGHUP: what a reload needs besides (reload.go)
-	node        string                   // this node's name among those of one store (lease.go)
-	leases      sync.Map                 // lease name → true while this node holds it (lease.go)
+	bodies    *bodySpool               // intake bodies: spool files and the in-memory budget (body.go)
+	peerHTTP  atomic.Pointer[peerHTTP] // the one HTTP client per peer (tls.go); replaced by a reload
+	reload    reloader                 // SIGHUP: what a reload needs besides (reload.go)
+	node      string                   // this node's name among those of one store (lease.go)
+	leases    sync.Map                 // lease name → true while this node holds it (lease.go)
 
 	mu     sync.RWMutex
 	closed bool
