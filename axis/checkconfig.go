@@ -95,8 +95,8 @@ func CheckConfig(c *Config, getenv func(string) string, now time.Time) (*ConfigR
 	} else {
 		say("store: bbolt, %s", filepath.Join(dataDir, "axis.db"))
 	}
-	say("memory: %s (limits.memory: the runtime's memory limit with GOGC %d unless GOMEMLIMIT/GOGC are set; %s for verifications in flight)",
-		c.Limits.Memory, gcPercentWithBudget, c.Limits.Memory/2)
+	say("memory: %s (limits.memory: the runtime's memory limit is %d%% of it, GOGC %d, unless GOMEMLIMIT/GOGC are set; %s for envelopes in flight)",
+		c.Limits.Memory, runtimeShare, gcPercentWithBudget, c.Limits.Memory/2)
 
 	// Trust.
 	certs := 0

@@ -280,27 +280,27 @@ func (h *Hub) intakeLoaded(ctx context.Context, caller Caller, size int64, load 
 	if h.closed {
 		return nil, false, ErrUnavailable
 	}
+	// The reservation covers the envelope from its read-back to its commit
+	// (the verified bytes and the tree's text stay in memory until then).
 	reserved, err := h.verifyMem.acquire(ctx, verifyMemoryFactor*size)
 	if err != nil {
 		return nil, false, err
 	}
+	defer h.verifyMem.release(reserved)
 	select {
 	case h.verifySlots <- struct{}{}:
 	case <-ctx.Done():
-		h.verifyMem.release(reserved)
 		return nil, false, ctx.Err()
 	}
 	raw, err := load()
 	if err != nil {
 		<-h.verifySlots
-		h.verifyMem.release(reserved)
 		return nil, false, err
 	}
 	t0 := time.Now()
 	v, err := h.verifier.Load().Verify(raw)
 	h.metrics.verifySeconds.Observe(time.Since(t0).Seconds())
 	<-h.verifySlots
-	h.verifyMem.release(reserved)
 	if err != nil {
 		return nil, false, err
 	}

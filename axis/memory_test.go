@@ -129,7 +129,7 @@ func TestMemoryConfig(t *testing.T) {
 	oldGC := debug.SetGCPercent(100)
 	defer func() { debug.SetMemoryLimit(old); debug.SetGCPercent(oldGC) }()
 	s := ApplyMemory(c.Limits)
-	if got := debug.SetMemoryLimit(-1); got != 768<<20 || s.Limit != 768<<20 || s.From != "limits.memory" {
+	if got := debug.SetMemoryLimit(-1); got != (768<<20)/100*80 || s.Limit != (768<<20)/100*80 || s.From != "limits.memory" {
 		t.Fatalf("runtime memory limit %d, settings %+v", got, s)
 	}
 	if got := debug.SetGCPercent(gcPercentWithBudget); got != gcPercentWithBudget {
