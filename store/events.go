@@ -20,26 +20,40 @@ import (
 
 // appendEvent adds e to the chain inside tx.
 func appendEvent(tx kv.Tx, e record.Event) error {
+	return appendEvents(tx, []record.Event{e})
+}
+
+// appendEvents appends es in order, reading and writing the chain head
+// once (a directive's 240 "queued" events are one call).
+func appendEvents(tx kv.Tx, es []record.Event) error {
+	if len(es) == 0 {
+		return nil
+	}
 	eb := tx.Bucket(bEvents)
 	kv.FillPercent(eb, 1.0) // append-only: full pages, not the half-empty ones a split leaves
-	seq, err := eb.NextSequence()
-	if err != nil {
-		return err
+	de := tx.Bucket(bDocEvents)
+	prev := string(tx.Bucket(bMeta).Get(kChainHead))
+	for _, e := range es {
+		seq, err := eb.NextSequence()
+		if err != nil {
+			return err
+		}
+		e.Seq = seq
+		e.Prev = prev
+		e.Hash = e.ChainHash()
+		v, err := json.Marshal(&e)
+		if err != nil {
+			return err
+		}
+		if err := eb.Put(u64(seq), v); err != nil {
+			return err
+		}
+		if err := de.Put(key([]byte(e.DocID), u64(seq)), nil); err != nil {
+			return err
+		}
+		prev = e.Hash
 	}
-	e.Seq = seq
-	e.Prev = string(tx.Bucket(bMeta).Get(kChainHead))
-	e.Hash = e.ChainHash()
-	v, err := json.Marshal(&e)
-	if err != nil {
-		return err
-	}
-	if err := eb.Put(u64(seq), v); err != nil {
-		return err
-	}
-	if err := tx.Bucket(bMeta).Put(kChainHead, []byte(e.Hash)); err != nil {
-		return err
-	}
-	return tx.Bucket(bDocEvents).Put(key([]byte(e.DocID), u64(seq)), nil)
+	return tx.Bucket(bMeta).Put(kChainHead, []byte(prev))
 }
 
 // Events returns a document's trace, oldest first.

@@ -180,6 +180,7 @@ func routeDoc(tx kv.Tx, dp *record.Document, routes []record.Route, at time.Time
 	id, idb, seq, day := d.ID, []byte(d.ID), d.Seq, []byte(Day(d.ReceivedAt))
 	outboxes := map[string]*record.OutboxEntry{}
 	var peers []string
+	var queued []record.Event
 	seen := map[string]bool{}
 	for _, r := range routes {
 		if seen[r.OrganID] {
@@ -196,9 +197,7 @@ func routeDoc(tx kv.Tx, dp *record.Document, routes []record.Route, at time.Time
 				return err
 			}
 			dl.State, dl.QueueSeq = StateQueued, qs
-			if err := appendEvent(tx, record.Event{At: at, DocID: id, OrganID: r.OrganID, Type: EventQueued, Detail: "local"}); err != nil {
-				return err
-			}
+			queued = append(queued, record.Event{At: at, DocID: id, OrganID: r.OrganID, Type: EventQueued, Detail: "local"})
 		} else {
 			dl.State = StateRelaying
 			e := outboxes[r.Peer]
@@ -216,6 +215,9 @@ func routeDoc(tx kv.Tx, dp *record.Document, routes []record.Route, at time.Time
 			return err
 		}
 	}
+	if err := appendEvents(tx, queued); err != nil {
+		return err
+	}
 	for _, p := range peers {
 		e := outboxes[p]
 		ob, seq, err := nextIn(tx.Bucket(bOutboxes), []byte(p))
@@ -226,10 +228,12 @@ func routeDoc(tx kv.Tx, dp *record.Document, routes []record.Route, at time.Time
 		if err := putJSON(ob, u64(e.Seq), e); err != nil {
 			return err
 		}
+		outboxed := make([]record.Event, 0, len(e.Organs))
 		for _, o := range e.Organs {
-			if err := appendEvent(tx, record.Event{At: at, DocID: id, OrganID: o, Type: EventOutboxed, Detail: "peer=" + p}); err != nil {
-				return err
-			}
+			outboxed = append(outboxed, record.Event{At: at, DocID: id, OrganID: o, Type: EventOutboxed, Detail: "peer=" + p})
+		}
+		if err := appendEvents(tx, outboxed); err != nil {
+			return err
 		}
 	}
 	if d.RespondsTo != "" {
