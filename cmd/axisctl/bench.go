@@ -209,6 +209,9 @@ func summarizeLatency(l []time.Duration) latencySummary {
 
 // runBench: axisctl bench (see the usage line).
 func runBench(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+	if isNetworkBench(args) {
+		return runBenchNetwork(ctx, args, stdout, stderr) // benchnet.go
+	}
 	fs := newFlagSet("bench", "--hub URL --token T --key K.pem --cert CHAIN.pem --roots ROOT.pem --from ORGAN "+
 		"(--to ORGAN[,ORGAN...] | --to-demo-offices N) [--size 20KB] [--pool N] [--concurrency 8] [--duration 10s] [--json]", stderr)
 	hf := addHubFlags(fs)
@@ -225,6 +228,7 @@ func runBench(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 	conc := fs.Int("concurrency", 8, "parallel senders (and verify-only goroutines)")
 	duration := fs.Duration("duration", 10*time.Second, "load duration (verify-only runs min(duration, 10s))")
 	asJSON := fs.Bool("json", false, "print the report as JSON on stdout (the text report goes to stderr)")
+	fs.Bool("network", false, "the load model of the whole country posting to one national hub: see axisctl bench --network -h")
 	if code, done := parseNoArgs(fs, args, stderr); done {
 		return code
 	}
