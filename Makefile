@@ -3,7 +3,7 @@ GO         ?= go
 STATICCHECK = $(GO) run honnef.co/go/tools/cmd/staticcheck@v0.8.2
 FUZZTIME   ?= 1m
 
-.PHONY: build run run-ha run-national run-h41 test lint fuzz bench profile bench-go bench-million testdata clean deb deb-smoke
+.PHONY: build run run-ha run-national run-h41 test lint fuzz bench bench-network profile bench-go verify-compare bench-million testdata clean deb deb-smoke
 
 # Starts a hub on 127.0.0.1:8080 with the demo province (Nam Định, H40);
 # its bbolt file is var/axis.db. The demo VDXP system's secret is a demo one
@@ -65,6 +65,12 @@ bench:
 	scripts/bench.sh
 	scripts/relay-bench.sh
 
+# The country's peak hour (3,200 envelopes from 63 provinces, ~3.5 GiB)
+# against one national hub on this machine: axisctl bench --network
+# (scripts/bench-network.sh; about 5 minutes, ~8 GB of temp disk).
+bench-network:
+	scripts/bench-network.sh
+
 # CPU and allocation profiles of axisd under the first two bench
 # scenarios, kept in var/profile (scripts/profile.sh).
 profile:
@@ -73,6 +79,13 @@ profile:
 # Go benchmarks: Verify next to bare goxmldsig, 20 KB and 2 MB.
 bench-go:
 	$(GO) test ./envelope ./axis -run '^$$' -bench . -benchmem -count 6
+
+# Verify, bare goxmldsig and libxmlsec1 (the C library, through
+# scripts/xmlsec-verify-bench.c, built with gcc in a temp dir) on the same
+# envelopes in one run, as README's table (COUNT rounds, default 6). Needs
+# gcc, pkg-config and libxmlsec1-dev.
+verify-compare:
+	@GO=$(GO) scripts/verify-compare.sh $(COUNT)
 
 # The admin's questions on a store of a million documents (median and p95
 # of real HTTP round trips). The store is generated once (about 10 minutes,

@@ -31,19 +31,20 @@ var (
 
 // benchEnvelope returns the signed envelope of size s, built once per process
 // so that every benchmark of a size reads identical bytes. Its length must be
-// within 10% of the target.
-func benchEnvelope(b *testing.B, s benchSize) []byte {
-	b.Helper()
+// within 10% of the target. TestWriteBenchEnvelopes writes the same bytes to
+// files for libxmlsec1 (benchfiles_test.go).
+func benchEnvelope(tb testing.TB, s benchSize) []byte {
+	tb.Helper()
 	benchMu.Lock()
 	defer benchMu.Unlock()
 	if raw, ok := benchDocs[s]; ok {
 		return raw
 	}
-	raw := largeDocument(b, 0, s.attach)
+	raw := largeDocument(tb, 0, s.attach)
 	if d := len(raw) - s.target; d*10 > s.target || -d*10 > s.target {
-		b.Fatalf("%s envelope is %d bytes, want %d ± 10%%", s.name, len(raw), s.target)
+		tb.Fatalf("%s envelope is %d bytes, want %d ± 10%%", s.name, len(raw), s.target)
 	}
-	b.Logf("%s envelope: %d bytes", s.name, len(raw))
+	tb.Logf("%s envelope: %d bytes", s.name, len(raw))
 	benchDocs[s] = raw
 	return raw
 }
