@@ -24,6 +24,7 @@ import (
 	"os/signal"
 	"path/filepath"
 	"runtime/pprof"
+	"runtime/trace"
 	"strings"
 	"sync"
 	"syscall"
@@ -34,7 +35,7 @@ import (
 	"github.com/axis-h40/axis/internal/version"
 )
 
-var cpuProfile, memProfile = new(string), new(string)
+var cpuProfile, memProfile, traceFile = new(string), new(string), new(string)
 
 func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
@@ -63,6 +64,18 @@ func main() {
 	}
 	if m.CheckOnly {
 		os.Exit(m.CheckConfig(os.Stdout, os.Stderr))
+	}
+	if *traceFile != "" {
+		f, err := os.Create(*traceFile)
+		if err != nil {
+			fmt.Fprintln(os.Stderr, "axisd:", err)
+			os.Exit(1)
+		}
+		if err := trace.Start(f); err != nil {
+			fmt.Fprintln(os.Stderr, "axisd:", err)
+			os.Exit(1)
+		}
+		defer trace.Stop()
 	}
 	if *cpuProfile != "" {
 		f, err := os.Create(*cpuProfile)
@@ -96,6 +109,7 @@ func main() {
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "axisd: shutdown:", err)
 		pprof.StopCPUProfile()
+		trace.Stop()
 		os.Exit(1)
 	}
 }
@@ -154,6 +168,7 @@ func (m *Main) ParseFlags(args []string) error {
 	fs.StringVar(&m.DataDir, "data-dir", "", "data folder (overrides the config's data_dir)")
 	fs.StringVar(&m.Node, "node", "", "this node's name on a shared store (overrides the config's cluster.node)")
 	fs.StringVar(cpuProfile, "cpuprofile", "", "write a CPU profile to this file until shutdown (for performance work)")
+	fs.StringVar(traceFile, "trace", "", "write a runtime execution trace to this file until shutdown (go tool trace; for performance work: large)")
 	fs.StringVar(memProfile, "memprofile", "", "write an allocation profile (every allocation since start) to this file at shutdown (for performance work)")
 	fs.BoolVar(&m.CheckOnly, "check-config", false, "validate the config (keys, files, certificates, agencies, peers), print what it holds and exit: 0 good, 1 not; opens no store, binds no port")
 	if err := fs.Parse(args); err != nil {
