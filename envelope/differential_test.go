@@ -105,3 +105,37 @@ func TestVerifyAgreesWithValidate(t *testing.T) {
 		})
 	}
 }
+
+// TestLeafNotFirstInKeyInfo: KeyInfo may list the issuing CA before the
+// leaf (KeyInfo is not signed: reordering it keeps the signature). Verify
+// finds the leaf, on a first verification and on the chain cache's hit
+// alike, and so does the Validate path (which needs the leaf moved first
+// in the tree).
+func TestLeafNotFirstInKeyInfo(t *testing.T) {
+	raw := fixture.Envelope(t, "new.xml")
+	const open, end = "<ds:X509Certificate>", "</ds:X509Certificate>"
+	i := bytes.Index(raw, []byte(open))
+	j := bytes.Index(raw[i:], []byte(end)) + i + len(end)
+	k := bytes.Index(raw[j:], []byte(end)) + j + len(end)
+	if i < 0 || j < i || k < j || !bytes.HasPrefix(bytes.TrimLeft(raw[j:], " \t\r\n"), []byte(open)) {
+		t.Fatal("new.xml no longer has two X509Certificate elements side by side")
+	}
+	leafEl, caEl := raw[i:j], bytes.TrimLeft(raw[j:k], " \t\r\n")
+	swapped := append(append(append(bytes.Clone(raw[:i]), caEl...), leafEl...), raw[k:]...)
+
+	v := newVerifier(t, nil)
+	ref := v.WithGoxmldsigValidate()
+	want, err := v.Verify(raw)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for round := range 2 { // the second is a chain cache hit
+		got, err := sameVerdict(t, v, ref, "swapped KeyInfo", swapped)
+		if err != nil {
+			t.Fatalf("round %d: %v", round, err)
+		}
+		if got.SignerFingerprint() != want.SignerFingerprint() || len(got.Chain()) != len(want.Chain()) {
+			t.Fatalf("round %d: signer %s (chain %d), want %s (chain %d)", round, got.Signer().Subject, len(got.Chain()), want.Signer().Subject, len(want.Chain()))
+		}
+	}
+}

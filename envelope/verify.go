@@ -85,6 +85,7 @@ type Verifier struct {
 }
 
 type chainResult struct {
+	leafIdx   int                 // where the leaf stands in KeyInfo
 	chain     []*x509.Certificate // leaf first
 	notBefore time.Time           // latest NotBefore in the chain
 	notAfter  time.Time           // earliest NotAfter in the chain
@@ -515,11 +516,31 @@ func (v *Verifier) verifyChain(sig *etree.Element, now time.Time) ([]*x509.Certi
 	if len(certEls) == 0 {
 		return nil, fmt.Errorf("%w: no X509Certificate in KeyInfo", ErrCertificateUntrusted)
 	}
-	certs := make([]*x509.Certificate, 0, len(certEls))
+	// The cache key is the certificates' text as it stands: the same text
+	// decodes to the same certificates, so a hit needs no base64 decoding
+	// and no x509 parsing (other line breaks in the same certificates only
+	// miss the cache).
+	texts := make([]string, len(certEls))
 	h := sha256.New()
-	leafIdx := -1
 	for i, el := range certEls {
-		der, err := base64.StdEncoding.DecodeString(strings.Map(dropSpace, el.Text()))
+		texts[i] = el.Text()
+		h.Write([]byte(texts[i]))
+		h.Write([]byte{0})
+	}
+	var key [32]byte
+	h.Sum(key[:0])
+	v.mu.Lock()
+	cr, ok := v.chains[key]
+	v.mu.Unlock()
+	if ok && !now.Before(cr.notBefore) && !now.After(cr.notAfter) {
+		leafFirst(certEls, cr.leafIdx)
+		return cr.chain, nil
+	}
+
+	certs := make([]*x509.Certificate, 0, len(certEls))
+	leafIdx := -1
+	for i, text := range texts {
+		der, err := base64.StdEncoding.DecodeString(strings.Map(dropSpace, text))
 		if err != nil {
 			return nil, fmt.Errorf("%w: KeyInfo certificate %d is not base64", ErrCertificateUntrusted, i+1)
 		}
@@ -531,27 +552,13 @@ func (v *Verifier) verifyChain(sig *etree.Element, now time.Time) ([]*x509.Certi
 			leafIdx = i
 		}
 		certs = append(certs, c)
-		h.Write(der)
 	}
 	if leafIdx < 0 {
 		leafIdx = 0
 	}
-	if leafIdx != 0 {
-		certs[0], certs[leafIdx] = certs[leafIdx], certs[0]
-		parent := certEls[leafIdx].Parent()
-		parent.RemoveChild(certEls[leafIdx])
-		parent.InsertChildAt(certEls[0].Index(), certEls[leafIdx])
-	}
+	certs[0], certs[leafIdx] = certs[leafIdx], certs[0]
+	leafFirst(certEls, leafIdx)
 	leaf := certs[0]
-	var key [32]byte
-	h.Sum(key[:0])
-
-	v.mu.Lock()
-	cr, ok := v.chains[key]
-	v.mu.Unlock()
-	if ok && !now.Before(cr.notBefore) && !now.After(cr.notAfter) {
-		return cr.chain, nil
-	}
 
 	if leaf.PublicKeyAlgorithm != x509.RSA {
 		return nil, fmt.Errorf("%w: signer key is %v, only RSA interoperates", ErrAlgorithmForbidden, leaf.PublicKeyAlgorithm)
@@ -580,7 +587,7 @@ func (v *Verifier) verifyChain(sig *etree.Element, now time.Time) ([]*x509.Certi
 		return nil, fmt.Errorf("%w: %q has no digitalSignature key usage", ErrCertificateUsage, leaf.Subject.String())
 	}
 	chain := chains[0]
-	cr = chainResult{chain: chain, notBefore: chain[0].NotBefore, notAfter: chain[0].NotAfter}
+	cr = chainResult{chain: chain, notBefore: chain[0].NotBefore, notAfter: chain[0].NotAfter, leafIdx: leafIdx}
 	for _, c := range chain[1:] {
 		if c.NotBefore.After(cr.notBefore) {
 			cr.notBefore = c.NotBefore
@@ -596,6 +603,17 @@ func (v *Verifier) verifyChain(sig *etree.Element, now time.Time) ([]*x509.Certi
 	v.chains[key] = cr
 	v.mu.Unlock()
 	return chain, nil
+}
+
+// leafFirst moves the certificate element at i to the front of its X509Data
+// in the tree (goxmldsig's Validate takes the first one).
+func leafFirst(certEls []*etree.Element, i int) {
+	if i == 0 {
+		return
+	}
+	parent := certEls[i].Parent()
+	parent.RemoveChild(certEls[i])
+	parent.InsertChildAt(certEls[0].Index(), certEls[i])
 }
 
 func dropSpace(r rune) rune {
