@@ -147,6 +147,10 @@ type netReport struct {
 	RSSSource        string           `json:"rss_source"`
 	RSSSamples       int              `json:"rss_samples"`
 	HubVmHWMBytes    int64            `json:"hub_vmhwm_bytes,omitempty"` // --pid: /proc/PID/status VmHWM at the end
+	// --pid: the largest RssAnon sampled: the resident set without the
+	// pages of files the hub maps (bbolt's), which the kernel takes back
+	// when it needs them.
+	HubAnonPeakBytes int64 `json:"hub_rss_anon_peak_bytes,omitempty"`
 	HubCPUSeconds    float64          `json:"hub_cpu_seconds"`           // process_cpu_seconds_total over the run
 	HubDocuments     int64            `json:"hub_documents"`             // axis_documents at the end
 	TargetSeconds    float64          `json:"target_seconds"`
@@ -715,6 +719,7 @@ func netLoad(ctx context.Context, nw *testgen.Network, r *netReport, items []*ne
 	r.HubDocuments = sampler.documents
 	if pid > 0 {
 		r.HubVmHWMBytes = procStatusBytes(pid, "VmHWM")
+		r.HubAnonPeakBytes = sampler.peakAnon
 	}
 }
 
@@ -808,6 +813,7 @@ type rssSampler struct {
 	pid              int
 	hc               *http.Client
 	peak             int64
+	peakAnon         int64 // RssAnon, with the pid
 	samples          int
 	fromMetrics      bool
 	fromProc         bool
@@ -852,6 +858,7 @@ func (s *rssSampler) sample(ctx context.Context, edge bool) {
 		if v := procStatusBytes(s.pid, "VmRSS"); v > 0 {
 			s.peak, s.fromProc, counted = max(s.peak, v), true, true
 		}
+		s.peakAnon = max(s.peakAnon, procStatusBytes(s.pid, "RssAnon"))
 	}
 	if counted {
 		s.samples++
@@ -981,6 +988,9 @@ func printNetReport(w io.Writer, r *netReport) {
 	hwm := ""
 	if r.HubVmHWMBytes > 0 {
 		hwm = fmt.Sprintf("; VmHWM %s", formatBytes(float64(r.HubVmHWMBytes)))
+	}
+	if r.HubAnonPeakBytes > 0 {
+		hwm += fmt.Sprintf("; without mapped files (peak RssAnon) %s", formatBytes(float64(r.HubAnonPeakBytes)))
 	}
 	fmt.Fprintf(w, "hub: peak RSS %s (%d samples of %s)%s; %.1f s of CPU during the run; %d documents in its store\n",
 		formatBytes(float64(r.HubRSSPeakBytes)), r.RSSSamples, r.RSSSource, hwm, r.HubCPUSeconds, r.HubDocuments)
