@@ -150,14 +150,14 @@ type netReport struct {
 	// --pid: the largest RssAnon sampled: the resident set without the
 	// pages of files the hub maps (bbolt's), which the kernel takes back
 	// when it needs them.
-	HubAnonPeakBytes int64 `json:"hub_rss_anon_peak_bytes,omitempty"`
-	HubCPUSeconds    float64          `json:"hub_cpu_seconds"`           // process_cpu_seconds_total over the run
-	HubDocuments     int64            `json:"hub_documents"`             // axis_documents at the end
-	TargetSeconds    float64          `json:"target_seconds"`
-	WithinTarget     bool             `json:"within_target"`
-	Interrupted      bool             `json:"interrupted"`
-	Results          string           `json:"results_file"`
-	PoolKept         string           `json:"pool_kept,omitempty"`
+	HubAnonPeakBytes int64   `json:"hub_rss_anon_peak_bytes,omitempty"`
+	HubCPUSeconds    float64 `json:"hub_cpu_seconds"` // process_cpu_seconds_total over the run
+	HubDocuments     int64   `json:"hub_documents"`   // axis_documents at the end
+	TargetSeconds    float64 `json:"target_seconds"`
+	WithinTarget     bool    `json:"within_target"`
+	Interrupted      bool    `json:"interrupted"`
+	Results          string  `json:"results_file"`
+	PoolKept         string  `json:"pool_kept,omitempty"`
 }
 
 // isNetworkBench reports whether bench's arguments ask for --network.
