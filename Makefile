@@ -56,6 +56,7 @@ fuzz:
 	$(GO) test ./envelope -run '^$$' -fuzz '^FuzzParse$$' -fuzztime $(FUZZTIME)
 	$(GO) test ./envelope -run '^$$' -fuzz '^FuzzVerify$$' -fuzztime $(FUZZTIME)
 	$(GO) test ./envelope -run '^$$' -fuzz '^FuzzParseOrganID$$' -fuzztime $(FUZZTIME)
+	$(GO) test ./envelope -run '^$$' -fuzz '^FuzzReadTree$$' -fuzztime $(FUZZTIME)
 	$(GO) test ./axis/vdxp -run '^$$' -fuzz '^FuzzVerify$$' -fuzztime $(FUZZTIME)
 	$(GO) test ./cmd/axisd -run '^$$' -fuzz '^FuzzIntakeHTTP$$' -fuzztime $(FUZZTIME) -fuzzminimizetime 2s
 

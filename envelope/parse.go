@@ -3,6 +3,7 @@ package envelope
 import (
 	"fmt"
 	"io"
+	"strconv"
 	"strings"
 
 	"github.com/beevik/etree"
@@ -75,16 +76,13 @@ func onlyUTF8(charset string, input io.Reader) (io.Reader, error) {
 // element and nothing but white space, comments and processing instructions
 // beside it.
 func parseTree(raw []byte, lim Limits) (*etree.Document, error) {
-	if err := scan(raw, lim); err != nil {
+	runs, err := scanRuns(raw, lim)
+	if err != nil {
 		return nil, err
 	}
-	doc := etree.NewDocument()
-	doc.ReadSettings = etree.ReadSettings{CharsetReader: onlyUTF8, MaxDepth: lim.MaxDepth + 1}
-	if err := doc.ReadFromBytes(withoutBOM(raw)); err != nil {
-		if err == etree.ErrMaxDepth {
-			return nil, fmt.Errorf("%w: %v", ErrTooDeep, err)
-		}
-		return nil, fmt.Errorf("%w: %v", ErrMalformedXML, err)
+	doc, err := readTree(raw, runs, lim.MaxDepth+1)
+	if err != nil {
+		return nil, err
 	}
 	roots := 0
 	for _, t := range doc.Child {
@@ -104,6 +102,78 @@ func parseTree(raw []byte, lim Limits) (*etree.Document, error) {
 	}
 	if err := checkPrefixes(doc.Root()); err != nil {
 		return nil, err
+	}
+	return doc, nil
+}
+
+// readTree parses raw (scanned: runs are its long base64 text runs) with
+// etree. encoding/xml under etree reads text a byte at a time, most of a
+// big envelope's parse: so each run is replaced by a short marker in a
+// copy of the markup, the copy is parsed, and each marker's CharData is
+// given the run's text back, which is what parsing it would have given (a
+// run holds no reference, no carriage return, no character XML refuses).
+// Should a marker not come back exactly once, in order, as a whole CharData
+// (text that looked like a marker), the original is parsed as it is.
+func readTree(raw []byte, runs []textRun, maxDepth int) (*etree.Document, error) {
+	if len(runs) == 0 {
+		return readEtree(withoutBOM(raw), maxDepth)
+	}
+	small := make([]byte, 0, len(raw)-(runs[len(runs)-1].end-runs[0].start)+len(runs)*24)
+	at := 0
+	for i, r := range runs {
+		small = append(small, raw[at:r.start]...)
+		small = append(small, runMarker...)
+		small = strconv.AppendInt(small, int64(i), 10)
+		small = append(small, '.')
+		at = r.end
+	}
+	small = append(small, raw[at:]...)
+	doc, err := readEtree(withoutBOM(small), maxDepth)
+	if err != nil {
+		return readEtree(withoutBOM(raw), maxDepth) // the original's own error
+	}
+	next, ok := 0, true
+	var walk func(*etree.Element)
+	walk = func(el *etree.Element) {
+		for _, t := range el.Child {
+			switch t := t.(type) {
+			case *etree.CharData:
+				if !strings.HasPrefix(t.Data, runMarker) {
+					continue
+				}
+				if t.Data != runMarker+strconv.Itoa(next)+"." || next >= len(runs) || t.IsCData() {
+					ok = false
+					return
+				}
+				t.Data = string(raw[runs[next].start:runs[next].end])
+				next++
+			case *etree.Element:
+				walk(t)
+			}
+			if !ok {
+				return
+			}
+		}
+	}
+	walk(&doc.Element)
+	if !ok || next != len(runs) {
+		return readEtree(withoutBOM(raw), maxDepth)
+	}
+	return doc, nil
+}
+
+// runMarker starts the text that stands for a textRun in readTree's copy.
+const runMarker = "axis-elided-text-run-"
+
+// readEtree parses b with etree, as the envelope package does everywhere.
+func readEtree(b []byte, maxDepth int) (*etree.Document, error) {
+	doc := etree.NewDocument()
+	doc.ReadSettings = etree.ReadSettings{CharsetReader: onlyUTF8, MaxDepth: maxDepth}
+	if err := doc.ReadFromBytes(b); err != nil {
+		if err == etree.ErrMaxDepth {
+			return nil, fmt.Errorf("%w: %v", ErrTooDeep, err)
+		}
+		return nil, fmt.Errorf("%w: %v", ErrMalformedXML, err)
 	}
 	return doc, nil
 }

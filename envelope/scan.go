@@ -64,11 +64,44 @@ func isPITargetXML(b []byte) bool {
 
 // scan applies the limits and the strict checks to the whole input.
 func scan(b []byte, lim Limits) error {
+	_, err := scanRuns(b, lim)
+	return err
+}
+
+// A textRun is character data of an element, b[start:end] of scan's
+// input: at least minRunBytes of base64's alphabet and spaces, tabs and
+// line feeds only, with at least one letter of the alphabet. Such text
+// reads as itself (no references, no carriage returns to normalize, no
+// character XML refuses), so the parser may take it without tokenizing it
+// (parseTree).
+type textRun struct{ start, end int }
+
+const minRunBytes = 4096
+
+// isBase64Text reports whether t is a textRun's content.
+func isBase64Text(t []byte) bool {
+	letters := false
+	for _, c := range t {
+		switch {
+		case c >= 'A' && c <= 'Z', c >= 'a' && c <= 'z', c >= '0' && c <= '9', c == '+', c == '/', c == '=':
+			letters = true
+		case c == ' ', c == '\t', c == '\n':
+		default:
+			return false
+		}
+	}
+	return letters
+}
+
+// scanRuns is scan, also returning the element text runs a parser may
+// take as they are (textRun), in document order.
+func scanRuns(b []byte, lim Limits) ([]textRun, error) {
+	var runs []textRun
 	if int64(len(b)) > lim.MaxBytes {
-		return tooLarge("%d bytes, limit %d", len(b), lim.MaxBytes)
+		return nil, tooLarge("%d bytes, limit %d", len(b), lim.MaxBytes)
 	}
 	if !utf8.Valid(b) {
-		return malformed("invalid UTF-8")
+		return nil, malformed("invalid UTF-8")
 	}
 	i := len(b) - len(withoutBOM(b))
 	start := i
@@ -90,69 +123,72 @@ func scan(b []byte, lim Limits) error {
 			for _, c := range text {
 				if !isXMLSpace(c) {
 					if roots == 0 {
-						return malformed("text before the root element")
+						return nil, malformed("text before the root element")
 					}
-					return malformed("text after the root element")
+					return nil, malformed("text after the root element")
 				}
 			}
 		}
 		if j < 0 {
 			break
 		}
+		if depth > 0 && j >= minRunBytes && isBase64Text(b[i:i+j]) {
+			runs = append(runs, textRun{i, i + j})
+		}
 		at := i + j
 		i = at + 1
 		rest := b[i:]
 		tokens++
 		if tokens > lim.MaxTokens {
-			return tooLarge("more than %d markup tokens", lim.MaxTokens)
+			return nil, tooLarge("more than %d markup tokens", lim.MaxTokens)
 		}
 		switch {
 		case bytes.HasPrefix(rest, []byte("!--")):
 			k := bytes.Index(rest[3:], []byte("-->"))
 			if k < 0 {
-				return malformed("unterminated comment")
+				return nil, malformed("unterminated comment")
 			}
 			i += 3 + k + 3
 			continue
 		case bytes.HasPrefix(rest, []byte("![CDATA[")):
 			if depth == 0 {
-				return malformed("CDATA outside the root element")
+				return nil, malformed("CDATA outside the root element")
 			}
 			k := bytes.Index(rest, []byte("]]>"))
 			if k < 0 {
-				return malformed("unterminated CDATA section")
+				return nil, malformed("unterminated CDATA section")
 			}
 			i += k + 3
 			continue
 		case bytes.HasPrefix(rest, []byte("!DOCTYPE")):
-			return fmt.Errorf("%w: the document has a DOCTYPE declaration", ErrDoctypeForbidden)
+			return nil, fmt.Errorf("%w: the document has a DOCTYPE declaration", ErrDoctypeForbidden)
 		case bytes.HasPrefix(rest, []byte("!")):
-			return malformed("markup declaration outside a DOCTYPE")
+			return nil, malformed("markup declaration outside a DOCTYPE")
 		case bytes.HasPrefix(rest, []byte("?")):
 			target := rest[1:]
 			if isPITargetXML(target) && at != start {
-				return malformed("an XML declaration at byte %d: it may only stand at the very start", at)
+				return nil, malformed("an XML declaration at byte %d: it may only stand at the very start", at)
 			}
 			if nameEnd(target) > lim.MaxNameLength {
-				return tooLarge("a processing instruction target longer than %d bytes", lim.MaxNameLength)
+				return nil, tooLarge("a processing instruction target longer than %d bytes", lim.MaxNameLength)
 			}
 			k := bytes.Index(rest, []byte("?>"))
 			if k < 0 {
-				return malformed("unterminated processing instruction")
+				return nil, malformed("unterminated processing instruction")
 			}
 			i += k + 2
 			continue
 		case bytes.HasPrefix(rest, []byte("/")):
 			if depth == 0 {
-				return malformed("an end tag with no element open")
+				return nil, malformed("an end tag with no element open")
 			}
 			depth--
 			k := bytes.IndexByte(rest, '>')
 			if k < 0 {
-				return malformed("unterminated end tag")
+				return nil, malformed("unterminated end tag")
 			}
 			if k-1 > lim.MaxNameLength {
-				return tooLarge("an end tag longer than %d bytes", lim.MaxNameLength)
+				return nil, tooLarge("an end tag longer than %d bytes", lim.MaxNameLength)
 			}
 			i += k + 1
 			continue
@@ -160,21 +196,21 @@ func scan(b []byte, lim Limits) error {
 
 		// A start tag.
 		if roots > 0 && depth == 0 {
-			return malformed("a second root element")
+			return nil, malformed("a second root element")
 		}
 		if depth == 0 {
 			roots++
 		}
 		elems++
 		if elems > lim.MaxElements {
-			return tooLarge("more than %d elements", lim.MaxElements)
+			return nil, tooLarge("more than %d elements", lim.MaxElements)
 		}
 		n := nameEnd(rest)
 		if n == 0 {
-			return malformed("a '<' that starts no tag at byte %d", at)
+			return nil, malformed("a '<' that starts no tag at byte %d", at)
 		}
 		if n > lim.MaxNameLength {
-			return tooLarge("an element name longer than %d bytes", lim.MaxNameLength)
+			return nil, tooLarge("an element name longer than %d bytes", lim.MaxNameLength)
 		}
 		p := n
 		attrs = attrs[:0]
@@ -187,7 +223,7 @@ func scan(b []byte, lim Limits) error {
 				p++
 			}
 			if p >= len(rest) {
-				return malformed("unterminated start tag")
+				return nil, malformed("unterminated start tag")
 			}
 			switch rest[p] {
 			case '>':
@@ -195,21 +231,21 @@ func scan(b []byte, lim Limits) error {
 				break attributes
 			case '/':
 				if p+1 >= len(rest) || rest[p+1] != '>' {
-					return malformed("'/' inside a start tag")
+					return nil, malformed("'/' inside a start tag")
 				}
 				p += 2
 				empty = true
 				break attributes
 			}
 			if sp == p {
-				return malformed("attributes without white space between them at byte %d", at+1+p)
+				return nil, malformed("attributes without white space between them at byte %d", at+1+p)
 			}
 			an := nameEnd(rest[p:])
 			if an == 0 {
-				return malformed("a start tag with a stray %q at byte %d", rest[p], at+1+p)
+				return nil, malformed("a start tag with a stray %q at byte %d", rest[p], at+1+p)
 			}
 			if an > lim.MaxNameLength {
-				return tooLarge("an attribute name longer than %d bytes", lim.MaxNameLength)
+				return nil, tooLarge("an attribute name longer than %d bytes", lim.MaxNameLength)
 			}
 			name := rest[p : p+an]
 			p += an
@@ -217,29 +253,29 @@ func scan(b []byte, lim Limits) error {
 				p++
 			}
 			if p >= len(rest) || rest[p] != '=' {
-				return malformed("attribute %q has no value", name)
+				return nil, malformed("attribute %q has no value", name)
 			}
 			p++
 			for p < len(rest) && isXMLSpace(rest[p]) {
 				p++
 			}
 			if p >= len(rest) || (rest[p] != '"' && rest[p] != '\'') {
-				return malformed("attribute %q's value is not quoted", name)
+				return nil, malformed("attribute %q's value is not quoted", name)
 			}
 			q := rest[p]
 			e := bytes.IndexByte(rest[p+1:], q)
 			if e < 0 {
-				return malformed("unterminated attribute value")
+				return nil, malformed("unterminated attribute value")
 			}
 			value := rest[p+1 : p+1+e]
 			p += 1 + e + 1
 			if bytes.IndexByte(value, '<') >= 0 {
-				return malformed("'<' inside the value of attribute %q", name)
+				return nil, malformed("'<' inside the value of attribute %q", name)
 			}
 			if len(attrs) < 8 {
 				for _, a := range attrs {
 					if bytes.Equal(a, name) {
-						return malformed("attribute %q appears twice on one element", name)
+						return nil, malformed("attribute %q appears twice on one element", name)
 					}
 				}
 			} else {
@@ -251,45 +287,45 @@ func scan(b []byte, lim Limits) error {
 				}
 				h := maphash.Bytes(seed, name)
 				if k, dup := seen[h]; dup && bytes.Equal(attrs[k], name) {
-					return malformed("attribute %q appears twice on one element", name)
+					return nil, malformed("attribute %q appears twice on one element", name)
 				}
 				seen[h] = len(attrs) // a hash collision of two names only hides the first from this check
 			}
 			attrs = append(attrs, name)
 			if len(attrs) > lim.MaxAttributesPerElement {
-				return tooLarge("more than %d attributes on one element", lim.MaxAttributesPerElement)
+				return nil, tooLarge("more than %d attributes on one element", lim.MaxAttributesPerElement)
 			}
 			tokens++
 			if tokens > lim.MaxTokens {
-				return tooLarge("more than %d markup tokens", lim.MaxTokens)
+				return nil, tooLarge("more than %d markup tokens", lim.MaxTokens)
 			}
 			if bytes.Equal(name, []byte("xmlns")) || bytes.HasPrefix(name, []byte("xmlns:")) {
 				nsHere++
 				nsTotal++
 				if nsHere > lim.MaxNamespacesPerElement {
-					return tooLarge("more than %d namespace declarations on one element", lim.MaxNamespacesPerElement)
+					return nil, tooLarge("more than %d namespace declarations on one element", lim.MaxNamespacesPerElement)
 				}
 				if nsTotal > lim.MaxNamespaces {
-					return tooLarge("more than %d namespace declarations", lim.MaxNamespaces)
+					return nil, tooLarge("more than %d namespace declarations", lim.MaxNamespaces)
 				}
 				if len(name) > 6 && len(bytes.TrimSpace(value)) == 0 {
-					return malformed("%s undeclares a prefix (not allowed in XML 1.0)", name)
+					return nil, malformed("%s undeclares a prefix (not allowed in XML 1.0)", name)
 				}
 			}
 		}
 		if !empty {
 			depth++
 			if depth > lim.MaxDepth {
-				return fmt.Errorf("%w: elements nested more than %d deep", ErrTooDeep, lim.MaxDepth)
+				return nil, fmt.Errorf("%w: elements nested more than %d deep", ErrTooDeep, lim.MaxDepth)
 			}
 		}
 		i += p
 	}
 	switch {
 	case roots == 0:
-		return malformed("no root element")
+		return nil, malformed("no root element")
 	case depth > 0:
-		return malformed("the document ends inside an element (truncated?)")
+		return nil, malformed("the document ends inside an element (truncated?)")
 	}
-	return nil
+	return runs, nil
 }
