@@ -106,27 +106,17 @@ func charData(el *etree.Element) string {
 
 var digestWriters = sync.Pool{New: func() any { return bufio.NewWriterSize(io.Discard, 32<<10) }}
 
+// signedInfoEls are the Signature's SignedInfo and SignatureValue, found
+// (exactly one of each) by checkSignedInfo.
+type signedInfoEls struct{ signedInfo, value *etree.Element }
+
 // validate checks the signature sig (a child of header, in root's tree)
 // with leaf's key and returns the signed element: root, transformed as it
-// was digested. The tree is changed whatever the outcome.
-func validate(root, header, sig *etree.Element, leaf *x509.Certificate) (*etree.Element, error) {
-	signedInfo, err := dsigOne(sig, "SignedInfo")
-	if err != nil {
-		return nil, err
-	}
-	cm, err := dsigOne(signedInfo, "CanonicalizationMethod")
-	if err != nil {
-		return nil, err
-	}
-	sm, err := dsigOne(signedInfo, "SignatureMethod")
-	if err != nil {
-		return nil, err
-	}
-	sv, err := dsigOne(sig, "SignatureValue")
-	if err != nil {
-		return nil, err
-	}
-
+// was digested. els and algs are checkSignedInfo's (the unverified
+// SignedInfo's, as Validate reads them). The tree is changed whatever the
+// outcome.
+func validate(root, header, sig *etree.Element, els signedInfoEls, algs Algorithms, leaf *x509.Certificate) (*etree.Element, error) {
+	signedInfo := els.signedInfo
 	// 1. The canonical SignedInfo.
 	ctx, err := etreeutils.NSBuildParentContext(signedInfo)
 	if err != nil {
@@ -136,9 +126,9 @@ func validate(root, header, sig *etree.Element, leaf *x509.Certificate) (*etree.
 	if err != nil {
 		return nil, fmt.Errorf("%w: %v", ErrSignatureInvalid, err)
 	}
-	c14n := canonicalizer(cm.SelectAttrValue("Algorithm", ""), "")
+	c14n := canonicalizer(algs.Canonicalization, "")
 	if c14n == nil {
-		return nil, fmt.Errorf("%w: canonicalization %q", ErrAlgorithmForbidden, cm.SelectAttrValue("Algorithm", ""))
+		return nil, fmt.Errorf("%w: canonicalization %q", ErrAlgorithmForbidden, algs.Canonicalization)
 	}
 	canonicalSI, err := c14n.Canonicalize(detached)
 	if err != nil {
@@ -146,11 +136,11 @@ func validate(root, header, sig *etree.Element, leaf *x509.Certificate) (*etree.
 	}
 
 	// 2. The signature value over it.
-	alg, ok := signatureHash[sm.SelectAttrValue("Algorithm", "")]
+	alg, ok := signatureHash[algs.Signature]
 	if !ok {
-		return nil, fmt.Errorf("%w: signature method %q", ErrAlgorithmForbidden, sm.SelectAttrValue("Algorithm", ""))
+		return nil, fmt.Errorf("%w: signature method %q", ErrAlgorithmForbidden, algs.Signature)
 	}
-	value, err := base64.StdEncoding.DecodeString(charData(sv))
+	value, err := base64.StdEncoding.DecodeString(charData(els.value))
 	if err != nil {
 		return nil, fmt.Errorf("%w: the SignatureValue is not base64", ErrSignatureInvalid)
 	}
@@ -183,9 +173,7 @@ func validate(root, header, sig *etree.Element, leaf *x509.Certificate) (*etree.
 	}
 
 	// 4. The transforms, in order; the last canonicalization wins.
-	var final dsig.Canonicalizer
-	exclusive, comments := false, false
-	prefixList := ""
+	finalAlg, prefixList := "", ""
 	for _, t := range ref.Transforms.Transforms {
 		switch t.Algorithm {
 		case AlgEnveloped:
@@ -194,32 +182,30 @@ func validate(root, header, sig *etree.Element, leaf *x509.Certificate) (*etree.
 			}
 			header.RemoveChild(sig)
 		default:
-			pl := ""
-			if t.InclusiveNamespaces != nil {
-				pl = t.InclusiveNamespaces.PrefixList
-			}
-			final = canonicalizer(t.Algorithm, pl)
-			if final == nil {
+			if canonicalizer(t.Algorithm, "") == nil {
 				return nil, fmt.Errorf("%w: transform %q", ErrAlgorithmForbidden, t.Algorithm)
 			}
-			exclusive = t.Algorithm == AlgExcC14N || t.Algorithm == AlgExcC14NCom
-			comments = t.Algorithm == AlgExcC14NCom
-			prefixList = pl
+			finalAlg, prefixList = t.Algorithm, ""
+			if t.InclusiveNamespaces != nil {
+				prefixList = t.InclusiveNamespaces.PrefixList
+			}
 		}
 	}
 
 	// 5. The digest of the canonical document.
 	d := h.New()
-	if exclusive {
-		if err := etreeutils.TransformExcC14n(root, prefixList, comments); err != nil {
+	switch finalAlg {
+	case AlgExcC14N, AlgExcC14NCom:
+		if err := etreeutils.TransformExcC14n(root, prefixList, finalAlg == AlgExcC14NCom); err != nil {
 			return nil, fmt.Errorf("%w: canonicalizing the document: %v", ErrSignatureInvalid, err)
 		}
 		if err := writeCanonical(d, root); err != nil {
 			return nil, err
 		}
-	} else {
-		if final == nil {
-			final = dsig.MakeNullCanonicalizer()
+	default:
+		final := dsig.MakeNullCanonicalizer() // Validate's, without a canonicalization transform
+		if finalAlg != "" {
+			final = canonicalizer(finalAlg, prefixList)
 		}
 		b, err := final.Canonicalize(root)
 		if err != nil {

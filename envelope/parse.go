@@ -76,7 +76,7 @@ func onlyUTF8(charset string, input io.Reader) (io.Reader, error) {
 // element and nothing but white space, comments and processing instructions
 // beside it.
 func parseTree(raw []byte, lim Limits) (*etree.Document, error) {
-	runs, err := scanRuns(raw, lim)
+	runs, err := scan(raw, lim)
 	if err != nil {
 		return nil, err
 	}

@@ -29,7 +29,7 @@ func treeText(doc *etree.Document, err error) string {
 func sameTree(t *testing.T, name string, raw []byte) int {
 	t.Helper()
 	lim := (*Limits)(nil).withDefaults()
-	runs, err := scanRuns(raw, lim)
+	runs, err := scan(raw, lim)
 	if err != nil {
 		return 0 // parseTree stops at scan: nothing to compare
 	}

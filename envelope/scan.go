@@ -62,12 +62,6 @@ func isPITargetXML(b []byte) bool {
 		(len(b) == 3 || isXMLSpace(b[3]) || b[3] == '?')
 }
 
-// scan applies the limits and the strict checks to the whole input.
-func scan(b []byte, lim Limits) error {
-	_, err := scanRuns(b, lim)
-	return err
-}
-
 // A textRun is character data of an element, b[start:end] of scan's
 // input: at least minRunBytes of base64's alphabet and spaces, tabs and
 // line feeds only, with at least one letter of the alphabet. Such text
@@ -93,9 +87,10 @@ func isBase64Text(t []byte) bool {
 	return letters
 }
 
-// scanRuns is scan, also returning the element text runs a parser may
-// take as they are (textRun), in document order.
-func scanRuns(b []byte, lim Limits) ([]textRun, error) {
+// scan applies the limits and the strict checks to the whole input, and
+// returns the element text runs a parser may take as they are (textRun),
+// in document order.
+func scan(b []byte, lim Limits) ([]textRun, error) {
 	var runs []textRun
 	if int64(len(b)) > lim.MaxBytes {
 		return nil, tooLarge("%d bytes, limit %d", len(b), lim.MaxBytes)

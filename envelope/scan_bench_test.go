@@ -20,7 +20,7 @@ func BenchmarkScanSpreadAttributes(b *testing.B) {
 	lim := (&Limits{}).withDefaults()
 	b.ResetTimer()
 	for b.Loop() {
-		if err := scan(raw, lim); err == nil {
+		if _, err := scan(raw, lim); err == nil {
 			b.Fatal("accepted")
 		}
 	}

@@ -195,7 +195,7 @@ func (v *Verifier) Verify(raw []byte) (*Verified, error) {
 	if err != nil {
 		return nil, err
 	}
-	algs, err := v.checkSignedInfo(sig)
+	algs, els, err := v.checkSignedInfo(sig)
 	if err != nil {
 		return nil, err
 	}
@@ -210,7 +210,7 @@ func (v *Verifier) Verify(raw []byte) (*Verified, error) {
 	if v.withValidate {
 		signed, err = validateWithGoxmldsig(doc.Root(), sk.header, sig, leaf, now)
 	} else {
-		signed, err = validate(doc.Root(), sk.header, sig, leaf)
+		signed, err = validate(doc.Root(), sk.header, sig, els, algs, leaf)
 	}
 	if err != nil {
 		return nil, err
@@ -447,63 +447,66 @@ func dsigOne(el *etree.Element, tag string) (*etree.Element, error) {
 // checkSignedInfo enforces the algorithm allowlist and the one whole-document
 // reference. It reads the unverified SignedInfo only to refuse: whatever it
 // says is then bound by the signature value.
-func (v *Verifier) checkSignedInfo(sig *etree.Element) (Algorithms, error) {
+func (v *Verifier) checkSignedInfo(sig *etree.Element) (Algorithms, signedInfoEls, error) {
 	var a Algorithms
+	var els signedInfoEls
 	si, err := dsigOne(sig, "SignedInfo")
 	if err != nil {
-		return a, err
+		return a, els, err
 	}
-	if _, err := dsigOne(sig, "SignatureValue"); err != nil {
-		return a, err
+	sv, err := dsigOne(sig, "SignatureValue")
+	if err != nil {
+		return a, els, err
 	}
 	cm, err := dsigOne(si, "CanonicalizationMethod")
 	if err != nil {
-		return a, err
+		return a, els, err
 	}
 	a.Canonicalization = cm.SelectAttrValue("Algorithm", "")
 	if !canonicalizers[a.Canonicalization] {
-		return a, fmt.Errorf("%w: canonicalization %q", ErrAlgorithmForbidden, a.Canonicalization)
+		return a, els, fmt.Errorf("%w: canonicalization %q", ErrAlgorithmForbidden, a.Canonicalization)
 	}
 	sm, err := dsigOne(si, "SignatureMethod")
 	if err != nil {
-		return a, err
+		return a, els, err
 	}
 	a.Signature = sm.SelectAttrValue("Algorithm", "")
 	if !strongSignature[a.Signature] && !(v.p.AllowSHA1 && a.Signature == AlgRSASHA1) {
-		return a, fmt.Errorf("%w: signature method %q", ErrAlgorithmForbidden, a.Signature)
+		return a, els, fmt.Errorf("%w: signature method %q", ErrAlgorithmForbidden, a.Signature)
 	}
 	ref, err := dsigOne(si, "Reference")
 	if err != nil {
-		return a, err
+		return a, els, err
 	}
 	if uri := ref.SelectAttr("URI"); uri == nil || uri.Value != "" {
-		return a, fmt.Errorf("%w: the Reference must be URI=\"\" (the whole document)", ErrSignatureInvalid)
+		return a, els, fmt.Errorf("%w: the Reference must be URI=\"\" (the whole document)", ErrSignatureInvalid)
 	}
 	enveloped := false
 	for _, tr := range dsigChildren(first(dsigChildren(ref, "Transforms")), "Transform") {
 		alg := tr.SelectAttrValue("Algorithm", "")
 		switch {
 		case alg == AlgEnveloped && enveloped:
-			return a, fmt.Errorf("%w: the enveloped-signature transform twice", ErrSignatureInvalid)
+			return a, els, fmt.Errorf("%w: the enveloped-signature transform twice", ErrSignatureInvalid)
 		case alg == AlgEnveloped:
 			enveloped = true
 		case canonicalizers[alg]:
 		default:
-			return a, fmt.Errorf("%w: transform %q", ErrAlgorithmForbidden, alg)
+			return a, els, fmt.Errorf("%w: transform %q", ErrAlgorithmForbidden, alg)
 		}
 	}
 	if !enveloped {
-		return a, fmt.Errorf("%w: the Reference lacks the enveloped-signature transform", ErrSignatureInvalid)
+		return a, els, fmt.Errorf("%w: the Reference lacks the enveloped-signature transform", ErrSignatureInvalid)
 	}
 	dm, err := dsigOne(ref, "DigestMethod")
 	if err != nil {
-		return a, err
+		return a, els, err
 	}
 	a.Digest = dm.SelectAttrValue("Algorithm", "")
 	if !strongDigest[a.Digest] && !(v.p.AllowSHA1 && a.Digest == AlgSHA1) {
-		return a, fmt.Errorf("%w: digest method %q", ErrAlgorithmForbidden, a.Digest)
+		return a, els, fmt.Errorf("%w: digest method %q", ErrAlgorithmForbidden, a.Digest)
 	}
-	return a, nil
+	els = signedInfoEls{signedInfo: si, value: sv}
+	return a, els, nil
 }
 
 // verifyChain parses KeyInfo's certificates, puts the leaf first (in the

@@ -12,3 +12,10 @@ start_axisd() {
   done
   echo "axisd did not start"; cat "$dir/axisd.log"; exit 1
 }
+
+# The demo senders of the standard scenarios, as axisctl bench flags: the
+# commune (to one recipient) and the provincial committee (the directive).
+P=testdata/pki
+sender_flags() { echo --token "demo-token-$1" --key "$P/demo-agency-$1.key" --cert "$P/demo-agency-$1.chain.pem" --from "$1"; }
+read -ra COMMUNE <<<"$(sender_flags 000.07.35.H40)"
+read -ra PROVINCE <<<"$(sender_flags 000.00.00.H40)"

@@ -10,7 +10,6 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 make -s build
 . scripts/axisd-lib.sh
-P=testdata/pki
 D=${BENCH_DURATION:-10s}
 C=${BENCH_CONCURRENCY:-}
 
@@ -32,19 +31,9 @@ scenario() {
   echo
 }
 
-commune=000.07.35.H40
-province=000.00.00.H40
-scenario "20 KB to one recipient" 32 "" --token "demo-token-$commune" \
-  --key "$P/demo-agency-$commune.key" --cert "$P/demo-agency-$commune.chain.pem" \
-  --from "$commune" --to 000.00.11.H40 --size 20KB --pool 8000
-scenario "20 KB to 240 recipients (the province-wide directive)" 32 "" --token "demo-token-$province" \
-  --key "$P/demo-agency-$province.key" --cert "$P/demo-agency-$province.chain.pem" \
-  --from "$province" --to-demo-offices 240 --size 20KB --pool 3000
-scenario "2 MB to one recipient" 8 "" --token "demo-token-$commune" \
-  --key "$P/demo-agency-$commune.key" --cert "$P/demo-agency-$commune.chain.pem" \
-  --from "$commune" --to 000.00.11.H40 --size 2MB --pool 100
+scenario "20 KB to one recipient" 32 "" "${COMMUNE[@]}" --to 000.00.11.H40 --size 20KB --pool 8000
+scenario "20 KB to 240 recipients (the province-wide directive)" 32 "" "${PROVINCE[@]}" --to-demo-offices 240 --size 20KB --pool 3000
+scenario "2 MB to one recipient" 8 "" "${COMMUNE[@]}" --to 000.00.11.H40 --size 2MB --pool 100
 # 64 MB (decimal: just under the 64 MiB envelope limit), 16 of them, so the
 # run ends when they are in; 1 GB is 976,562 kB.
-scenario "64 MB to one recipient, concurrency 8 (peak RSS under 1 GB)" 8 976562 --token "demo-token-$commune" \
-  --key "$P/demo-agency-$commune.key" --cert "$P/demo-agency-$commune.chain.pem" \
-  --from "$commune" --to 000.00.11.H40 --size 64000000 --pool 16
+scenario "64 MB to one recipient, concurrency 8 (peak RSS under 1 GB)" 8 976562 "${COMMUNE[@]}" --to 000.00.11.H40 --size 64000000 --pool 16

@@ -10,7 +10,6 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 make -s build
 . scripts/axisd-lib.sh
-P=testdata/pki
 D=${BENCH_DURATION:-10s}
 C=${BENCH_CONCURRENCY:-32}
 OUT=${PROFILE_DIR:-var/profile}
@@ -32,11 +31,5 @@ profile() {
   echo
 }
 
-commune=000.07.35.H40
-province=000.00.00.H40
-profile intake-20KB --token "demo-token-$commune" \
-  --key "$P/demo-agency-$commune.key" --cert "$P/demo-agency-$commune.chain.pem" \
-  --from "$commune" --to 000.00.11.H40 --size 20KB --pool 8000
-profile directive-240 --token "demo-token-$province" \
-  --key "$P/demo-agency-$province.key" --cert "$P/demo-agency-$province.chain.pem" \
-  --from "$province" --to-demo-offices 240 --size 20KB --pool 3000
+profile intake-20KB "${COMMUNE[@]}" --to 000.00.11.H40 --size 20KB --pool 8000
+profile directive-240 "${PROVINCE[@]}" --to-demo-offices 240 --size 20KB --pool 3000
