@@ -537,8 +537,16 @@ func signPool(ctx context.Context, nw *testgen.Network, root, dir string, items 
 
 // benchNetwork signs the pool, posts it and reports.
 func benchNetwork(ctx context.Context, nw *testgen.Network, r *netReport, timeout time.Duration, pid int, keepPool, asJSON bool, stdout, stderr io.Writer) int {
+	// A hub started just before (axisd ... & then this) gets 10 s to listen.
 	probe := &http.Client{Timeout: 30 * time.Second}
-	if err := netGet(ctx, probe, r.Hub+"/readyz"); err != nil {
+	err := netGet(ctx, probe, r.Hub+"/readyz")
+	for deadline := time.Now().Add(10 * time.Second); err != nil && time.Now().Before(deadline); {
+		if !sleepUntil(ctx, time.Now().Add(250*time.Millisecond)) {
+			break
+		}
+		err = netGet(ctx, probe, r.Hub+"/readyz")
+	}
+	if err != nil {
 		return fail(stderr, fmt.Errorf("bench --network: the hub is not ready: %w", err))
 	}
 	items := planNetwork(nw, r.Provinces, r.Docs, r.Seed, r.SizeScale)
