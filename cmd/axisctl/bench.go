@@ -20,6 +20,7 @@ import (
 	"strings"
 	"sync"
 	"sync/atomic"
+	"syscall"
 	"time"
 
 	"github.com/axis-h40/axis/envelope"
@@ -180,6 +181,17 @@ type benchReport struct {
 	VerifyOnlyCount  int            `json:"verify_only_count"`
 	VerifySeconds    float64        `json:"verify_only_seconds"`
 	Ratio            float64        `json:"ratio_intake_verify_only"`
+	// CPU this process spent (user+system, getrusage): per verification
+	// in the verify-only run, per post during the load. With the client on
+	// the hub's cores, the ratio cannot pass the ceiling they set:
+	// verify / (verify + client), even for a hub that costs nothing beside
+	// verifying.
+	VerifyCPUms float64 `json:"verify_cpu_ms_per_verify"`
+	ClientCPUms float64 `json:"client_cpu_ms_per_post"`
+	Ceiling     float64 `json:"ratio_ceiling_same_cores"`
+	// The hub's CPU per envelope created during the load, from its /metrics
+	// (process_cpu_seconds_total; 0 when that did not answer).
+	HubCPUms *float64 `json:"hub_cpu_ms_per_intake,omitempty"`
 }
 
 type latencySummary struct {
@@ -327,7 +339,11 @@ func runBench(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 
 	vd := min(*duration, maxVerifyOnly)
 	fmt.Fprintf(stderr, "bench: verify-only baseline for %s\n", vd)
+	cpu0 := processCPU()
 	n, elapsed, err := verifyOnly(ctx, verifier, envs, *conc, vd)
+	if n > 0 {
+		r.VerifyCPUms = float64(processCPU()-cpu0) / float64(time.Millisecond) / float64(n)
+	}
 	if err != nil {
 		return fail(stderr, fmt.Errorf("bench: verify-only: %w", err))
 	}
@@ -338,7 +354,19 @@ func runBench(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 
 	if ctx.Err() == nil {
 		fmt.Fprintf(stderr, "bench: load for %s against %s\n", *duration, c.base)
+		hub0, hubErr := hubCPU(ctx, c)
+		cpu0 := processCPU()
 		load(ctx, c, envs, *conc, *duration, r)
+		if r.Sent > 0 {
+			r.ClientCPUms = float64(processCPU()-cpu0) / float64(time.Millisecond) / float64(r.Sent)
+		}
+		if hub1, err := hubCPU(ctx, c); hubErr == nil && err == nil && r.Created > 0 {
+			ms := (hub1 - hub0) * 1000 / float64(r.Created)
+			r.HubCPUms = &ms
+		}
+	}
+	if r.VerifyCPUms > 0 && r.ClientCPUms > 0 {
+		r.Ceiling = r.VerifyCPUms / (r.VerifyCPUms + r.ClientCPUms)
 	}
 	r.Interrupted = ctx.Err() != nil
 	if r.ElapsedSeconds > 0 {
@@ -404,6 +432,36 @@ func printBenchReport(w io.Writer, r *benchReport) {
 	fmt.Fprintf(w, "verify-only: %.1f envelopes/s (%d verifies, %d goroutines, %.1fs, in this process)\n",
 		r.VerifyOnlyPerSec, r.VerifyOnlyCount, r.Concurrency, r.VerifySeconds)
 	fmt.Fprintf(w, "ratio intake/verify-only: %.2f\n", r.Ratio)
+	if r.Ceiling > 0 {
+		fmt.Fprintf(w, "client CPU: %.3f ms per post beside %.3f ms per verification; on the hub's cores the ratio cannot pass %.2f\n",
+			r.ClientCPUms, r.VerifyCPUms, r.Ceiling)
+	}
+	if r.HubCPUms != nil && r.VerifyCPUms > 0 {
+		fmt.Fprintf(w, "hub CPU: %.3f ms per intake (%.2f verifications; its /metrics process_cpu_seconds_total)\n", *r.HubCPUms, *r.HubCPUms/r.VerifyCPUms)
+	}
+}
+
+// hubCPU is the hub's process_cpu_seconds_total.
+func hubCPU(ctx context.Context, c *hubClient) (float64, error) {
+	m, err := scrapeMetrics(ctx, c.hc, c.base+"/metrics")
+	if err != nil {
+		return 0, err
+	}
+	v, ok := m["process_cpu_seconds_total"]
+	if !ok {
+		return 0, errors.New("no process_cpu_seconds_total")
+	}
+	return v, nil
+}
+
+// processCPU is the user and system CPU time this process has used so far
+// (0 where getrusage is not available).
+func processCPU() time.Duration {
+	var ru syscall.Rusage
+	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
+		return 0
+	}
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 }
 
 // buildPool signs n distinct envelopes of about size bytes on workers

@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"encoding/pem"
 	"fmt"
+	"math"
 	"net"
 	"os"
 	"path/filepath"
@@ -560,6 +561,21 @@ func TestBench(t *testing.T) {
 	if _, err := fmt.Sscanf(get("verify-only: "), "%f envelopes/s", &vrate); err != nil || vrate <= 0 {
 		t.Errorf("verify-only line: %v", err)
 	}
+	// The ceiling the client's own CPU sets is verify / (verify + client),
+	// from the two figures the line prints.
+	var ccpu, vcpu, ceiling float64
+	if _, err := fmt.Sscanf(get("client CPU: "), "%f ms per post beside %f ms per verification; on the hub's cores the ratio cannot pass %f",
+		&ccpu, &vcpu, &ceiling); err != nil || ccpu <= 0 || vcpu <= 0 || ceiling <= 0 || ceiling >= 1 ||
+		math.Abs(ceiling-vcpu/(vcpu+ccpu)) > 0.01 {
+		t.Errorf("client CPU line %q: %v", get("client CPU: "), err)
+	}
+	// The test hub shares this process, so only the line's form is checked:
+	// its figure is the hub's process_cpu_seconds_total over the intakes.
+	var hcpu, hver float64
+	if _, err := fmt.Sscanf(get("hub CPU: "), "%f ms per intake (%f verifications;", &hcpu, &hver); err != nil || hcpu < 0 ||
+		math.Abs(hver-hcpu/vcpu) > 0.01+0.05*hver {
+		t.Errorf("hub CPU line %q: %v", get("hub CPU: "), err)
+	}
 	// The department's inbox holds what the bench created.
 	var page api.InboxPage
 	if hubJSON(t, &page, url, testgen.Department, "inbox", "--all", "--json"); len(page.Items) != created {
@@ -582,7 +598,8 @@ func TestBenchDemoOfficesJSON(t *testing.T) {
 	var r benchReport
 	decodeStrict(t, "bench --json", stdout, &r)
 	if r.Recipients != 3 || r.Pool != 6 || r.From != commune || r.Created < 1 || r.Created != r.Sent || r.Errors != 0 ||
-		r.IntakePerSec <= 0 || r.VerifyOnlyPerSec <= 0 || r.Ratio <= 0 || r.LatencyMs.P50 <= 0 || r.LatencyMs.P99 < r.LatencyMs.P50 {
+		r.IntakePerSec <= 0 || r.VerifyOnlyPerSec <= 0 || r.Ratio <= 0 || r.LatencyMs.P50 <= 0 || r.LatencyMs.P99 < r.LatencyMs.P50 ||
+		r.VerifyCPUms <= 0 || r.ClientCPUms <= 0 || r.HubCPUms == nil || *r.HubCPUms < 0 || math.Abs(r.Ceiling-r.VerifyCPUms/(r.VerifyCPUms+r.ClientCPUms)) > 1e-9 {
 		t.Fatalf("report %+v", r)
 	}
 	// 4 KiB asked; the signed envelope is the base sample's size at least.
