@@ -85,6 +85,7 @@ func NewHub(cfg *Config, o Options) *Hub {
 	h := &Hub{cfg: cfg, dir: NewDirectory(cfg), log: o.Logger, now: o.Now, metrics: newMetrics(),
 		verifySlots: make(chan struct{}, runtime.NumCPU())}
 	h.verifyMem = newMemBudget(int64(cfg.Limits.Memory) / 2)
+	h.metrics.watchMemory(h.verifyMem)
 	if o.Store != nil {
 		h.storeOpt = *o.Store
 	}

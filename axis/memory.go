@@ -4,6 +4,7 @@ import (
 	"container/list"
 	"context"
 	"fmt"
+	"github.com/prometheus/client_golang/prometheus"
 	"os"
 	"runtime/debug"
 	"strconv"
@@ -189,6 +190,19 @@ func (b *memBudget) wake() {
 		b.waiters.Remove(front)
 		close(w.ready)
 	}
+}
+
+// watchMemory exports the intake memory budget: its size and what the
+// envelopes in flight have reserved of it, read at each scrape. Reserved
+// close to the budget for long means big uploads wait in their spool files.
+func (m *metrics) watchMemory(b *memBudget) {
+	m.reg.MustRegister(
+		prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "axis_intake_memory_budget_bytes",
+			Help: "The memory the envelopes in flight may reserve for verification: half of limits.memory."},
+			func() float64 { return float64(b.size) }),
+		prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "axis_intake_memory_reserved_bytes",
+			Help: "The memory the envelopes in flight have reserved now (4 times each one's size, until its commit)."},
+			func() float64 { return float64(b.held()) }))
 }
 
 // held is what is reserved now (for the metric).

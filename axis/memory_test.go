@@ -136,3 +136,39 @@ func TestMemoryConfig(t *testing.T) {
 		t.Fatalf("GOGC %d, want %d", got, gcPercentWithBudget)
 	}
 }
+
+// The budget's metrics: its size (half of limits.memory) and what the
+// envelopes in flight hold of it at the scrape.
+func TestMemoryMetrics(t *testing.T) {
+	c, err := LoadConfig("../testdata/demo/axis-h40.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	c.Limits.Memory = 512 << 20
+	h := NewHub(c, Options{})
+	gauge := func(name string) float64 {
+		t.Helper()
+		mfs, err := h.metrics.reg.Gather()
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, mf := range mfs {
+			if mf.GetName() == name {
+				return mf.GetMetric()[0].GetGauge().GetValue()
+			}
+		}
+		t.Fatalf("no %s", name)
+		return 0
+	}
+	if b, r := gauge("axis_intake_memory_budget_bytes"), gauge("axis_intake_memory_reserved_bytes"); b != 256<<20 || r != 0 {
+		t.Fatalf("budget %v reserved %v, want %d and 0", b, r, 256<<20)
+	}
+	n, err := h.verifyMem.acquire(context.Background(), verifyMemoryFactor*3_000_000)
+	if err != nil || gauge("axis_intake_memory_reserved_bytes") != 12_000_000 {
+		t.Fatalf("after reserving for a 3 MB envelope: %v, %v", gauge("axis_intake_memory_reserved_bytes"), err)
+	}
+	h.verifyMem.release(n)
+	if r := gauge("axis_intake_memory_reserved_bytes"); r != 0 {
+		t.Fatalf("reserved %v after release", r)
+	}
+}

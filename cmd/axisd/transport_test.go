@@ -514,6 +514,13 @@ func TestTransportSpoolBigEnvelope(t *testing.T) {
 	if n := openSpoolFiles(t, m); n != 0 {
 		t.Errorf("%d spool files open after intake", n)
 	}
+	// The verification memory the 5 MiB intake reserved is given back.
+	if n := metric(t, m, "axis_intake_memory_reserved_bytes"); n != 0 {
+		t.Errorf("axis_intake_memory_reserved_bytes %v after intake, want 0", n)
+	}
+	if n := metric(t, m, "axis_intake_memory_budget_bytes"); n != float64(m.Config.Limits.Memory/2) {
+		t.Errorf("axis_intake_memory_budget_bytes %v, want half of limits.memory (%d)", n, m.Config.Limits.Memory)
+	}
 
 	before := metric(t, m, "axis_intake_body_spooled_total")
 	tooBig := bytes.Repeat([]byte("<a/>"), (8<<20+64<<10)/4) // 8 MiB + 64 KiB
