@@ -4,7 +4,6 @@ import (
 	"container/list"
 	"context"
 	"fmt"
-	"github.com/prometheus/client_golang/prometheus"
 	"os"
 	"runtime/debug"
 	"strconv"
@@ -12,6 +11,8 @@ import (
 	"sync"
 
 	"go.yaml.in/yaml/v3"
+
+	"github.com/prometheus/client_golang/prometheus"
 )
 
 // The memory budget (limits.memory, default 1 GiB).

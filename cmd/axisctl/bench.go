@@ -190,7 +190,7 @@ type benchReport struct {
 	ClientCPUms float64 `json:"client_cpu_ms_per_post"`
 	Ceiling     float64 `json:"ratio_ceiling_same_cores"`
 	// The hub's CPU per envelope created during the load, from its /metrics
-	// (process_cpu_seconds_total; 0 when that did not answer).
+	// (process_cpu_seconds_total; absent when that did not answer).
 	HubCPUms *float64 `json:"hub_cpu_ms_per_intake,omitempty"`
 }
 
