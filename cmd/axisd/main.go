@@ -8,6 +8,7 @@
 //	axisd --check-config --config /etc/axis/axisd.yaml   # validate, open nothing (checkconfig.go)
 //	axisd audit-verify --db backup.db   # a store file's event chain, offline (auditverify.go)
 //	axisd migrate-store --from F --to-dsn-env V # a store into another engine, offline (migrate.go)
+//	axisd compact --db /var/lib/axis/axis.db   # a stopped hub's store file without its free pages (compact.go)
 //	axisd --version
 package main
 
@@ -51,6 +52,9 @@ func main() {
 	}
 	if len(os.Args) > 1 && os.Args[1] == "migrate-store" {
 		os.Exit(migrateStore(ctx, os.Args[2:], os.Stdout, os.Stderr))
+	}
+	if len(os.Args) > 1 && os.Args[1] == "compact" {
+		os.Exit(compact(ctx, os.Args[2:], os.Stdout, os.Stderr))
 	}
 	m := NewMain()
 	if err := m.ParseFlags(os.Args[1:]); err != nil {
