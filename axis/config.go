@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"net/url"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -37,6 +38,7 @@ type Config struct {
 	Reconcile    ReconcileConfig `yaml:"reconcile"`
 	Store        StoreConfig     `yaml:"store"`
 	Cluster      ClusterConfig   `yaml:"cluster"`
+	Archive      ArchiveConfig   `yaml:"archive"`
 	// TrustedProxies are the reverse proxies (CIDRs; a bare IP is a /32 or
 	// /128) whose X-Forwarded-For names the client, read right to left
 	// past the trusted hops (clientip.go); from any other peer the socket's
@@ -284,6 +286,31 @@ type ReconcileConfig struct {
 	At     string `yaml:"at,omitempty"`
 	OutDir string `yaml:"out_dir,omitempty"`
 	Repair bool   `yaml:"repair,omitempty"`
+}
+
+// ArchiveConfig is the long-term record (README "Archives"): time-stamp
+// anchors of the event chain, daily archive files, and how long documents
+// stay in the hot store.
+//
+// Anchoring runs when tsa_url is set: every anchor_every (default 1h) and
+// at every seal, the chain head's hash is stamped by that RFC 3161
+// authority, whose roots (tsa_roots, PEM) the tokens are checked against.
+// Daily archives are written when dir is set: each closed day
+// (Asia/Ho_Chi_Minh) once its documents are settled or settle_after
+// (default 168h) has passed since the day ended. hot_days (0: forever)
+// removes archived documents older than that from the hot store but for a
+// stub; it needs dir.
+type ArchiveConfig struct {
+	Dir         string   `yaml:"dir,omitempty"`
+	TSAURL      string   `yaml:"tsa_url,omitempty"`
+	TSARoots    []string `yaml:"tsa_roots,omitempty"`
+	AnchorEvery Duration `yaml:"anchor_every,omitempty"` // default 1h
+	Retry       Duration `yaml:"retry,omitempty"`        // a failed anchor or seal is tried again after this; default 1m
+	SettleAfter Duration `yaml:"settle_after,omitempty"` // default 168h
+	HotDays     int      `yaml:"hot_days,omitempty"`
+	// Check is how often the archive loop looks for a day to seal or
+	// documents to retire; default 10m.
+	Check Duration `yaml:"check,omitempty"`
 }
 
 // StoreConfig chooses the store's engine: bbolt (the default: one file,
@@ -772,6 +799,37 @@ func (c *Config) check() error {
 		}
 		if p.PollBatch <= 0 {
 			p.PollBatch = 100
+		}
+	}
+	if a := &c.Archive; true {
+		if a.AnchorEvery.Duration <= 0 {
+			a.AnchorEvery.Duration = time.Hour
+		}
+		if a.Retry.Duration <= 0 {
+			a.Retry.Duration = time.Minute
+		}
+		if a.SettleAfter.Duration <= 0 {
+			a.SettleAfter.Duration = 168 * time.Hour
+		}
+		if a.Check.Duration <= 0 {
+			a.Check.Duration = 10 * time.Minute
+		}
+		if a.HotDays < 0 {
+			errs = append(errs, errAt("archive.hot_days", fmt.Errorf("archive.hot_days %d: want 0 (keep everything) or more", a.HotDays)))
+		}
+		if a.HotDays > 0 && a.Dir == "" {
+			errs = append(errs, errAt("archive.hot_days", errors.New("archive.hot_days needs archive.dir: documents leave the hot store only for an archive")))
+		}
+		if a.TSAURL != "" {
+			if u, err := url.Parse(a.TSAURL); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+				errs = append(errs, errAt("archive.tsa_url", fmt.Errorf("archive.tsa_url %q: want an http(s) URL", a.TSAURL)))
+			}
+		}
+		if len(a.TSARoots) > 0 && a.TSAURL == "" {
+			errs = append(errs, errAt("archive.tsa_roots", errors.New("archive.tsa_roots without archive.tsa_url")))
+		}
+		if a.TSAURL != "" && len(a.TSARoots) == 0 {
+			errs = append(errs, errAt("archive.tsa_roots", errors.New("archive.tsa_url needs archive.tsa_roots: the TSA's root certificates (PEM) its tokens are checked against")))
 		}
 	}
 	if c.Reconcile.At != "" {

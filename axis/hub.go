@@ -55,6 +55,8 @@ type Hub struct {
 	reload    reloader                 // SIGHUP: what a reload needs besides (reload.go)
 	node      string                   // this node's name among those of one store (lease.go)
 	leases    sync.Map                 // lease name → true while this node holds it (lease.go)
+	anchor    *anchoring               // the time-stamping authority's client, nil without archive.tsa_url (anchor.go)
+	archive   *archiving               // the daily archives, nil without archive.dir (archive.go)
 
 	mu     sync.RWMutex
 	closed bool
@@ -137,6 +139,18 @@ func (h *Hub) Open(ctx context.Context) (err error) {
 	}
 	h.metrics.watchStore(h)
 	h.metrics.watchHeld(h.db)
+	if h.anchor, err = h.newAnchoring(); err != nil {
+		h.db.Close()
+		return err
+	}
+	if h.anchor != nil {
+		h.db.SetTSARoots(h.anchor.roots)
+	}
+	if h.archive, err = h.newArchiving(); err != nil {
+		h.db.Close()
+		return err
+	}
+	h.metrics.watchArchive(h)
 	if h.revocation != nil {
 		h.revocation.Start()
 	}

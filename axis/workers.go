@@ -122,6 +122,12 @@ func (h *Hub) startWorkers() error {
 	if h.db.Engine() == EnginePostgres {
 		w.wg.Go(func() { h.db.Listen(ctx, func(k string) { h.wakeKey(k) }) }) // other nodes' intakes
 	}
+	if h.anchor != nil {
+		w.wg.Go(func() { h.leased(ctx, "anchor", h.anchorLoop) }) // anchor.go
+	}
+	if h.archive != nil {
+		w.wg.Go(func() { h.leased(ctx, "archive", h.archiveLoop) }) // archive.go
+	}
 	if h.cfg.Reconcile.At != "" {
 		w.wg.Add(1)
 		go func() {

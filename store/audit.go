@@ -104,7 +104,7 @@ func (db *DB) AuditDay(ctx context.Context, day string) (*DayAudit, error) {
 		if err != nil {
 			return err
 		}
-		return verifyChain(ctx, tx, &a.Chain)
+		return db.verifyChain(ctx, tx, &a.Chain)
 	})
 	if err != nil {
 		return nil, err

@@ -134,7 +134,7 @@ func (db *DB) Check(ctx context.Context) error {
 			return err
 		}
 		var r record.ChainReport
-		if err := verifyChain(ctx, tx, &r); err != nil {
+		if err := db.verifyChain(ctx, tx, &r); err != nil {
 			return err
 		}
 		if !r.OK() {

@@ -2,9 +2,11 @@ package store
 
 import (
 	"context"
+	"crypto/x509"
 	"errors"
 	"fmt"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/axis-h40/axis/store/kv"
@@ -51,6 +53,7 @@ type DB struct {
 	closing    chan struct{}
 	loopDone   chan struct{}
 	closeOnce  sync.Once
+	tsaRoots   atomic.Pointer[x509.CertPool] // SetTSARoots
 }
 
 // Open opens or creates the store file.

@@ -3,6 +3,7 @@ package store
 import (
 	"bytes"
 	"context"
+	"crypto/x509"
 	"encoding/binary"
 	"encoding/json"
 	"errors"
@@ -82,16 +83,27 @@ func eventsOf(tx kv.Tx, id string) ([]record.Event, error) {
 	return out, nil
 }
 
-// VerifyChain walks the whole event log and reports the first broken link.
+// VerifyChain walks the whole event log and reports the first broken link,
+// checking each anchor's token against the roots SetTSARoots gave.
 func (db *DB) VerifyChain(ctx context.Context) (*record.ChainReport, error) {
 	r := &record.ChainReport{}
-	err := db.kv.View(func(tx kv.Tx) error { return verifyChain(ctx, tx, r) })
+	err := db.kv.View(func(tx kv.Tx) error { return db.verifyChain(ctx, tx, r) })
 	return r, err
 }
 
+// SetTSARoots are the time-stamping authority's roots (archive.tsa_roots)
+// the anchors' tokens are checked against; nil: each token's signature is
+// checked against the certificate it carries only.
+func (db *DB) SetTSARoots(roots *x509.CertPool) { db.tsaRoots.Store(roots) }
+
+func (db *DB) verifyChain(ctx context.Context, tx kv.Tx, r *record.ChainReport) error {
+	return verifyChainRoots(ctx, tx, r, db.tsaRoots.Load())
+}
+
 // VerifyChainFile verifies the event chain of a store file opened
-// read-only (a backup, or a copy), without a running hub.
-func VerifyChainFile(ctx context.Context, path string) (*record.ChainReport, error) {
+// read-only (a backup, or a copy), without a running hub; roots, when not
+// nil, are the TSA's the anchors must chain to.
+func VerifyChainFile(ctx context.Context, path string, roots ...*x509.CertPool) (*record.ChainReport, error) {
 	bdb, err := bolt.Open(path, 0o400, &bolt.Options{ReadOnly: true, Timeout: 2 * time.Second})
 	if errors.Is(err, bolterrors.ErrTimeout) {
 		return nil, fmt.Errorf("store: %s is locked: a running axisd holds it; verify a backup of it (axisctl backup FILE), or ask that hub (audit-verify without --db): %w", path, ErrLocked)
@@ -100,20 +112,50 @@ func VerifyChainFile(ctx context.Context, path string) (*record.ChainReport, err
 		return nil, fmt.Errorf("store: open %s read-only: %w", path, err)
 	}
 	defer bdb.Close()
+	var pool *x509.CertPool
+	if len(roots) > 0 {
+		pool = roots[0]
+	}
 	r := &record.ChainReport{}
 	err = kv.NewBolt(bdb).View(func(tx kv.Tx) error {
 		if tx.Bucket(bEvents) == nil || tx.Bucket(bMeta) == nil {
 			return fmt.Errorf("%w: %s is not an axis store", ErrCorrupt, path)
 		}
-		return verifyChain(ctx, tx, r)
+		return verifyChainRoots(ctx, tx, r, pool)
 	})
 	return r, err
 }
 
-func verifyChain(ctx context.Context, tx kv.Tx, r *record.ChainReport) error {
-	prev := ""
-	var want uint64 = 1
-	c := tx.Bucket(bEvents).Cursor()
+// kChainBase (meta) is "SEQ HASH" of the last event that left the store
+// for the archives (retention): the kept chain starts after it.
+var kChainBase = []byte("chain_base")
+
+func chainBase(tx kv.Tx) (uint64, string) {
+	var seq uint64
+	var hash string
+	if v := tx.Bucket(bMeta).Get(kChainBase); v != nil {
+		fmt.Sscanf(string(v), "%d %s", &seq, &hash)
+	}
+	return seq, hash
+}
+
+func verifyChainRoots(ctx context.Context, tx kv.Tx, r *record.ChainReport, roots *x509.CertPool) error {
+	base, prev := chainBase(tx)
+	r.BaseSeq, r.BaseHash = base, prev
+	r.AnchorRoots = roots != nil
+	want := base + 1
+	eb := tx.Bucket(bEvents)
+	hashOf := func(seq uint64) (string, bool) {
+		if seq == base && base > 0 {
+			return r.BaseHash, true
+		}
+		var e record.Event
+		if seq < base || getJSON(eb, u64(seq), &e) != nil {
+			return "", false
+		}
+		return e.Hash, true
+	}
+	c := eb.Cursor()
 	for k, v := c.First(); k != nil; k, v = c.Next() {
 		if r.Events%4096 == 0 {
 			if err := ctx.Err(); err != nil {
@@ -143,6 +185,14 @@ func verifyChain(ctx context.Context, tx kv.Tx, r *record.ChainReport) error {
 			return broken("prev does not match the previous event's hash")
 		case e.ChainHash() != e.Hash:
 			return broken("hash does not match the event's contents")
+		}
+		if e.Type == EventAnchored {
+			sum, why := checkAnchor(&e, roots, hashOf)
+			if why != "" {
+				return broken(why)
+			}
+			r.Anchors++
+			r.LastAnchor = sum
 		}
 		prev = e.Hash
 		want++

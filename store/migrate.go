@@ -61,7 +61,7 @@ func Migrate(ctx context.Context, from, to Location, progress func(keys int)) (*
 			return fmt.Errorf("%w: %s is not an axis store", ErrCorrupt, from)
 		}
 		r.Documents = int(tx.Bucket(bDocs).Sequence())
-		return verifyChain(ctx, tx, &r.Source)
+		return verifyChainRoots(ctx, tx, &r.Source, nil)
 	})
 	if err != nil {
 		return nil, err

@@ -71,13 +71,13 @@ var (
 	bSessions = []byte("sessions") // SHA-256 of a console session id → session JSON
 
 	// allBuckets are created at open when missing: held, evidence, dead,
-	// reports, by_due, awaiting, leases and sessions came after schema 3 without a new
+	// reports, by_due, awaiting, leases, sessions and archives came after schema 3 without a new
 	// version, being empty in a store that predates them (its documents
 	// have no due date indexed: only those taken since are watched for
 	// processing; its relays to a VDXP peer are not polled for states:
 	// only those relayed since are).
 	allBuckets = [][]byte{bMeta, bDocs, bBlobs, bByHash, bByDocID, bDeliveries, bQueues, bOutboxes, bBySender, bByRecip,
-		bEvents, bDocEvents, bRegistry, bByCode, bByWord, bByDay, bActivity, bHeld, bEvidence, bDead, bReports, bByDue, bAwaiting, bLeases, bSessions}
+		bEvents, bDocEvents, bRegistry, bByCode, bByWord, bByDay, bActivity, bHeld, bEvidence, bDead, bReports, bByDue, bAwaiting, bLeases, bSessions, bArchives}
 )
 
 // Keys of the meta bucket.

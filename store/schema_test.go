@@ -84,7 +84,7 @@ func TestOpenCreatesEveryBucket(t *testing.T) {
 			return nil
 		})
 	})
-	want := []string{"activity", "awaiting", "blobs", "by_code", "by_day", "by_docid", "by_due", "by_hash", "by_recipient", "by_sender", "by_word",
+	want := []string{"activity", "archives", "awaiting", "blobs", "by_code", "by_day", "by_docid", "by_due", "by_hash", "by_recipient", "by_sender", "by_word",
 		"dead", "deliveries", "doc_events", "docs", "events", "evidence", "held", "leases", "meta", "outboxes", "queues", "registry", "reports", "sessions"}
 	if !slices.Equal(names, want) || schema != "3" {
 		t.Fatalf("buckets %v schema %q, want %v and 3", names, schema, want)

@@ -2,6 +2,7 @@ package httpapi
 
 import (
 	"encoding/json"
+	"errors"
 	"fmt"
 	"net/http"
 	"slices"
@@ -12,6 +13,7 @@ import (
 	"github.com/axis-h40/axis/axis"
 	"github.com/axis-h40/axis/axis/api"
 	"github.com/axis-h40/axis/store"
+	"github.com/axis-h40/axis/store/record"
 	"github.com/labstack/echo/v4"
 )
 
@@ -123,6 +125,45 @@ func (s *server) adminRoutes(g *echo.Group) {
 	}
 	g.GET("/audit/verify", verify)
 	g.POST("/audit/verify", verify)
+	// The daily archives (axis/archive.go): the seals, sealing a day on
+	// demand, anchoring the chain now.
+	g.GET("/archive", func(c echo.Context) error {
+		seals, err := h.Store().Seals(c.Request().Context())
+		if err != nil {
+			return err
+		}
+		if seals == nil {
+			seals = []record.Sealed{}
+		}
+		return c.JSON(http.StatusOK, map[string]any{"hub": h.Name(), "dir": h.ArchiveDir(), "days": seals})
+	})
+	g.POST("/archive/seal", func(c echo.Context) error {
+		day := c.QueryParam("date")
+		if day == "" {
+			day = store.Day(h.Now().Add(-24 * time.Hour))
+		}
+		s, err := h.SealDayAs(c.Request().Context(), callerOf(c), day, c.QueryParam("force") == "true")
+		if err != nil {
+			return err
+		}
+		return c.JSON(http.StatusOK, s)
+	})
+	g.POST("/anchor", func(c echo.Context) error {
+		if callerOf(c).Viewer {
+			return axis.Problemf(axis.ErrForbidden, "a viewer may not anchor")
+		}
+		a, made, err := h.Anchor(c.Request().Context(), "asked by "+callerOf(c).String())
+		if err != nil {
+			var p *axis.Problem
+			if errors.As(err, &p) {
+				return err
+			}
+			// Not the caller's fault, nor the hub's: the authority's (409
+			// rather than a 5xx, which would say the hub is failing).
+			return axis.Problemf(axis.ErrConflict, "the time-stamping authority gave no token (the anchor loop tries again): %v", err)
+		}
+		return c.JSON(http.StatusOK, map[string]any{"anchor": a, "new": made})
+	})
 	g.POST("/reconcile", func(c echo.Context) error {
 		day := c.QueryParam("date")
 		if day == "" {

@@ -269,6 +269,7 @@ func runStats(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 func runAuditVerify(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	fs, hf := newHubFlagSet("audit-verify", "ADMIN", "[--db FILE] [--json]", stderr)
 	dbFile := fs.String("db", "", "verify this store file (a backup, a copy) offline, read-only, instead of asking a hub")
+	tsaRoots := fs.String("tsa-roots", "", "with --db: check the anchors' time-stamp tokens against this TSA root certificate file (PEM), as archive.tsa_roots")
 	asJSON := fs.Bool("json", false, "print the report as JSON")
 	pos, code, done := parseFlags(fs, args)
 	if done {
@@ -280,7 +281,7 @@ func runAuditVerify(ctx context.Context, args []string, stdout, stderr io.Writer
 	var rep record.ChainReport
 	where := *dbFile
 	if *dbFile != "" {
-		r, err := verifyStoreFile(ctx, *dbFile)
+		r, err := verifyStoreFile(ctx, *dbFile, *tsaRoots)
 		if err != nil {
 			return fail(stderr, err)
 		}
@@ -304,10 +305,25 @@ func runAuditVerify(ctx context.Context, args []string, stdout, stderr io.Writer
 		if code := printOrFail(stdout, stderr, b); code != exitOK {
 			return code
 		}
-	} else if rep.OK() {
-		fmt.Fprintf(stdout, "%s: event chain verified: %d events, head %s\n", where, rep.Events, rep.Head)
 	} else {
-		fmt.Fprintf(stdout, "%s: event chain BROKEN at event %d: %s\n", where, rep.BrokenAt, rep.BrokenWhy)
+		if rep.OK() {
+			fmt.Fprintf(stdout, "%s: event chain verified: %d events, head %s\n", where, rep.Events, rep.Head)
+		} else {
+			fmt.Fprintf(stdout, "%s: event chain BROKEN at event %d: %s\n", where, rep.BrokenAt, rep.BrokenWhy)
+		}
+		if rep.BaseSeq > 0 {
+			fmt.Fprintf(stdout, "events 1 to %d are in the daily archives (axisctl archive verify); the store's chain starts after %s\n", rep.BaseSeq, rep.BaseHash)
+		}
+		if a := rep.LastAnchor; a != nil {
+			how := "against the TSA's roots"
+			if !rep.AnchorRoots {
+				how = "against the certificates they carry only (no TSA roots given)"
+			}
+			fmt.Fprintf(stdout, "anchors: %d time-stamp tokens checked %s; last anchored %s (event %d, by %s)\n",
+				rep.Anchors, how, a.Time.UTC().Format(time.RFC3339), a.Seq, a.Signer)
+		} else if rep.OK() {
+			fmt.Fprintln(stdout, "anchors: none (archive.tsa_url is not set, or the first is not made yet)")
+		}
 	}
 	if !rep.OK() {
 		return exitFailure

@@ -66,9 +66,11 @@ var commands = map[string]command{
 	"stats":        runStats,
 	"audit-verify": runAuditVerify,
 	"backup":       runBackup,
+	"archive":      runArchive,
 	"reconcile":    runReconcile,
 
 	"migrate-store": runMigrateStore,
+	"compact":       runCompact,
 
 	"version": runVersion,
 }
@@ -99,9 +101,11 @@ var summaries = map[string]string{
 	"stats":        "admin: per-agency traffic of one day",
 	"audit-verify": "admin: verify the hash-chained event log (of a hub, or of a store file with --db)",
 	"backup":       "admin: stream a hot backup of the hub's store to FILE and verify it",
+	"archive":      "admin: the daily archives: seal --date D [--force], list; offline: verify FILE... (hashes, signature, time-stamp, chain)",
 	"reconcile":    "admin: the day's proof that nothing was lost: report.json/csv/html; exit 2 when discrepancies remain",
 
 	"migrate-store": "offline: copy a whole store into an empty one, bbolt file or PostgreSQL, and check it (runs axisd migrate-store)",
+	"compact":       "offline: rewrite a stopped hub's bbolt store file without its free pages, shrinking it (runs axisd compact)",
 
 	"version": "print which build of axisctl this is (version, commit, Go)",
 }

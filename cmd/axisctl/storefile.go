@@ -21,13 +21,17 @@ import (
 // them), so it runs `axisd audit-verify --db FILE`: the axisd beside this
 // axisctl (bin/ after make build, /usr/bin in the package), else the one on
 // PATH, or $AXISD when set.
-func verifyStoreFile(ctx context.Context, file string) (*record.ChainReport, error) {
+func verifyStoreFile(ctx context.Context, file string, tsaRoots ...string) (*record.ChainReport, error) {
 	bin, err := axisdBinary()
 	if err != nil {
 		return nil, err
 	}
 	var out, errOut bytes.Buffer
-	cmd := exec.CommandContext(ctx, bin, "audit-verify", "--db", file)
+	args := []string{"audit-verify", "--db", file}
+	if len(tsaRoots) > 0 && tsaRoots[0] != "" {
+		args = append(args, "--tsa-roots", tsaRoots[0])
+	}
+	cmd := exec.CommandContext(ctx, bin, args...)
 	cmd.Stdout, cmd.Stderr = &out, &errOut
 	if err := cmd.Run(); err != nil {
 		if msg := strings.TrimSpace(strings.TrimPrefix(strings.TrimSpace(errOut.String()), "axisd:")); msg != "" {

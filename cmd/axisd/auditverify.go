@@ -2,11 +2,13 @@ package main
 
 import (
 	"context"
+	"crypto/x509"
 	"encoding/json"
 	"flag"
 	"fmt"
 	"io"
 
+	"github.com/axis-h40/axis/axis/tsa"
 	"github.com/axis-h40/axis/store"
 )
 
@@ -24,6 +26,7 @@ func auditVerify(ctx context.Context, args []string, stdout, stderr io.Writer) i
 	fs := flag.NewFlagSet("axisd audit-verify", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	db := fs.String("db", "", "the store file to verify, opened read-only")
+	roots := fs.String("tsa-roots", "", "check the anchors' tokens against this TSA root certificate file (PEM)")
 	if err := fs.Parse(args); err != nil {
 		if err == flag.ErrHelp {
 			return 0
@@ -31,10 +34,18 @@ func auditVerify(ctx context.Context, args []string, stdout, stderr io.Writer) i
 		return 2
 	}
 	if *db == "" || fs.NArg() != 0 {
-		fmt.Fprintln(stderr, "usage: axisd audit-verify --db FILE")
+		fmt.Fprintln(stderr, "usage: axisd audit-verify --db FILE [--tsa-roots PEM]")
 		return 2
 	}
-	r, err := store.VerifyChainFile(ctx, *db)
+	var pool *x509.CertPool
+	if *roots != "" {
+		var err error
+		if pool, err = tsa.LoadRoots([]string{*roots}); err != nil {
+			fmt.Fprintln(stderr, "axisd:", err)
+			return 1
+		}
+	}
+	r, err := store.VerifyChainFile(ctx, *db, pool)
 	if err != nil {
 		fmt.Fprintln(stderr, "axisd:", err)
 		return 1

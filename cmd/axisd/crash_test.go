@@ -57,6 +57,13 @@ func startProcess(t *testing.T, bin, dataDir string) (*exec.Cmd, string) {
 
 func startProcessWith(t *testing.T, bin, config, dataDir string) (*exec.Cmd, string) {
 	t.Helper()
+	return startProcessLog(t, bin, config, dataDir, nil)
+}
+
+// startProcessLog is startProcessWith telling onLine each line axisd
+// logs (JSON).
+func startProcessLog(t *testing.T, bin, config, dataDir string, onLine func(string)) (*exec.Cmd, string) {
+	t.Helper()
 	cmd := exec.Command(bin, "--config", config, "--listen", "127.0.0.1:0", "--data-dir", dataDir)
 	stderr, err := cmd.StderrPipe()
 	if err != nil {
@@ -84,6 +91,9 @@ func startProcessWith(t *testing.T, bin, config, dataDir string) (*exec.Cmd, str
 				tail = tail[1:]
 			}
 			logMu.Unlock()
+			if onLine != nil {
+				onLine(sc.Text())
+			}
 			var line struct {
 				Msg  string `json:"msg"`
 				Addr string `json:"addr"`

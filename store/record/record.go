@@ -76,6 +76,30 @@ type Document struct {
 	RefusedCode   string    `json:"refused_code,omitempty"`
 	RefusedDetail string    `json:"refused_detail,omitempty"`
 	DecidedAt     time.Time `json:"decided_at,omitzero"` // when a held document was released or refused
+	// Archive is set on the stub left in the hot store when the document
+	// was retired to its day's archive (archive.hot_days): the archive file,
+	// relative to archive.dir. The envelope, its deliveries and its trace
+	// are read from there.
+	Archive string `json:"archive,omitempty"`
+}
+
+// Sealed is a day's archive as the hub recorded it when it sealed it.
+type Sealed struct {
+	Day        string    `json:"day"`
+	File       string    `json:"file"` // relative to archive.dir
+	SHA256     string    `json:"sha256"`
+	Bytes      int64     `json:"bytes"`
+	Documents  int       `json:"documents"`
+	Forced     bool      `json:"forced,omitempty"`
+	Expired    bool      `json:"expired,omitempty"`
+	Unsettled  int       `json:"unsettled,omitempty"`
+	ChainFirst uint64    `json:"chain_first,omitempty"`
+	ChainLast  uint64    `json:"chain_last,omitempty"`
+	SealedAt   time.Time `json:"sealed_at"`
+	By         string    `json:"by,omitempty"`
+	// Retired is when the day's documents left the hot store for this
+	// archive (zero while they are still there).
+	Retired time.Time `json:"retired,omitzero"`
 }
 
 // Relation is a later envelope that revokes (1), updates (2) or replaces (3)
@@ -169,6 +193,40 @@ type ChainReport struct {
 	// Broken is the event at BrokenAt as stored (when readable): which
 	// document and organ it claims to be about.
 	Broken *Event `json:"broken_event,omitempty"`
+	// Anchors counts the time-stamp tokens in the chain (events of type
+	// "anchored"), each checked: the event it names still has the hash the
+	// token covers, and the token's signature holds (against the TSA's
+	// roots when AnchorRoots). LastAnchor is the latest.
+	Anchors     int            `json:"anchors"`
+	AnchorRoots bool           `json:"anchor_roots,omitempty"`
+	LastAnchor  *AnchorSummary `json:"last_anchor,omitempty"`
+	// Base is where the chain kept in the store starts when the events
+	// before it left for the daily archives (archive.hot_days): the seq
+	// and hash of the last archived event, which the first kept event's
+	// Prev must equal. 0 when the store holds the chain from its start.
+	BaseSeq  uint64 `json:"base_seq,omitempty"`
+	BaseHash string `json:"base_hash,omitempty"`
+}
+
+// Anchor is a time-stamp token over one event's hash, kept as an event of
+// the chain (type "anchored", its Detail this as JSON): whoever later
+// rewrites any event up to Seq changes Seq's hash, and the token, signed by
+// the time-stamping authority at Time, no longer matches it.
+type Anchor struct {
+	Seq  uint64    `json:"seq"`  // the event anchored (the chain head when asked)
+	Hash string    `json:"hash"` // its hash, hex: the token's message imprint is these 32 bytes
+	Time time.Time `json:"time"` // the token's genTime
+	Why  string    `json:"why,omitempty"`
+	TSR  []byte    `json:"tsr"` // the TimeStampResp, DER (openssl ts -verify -in)
+}
+
+// AnchorSummary is an anchor without its token, with where it is.
+type AnchorSummary struct {
+	EventSeq uint64    `json:"event_seq"` // the anchored event's own seq
+	Seq      uint64    `json:"seq"`
+	Hash     string    `json:"hash"`
+	Time     time.Time `json:"time"`
+	Signer   string    `json:"signer,omitempty"`
 }
 
 // OK reports whether the chain held everywhere.

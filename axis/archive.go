@@ -1,0 +1,412 @@
+package axis
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/axis-h40/axis/axis/archive"
+	"github.com/axis-h40/axis/axis/tsa"
+	"github.com/axis-h40/axis/store"
+	"github.com/axis-h40/axis/store/record"
+	"github.com/prometheus/client_golang/prometheus"
+)
+
+// The daily archives (README "Archives"; the format is package archive's):
+// the archive loop seals each closed day once its documents are settled or
+// archive.settle_after has passed, anchors the chain at each seal, and
+// with archive.hot_days retires the documents of sealed days older than
+// that to a stub in the hot store. A day is sealed once: its file is
+// never written again (SealDay of a sealed day answers its seal).
+
+// archiving is the hub's archive state; nil without archive.dir.
+type archiving struct {
+	dir string
+	mu  sync.Mutex // one seal or retirement at a time
+	// OnEntry, for tests: told each entry a seal writes.
+	onEntry func(name string)
+	// unsettled counts the documents of closed, unsealed days not settled
+	// yet, as the loop last found them.
+	unsettled atomic.Int64
+	failures  prometheus.Counter
+}
+
+// errTSA marks a seal that failed for want of a token.
+var errTSA = errors.New("the time-stamping authority gave no token")
+
+// ErrNotSettled is a seal asked for a day whose documents are not all
+// settled (without force, before settle_after).
+var ErrNotSettled = errors.New("documents not settled")
+
+func (h *Hub) newArchiving() (*archiving, error) {
+	a := h.cfg.Archive
+	if a.Dir == "" {
+		return nil, nil
+	}
+	dir := h.cfg.Path(a.Dir)
+	if err := os.MkdirAll(dir, 0o750); err != nil {
+		return nil, fmt.Errorf("archive.dir: %w", err)
+	}
+	ar := &archiving{dir: dir, failures: prometheus.NewCounter(prometheus.CounterOpts{Name: "axis_archive_seal_failures_total",
+		Help: "Daily archives the archive loop failed to seal or retire (a store or disk error, the time-stamping authority down); each is tried again after archive.retry." + counterHelp})}
+	h.metrics.reg.MustRegister(ar.failures)
+	return ar, nil
+}
+
+// ArchiveDir is where the archives are written, "" when archiving is off.
+func (h *Hub) ArchiveDir() string {
+	if h.archive == nil {
+		return ""
+	}
+	return h.archive.dir
+}
+
+// dayBounds are the start and end of day in Asia/Ho_Chi_Minh.
+func dayBounds(day string) (time.Time, time.Time, error) {
+	t, err := time.ParseInLocation("2006-01-02", day, store.Zone)
+	if err != nil {
+		return time.Time{}, time.Time{}, Problemf(ErrBadRequest, "date %q is not YYYY-MM-DD", day)
+	}
+	return t, t.AddDate(0, 0, 1), nil
+}
+
+// SealDayAs is SealDay asked by an administrator (the API, axisctl
+// archive seal): an event names who asked.
+func (h *Hub) SealDayAs(ctx context.Context, caller Caller, day string, force bool) (*record.Sealed, error) {
+	if caller.Viewer {
+		return nil, Problemf(ErrForbidden, "%s is a viewer: sealing needs an administrator", caller)
+	}
+	return h.SealDay(ctx, day, force, caller.String())
+}
+
+// SealDay writes day's archive: when the day is over and every document of
+// it is settled, or settle_after has passed since it ended (the archive
+// says so and lists those not settled), or with force (the same, marked
+// forced). A day already sealed answers its seal.
+func (h *Hub) SealDay(ctx context.Context, day string, force bool, by string) (*record.Sealed, error) {
+	ar := h.archive
+	if ar == nil {
+		return nil, Problemf(ErrBadRequest, "archiving is off: archive.dir is not set")
+	}
+	start, end, err := dayBounds(day)
+	if err != nil {
+		return nil, err
+	}
+	now := h.now()
+	if now.Before(end) {
+		return nil, Problemf(ErrConflict, "day %s is not over (it ends at %s)", day, end.Format(time.RFC3339))
+	}
+	ar.mu.Lock()
+	defer ar.mu.Unlock()
+	if s, err := h.db.Seal(ctx, day); err != nil || s != nil {
+		return s, err
+	}
+	docs, err := h.db.DayDocs(ctx, day)
+	if err != nil {
+		return nil, err
+	}
+	var unsettled []string
+	dls := make([][]record.Delivery, len(docs))
+	for i := range docs {
+		if docs[i].Archive != "" {
+			return nil, fmt.Errorf("archive: day %s: document %s is already retired to %s", day, docs[i].ID, docs[i].Archive)
+		}
+		if dls[i], err = h.db.Deliveries(ctx, docs[i].ID); err != nil {
+			return nil, err
+		}
+		if !store.Settled(&docs[i], dls[i]) {
+			unsettled = append(unsettled, docs[i].ID)
+		}
+	}
+	expired := len(unsettled) > 0 && !now.Before(end.Add(h.cfg.Archive.SettleAfter.Duration))
+	if len(unsettled) > 0 && !force && !expired {
+		return nil, Problemf(ErrConflict, "day %s: %d of %d documents are not settled (recipients to ack, relays to confirm); it seals by itself at %s, or now with force: %w",
+			day, len(unsettled), len(docs), end.Add(h.cfg.Archive.SettleAfter.Duration).Format(time.RFC3339), ErrNotSettled)
+	}
+	first, prev, err := h.db.SegmentEnd(ctx, start)
+	if err != nil {
+		return nil, err
+	}
+	last, head, err := h.db.SegmentEnd(ctx, end)
+	if err != nil {
+		return nil, err
+	}
+	chain := archive.ChainInfo{Prev: prev, Head: head}
+	if last > first {
+		chain.First, chain.Last = first+1, last
+	}
+	file := archive.FileName(h.cfg.Hub.Name, day)
+	spec := &archive.Spec{Path: filepath.Join(ar.dir, file), Hub: h.cfg.Hub.Name, Day: day,
+		Forced: force && len(unsettled) > 0 && !expired, Expired: expired, Unsettled: unsettled, Chain: chain,
+		Sign: h.signer.SignXML, OnEntry: ar.onEntry}
+	if an := h.anchor; an != nil {
+		spec.Stamp = func(ctx context.Context, digest []byte) ([]byte, error) {
+			resp, err := an.client.Stamp(ctx, digest)
+			if err == nil {
+				_, err = tsa.Verify(resp, digest, an.roots)
+			}
+			if err != nil {
+				return nil, fmt.Errorf("%w: %v", errTSA, err)
+			}
+			return resp, nil
+		}
+	}
+	for i := range docs {
+		d, dl := &docs[i], dls[i]
+		spec.Entries = append(spec.Entries,
+			archive.Entry{Name: archive.EnvelopeDir + d.ID + ".edxml", DocID: d.ID, Write: func(w io.Writer) error { return h.db.WriteBlob(ctx, d, w) }},
+			archive.Entry{Name: archive.DocumentDir + d.ID + ".json", DocID: d.ID, Write: func(w io.Writer) error {
+				evs, err := h.db.Events(ctx, d.ID)
+				if err != nil {
+					return err
+				}
+				if dl == nil {
+					dl = []record.Delivery{}
+				}
+				return writeJSON(w, &archive.Doc{Document: *d, Deliveries: dl, Events: evs, Settled: store.Settled(d, dl)})
+			}})
+	}
+	spec.Entries = append(spec.Entries, archive.Entry{Name: archive.ChainName, Write: func(w io.Writer) error {
+		if chain.First == 0 {
+			return nil
+		}
+		return h.db.EventRange(ctx, chain.First, chain.Last, func(e *record.Event) error {
+			b, err := json.Marshal(e)
+			if err != nil {
+				return err
+			}
+			_, err = w.Write(append(b, '\n'))
+			return err
+		})
+	}})
+	res, err := archive.Seal(ctx, spec)
+	if errors.Is(err, errTSA) {
+		return nil, Problemf(ErrConflict, "day %s: %v (what is written so far is kept; the seal resumes when asked again)", day, err)
+	}
+	if err != nil {
+		return nil, err
+	}
+	s := record.Sealed{Day: day, File: file, SHA256: res.SHA256, Bytes: res.Bytes, Documents: len(docs), Forced: spec.Forced, Expired: expired,
+		Unsettled: len(unsettled), ChainFirst: chain.First, ChainLast: chain.Last, SealedAt: h.now(), By: by}
+	if err := h.db.RecordSeal(ctx, s); err != nil {
+		return nil, err
+	}
+	h.log.Info("archive: day sealed", "day", day, "file", spec.Path, "documents", len(docs), "bytes", res.Bytes, "resumed_entries", res.Resumed, "unsettled", len(unsettled))
+	if h.anchor != nil {
+		if _, _, err := h.Anchor(ctx, "seal "+day); err != nil {
+			h.log.Warn("anchor: after the seal of a day; the anchor loop tries again", "day", day, "err", err)
+		}
+	}
+	return &s, nil
+}
+
+func writeJSON(w io.Writer, v any) error {
+	b, err := json.MarshalIndent(v, "", " ")
+	if err != nil {
+		return err
+	}
+	_, err = w.Write(append(b, '\n'))
+	return err
+}
+
+// archiveLoop seals the closed days due and retires those past hot_days,
+// every archive.check (archive.retry after a failure).
+func (h *Hub) archiveLoop(ctx context.Context) {
+	for ctx.Err() == nil {
+		wait := h.cfg.Archive.Check.Duration
+		if err := h.archiveDue(ctx); err != nil && ctx.Err() == nil {
+			h.archive.failures.Inc()
+			wait = h.cfg.Archive.Retry.Duration
+			if h.workers.logs.allow("archive", time.Now()) {
+				h.log.Warn("archive: sealing or retiring failed; trying again", "retry", wait.String(), "err", err)
+			}
+		}
+		sleepCtx(ctx, wait, nil)
+	}
+}
+
+// archiveDue seals every closed day from the chain's first to yesterday
+// that is due and not sealed, then retires the sealed days older than
+// hot_days, oldest first, stopping at the first not sealed (the chain
+// leaves the hot store in order).
+func (h *Hub) archiveDue(ctx context.Context) error {
+	t0, err := h.db.FirstEventTime(ctx)
+	if err != nil || t0.IsZero() {
+		return err
+	}
+	seals, err := h.db.Seals(ctx)
+	if err != nil {
+		return err
+	}
+	sealed := map[string]*record.Sealed{}
+	for i := range seals {
+		sealed[seals[i].Day] = &seals[i]
+	}
+	today := store.Day(h.now())
+	var unsettled int64
+	var firstErr error
+	var days []string
+	for d := store.Day(t0); d < today; d = nextDay(d) {
+		days = append(days, d)
+	}
+	if len(seals) > 0 && seals[0].Day < store.Day(t0) {
+		// Retired days' events left the store: start from the oldest seal.
+		days = nil
+		for d := seals[0].Day; d < today; d = nextDay(d) {
+			days = append(days, d)
+		}
+	}
+	for _, d := range days {
+		if sealed[d] != nil {
+			continue
+		}
+		s, err := h.SealDay(ctx, d, false, "")
+		switch {
+		case errors.Is(err, ErrNotSettled):
+			if docs, err := h.db.DayDocs(ctx, d); err == nil {
+				for i := range docs {
+					if dl, err := h.db.Deliveries(ctx, docs[i].ID); err == nil && !store.Settled(&docs[i], dl) {
+						unsettled++
+					}
+				}
+			}
+		case err != nil:
+			if firstErr == nil {
+				firstErr = fmt.Errorf("day %s: %w", d, err)
+			}
+		default:
+			sealed[d] = s
+		}
+	}
+	h.archive.unsettled.Store(unsettled)
+	if firstErr != nil {
+		return firstErr
+	}
+	return h.retireDue(ctx, days, sealed)
+}
+
+func nextDay(day string) string {
+	t, _ := time.Parse("2006-01-02", day)
+	return t.AddDate(0, 0, 1).Format("2006-01-02")
+}
+
+// retireDue retires, oldest first, the sealed days that ended hot_days
+// ago or more.
+func (h *Hub) retireDue(ctx context.Context, days []string, sealed map[string]*record.Sealed) error {
+	hot := h.cfg.Archive.HotDays
+	if hot <= 0 {
+		return nil
+	}
+	cut := store.Day(h.now().AddDate(0, 0, -hot))
+	for _, d := range days {
+		if d >= cut {
+			return nil
+		}
+		s := sealed[d]
+		if s == nil {
+			return nil // in order: a day not sealed holds back the ones after it
+		}
+		if !s.Retired.IsZero() {
+			continue
+		}
+		if err := h.RetireDay(ctx, d); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// RetireDay retires a sealed day's documents to its archive now (the
+// archive loop does so past hot_days): it first checks the archive file
+// against its recorded SHA-256 and that it holds each document's
+// envelope with the SHA-256 recorded at intake.
+func (h *Hub) RetireDay(ctx context.Context, day string) error {
+	ar := h.archive
+	if ar == nil {
+		return Problemf(ErrBadRequest, "archiving is off: archive.dir is not set")
+	}
+	ar.mu.Lock()
+	defer ar.mu.Unlock()
+	s, err := h.db.Seal(ctx, day)
+	if err != nil {
+		return err
+	}
+	if s == nil {
+		return Problemf(ErrConflict, "day %s is not sealed", day)
+	}
+	path := filepath.Join(ar.dir, s.File)
+	if sum, err := fileSHA256(path); err != nil {
+		return fmt.Errorf("archive: %w", err)
+	} else if sum != s.SHA256 {
+		return fmt.Errorf("archive: %s has SHA-256 %s, it was sealed with %s: not retiring day %s", path, sum, s.SHA256, day)
+	}
+	_, end, _ := dayBounds(day)
+	segEnd, _, err := h.db.SegmentEnd(ctx, end)
+	if err != nil {
+		return err
+	}
+	if s.ChainLast != 0 && segEnd != s.ChainLast {
+		return fmt.Errorf("archive: day %s: its chain segment ends at event %d, the archive's at %d", day, segEnd, s.ChainLast)
+	}
+	retired, kept, err := h.db.Retire(ctx, day, s.File, segEnd, h.now())
+	if err != nil {
+		return err
+	}
+	h.log.Info("archive: day retired from the hot store", "day", day, "file", s.File, "retired", retired, "kept", kept)
+	return nil
+}
+
+// archivedEnvelope reads a retired document's envelope from its archive,
+// checked against the SHA-256 recorded at intake.
+func (h *Hub) archivedEnvelope(d *record.Document) ([]byte, error) {
+	r, err := h.openArchive(d)
+	if err != nil {
+		return nil, err
+	}
+	defer r.Close()
+	return r.Envelope(d.ID, d.SHA256)
+}
+
+// archivedDoc reads a retired document's record, deliveries and trace
+// from its archive.
+func (h *Hub) archivedDoc(d *record.Document) (*archive.Doc, error) {
+	r, err := h.openArchive(d)
+	if err != nil {
+		return nil, err
+	}
+	defer r.Close()
+	return r.Doc(d.ID)
+}
+
+func (h *Hub) openArchive(d *record.Document) (*archive.Reader, error) {
+	if h.archive == nil {
+		return nil, fmt.Errorf("document %s is retired to %s, but archive.dir is not set", d.ID, d.Archive)
+	}
+	if strings.Contains(d.Archive, "..") {
+		return nil, fmt.Errorf("document %s: archive path %q", d.ID, d.Archive)
+	}
+	return archive.Open(filepath.Join(h.archive.dir, d.Archive))
+}
+
+func fileSHA256(path string) (string, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return "", err
+	}
+	defer f.Close()
+	hs := sha256.New()
+	if _, err := io.Copy(hs, f); err != nil {
+		return "", err
+	}
+	return hex.EncodeToString(hs.Sum(nil)), nil
+}
