@@ -29,6 +29,11 @@ func (h *Hub) Trace(ctx context.Context, id string) (*api.Trace, error) {
 	if err != nil {
 		return nil, err
 	}
+	if d.Archive != "" {
+		if d, dls, evs, err = h.retiredSnapshot(d, evs); err != nil {
+			return nil, err
+		}
+	}
 	t := &api.Trace{Hub: h.cfg.Hub.Name, Document: d, Recipients: dls, Events: []api.TraceEvent{}, Hubs: []string{h.cfg.Hub.Name}}
 	for _, e := range evs {
 		t.Events = append(t.Events, api.TraceEvent{Hub: h.cfg.Hub.Name, At: e.At, Event: e.Type, OrganID: e.OrganID, Detail: e.Detail, Seq: e.Seq})

@@ -2,6 +2,7 @@ package axis
 
 import (
 	"context"
+	"crypto/x509"
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
@@ -15,6 +16,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/axis-h40/axis/axis/api"
 	"github.com/axis-h40/axis/axis/archive"
 	"github.com/axis-h40/axis/axis/tsa"
 	"github.com/axis-h40/axis/store"
@@ -409,4 +411,87 @@ func fileSHA256(path string) (string, error) {
 		return "", err
 	}
 	return hex.EncodeToString(hs.Sum(nil)), nil
+}
+
+// retiredSnapshot is a retired document as its archive has it, with the
+// events the hot store still holds of it (a status, a revoke that came
+// after its day was sealed) after the archived ones.
+func (h *Hub) retiredSnapshot(stub *record.Document, hot []record.Event) (*record.Document, []record.Delivery, []record.Event, error) {
+	ad, err := h.archivedDoc(stub)
+	if err != nil {
+		return nil, nil, nil, fmt.Errorf("document %s: reading its archive %s: %w", stub.ID, stub.Archive, err)
+	}
+	d := ad.Document
+	d.Archive, d.Related = stub.Archive, stub.Related // the stub's: later relations are added to it
+	evs := ad.Events
+	var last uint64
+	if n := len(evs); n > 0 {
+		last = evs[n-1].Seq
+	}
+	for _, e := range hot {
+		if e.Seq > last {
+			evs = append(evs, e)
+		}
+	}
+	return &d, ad.Deliveries, evs, nil
+}
+
+// auditRetired brings the day's retired documents into the audit from the
+// day's archive: the file must be the one sealed (its SHA-256), verify
+// (hashes, signature, token, chain segment), and hold each document's
+// envelope with the SHA-256 recorded at intake; their deliveries are the
+// archive's. What does not hold is a hash_mismatch of the document (or of
+// the day, for the file).
+func (h *Hub) auditRetired(ctx context.Context, a *store.DayAudit, r *api.Report) error {
+	s, err := h.db.Seal(ctx, a.Day)
+	if err != nil {
+		return err
+	}
+	if s == nil || h.archive == nil {
+		for _, d := range a.Retired {
+			a.HashMismatch = append(a.HashMismatch, store.AuditRef{DocID: d.ID, Detail: "retired to " + d.Archive + ", but the day's seal (or archive.dir) is missing"})
+		}
+		return nil
+	}
+	path := filepath.Join(h.archive.dir, s.File)
+	r.Archive, r.FromArchive = path, len(a.Retired)
+	fail := func(why string) {
+		for _, d := range a.Retired {
+			a.HashMismatch = append(a.HashMismatch, store.AuditRef{DocID: d.ID, Detail: "archive " + path + ": " + why})
+		}
+	}
+	if sum, err := fileSHA256(path); err != nil {
+		fail(err.Error())
+		return nil
+	} else if sum != s.SHA256 {
+		fail(fmt.Sprintf("its SHA-256 is %s, it was sealed with %s", sum, s.SHA256))
+		return nil
+	}
+	trust := archive.Trust{HubRoots: x509.NewCertPool()}
+	trust.HubRoots.AddCert(h.signer.Leaf()) // signed here: the hub's own certificate is the anchor of trust
+	if h.anchor != nil {
+		trust.TSARoots = h.anchor.roots
+	}
+	if rep := archive.Verify([]string{path}, trust)[0]; !rep.OK() {
+		fail(strings.Join(rep.Problems, "; "))
+		return nil
+	}
+	rd, err := archive.Open(path)
+	if err != nil {
+		fail(err.Error())
+		return nil
+	}
+	defer rd.Close()
+	for _, d := range a.Retired {
+		ad, err := rd.Doc(d.ID)
+		if err != nil {
+			a.HashMismatch = append(a.HashMismatch, store.AuditRef{DocID: d.ID, Detail: err.Error()})
+			continue
+		}
+		if _, err := rd.Envelope(d.ID, d.SHA256); err != nil {
+			a.HashMismatch = append(a.HashMismatch, store.AuditRef{DocID: d.ID, Detail: err.Error()})
+		}
+		a.Docs = append(a.Docs, store.AuditDoc{Doc: ad.Document, Deliveries: ad.Deliveries})
+	}
+	return nil
 }

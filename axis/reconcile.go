@@ -63,6 +63,11 @@ func (h *Hub) reconcile(ctx context.Context, day string, repair bool, by string)
 	if err != nil {
 		return nil, err
 	}
+	if len(a.Retired) > 0 {
+		if err := h.auditRetired(ctx, a, r); err != nil {
+			return nil, err
+		}
+	}
 	docs := make(map[string]*record.Document, len(a.Docs))
 	for i := range a.Docs {
 		docs[a.Docs[i].Doc.ID] = &a.Docs[i].Doc

@@ -321,12 +321,14 @@ func (db *DB) Retire(ctx context.Context, day, file string, segEnd uint64, at ti
 }
 
 // stub is what stays of a retired document: what search, trace and status
-// list, and where the rest is.
+// list, who may see it (its parties and routes), the later documents that
+// relate to it, and where the rest is. Its names, revocation evidence and
+// deliveries are in the archive.
 func stub(d *record.Document, file string) *record.Document {
 	s := &record.Document{ID: d.ID, Seq: d.Seq, SHA256: d.SHA256, Size: d.Size, Kind: d.Kind, From: d.From, To: d.To,
 		DocumentID: d.DocumentID, Code: d.Code, Subject: d.Subject, BusinessType: d.BusinessType, StatusCode: d.StatusCode,
-		RespondsTo: d.RespondsTo, ReceivedAt: d.ReceivedAt, Via: d.Via, Signer: d.Signer, SignerSHA256: d.SignerSHA256,
-		DueDate: d.DueDate, State: d.State, Archive: file}
+		RespondsTo: d.RespondsTo, Recipients: d.Recipients, ReceivedAt: d.ReceivedAt, Via: d.Via, Signer: d.Signer,
+		SignerSHA256: d.SignerSHA256, Related: d.Related, DueDate: d.DueDate, State: d.State, Archive: file}
 	return s
 }
 

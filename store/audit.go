@@ -34,6 +34,9 @@ type DayAudit struct {
 	// day: a queue entry is a promise to deliver).
 	DanglingQueue []AuditRef
 	Chain         record.ChainReport
+	// Retired are the day's documents that left the hot store for its
+	// archive (their stubs): the reconciliation reads and checks them there.
+	Retired []record.Document
 }
 
 // AuditDoc is one document of the day with its deliveries.
@@ -71,6 +74,10 @@ func (db *DB) AuditDay(ctx context.Context, day string) (*DayAudit, error) {
 				continue
 			}
 			d := &ad.Doc
+			if d.Archive != "" {
+				a.Retired = append(a.Retired, *d) // its bytes and deliveries are in its archive: the hub reads them there
+				continue
+			}
 			raw, err := readBlob(tx, d)
 			switch {
 			case err != nil:

@@ -50,8 +50,10 @@ func (db *DB) Snapshot(ctx context.Context, id string) (*record.Document, []reco
 			return err
 		}
 		var err error
-		if dls, err = deliveriesOf(tx, id, d.Recipients); err != nil {
-			return err
+		if d.Archive == "" { // retired: the deliveries are in its archive
+			if dls, err = deliveriesOf(tx, id, d.Recipients); err != nil {
+				return err
+			}
 		}
 		evs, err = eventsOf(tx, id)
 		return err

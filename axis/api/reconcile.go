@@ -33,6 +33,10 @@ type Report struct {
 	Agencies      []AgencyTotals `json:"agencies"`
 	Peers         []PeerTotals   `json:"peers"`
 	Discrepancies []Discrepancy  `json:"discrepancies"`
+	// Archive is the day's archive file when some of its documents were
+	// read from it (retired from the hot store: FromArchive of them).
+	Archive     string `json:"archive,omitempty"`
+	FromArchive int    `json:"from_archive,omitempty"`
 }
 
 // Totals are the day's counts; Remaining is the discrepancies not repaired.

@@ -251,7 +251,9 @@ func TestArchiveSealKill(t *testing.T) {
 			return s + "\narchive:\n  dir: " + filepath.Join(d, "archive") + "\n  tsa_url: " + ts.URL + "\n  tsa_roots: [" + ts.RootPEM + "]\n  retry: 200ms\n"
 		})
 	}
-	zipOf := func(n string) string { return filepath.Join(dirs[n], "archive", "2026", "06", "axis-axis-h40-2026-06-01.zip") }
+	zipOf := func(n string) string {
+		return filepath.Join(dirs[n], "archive", "2026", "06", "axis-axis-h40-2026-06-01.zip")
+	}
 
 	// b: killed once its journal holds an entry and before the archive is there.
 	cmd, _ := startProcessWith(t, bin, configs["b"], dirs["b"])
