@@ -123,7 +123,7 @@ func TestRulesLabelsAndRunbook(t *testing.T) {
 	rules := readRules(t)
 	entries := runbookEntries(t)
 	want := []string{"AxisPeerUnreachable", "AxisDeadRelays", "AxisHeldTooLong", "AxisAgencyNotFetching",
-		"AxisReconcileNotRun", "AxisReconcileDiscrepancies", "AxisEventChainBroken", "AxisDiskFilling"}
+		"AxisReconcileNotRun", "AxisReconcileDiscrepancies", "AxisEventChainBroken", "AxisAnchorLate", "AxisArchiveFailing", "AxisDiskFilling"}
 	var got []string
 	for _, r := range rules {
 		got = append(got, r.Alert)

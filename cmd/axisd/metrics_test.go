@@ -27,6 +27,7 @@ import (
 	"github.com/axis-h40/axis/internal/fixture"
 	"github.com/axis-h40/axis/internal/testca"
 	"github.com/axis-h40/axis/internal/testgen"
+	"github.com/axis-h40/axis/internal/tsatest"
 	"github.com/axis-h40/axis/internal/version"
 	"github.com/axis-h40/axis/store"
 	"go.yaml.in/yaml/v3"
@@ -224,7 +225,7 @@ func startMetricsScene(t *testing.T) *metricsScene {
 			}
 			return os.Getenv(k)
 		}
-	}, func(c *axis.Config) {
+	}, archived(tsatest.Start(t), t.TempDir(), time.Hour), func(c *axis.Config) {
 		c.Trust.Roots = append(c.Trust.Roots, ca.RootFile())
 		c.Trust.Revocation.Timeout.Duration = time.Second
 		c.Trust.Revocation.Retry.Duration = time.Second
@@ -267,6 +268,9 @@ func startMetricsScene(t *testing.T) *metricsScene {
 	eventually(t, 10*time.Second, "a failed VDXP poll", func() bool {
 		return scrapeMetrics(t, m).samples[metricSeries("axis_vdxp_poll_total", "peer", "vdxp", "result", "error")] > 0
 	})
+	if _, _, err := m.Hub.Anchor(t.Context(), "the scene"); err != nil { // axis_archive_last_anchor_timestamp_seconds
+		t.Fatal(err)
+	}
 	return s
 }
 
@@ -718,8 +722,8 @@ func TestMetricsDashboardAndRules(t *testing.T) {
 			}
 		}
 	}
-	if len(rules) != 8 {
-		t.Errorf("%s: %d alerts, want 8", rulesFile, len(rules))
+	if len(rules) != 10 {
+		t.Errorf("%s: %d alerts, want 10", rulesFile, len(rules))
 	}
 
 	// promtool on this scrape: the series the rules read, as this hub

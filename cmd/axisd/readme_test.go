@@ -33,6 +33,8 @@ import (
 	"github.com/axis-h40/axis/axis/api"
 	"github.com/axis-h40/axis/internal/fixture"
 	"github.com/axis-h40/axis/internal/fixture/testhub"
+	"github.com/axis-h40/axis/internal/testgen"
+	"github.com/axis-h40/axis/internal/tsatest"
 	"github.com/axis-h40/axis/store/record"
 )
 
@@ -732,6 +734,52 @@ func analyzeUnits(t *testing.T, units map[string]string) {
 	for _, l := range strings.Split(string(out), "\n") {
 		if strings.HasPrefix(l, dir) {
 			t.Errorf("systemd-analyze verify: %s", l)
+		}
+	}
+}
+
+// TestREADMEArchiveAudit runs the auditor's check of "Archives" as
+// printed, in a clone, on a day's archive a demo hub sealed (timestamped
+// by a TSA run by the test, whose root the block reads as var/tsa-roots.pem):
+// unzip, sha256sum -c, xmlsec1, openssl ts -verify, axisctl archive verify.
+func TestREADMEArchiveAudit(t *testing.T) {
+	blocks := readmeBlocks(t, "TestREADMEArchiveAudit")
+	if len(blocks) != 1 || blocks[0].lang != "sh" {
+		t.Fatalf("README: want one sh block after the TestREADMEArchiveAudit marker, got %d", len(blocks))
+	}
+	fixture.Tool(t, "unzip", "unzip")
+	ts := tsatest.Start(t)
+	clock := fixture.NewClock(fixture.Now())
+	arch := filepath.Join(t.TempDir(), "archive")
+	m := startWith(t, func(m *Main) { m.Options.Now = clock.Now }, archived(ts, arch, time.Hour))
+	for i := range 2 {
+		rc := intake(t, m, testgen.Commune, fixture.Sign(t, fixture.Numbered(fmt.Sprint(40+i))))
+		call(t, m, "GET", "/api/v1/envelopes/"+rc.DocID, tok(testgen.Department), nil)
+		call(t, m, "POST", "/api/v1/envelopes/"+rc.DocID+"/ack", tok(testgen.Department), []byte(`{"status":"done"}`))
+	}
+	clock.Add(24 * time.Hour)
+	s, err := m.Hub.SealDay(t.Context(), "2026-06-01", false, "test")
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := demoClone(t)
+	into := filepath.Join(dir, "var", "archive", "2026", "06")
+	if err := os.MkdirAll(into, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	for src, dst := range map[string]string{filepath.Join(arch, s.File): filepath.Join(into, filepath.Base(s.File)), ts.RootPEM: filepath.Join(dir, "var", "tsa-roots.pem")} {
+		b, err := os.ReadFile(src)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(dst, b, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	out := runBlock(t, dir, blocks[0])
+	for _, want := range []string{"OK\nSignedInfo References (ok/all): 1/1", "Verification: OK", ": OK: axis-h40 2026-06-01, 2 documents, 7 entries"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("the block's output lacks %q:\n%s", want, out)
 		}
 	}
 }
