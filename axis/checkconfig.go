@@ -10,6 +10,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/axis-h40/axis/axis/tsa"
 	"github.com/axis-h40/axis/envelope"
 )
 
@@ -94,6 +95,19 @@ func CheckConfig(c *Config, getenv func(string) string, now time.Time) (*ConfigR
 		say("store: postgres, DSN in %s (not connected by --check-config); cluster node %s, lease_ttl %s", c.Store.DSNEnv, nodeName(c), c.Cluster.LeaseTTL.Duration)
 	} else {
 		say("store: bbolt, %s", filepath.Join(dataDir, "axis.db"))
+	}
+	if a := c.Archive; a.Dir != "" {
+		say("archive: %s (daily archives; settle_after %s; hot_days %d, 0: documents stay in the hot store)", c.Path(a.Dir), a.SettleAfter.Duration, a.HotDays)
+	}
+	if a := c.Archive; a.TSAURL != "" {
+		files := make([]string, len(a.TSARoots))
+		for i, f := range a.TSARoots {
+			files[i] = c.Path(f)
+		}
+		if _, err := tsa.LoadRoots(files); err != nil {
+			fail("archive.tsa_roots", fmt.Errorf("archive.tsa_roots: %w", err))
+		}
+		say("anchors: every %s by %s (not asked by --check-config)", a.AnchorEvery.Duration, a.TSAURL)
 	}
 	say("memory: %s (limits.memory: the runtime's memory limit is %d%% of it, GOGC %d, unless GOMEMLIMIT/GOGC are set; %s for envelopes in flight)",
 		c.Limits.Memory, runtimeShare, gcPercentWithBudget, c.Limits.Memory/2)

@@ -1,10 +1,12 @@
 package tsa_test
 
 import (
+	"bytes"
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
 	"errors"
+	"flag"
 	"os"
 	"path/filepath"
 	"strings"
@@ -12,6 +14,7 @@ import (
 	"time"
 
 	"github.com/axis-h40/axis/axis/tsa"
+	"github.com/axis-h40/axis/internal/fixture"
 	"github.com/axis-h40/axis/internal/tsatest"
 )
 
@@ -73,4 +76,69 @@ func TestStampVerify(t *testing.T) {
 	if _, err := tsa.LoadRoots([]string{f}); err == nil || !strings.Contains(err.Error(), "no PEM certificate") {
 		t.Errorf("roots from a non-PEM file: %v", err)
 	}
+}
+
+var update = flag.Bool("update", false, "rewrite testdata/archive/demo-tsa-token.tsr and demo-tsa-root.pem from a TSA run by the test")
+
+var (
+	seedToken = filepath.Join(fixture.Testdata, "archive", "demo-tsa-token.tsr")
+	seedRoot  = filepath.Join(fixture.Testdata, "archive", "demo-tsa-root.pem")
+	seedSum   = sha256.Sum256([]byte("axis demo chain head"))
+)
+
+// The committed DEMO token (from openssl ts -reply, kept with its TSA's
+// root) verifies over its digest, and not over another.
+func TestSeedToken(t *testing.T) {
+	if *update {
+		a := tsatest.Start(t)
+		resp, err := (&tsa.Client{URL: a.URL}).Stamp(context.Background(), seedSum[:])
+		if err != nil {
+			t.Fatal(err)
+		}
+		root, _ := os.ReadFile(a.RootPEM)
+		if err := os.WriteFile(seedToken, resp, 0o644); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(seedRoot, root, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	resp, err := os.ReadFile(seedToken)
+	if err != nil {
+		t.Fatal(err)
+	}
+	roots, err := tsa.LoadRoots([]string{seedRoot})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := tsa.Verify(resp, seedSum[:], roots); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := tsa.Verify(resp, make([]byte, 32), roots); !errors.Is(err, tsa.ErrToken) {
+		t.Fatalf("another digest: %v", err)
+	}
+}
+
+// Any bytes given as a token are refused with ErrToken or verify, never
+// panic; the seed verifies.
+func FuzzVerify(f *testing.F) {
+	resp, err := os.ReadFile(seedToken)
+	if err != nil {
+		f.Fatal(err)
+	}
+	roots, err := tsa.LoadRoots([]string{seedRoot})
+	if err != nil {
+		f.Fatal(err)
+	}
+	f.Add(resp)
+	f.Add(resp[:len(resp)/2])
+	f.Fuzz(func(t *testing.T, b []byte) {
+		_, err := tsa.Verify(b, seedSum[:], roots)
+		if err != nil && !errors.Is(err, tsa.ErrToken) {
+			t.Fatalf("not ErrToken: %v", err)
+		}
+		if bytes.Equal(b, resp) && err != nil {
+			t.Fatalf("the seed: %v", err)
+		}
+	})
 }
