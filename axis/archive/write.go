@@ -303,10 +303,15 @@ func Seal(ctx context.Context, spec *Spec) (*Result, error) {
 // 64-bit sizes, the 32-bit ones or their zip64 marks, the version.
 func setSizes(fh *zip.FileHeader, crc uint32, csize, usize uint64) {
 	fh.CRC32, fh.CompressedSize64, fh.UncompressedSize64 = crc, csize, usize
+	// archive/zip writes a raw entry's data descriptor and directory
+	// record from the 32-bit fields unless the entry is zip64: they are
+	// deprecated for readers, not for this.
 	if csize >= 1<<32-1 || usize >= 1<<32-1 {
+		//lint:ignore SA1019 see above
 		fh.CompressedSize, fh.UncompressedSize = 1<<32-1, 1<<32-1
 		fh.ReaderVersion = 45 // zip64
 	} else {
+		//lint:ignore SA1019 see above
 		fh.CompressedSize, fh.UncompressedSize = uint32(csize), uint32(usize)
 	}
 }

@@ -206,7 +206,6 @@ func rewriteZip(t *testing.T, src, dst, name string, content []byte) {
 	if err := zw.Close(); err != nil {
 		t.Fatal(err)
 	}
-	_ = archive.ManifestName
 }
 
 // Issue 18 #3, the crash: axisd is SIGKILLed in the middle of sealing a
