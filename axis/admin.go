@@ -29,8 +29,8 @@ func (h *Hub) Trace(ctx context.Context, id string) (*api.Trace, error) {
 	if err != nil {
 		return nil, err
 	}
-	if d.Archive != "" {
-		if d, dls, evs, err = h.retiredSnapshot(d, evs); err != nil {
+	if d.Archive != "" { // its day retired: the events to its end are in the archive
+		if evs, err = h.archivedEvents(d, evs); err != nil {
 			return nil, err
 		}
 	}

@@ -1,6 +1,7 @@
 package axis
 
 import (
+	"cmp"
 	"context"
 	"crypto/sha256"
 	"crypto/x509"
@@ -11,6 +12,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -135,11 +137,7 @@ func (h *Hub) SealDay(ctx context.Context, day string, force bool, by string) (*
 		return nil, Problemf(ErrConflict, "day %s: %d of %d documents are not settled (recipients to ack, relays to confirm); it seals by itself at %s, or now with force: %w",
 			day, len(unsettled), len(docs), end.Add(h.cfg.Archive.SettleAfter.Duration).Format(time.RFC3339), ErrNotSettled)
 	}
-	first, prev, err := h.db.SegmentEnd(ctx, start)
-	if err != nil {
-		return nil, err
-	}
-	last, head, err := h.db.SegmentEnd(ctx, end)
+	first, prev, last, head, err := h.segment(ctx, day, start, end)
 	if err != nil {
 		return nil, err
 	}
@@ -199,7 +197,8 @@ func (h *Hub) SealDay(ctx context.Context, day string, force bool, by string) (*
 		return nil, err
 	}
 	s := record.Sealed{Day: day, File: file, SHA256: res.SHA256, Bytes: res.Bytes, Documents: len(docs), Forced: spec.Forced, Expired: expired,
-		Unsettled: len(unsettled), ChainFirst: chain.First, ChainLast: chain.Last, SealedAt: h.now(), By: by}
+		Unsettled: len(unsettled), ChainFirst: chain.First, ChainLast: chain.Last, Start: first, StartHash: prev, End: last, EndHash: head,
+		SealedAt: h.now(), By: by}
 	if err := h.db.RecordSeal(ctx, s); err != nil {
 		return nil, err
 	}
@@ -210,6 +209,37 @@ func (h *Hub) SealDay(ctx context.Context, day string, force bool, by string) (*
 		}
 	}
 	return &s, nil
+}
+
+// segment is day's chain segment: the events after first (hash prev) up
+// to last (hash head). Where the day before or after is sealed, its
+// recorded bound is taken, so that the segments join exactly whatever the
+// order in which days are sealed; elsewhere the last event recorded before
+// the day's start and end (SegmentEnd).
+func (h *Hub) segment(ctx context.Context, day string, start, end time.Time) (first uint64, prev string, last uint64, head string, err error) {
+	if p, err := h.db.Seal(ctx, store.Day(start.Add(-12*time.Hour))); err != nil {
+		return 0, "", 0, "", err
+	} else if p != nil {
+		first, prev = p.End, p.EndHash
+	} else if first, prev, err = h.db.SegmentEnd(ctx, start); err != nil {
+		return 0, "", 0, "", err
+	}
+	if n, err := h.db.Seal(ctx, store.Day(end.Add(12*time.Hour))); err != nil {
+		return 0, "", 0, "", err
+	} else if n != nil {
+		last, head = n.Start, n.StartHash
+	} else if last, head, err = h.db.SegmentEnd(ctx, end); err != nil {
+		return 0, "", 0, "", err
+	}
+	if last < first {
+		last, head = first, prev // an event recorded early, near the boundary: none of this day's
+	}
+	if base, _, err := h.db.ChainBaseSeq(ctx); err != nil {
+		return 0, "", 0, "", err
+	} else if first < base {
+		return 0, "", 0, "", fmt.Errorf("archive: day %s: its chain segment starts at event %d, which left the store (the chain starts after %d)", day, first+1, base)
+	}
+	return first, prev, last, head, nil
 }
 
 func writeJSON(w io.Writer, v any) error {
@@ -318,7 +348,7 @@ func (h *Hub) retireDue(ctx context.Context, days []string, sealed map[string]*r
 		if s == nil {
 			return nil // in order: a day not sealed holds back the ones after it
 		}
-		if !s.Retired.IsZero() {
+		if !s.Retired.IsZero() && s.Kept == 0 {
 			continue
 		}
 		if err := h.RetireDay(ctx, d); err != nil {
@@ -328,10 +358,9 @@ func (h *Hub) retireDue(ctx context.Context, days []string, sealed map[string]*r
 	return nil
 }
 
-// RetireDay retires a sealed day's documents to its archive now (the
-// archive loop does so past hot_days): it first checks the archive file
-// against its recorded SHA-256 and that it holds each document's
-// envelope with the SHA-256 recorded at intake.
+// RetireDay retires a sealed day to its archive now (the archive loop
+// does so past hot_days; store.Retire says what leaves the hot store),
+// once the archive file still has the SHA-256 it was sealed with.
 func (h *Hub) RetireDay(ctx context.Context, day string) error {
 	ar := h.archive
 	if ar == nil {
@@ -352,15 +381,7 @@ func (h *Hub) RetireDay(ctx context.Context, day string) error {
 	} else if sum != s.SHA256 {
 		return fmt.Errorf("archive: %s has SHA-256 %s, it was sealed with %s: not retiring day %s", path, sum, s.SHA256, day)
 	}
-	_, end, _ := dayBounds(day)
-	segEnd, _, err := h.db.SegmentEnd(ctx, end)
-	if err != nil {
-		return err
-	}
-	if s.ChainLast != 0 && segEnd != s.ChainLast {
-		return fmt.Errorf("archive: day %s: its chain segment ends at event %d, the archive's at %d", day, segEnd, s.ChainLast)
-	}
-	retired, kept, err := h.db.Retire(ctx, day, s.File, segEnd, h.now())
+	retired, kept, err := h.db.Retire(ctx, day, h.now())
 	if err != nil {
 		return err
 	}
@@ -368,26 +389,45 @@ func (h *Hub) RetireDay(ctx context.Context, day string) error {
 	return nil
 }
 
-// archivedEnvelope reads a retired document's envelope from its archive,
-// checked against the SHA-256 recorded at intake.
-func (h *Hub) archivedEnvelope(d *record.Document) ([]byte, error) {
+// envelopeBytes are a document's exact bytes: from the store, or, once
+// they left it for its day's archive (retention), from there, checked
+// against the SHA-256 recorded at intake.
+func (h *Hub) envelopeBytes(ctx context.Context, d *record.Document) ([]byte, error) {
+	raw, err := h.db.BlobOf(ctx, d)
+	if !errors.Is(err, store.ErrArchived) {
+		return raw, err
+	}
 	r, err := h.openArchive(d)
 	if err != nil {
-		return nil, err
+		return nil, fmt.Errorf("document %s: reading its archive %s: %w", d.ID, d.Archive, err)
 	}
 	defer r.Close()
 	return r.Envelope(d.ID, d.SHA256)
 }
 
-// archivedDoc reads a retired document's record, deliveries and trace
-// from its archive.
-func (h *Hub) archivedDoc(d *record.Document) (*archive.Doc, error) {
+// archivedEvents are a retired day's document's events: those its archive
+// holds (up to its day's end, as sealed) and those the store still holds
+// (recorded since), by seq.
+func (h *Hub) archivedEvents(d *record.Document, hot []record.Event) ([]record.Event, error) {
 	r, err := h.openArchive(d)
+	if err != nil {
+		return nil, fmt.Errorf("document %s: reading its archive %s: %w", d.ID, d.Archive, err)
+	}
+	defer r.Close()
+	ad, err := r.Doc(d.ID)
 	if err != nil {
 		return nil, err
 	}
-	defer r.Close()
-	return r.Doc(d.ID)
+	seen := map[uint64]bool{}
+	var out []record.Event
+	for _, e := range append(ad.Events, hot...) {
+		if !seen[e.Seq] {
+			seen[e.Seq] = true
+			out = append(out, e)
+		}
+	}
+	slices.SortFunc(out, func(a, b record.Event) int { return cmp.Compare(a.Seq, b.Seq) })
+	return out, nil
 }
 
 func (h *Hub) openArchive(d *record.Document) (*archive.Reader, error) {
@@ -413,35 +453,13 @@ func fileSHA256(path string) (string, error) {
 	return hex.EncodeToString(hs.Sum(nil)), nil
 }
 
-// retiredSnapshot is a retired document as its archive has it, with the
-// events the hot store still holds of it (a status, a revoke that came
-// after its day was sealed) after the archived ones.
-func (h *Hub) retiredSnapshot(stub *record.Document, hot []record.Event) (*record.Document, []record.Delivery, []record.Event, error) {
-	ad, err := h.archivedDoc(stub)
-	if err != nil {
-		return nil, nil, nil, fmt.Errorf("document %s: reading its archive %s: %w", stub.ID, stub.Archive, err)
-	}
-	d := ad.Document
-	d.Archive, d.Related = stub.Archive, stub.Related // the stub's: later relations are added to it
-	evs := ad.Events
-	var last uint64
-	if n := len(evs); n > 0 {
-		last = evs[n-1].Seq
-	}
-	for _, e := range hot {
-		if e.Seq > last {
-			evs = append(evs, e)
-		}
-	}
-	return &d, ad.Deliveries, evs, nil
-}
 
-// auditRetired brings the day's retired documents into the audit from the
-// day's archive: the file must be the one sealed (its SHA-256), verify
-// (hashes, signature, token, chain segment), and hold each document's
-// envelope with the SHA-256 recorded at intake; their deliveries are the
-// archive's. What does not hold is a hash_mismatch of the document (or of
-// the day, for the file).
+// auditRetired checks, for the reconciliation, the day's documents whose
+// bytes are in the day's archive only: the file must be the one sealed
+// (its SHA-256), verify (hashes, signature, token, chain segment), and hold
+// each document's envelope with the SHA-256 recorded at intake. What does
+// not hold is a hash_mismatch of the document. Their records and
+// deliveries are the store's, as for any document.
 func (h *Hub) auditRetired(ctx context.Context, a *store.DayAudit, r *api.Report) error {
 	s, err := h.db.Seal(ctx, a.Day)
 	if err != nil {
@@ -449,7 +467,7 @@ func (h *Hub) auditRetired(ctx context.Context, a *store.DayAudit, r *api.Report
 	}
 	if s == nil || h.archive == nil {
 		for _, d := range a.Retired {
-			a.HashMismatch = append(a.HashMismatch, store.AuditRef{DocID: d.ID, Detail: "retired to " + d.Archive + ", but the day's seal (or archive.dir) is missing"})
+			a.HashMismatch = append(a.HashMismatch, store.AuditRef{DocID: d.ID, Detail: "its bytes are in " + d.Archive + ", but the day's seal (or archive.dir) is missing"})
 		}
 		return nil
 	}
@@ -483,15 +501,9 @@ func (h *Hub) auditRetired(ctx context.Context, a *store.DayAudit, r *api.Report
 	}
 	defer rd.Close()
 	for _, d := range a.Retired {
-		ad, err := rd.Doc(d.ID)
-		if err != nil {
-			a.HashMismatch = append(a.HashMismatch, store.AuditRef{DocID: d.ID, Detail: err.Error()})
-			continue
-		}
 		if _, err := rd.Envelope(d.ID, d.SHA256); err != nil {
 			a.HashMismatch = append(a.HashMismatch, store.AuditRef{DocID: d.ID, Detail: err.Error()})
 		}
-		a.Docs = append(a.Docs, store.AuditDoc{Doc: ad.Document, Deliveries: ad.Deliveries})
 	}
 	return nil
 }

@@ -106,7 +106,7 @@ func (h *Hub) recheckHeld(ctx context.Context) error {
 
 func (h *Hub) recheckOne(ctx context.Context, hd store.HeldDoc) error {
 	d := hd.Doc
-	raw, err := h.db.BlobOf(ctx, d)
+	raw, err := h.envelopeBytes(ctx, d)
 	if err != nil {
 		return err
 	}

@@ -446,16 +446,7 @@ func (h *Hub) Fetch(ctx context.Context, caller Caller, id string) ([]byte, erro
 	if err != nil {
 		return nil, err
 	}
-	if d.Archive != "" {
-		// Retired (archive.hot_days): from its archive, checked against
-		// the SHA-256 recorded at intake; its deliveries are settled.
-		raw, err := h.archivedEnvelope(d)
-		if err != nil {
-			return nil, fmt.Errorf("document %s: reading its archive %s: %w", d.ID, d.Archive, err)
-		}
-		return raw, nil
-	}
-	raw, err := h.db.BlobOf(ctx, d)
+	raw, err := h.envelopeBytes(ctx, d) // the store's, or its archive's (retention)
 	if err != nil {
 		return nil, err
 	}
@@ -509,13 +500,6 @@ func (h *Hub) Status(ctx context.Context, caller Caller, id string) (*api.DocSta
 	dls, err := h.db.Deliveries(ctx, d.ID)
 	if err != nil {
 		return nil, err
-	}
-	if d.Archive != "" {
-		ad, err := h.archivedDoc(d)
-		if err != nil {
-			return nil, fmt.Errorf("document %s: reading its archive %s: %w", d.ID, d.Archive, err)
-		}
-		dls = ad.Deliveries
 	}
 	s := &api.DocStatus{DocID: d.ID, Related: d.Related, State: d.State, Code: d.RefusedCode, Detail: d.RefusedDetail}
 	for _, dl := range dls {

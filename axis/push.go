@@ -45,7 +45,7 @@ func (h *Hub) pushLoop(ctx context.Context, a *Agency, client *http.Client, wake
 }
 
 func (h *Hub) pushOne(ctx context.Context, a *Agency, client *http.Client, d *record.Document) error {
-	raw, err := h.db.BlobOf(ctx, d)
+	raw, err := h.envelopeBytes(ctx, d)
 	if err != nil {
 		return err
 	}

@@ -92,7 +92,7 @@ func (h *Hub) relayOne(ctx context.Context, p *Peer, client PeerClient, e record
 	d, err := h.db.Document(ctx, e.DocID)
 	var raw []byte
 	if err == nil {
-		raw, err = h.db.BlobOf(ctx, d)
+		raw, err = h.envelopeBytes(ctx, d)
 	}
 	sent := false // the peer was asked: its failure says whether it is up
 	if err == nil {

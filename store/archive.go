@@ -146,6 +146,18 @@ func (db *DB) SegmentEnd(ctx context.Context, t time.Time) (uint64, string, erro
 	return seq, hash, err
 }
 
+// ChainBaseSeq is where the store's chain starts: the seq and hash of the
+// last event retired to the archives (0, "" when it holds them all).
+func (db *DB) ChainBaseSeq(ctx context.Context) (uint64, string, error) {
+	var seq uint64
+	var hash string
+	err := db.kv.View(func(tx kv.Tx) error {
+		seq, hash = chainBase(tx)
+		return nil
+	})
+	return seq, hash, err
+}
+
 // EventRange calls fn with events first..last in order.
 func (db *DB) EventRange(ctx context.Context, first, last uint64, fn func(e *record.Event) error) error {
 	return db.kv.View(func(tx kv.Tx) error {
@@ -230,13 +242,17 @@ func (db *DB) RecordSeal(ctx context.Context, s record.Sealed) error {
 	})
 }
 
-// Retire removes the archived documents of a sealed day from the hot
-// store but for a stub, and the day's chain segment up to segEnd (which
-// must follow the chain's base: the days before retired first). A
-// document not settled stays whole (its stub would hide a state still
-// changing); keep lists those. Search, trace, status and fetch then read
-// the rest from the archive (the stub's Archive).
-func (db *DB) Retire(ctx context.Context, day, file string, segEnd uint64, at time.Time) (retired, kept int, err error) {
+// Retire moves a sealed day out of the hot store: its settled documents'
+// envelope bytes (they are in the archive, checked against the SHA-256
+// recorded at intake when read back) and the day's chain segment, as
+// sealed (Sealed.Start+1 .. Sealed.End, which must follow the chain's
+// base: the days before it retired first). Every document of the day is
+// marked with its archive (Document.Archive): its events up to the day's
+// end are there. Records, deliveries and indexes stay, so search, status,
+// statuses arriving later, re-drives and the reconciliation work as
+// before. A document not settled keeps its bytes; calling Retire again
+// later (it is idempotent) retires those settled since.
+func (db *DB) Retire(ctx context.Context, day string, at time.Time) (retired, kept int, err error) {
 	err = db.batch(ctx, func(tx kv.Tx) error {
 		retired, kept = 0, 0
 		s := tx.Bucket(bArchives).Get([]byte(day))
@@ -259,7 +275,7 @@ func (db *DB) Retire(ctx context.Context, day, file string, segEnd uint64, at ti
 			if err := getJSON(docs, id, &d); err != nil {
 				return fmt.Errorf("%w: doc %s: %v", ErrCorrupt, id, err)
 			}
-			if d.Archive != "" {
+			if d.Archive != "" && !hasBlob(blobs, d.Seq) {
 				retired++
 				continue
 			}
@@ -270,6 +286,12 @@ func (db *DB) Retire(ctx context.Context, day, file string, segEnd uint64, at ti
 					ds = append(ds, dl)
 				}
 			}
+			if d.Archive == "" {
+				d.Archive = sealed.File
+				if err := putJSON(docs, id, &d); err != nil {
+					return err
+				}
+			}
 			if !Settled(&d, ds) {
 				kept++
 				continue
@@ -277,23 +299,18 @@ func (db *DB) Retire(ctx context.Context, day, file string, segEnd uint64, at ti
 			if err := deletePrefix(blobs, u64(d.Seq)); err != nil {
 				return err
 			}
-			if err := deletePrefix(dls, key(id, nil)); err != nil {
-				return err
-			}
-			if err := deletePrefix(de, key(id, nil)); err != nil {
-				return err
-			}
-			if err := putJSON(docs, id, stub(&d, file)); err != nil {
-				return err
-			}
 			retired++
 		}
 		// The chain segment: it is in the archive.
-		base, _ := chainBase(tx)
-		if segEnd > base {
+		base, baseHash := chainBase(tx)
+		switch {
+		case sealed.End <= base:
+			// retired already
+		case sealed.Start != base || sealed.StartHash != baseHash:
+			return fmt.Errorf("store: day %s's chain segment follows event %d, the store's chain starts after %d: retire the days before it first", day, sealed.Start, base)
+		default:
 			eb := tx.Bucket(bEvents)
-			var last record.Event
-			for seq := base + 1; seq <= segEnd; seq++ {
+			for seq := base + 1; seq <= sealed.End; seq++ {
 				var e record.Event
 				if err := getJSON(eb, u64(seq), &e); err != nil {
 					return fmt.Errorf("%w: event %d: %v", ErrCorrupt, seq, err)
@@ -304,32 +321,27 @@ func (db *DB) Retire(ctx context.Context, day, file string, segEnd uint64, at ti
 				if err := eb.Delete(u64(seq)); err != nil {
 					return err
 				}
-				last = e
 			}
-			if err := tx.Bucket(bMeta).Put(kChainBase, fmt.Appendf(nil, "%d %s", segEnd, last.Hash)); err != nil {
+			if err := tx.Bucket(bMeta).Put(kChainBase, fmt.Appendf(nil, "%d %s", sealed.End, sealed.EndHash)); err != nil {
 				return err
 			}
 		}
-		sealed.Retired = at
+		if !sealed.Retired.IsZero() && kept == sealed.Kept {
+			return nil // retired before, nothing settled since: no event
+		}
+		sealed.Retired, sealed.Kept = at, kept
 		if err := putJSON(tx.Bucket(bArchives), []byte(day), &sealed); err != nil {
 			return err
 		}
 		return appendEvent(tx, record.Event{At: at, Type: EventRetired,
-			Detail: fmt.Sprintf("day %s: %d documents left the hot store for %s (%d kept, not settled); events to %d are in the archives", day, retired, file, kept, segEnd)})
+			Detail: fmt.Sprintf("day %s: %d documents' bytes are in %s only (%d kept, not settled); events to %d are in the archives", day, retired, sealed.File, kept, sealed.End)})
 	})
 	return retired, kept, err
 }
 
-// stub is what stays of a retired document: what search, trace and status
-// list, who may see it (its parties and routes), the later documents that
-// relate to it, and where the rest is. Its names, revocation evidence and
-// deliveries are in the archive.
-func stub(d *record.Document, file string) *record.Document {
-	s := &record.Document{ID: d.ID, Seq: d.Seq, SHA256: d.SHA256, Size: d.Size, Kind: d.Kind, From: d.From, To: d.To,
-		DocumentID: d.DocumentID, Code: d.Code, Subject: d.Subject, BusinessType: d.BusinessType, StatusCode: d.StatusCode,
-		RespondsTo: d.RespondsTo, Recipients: d.Recipients, ReceivedAt: d.ReceivedAt, Via: d.Via, Signer: d.Signer,
-		SignerSHA256: d.SignerSHA256, Related: d.Related, DueDate: d.DueDate, State: d.State, Archive: file}
-	return s
+func hasBlob(blobs kv.Bucket, seq uint64) bool {
+	k, _ := blobs.Cursor().Seek(u64(seq))
+	return k != nil && bytes.HasPrefix(k, u64(seq))
 }
 
 func deletePrefix(b kv.Bucket, prefix []byte) error {

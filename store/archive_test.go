@@ -70,59 +70,106 @@ func TestSegmentEnd(t *testing.T) {
 	}
 }
 
-// Retire leaves a stub of each settled document of a sealed day and takes
-// its bytes, deliveries and the day's chain segment out; the chain then
-// verifies from its base, and the store's consistency check holds. A
-// document not settled stays whole.
+// Retire takes the settled documents' bytes and the day's chain segment
+// (as sealed) out of the hot store and marks the day's documents with
+// their archive; records and deliveries stay. The chain then verifies from
+// its base, the consistency check holds, and a document not settled keeps
+// its bytes until a later Retire finds it settled.
 func TestRetire(t *testing.T) {
 	db := storetest.Open(t)
 	ctx := context.Background()
 	ids := threeDays(t, db, 3, map[string]bool{"2026-05-30": true})
 	at := time.Date(2026, 7, 1, 0, 0, 0, 0, time.UTC)
-	if _, _, err := db.Retire(ctx, "2026-05-29", "x.zip", 15, at); err == nil || !strings.Contains(err.Error(), "not sealed") {
+	if _, _, err := db.Retire(ctx, "2026-05-29", at); err == nil || !strings.Contains(err.Error(), "not sealed") {
 		t.Fatalf("retire of a day not sealed: %v", err)
 	}
-	for _, day := range []string{"2026-05-29", "2026-05-30"} {
-		if err := db.RecordSeal(ctx, record.Sealed{Day: day, File: day + ".zip", Documents: 3, SealedAt: at}); err != nil {
+	seal := func(day string, start, end uint64) {
+		t.Helper()
+		var sh, eh string
+		db.EventRange(ctx, start, end, func(e *record.Event) error {
+			if e.Seq == start {
+				sh = e.Hash
+			}
+			if e.Seq == end {
+				eh = e.Hash
+			}
+			return nil
+		})
+		if start == 0 {
+			sh = ""
+		}
+		if err := db.RecordSeal(ctx, record.Sealed{Day: day, File: day + ".zip", Documents: 3, Start: start, StartHash: sh, End: end, EndHash: eh, SealedAt: at}); err != nil {
 			t.Fatal(err)
 		}
 	}
-	head0, _, _ := db.ChainHead(ctx)
-	retired, kept, err := db.Retire(ctx, "2026-05-29", "2026-05-29.zip", 15, at)
+	seal("2026-05-29", 0, 15) // 3 acked documents, 5 events each
+	seal("2026-05-30", 15, 24) // 3 documents not acked, 3 events each
+	seal("2026-05-31", 24, 39)
+	// Out of order: the 31st's segment does not follow the chain's start.
+	if _, _, err := db.Retire(ctx, "2026-05-31", at); err == nil || !strings.Contains(err.Error(), "retire the days before it first") {
+		t.Fatalf("retire out of order: %v", err)
+	}
+	retired, kept, err := db.Retire(ctx, "2026-05-29", at)
 	if err != nil || retired != 3 || kept != 0 {
 		t.Fatalf("retire: %d retired, %d kept, %v", retired, kept, err)
 	}
-	d, err := db.Document(ctx, ids["2026-05-29"][0])
-	if err != nil || d.Archive != "2026-05-29.zip" || d.Code != "1/2026-05-29/UBND-VP" || len(d.Recipients) != 1 || d.Revocation != nil {
-		t.Fatalf("stub: %+v %v", d, err)
+	id := ids["2026-05-29"][0]
+	d, err := db.Document(ctx, id)
+	if err != nil || d.Archive != "2026-05-29.zip" || d.Code != "1/2026-05-29/UBND-VP" {
+		t.Fatalf("retired record: %+v %v", d, err)
 	}
-	if _, err := db.Blob(ctx, d.ID); err == nil {
-		t.Error("a retired document's bytes are still there")
+	if _, err := db.Blob(ctx, id); !errors.Is(err, store.ErrArchived) {
+		t.Errorf("a retired document's bytes: %v, want ErrArchived", err)
 	}
-	if dls, err := db.Deliveries(ctx, d.ID); err != nil || len(dls) != 0 {
-		t.Errorf("deliveries of a stub: %v %v", dls, err)
+	if dls, err := db.Deliveries(ctx, id); err != nil || len(dls) != 1 || dls[0].State != store.StateAckedDone {
+		t.Errorf("deliveries of a retired document: %v %v", dls, err)
 	}
-	if evs, _ := db.Events(ctx, d.ID); len(evs) != 0 {
-		t.Errorf("events of a stub: %d", len(evs))
+	if evs, _ := db.Events(ctx, id); len(evs) != 0 {
+		t.Errorf("events of a retired document still in the store: %d", len(evs))
 	}
 	rep, err := db.VerifyChain(ctx)
-	if err != nil || !rep.OK() || rep.BaseSeq != 15 || rep.Events != head0-15+1 {
-		t.Fatalf("chain after retiring: %+v %v (head was %d)", rep, err, head0)
+	if err != nil || !rep.OK() || rep.BaseSeq != 15 {
+		t.Fatalf("chain after retiring: %+v %v", rep, err)
 	}
 	if err := db.Check(ctx); err != nil {
 		t.Fatalf("check: %v", err)
 	}
-	// The day after: nothing acked, nothing retired; its segment still goes.
-	retired, kept, err = db.Retire(ctx, "2026-05-30", "2026-05-30.zip", 24, at)
+	// Again: nothing changes, no new event.
+	head, _, _ := db.ChainHead(ctx)
+	if r, k, err := db.Retire(ctx, "2026-05-29", at); err != nil || r != 3 || k != 0 {
+		t.Fatalf("again: %d %d %v", r, k, err)
+	}
+	if h2, _, _ := db.ChainHead(ctx); h2 != head {
+		t.Errorf("retiring again appended events %d..%d", head+1, h2)
+	}
+
+	// The 30th: nothing acked; its documents keep their bytes, its segment goes.
+	retired, kept, err = db.Retire(ctx, "2026-05-30", at)
 	if err != nil || retired != 0 || kept != 3 {
 		t.Fatalf("retire of an unsettled day: %d retired, %d kept, %v", retired, kept, err)
 	}
-	if raw, err := db.Blob(ctx, ids["2026-05-30"][0]); err != nil || len(raw) == 0 {
+	id30 := ids["2026-05-30"][0]
+	if raw, err := db.Blob(ctx, id30); err != nil || len(raw) == 0 {
 		t.Errorf("an unsettled document lost its bytes: %v", err)
 	}
-	seal, _ := db.Seal(ctx, "2026-05-30")
-	if seal == nil || seal.Retired.IsZero() {
-		t.Errorf("seal: %+v", seal)
+	if s, _ := db.Seal(ctx, "2026-05-30"); s == nil || s.Retired.IsZero() || s.Kept != 3 {
+		t.Errorf("seal: %+v", s)
+	}
+	if err := db.Check(ctx); err != nil {
+		t.Fatalf("check: %v", err)
+	}
+	// Acked later: the next Retire takes its bytes.
+	if _, err := db.MarkFetched(ctx, id30, testgen.Department, at); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := db.Ack(ctx, id30, testgen.Department, true, "", at); err != nil {
+		t.Fatal(err)
+	}
+	if r, k, err := db.Retire(ctx, "2026-05-30", at.Add(time.Hour)); err != nil || r != 1 || k != 2 {
+		t.Fatalf("retire after an ack: %d retired, %d kept, %v", r, k, err)
+	}
+	if _, err := db.Blob(ctx, id30); !errors.Is(err, store.ErrArchived) {
+		t.Errorf("acked since: %v", err)
 	}
 	if err := db.Check(ctx); err != nil {
 		t.Fatalf("check: %v", err)

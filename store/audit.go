@@ -7,6 +7,7 @@ import (
 	"encoding/binary"
 	"encoding/hex"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"time"
 
@@ -34,8 +35,8 @@ type DayAudit struct {
 	// day: a queue entry is a promise to deliver).
 	DanglingQueue []AuditRef
 	Chain         record.ChainReport
-	// Retired are the day's documents that left the hot store for its
-	// archive (their stubs): the reconciliation reads and checks them there.
+	// Retired are the day's documents whose bytes left the hot store for
+	// its archive: the reconciliation checks them there.
 	Retired []record.Document
 }
 
@@ -74,12 +75,10 @@ func (db *DB) AuditDay(ctx context.Context, day string) (*DayAudit, error) {
 				continue
 			}
 			d := &ad.Doc
-			if d.Archive != "" {
-				a.Retired = append(a.Retired, *d) // its bytes and deliveries are in its archive: the hub reads them there
-				continue
-			}
 			raw, err := readBlob(tx, d)
 			switch {
+			case errors.Is(err, ErrArchived):
+				a.Retired = append(a.Retired, *d) // its bytes are in its archive: the hub checks them there
 			case err != nil:
 				a.HashMismatch = append(a.HashMismatch, AuditRef{DocID: d.ID, Detail: err.Error()})
 			default:

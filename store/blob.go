@@ -35,6 +35,9 @@ func readBlob(tx kv.Tx, d *record.Document) ([]byte, error) {
 		}
 		out = append(out, v...)
 	}
+	if len(out) == 0 && d.Size > 0 && d.Archive != "" {
+		return nil, fmt.Errorf("%w: doc %s: %s", ErrArchived, d.ID, d.Archive)
+	}
 	if len(out) != d.Size {
 		return nil, fmt.Errorf("%w: doc %s: %d bytes stored, %d recorded", ErrCorrupt, d.ID, len(out), d.Size)
 	}

@@ -54,7 +54,7 @@ func overdueProcessing(tx kv.Tx, now time.Time, limit int) ([]record.StuckItem, 
 		if err := getJSON(docs, id, &d); err != nil {
 			return nil, fmt.Errorf("%w: by_due %s: %v", ErrCorrupt, id, err)
 		}
-		if d.State != "" || d.Archive != "" { // held or refused: routed to no one yet; retired: settled, its deliveries archived
+		if d.State != "" { // held or refused: routed to no one yet
 			continue
 		}
 		end, ok := dueEnd(d.DueDate)

@@ -21,9 +21,6 @@ func (db *DB) Deliveries(ctx context.Context, id string) ([]record.Delivery, err
 		if err := getJSON(tx.Bucket(bDocs), []byte(id), &d); err != nil {
 			return err
 		}
-		if d.Archive != "" {
-			return nil // retired: the deliveries are in its archive
-		}
 		var err error
 		out, err = deliveriesOf(tx, id, d.Recipients)
 		return err
@@ -37,9 +34,6 @@ func (db *DB) DeliveriesOfDocs(ctx context.Context, docs []record.Document) (map
 	out := make(map[string][]record.Delivery, len(docs))
 	err := db.kv.View(func(tx kv.Tx) error {
 		for _, d := range docs {
-			if d.Archive != "" {
-				continue // retired: its deliveries are in its archive
-			}
 			dls, err := deliveriesOf(tx, d.ID, d.Recipients)
 			if err != nil {
 				return err

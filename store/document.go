@@ -50,10 +50,8 @@ func (db *DB) Snapshot(ctx context.Context, id string) (*record.Document, []reco
 			return err
 		}
 		var err error
-		if d.Archive == "" { // retired: the deliveries are in its archive
-			if dls, err = deliveriesOf(tx, id, d.Recipients); err != nil {
-				return err
-			}
+		if dls, err = deliveriesOf(tx, id, d.Recipients); err != nil {
+			return err
 		}
 		evs, err = eventsOf(tx, id)
 		return err

@@ -21,6 +21,9 @@ var (
 var (
 	// ErrNotFound: no such document, or no delivery of it to that organ.
 	ErrNotFound = errors.New("store: not found")
+	// ErrArchived: the document's bytes left the hot store for its day's
+	// archive (Document.Archive; Retire): read them there.
+	ErrArchived = errors.New("store: the envelope's bytes are in its archive")
 )
 
 // Lifecycle errors: every write (intake, fetch, ack, relay, push, hold

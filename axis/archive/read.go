@@ -9,6 +9,15 @@ import (
 	"io"
 )
 
+// Limits of what a read takes into memory: an envelope as big as a hub
+// accepts (limits.max_envelope_bytes is at most 1 GiB), a document's
+// record with its deliveries and trace (a directive to every office of a
+// province is well under 64 MiB).
+const (
+	maxEnvelope = 1 << 30
+	maxDoc      = 64 << 20
+)
+
 // Reader reads entries of a sealed archive: what the hub answers for a
 // document that left its hot store (retention).
 type Reader struct {
@@ -39,7 +48,7 @@ func (r *Reader) Envelope(id, sha string) ([]byte, error) {
 	if f == nil {
 		return nil, fmt.Errorf("archive: %s holds no envelope %s", r.zr.File[0].Name, id)
 	}
-	b, err := readAll(f, 1<<40)
+	b, err := readAll(f, maxEnvelope)
 	if err != nil {
 		return nil, fmt.Errorf("archive: envelope %s: %w", id, err)
 	}
@@ -61,7 +70,7 @@ func (r *Reader) Doc(id string) (*Doc, error) {
 	}
 	defer rc.Close()
 	var d Doc
-	if err := json.NewDecoder(io.LimitReader(rc, 1<<30)).Decode(&d); err != nil {
+	if err := json.NewDecoder(io.LimitReader(rc, maxDoc)).Decode(&d); err != nil {
 		return nil, fmt.Errorf("archive: document %s: %w", id, err)
 	}
 	return &d, nil

@@ -69,7 +69,7 @@ func Verify(files []string, trust Trust) []*Report {
 		if p.Hub != r.Hub || !p.OK() || !r.OK() || nextDay(p.Day) != r.Day {
 			continue
 		}
-		if r.Chain.First != 0 && p.Chain.Last != 0 && (r.Chain.Prev != p.Chain.Head || r.Chain.First != p.Chain.Last+1) {
+		if r.Chain.Prev != p.Chain.Head || (r.Chain.First != 0 && p.Chain.Last != 0 && r.Chain.First != p.Chain.Last+1) {
 			r.Problems = append(r.Problems, fmt.Sprintf("the chain does not continue %s's: it starts at event %d after %s, that one ends at %d with %s",
 				p.Day, r.Chain.First, r.Chain.Prev, p.Chain.Last, p.Chain.Head))
 		} else {
@@ -116,20 +116,26 @@ func verifyOne(file string, trust Trust) *Report {
 	}
 	msum := sha256.Sum256(mraw)
 
-	// The token first: its time is when the signer's certificate must
-	// have been valid.
+	// The token first: its time, when its authority is trusted, is when
+	// the signer's certificate must have been valid (without TSA roots a
+	// token could be anyone's: now).
 	at := time.Now()
 	if tf := files[TokenName]; tf != nil {
 		tsr, err := readAll(tf, 1<<20)
 		if err == nil {
 			var tok *tsa.Token
 			if tok, err = tsa.Verify(tsr, msum[:], trust.TSARoots); err == nil {
-				r.Timestamp, r.TSA, at = tok.Time, tok.Signer, tok.Time
+				r.Timestamp, r.TSA = tok.Time, tok.Signer
+				if trust.TSARoots != nil {
+					at = tok.Time
+				}
 			}
 		}
 		if err != nil {
 			bad("%s: %v", TokenName, err)
 		}
+	} else if trust.TSARoots != nil {
+		bad("no %s: the manifest is not timestamped", TokenName)
 	}
 
 	doc := etree.NewDocument()
@@ -142,9 +148,11 @@ func verifyOne(file string, trust Trust) *Report {
 		bad("%s: root is %s, not an axis archive manifest", ManifestName, root.Tag)
 		return r
 	}
-	signer, err := verifySignature(root, trust.HubRoots, at)
+	signed, signer, err := verifySignature(root, trust.HubRoots, at)
 	if err != nil {
 		bad("%s: signature: %v", ManifestName, err)
+	} else {
+		root = signed // read what the signature covers, nothing beside it
 	}
 	r.Signer = signer
 	r.Hub, r.Day = root.SelectAttrValue("hub", ""), root.SelectAttrValue("day", "")
@@ -192,41 +200,49 @@ func verifyOne(file string, trust Trust) *Report {
 
 // verifySignature checks the manifest's enveloped signature: the signing
 // certificate (KeyInfo's first) chains to roots at time at, and goxmldsig
-// validates the signature with it. It answers the signer's subject.
-func verifySignature(root *etree.Element, roots *x509.CertPool, at time.Time) (string, error) {
+// validates the signature with it. It answers the element the signature
+// covers (the root without its Signature) and the signer's subject.
+func verifySignature(root *etree.Element, roots *x509.CertPool, at time.Time) (*etree.Element, string, error) {
 	var certs []*x509.Certificate
 	for _, el := range root.FindElements("./Signature/KeyInfo/X509Data/X509Certificate") {
 		der, err := base64.StdEncoding.DecodeString(strings.Join(strings.Fields(el.Text()), ""))
 		if err != nil {
-			return "", fmt.Errorf("KeyInfo certificate: %v", err)
+			return nil, "", fmt.Errorf("KeyInfo certificate: %v", err)
 		}
 		c, err := x509.ParseCertificate(der)
 		if err != nil {
-			return "", fmt.Errorf("KeyInfo certificate: %v", err)
+			return nil, "", fmt.Errorf("KeyInfo certificate: %v", err)
 		}
 		certs = append(certs, c)
 	}
 	if len(certs) == 0 {
-		return "", fmt.Errorf("no signature with a certificate")
+		return nil, "", fmt.Errorf("no signature with a certificate")
+	}
+	if n := len(root.SelectElements("Signature")); n != 1 {
+		return nil, "", fmt.Errorf("%d signatures, want one", n)
 	}
 	leaf := certs[0]
 	if roots == nil {
-		return leaf.Subject.String(), fmt.Errorf("no trust roots given for the hub's certificate")
+		return nil, leaf.Subject.String(), fmt.Errorf("no trust roots given for the hub's certificate")
 	}
 	inter := x509.NewCertPool()
 	for _, c := range certs[1:] {
 		inter.AddCert(c)
 	}
 	if _, err := leaf.Verify(x509.VerifyOptions{Roots: roots, Intermediates: inter, CurrentTime: at, KeyUsages: []x509.ExtKeyUsage{x509.ExtKeyUsageAny}}); err != nil {
-		return leaf.Subject.String(), fmt.Errorf("the signer %s: %v", leaf.Subject, err)
+		return nil, leaf.Subject.String(), fmt.Errorf("the signer %s: %v", leaf.Subject, err)
 	}
 	vc := dsig.NewDefaultValidationContext(&dsig.MemoryX509CertificateStore{Roots: []*x509.Certificate{leaf}})
 	vc.Clock = dsig.NewFakeClockAt(at)
-	vc.IdAttribute = "\x00"
-	if _, err := vc.Validate(root.Copy()); err != nil {
-		return leaf.Subject.String(), err
+	vc.IdAttribute = "\x00" // never an attribute: only Reference URI="", the whole manifest
+	signed, err := vc.Validate(root.Copy())
+	if err != nil {
+		return nil, leaf.Subject.String(), err
 	}
-	return leaf.Subject.String(), nil
+	if signed.Tag != "Archive" || signed.NamespaceURI() != Namespace {
+		return nil, leaf.Subject.String(), fmt.Errorf("the signature covers %s, not the manifest", signed.Tag)
+	}
+	return signed, leaf.Subject.String(), nil
 }
 
 // verifySegment checks chain.jsonl: seqs First..Last in order, each event's

@@ -126,6 +126,10 @@ func modified(day string) time.Time {
 // spec. The file appears at spec.Path only when complete (written as
 // Path.partial, synced, renamed).
 func Seal(ctx context.Context, spec *Spec) (*Result, error) {
+	return seal(ctx, spec, false)
+}
+
+func seal(ctx context.Context, spec *Spec, restarted bool) (*Result, error) {
 	if err := os.MkdirAll(filepath.Dir(spec.Path), 0o750); err != nil {
 		return nil, err
 	}
@@ -185,7 +189,20 @@ func Seal(ctx context.Context, spec *Spec) (*Result, error) {
 			return nil, err
 		}
 		if sw.n != j.End {
-			return nil, fmt.Errorf("archive: resuming %s: entry %s ends at %d, the journal says %d", partial, j.Name, sw.n, j.End)
+			// Not what this program writes for that entry (another
+			// version's journal?): start again, from nothing.
+			f.Close()
+			jf.Close()
+			if err := os.Remove(jpath); err != nil {
+				return nil, err
+			}
+			if err := os.Remove(partial); err != nil {
+				return nil, err
+			}
+			if restarted {
+				return nil, fmt.Errorf("archive: %s: entry %s ends at %d, its journal says %d", partial, j.Name, sw.n, j.End)
+			}
+			return seal(ctx, spec, true)
 		}
 	}
 	res := &Result{Path: spec.Path, Resumed: len(done)}
@@ -316,8 +333,18 @@ func setSizes(fh *zip.FileHeader, crc uint32, csize, usize uint64) {
 	}
 }
 
+// header is an entry's header as CreateHeader would make it, for
+// CreateRaw, which writes the header's fields as they are: the MS-DOS date
+// and time of mod, made by Unix (permissions 0644), version 2.0, UTF-8
+// names, sizes and CRC in a data descriptor after the data. No extended
+// timestamp: the DOS date of the day is all a reader needs.
 func header(name string, method uint16, mod time.Time) *zip.FileHeader {
 	fh := &zip.FileHeader{Name: name, Method: method, Modified: mod}
+	fh.ModifiedDate = uint16(mod.Day() + int(mod.Month())<<5 + (mod.Year()-1980)<<9)
+	fh.ModifiedTime = uint16(mod.Second()/2 + mod.Minute()<<5 + mod.Hour()<<11)
+	fh.CreatorVersion = 3<<8 | 20 // Unix, 2.0
+	fh.ReaderVersion = 20
+	fh.ExternalAttrs = 0o100644 << 16
 	fh.Flags |= 0x8 // sizes and CRC in a data descriptor after the data
 	return fh
 }

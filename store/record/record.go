@@ -76,10 +76,10 @@ type Document struct {
 	RefusedCode   string    `json:"refused_code,omitempty"`
 	RefusedDetail string    `json:"refused_detail,omitempty"`
 	DecidedAt     time.Time `json:"decided_at,omitzero"` // when a held document was released or refused
-	// Archive is set on the stub left in the hot store when the document
-	// was retired to its day's archive (archive.hot_days): the archive file,
-	// relative to archive.dir. The envelope, its deliveries and its trace
-	// are read from there.
+	// Archive is set when the document's day was retired to its archive
+	// (archive.hot_days): the archive file, relative to archive.dir. Its
+	// events up to the day's end are read from there, and so are its bytes
+	// once it was settled (the store keeps them until then).
 	Archive string `json:"archive,omitempty"`
 }
 
@@ -95,11 +95,21 @@ type Sealed struct {
 	Unsettled  int       `json:"unsettled,omitempty"`
 	ChainFirst uint64    `json:"chain_first,omitempty"`
 	ChainLast  uint64    `json:"chain_last,omitempty"`
-	SealedAt   time.Time `json:"sealed_at"`
+	// The segment's bounds as sealed, also for a day without events: it
+	// follows event Start (hash StartHash) and ends with event End (hash
+	// EndHash; Start when empty). The days around it take these, not a new
+	// search, so that the segments join whatever the order of sealing.
+	Start     uint64    `json:"start"`
+	StartHash string    `json:"start_hash"`
+	End       uint64    `json:"end"`
+	EndHash   string    `json:"end_hash"`
+	SealedAt  time.Time `json:"sealed_at"`
 	By         string    `json:"by,omitempty"`
 	// Retired is when the day's documents left the hot store for this
-	// archive (zero while they are still there).
+	// archive (zero while they are still there); Kept counts those that
+	// were not settled then and kept their bytes (retired again later).
 	Retired time.Time `json:"retired,omitzero"`
+	Kept    int       `json:"kept,omitempty"`
 }
 
 // Relation is a later envelope that revokes (1), updates (2) or replaces (3)
