@@ -453,7 +453,6 @@ func fileSHA256(path string) (string, error) {
 	return hex.EncodeToString(hs.Sum(nil)), nil
 }
 
-
 // auditRetired checks, for the reconciliation, the day's documents whose
 // bytes are in the day's archive only: the file must be the one sealed
 // (its SHA-256), verify (hashes, signature, token, chain segment), and hold

@@ -102,7 +102,7 @@ func TestRetire(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	seal("2026-05-29", 0, 15) // 3 acked documents, 5 events each
+	seal("2026-05-29", 0, 15)  // 3 acked documents, 5 events each
 	seal("2026-05-30", 15, 24) // 3 documents not acked, 3 events each
 	seal("2026-05-31", 24, 39)
 	// Out of order: the 31st's segment does not follow the chain's start.

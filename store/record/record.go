@@ -85,16 +85,16 @@ type Document struct {
 
 // Sealed is a day's archive as the hub recorded it when it sealed it.
 type Sealed struct {
-	Day        string    `json:"day"`
-	File       string    `json:"file"` // relative to archive.dir
-	SHA256     string    `json:"sha256"`
-	Bytes      int64     `json:"bytes"`
-	Documents  int       `json:"documents"`
-	Forced     bool      `json:"forced,omitempty"`
-	Expired    bool      `json:"expired,omitempty"`
-	Unsettled  int       `json:"unsettled,omitempty"`
-	ChainFirst uint64    `json:"chain_first,omitempty"`
-	ChainLast  uint64    `json:"chain_last,omitempty"`
+	Day        string `json:"day"`
+	File       string `json:"file"` // relative to archive.dir
+	SHA256     string `json:"sha256"`
+	Bytes      int64  `json:"bytes"`
+	Documents  int    `json:"documents"`
+	Forced     bool   `json:"forced,omitempty"`
+	Expired    bool   `json:"expired,omitempty"`
+	Unsettled  int    `json:"unsettled,omitempty"`
+	ChainFirst uint64 `json:"chain_first,omitempty"`
+	ChainLast  uint64 `json:"chain_last,omitempty"`
 	// The segment's bounds as sealed, also for a day without events: it
 	// follows event Start (hash StartHash) and ends with event End (hash
 	// EndHash; Start when empty). The days around it take these, not a new
@@ -104,7 +104,7 @@ type Sealed struct {
 	End       uint64    `json:"end"`
 	EndHash   string    `json:"end_hash"`
 	SealedAt  time.Time `json:"sealed_at"`
-	By         string    `json:"by,omitempty"`
+	By        string    `json:"by,omitempty"`
 	// Retired is when the day's documents left the hot store for this
 	// archive (zero while they are still there); Kept counts those that
 	// were not settled then and kept their bytes (retired again later).
