@@ -43,6 +43,9 @@ type archiving struct {
 	// yet, as the loop last found them.
 	unsettled atomic.Int64
 	failures  prometheus.Counter
+	// revisited: when each retired day that kept documents was last
+	// retired again (the archive loop's own, one goroutine).
+	revisited map[string]time.Time
 }
 
 // errTSA marks a seal that failed for want of a token.
@@ -61,7 +64,7 @@ func (h *Hub) newArchiving() (*archiving, error) {
 	if err := os.MkdirAll(dir, 0o750); err != nil {
 		return nil, fmt.Errorf("archive.dir: %w", err)
 	}
-	ar := &archiving{dir: dir, failures: prometheus.NewCounter(prometheus.CounterOpts{Name: "axis_archive_seal_failures_total",
+	ar := &archiving{dir: dir, revisited: map[string]time.Time{}, failures: prometheus.NewCounter(prometheus.CounterOpts{Name: "axis_archive_seal_failures_total",
 		Help: "Daily archives the archive loop failed to seal or retire (a store or disk error, the time-stamping authority down); each is tried again after archive.retry." + counterHelp})}
 	h.metrics.reg.MustRegister(ar.failures)
 	return ar, nil
@@ -350,6 +353,12 @@ func (h *Hub) retireDue(ctx context.Context, days []string, sealed map[string]*r
 		}
 		if !s.Retired.IsZero() && s.Kept == 0 {
 			continue
+		}
+		if !s.Retired.IsZero() { // documents kept, not settled then: look again hourly
+			if t, ok := h.archive.revisited[d]; ok && h.now().Sub(t) < time.Hour {
+				continue
+			}
+			h.archive.revisited[d] = h.now()
 		}
 		if err := h.RetireDay(ctx, d); err != nil {
 			return err

@@ -148,10 +148,11 @@ install -d -o root -g axis -m 0750 "$work/etc"
 install -d -o axis -g axis -m 0750 "$work/data"
 chmod 0755 "$work" # the user axis goes through it to its two folders
 sed -e "s|^data_dir: /var/lib/axis$|data_dir: $work/data|" -e "s|^listen: 127.0.0.1:8080$|listen: 127.0.0.1:$port|" \
+	-e "s|^  dir: /var/lib/axis/archive$|  dir: $work/data/archive|" \
 	/etc/axis/axis.yaml >"$work/etc/axis.yaml"
 chown root:axis "$work/etc/axis.yaml"
 chmod 0640 "$work/etc/axis.yaml"
-[ "$(diff /etc/axis/axis.yaml "$work/etc/axis.yaml" | grep -c '^>')" = 2 ] || fail "the copy of axis.yaml: want data_dir and listen changed"
+[ "$(diff /etc/axis/axis.yaml "$work/etc/axis.yaml" | grep -c '^>')" = 3 ] || fail "the copy of axis.yaml: want data_dir, listen and archive.dir changed"
 
 # axisd --check-config: the installed example, with the files it names in
 # place, passes; a broken copy fails and names the line ("axisd: FILE:LINE: what").
