@@ -3,9 +3,7 @@ package axis
 import (
 	"cmp"
 	"context"
-	"crypto/sha256"
 	"crypto/x509"
-	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -385,7 +383,7 @@ func (h *Hub) RetireDay(ctx context.Context, day string) error {
 		return Problemf(ErrConflict, "day %s is not sealed", day)
 	}
 	path := filepath.Join(ar.dir, s.File)
-	if sum, err := fileSHA256(path); err != nil {
+	if sum, err := archive.FileSHA256(path); err != nil {
 		return fmt.Errorf("archive: %w", err)
 	} else if sum != s.SHA256 {
 		return fmt.Errorf("archive: %s has SHA-256 %s, it was sealed with %s: not retiring day %s", path, sum, s.SHA256, day)
@@ -449,19 +447,6 @@ func (h *Hub) openArchive(d *record.Document) (*archive.Reader, error) {
 	return archive.Open(filepath.Join(h.archive.dir, d.Archive))
 }
 
-func fileSHA256(path string) (string, error) {
-	f, err := os.Open(path)
-	if err != nil {
-		return "", err
-	}
-	defer f.Close()
-	hs := sha256.New()
-	if _, err := io.Copy(hs, f); err != nil {
-		return "", err
-	}
-	return hex.EncodeToString(hs.Sum(nil)), nil
-}
-
 // auditRetired checks, for the reconciliation, the day's documents whose
 // bytes are in the day's archive only: the file must be the one sealed
 // (its SHA-256), verify (hashes, signature, token, chain segment), and hold
@@ -486,7 +471,7 @@ func (h *Hub) auditRetired(ctx context.Context, a *store.DayAudit, r *api.Report
 			a.HashMismatch = append(a.HashMismatch, store.AuditRef{DocID: d.ID, Detail: "archive " + path + ": " + why})
 		}
 	}
-	if sum, err := fileSHA256(path); err != nil {
+	if sum, err := archive.FileSHA256(path); err != nil {
 		fail(err.Error())
 		return nil
 	} else if sum != s.SHA256 {

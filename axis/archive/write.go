@@ -311,7 +311,7 @@ func seal(ctx context.Context, spec *Spec, restarted bool) (*Result, error) {
 		return nil, err
 	}
 	res.Bytes, res.Entries = st.Size(), len(sums)
-	res.SHA256, err = fileSHA256(spec.Path)
+	res.SHA256, err = FileSHA256(spec.Path)
 	return res, err
 }
 
@@ -340,7 +340,9 @@ func setSizes(fh *zip.FileHeader, crc uint32, csize, usize uint64) {
 // timestamp: the DOS date of the day is all a reader needs.
 func header(name string, method uint16, mod time.Time) *zip.FileHeader {
 	fh := &zip.FileHeader{Name: name, Method: method, Modified: mod}
+	//lint:ignore SA1019 CreateRaw writes these fields, not Modified
 	fh.ModifiedDate = uint16(mod.Day() + int(mod.Month())<<5 + (mod.Year()-1980)<<9)
+	//lint:ignore SA1019 as above
 	fh.ModifiedTime = uint16(mod.Second()/2 + mod.Minute()<<5 + mod.Hour()<<11)
 	fh.CreatorVersion = 3<<8 | 20 // Unix, 2.0
 	fh.ReaderVersion = 20
@@ -444,7 +446,8 @@ func syncDir(dir string) error {
 	return d.Sync()
 }
 
-func fileSHA256(path string) (string, error) {
+// FileSHA256 is the SHA-256 of a file, hex (an archive as sealed).
+func FileSHA256(path string) (string, error) {
 	f, err := os.Open(path)
 	if err != nil {
 		return "", err

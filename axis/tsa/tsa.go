@@ -20,16 +20,15 @@ import (
 	"crypto/rand"
 	"crypto/sha256"
 	"crypto/x509"
-	"encoding/pem"
 	"errors"
 	"fmt"
 	"io"
 	"math/big"
 	"net/http"
-	"os"
 	"sync"
 	"time"
 
+	"github.com/axis-h40/axis/envelope"
 	"github.com/digitorus/pkcs7"
 	"github.com/digitorus/timestamp"
 )
@@ -153,32 +152,12 @@ func Verify(resp []byte, digest []byte, roots *x509.CertPool) (*Token, error) {
 
 // LoadRoots reads PEM certificates from files (archive.tsa_roots).
 func LoadRoots(files []string) (*x509.CertPool, error) {
-	pool := x509.NewCertPool()
-	for _, f := range files {
-		b, err := os.ReadFile(f)
-		if err != nil {
-			return nil, fmt.Errorf("tsa roots: %w", err)
-		}
-		n := 0
-		for {
-			var blk *pem.Block
-			blk, b = pem.Decode(b)
-			if blk == nil {
-				break
-			}
-			if blk.Type != "CERTIFICATE" {
-				continue
-			}
-			c, err := x509.ParseCertificate(blk.Bytes)
-			if err != nil {
-				return nil, fmt.Errorf("tsa roots: %s: %w", f, err)
-			}
-			pool.AddCert(c)
-			n++
-		}
-		if n == 0 {
-			return nil, fmt.Errorf("tsa roots: %s holds no PEM certificate", f)
-		}
+	if len(files) == 0 {
+		return nil, errors.New("tsa roots: no file")
+	}
+	pool, err := envelope.LoadRoots(files...)
+	if err != nil {
+		return nil, fmt.Errorf("tsa roots: %w", err)
 	}
 	return pool, nil
 }

@@ -4,8 +4,6 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
-	"fmt"
-	"math/rand/v2"
 	"net/url"
 	"os"
 	"path/filepath"
@@ -24,9 +22,8 @@ import (
 )
 
 // syntheticDays writes days of synthetic traffic ending the day before
-// last (Asia/Ho_Chi_Minh): perDay documents a day from the commune to the
-// department, sent between 08:00 and 16:00 and acked 20 minutes later,
-// each of size bytes. The same day always gets the same documents.
+// last: perDay documents a day from the commune to the department
+// (storetest.Day), each of size bytes.
 func syntheticDays(t *testing.T, file string, last time.Time, days, perDay, size int) {
 	t.Helper()
 	db, err := store.Open(file, nil)
@@ -35,20 +32,7 @@ func syntheticDays(t *testing.T, file string, last time.Time, days, perDay, size
 	}
 	defer db.Close()
 	for i := days; i >= 1; i-- {
-		day := time.Date(last.Year(), last.Month(), last.Day(), 8, 0, 0, 0, store.Zone).AddDate(0, 0, -i)
-		rng := rand.New(rand.NewPCG(uint64(day.Unix()), 18))
-		var docs []storetest.Synthetic
-		for j := range perDay {
-			raw := make([]byte, size)
-			for k := range raw {
-				raw[k] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/"[rng.IntN(64)]
-			}
-			raw = append([]byte(fmt.Sprintf("<edXMLEnvelope day=%q n=\"%d\">", day.Format("2006-01-02"), j)), raw...)
-			n := fmt.Sprintf("%d", j+1)
-			docs = append(docs, storetest.Synthetic{Raw: raw, From: testgen.Commune, Routes: []record.Route{{OrganID: testgen.Department}},
-				Code: n + "/" + day.Format("0102") + "/UBND-VP", Subject: "Báo cáo tình hình kinh tế xã hội " + day.Format("2006-01-02"),
-				DocumentID: testgen.Commune + "," + day.Format("2006/01/02") + "," + n, At: day.Add(time.Duration(j) * 8 * time.Hour / time.Duration(perDay)), Acked: true})
-		}
+		docs := storetest.Day(last.AddDate(0, 0, -i), perDay, size, func(int) (string, string) { return testgen.Commune, testgen.Department })
 		if err := storetest.LoadSynthetic(context.Background(), db, docs); err != nil {
 			t.Fatal(err)
 		}
@@ -133,7 +117,8 @@ func TestArchiveRetention(t *testing.T) {
 		t.Fatalf("status: %+v", st)
 	}
 	r := call(t, m, "GET", "/api/v1/envelopes/"+id, tok(testgen.Department), nil)
-	if r.status != 200 || !bytes.HasPrefix(r.body, []byte(`<edXMLEnvelope day="2026-04-02" n="2">`)) || len(r.body) != size+len(`<edXMLEnvelope day="2026-04-02" n="2">`) {
+	sent := storetest.Day(time.Date(2026, 4, 2, 12, 0, 0, 0, store.Zone), perDay, size, nil)[2].Raw // "3/0402/UBND-VP"
+	if r.status != 200 || !bytes.Equal(r.body, sent) {
 		t.Fatalf("fetch: %d, %d bytes", r.status, len(r.body))
 	}
 	if raw, err := m.Hub.Store().Blob(t.Context(), id); err == nil {

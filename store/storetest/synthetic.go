@@ -2,6 +2,8 @@ package storetest
 
 import (
 	"context"
+	"fmt"
+	"math/rand/v2"
 	"time"
 
 	"github.com/axis-h40/axis/store"
@@ -43,4 +45,34 @@ func LoadSynthetic(ctx context.Context, db *store.DB, docs []Synthetic) error {
 			DocumentID: s.DocumentID, At: s.At, Acked: s.Acked}
 	}
 	return db.LoadSynthetic(ctx, in)
+}
+
+// Day is a working day of synthetic traffic on the day of start (its
+// date in Asia/Ho_Chi_Minh): perDay documents between 08:00 and 16:00,
+// each of size bytes (an <edXMLEnvelope> start tag naming the day and the
+// number, then base64 text), from and to as route(j) says (nil: none, for a caller that wants only
+// the bytes), acked. The same
+// day always gets the same documents.
+func Day(start time.Time, perDay, size int, route func(j int) (from, to string)) []Synthetic {
+	t := start.In(store.Zone)
+	day := time.Date(t.Year(), t.Month(), t.Day(), 8, 0, 0, 0, store.Zone)
+	rng := rand.New(rand.NewPCG(uint64(day.Unix()), 18))
+	const alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/"
+	docs := make([]Synthetic, 0, perDay)
+	for j := range perDay {
+		raw := make([]byte, size)
+		for k := range raw {
+			raw[k] = alphabet[rng.IntN(len(alphabet))]
+		}
+		copy(raw, fmt.Sprintf("<edXMLEnvelope day=%q n=\"%d\">", day.Format("2006-01-02"), j))
+		from, to := "", ""
+		if route != nil {
+			from, to = route(j)
+		}
+		code := fmt.Sprintf("%d/%s/UBND-VP", j+1, day.Format("0102"))
+		docs = append(docs, Synthetic{Raw: raw, From: from, Routes: []record.Route{{OrganID: to}}, Code: code,
+			Subject: "Báo cáo tình hình kinh tế xã hội " + day.Format("2006-01-02"), DocumentID: from + "," + day.Format("2006/01/02") + "," + code,
+			At: day.Add(time.Duration(j) * 8 * time.Hour / time.Duration(perDay)), Acked: true})
+	}
+	return docs
 }

@@ -15,7 +15,6 @@ import (
 	"io"
 	"log"
 	"log/slog"
-	"math/rand/v2"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -26,7 +25,6 @@ import (
 
 	"github.com/axis-h40/axis/axis"
 	"github.com/axis-h40/axis/store"
-	"github.com/axis-h40/axis/store/record"
 	"github.com/axis-h40/axis/store/storetest"
 	bolt "go.etcd.io/bbolt"
 )
@@ -143,8 +141,8 @@ func main() {
 	}
 }
 
-// write is days of traffic ending the day before now: perDay documents a
-// day between 08:00 and 16:00 in Hà Nội, each acked 20 minutes later.
+// write is days of traffic ending the day before now (storetest.Day),
+// from each of five departments to the next.
 func write(file string, now time.Time, days, perDay, size int) {
 	db, err := store.Open(file, nil)
 	if err != nil {
@@ -152,23 +150,9 @@ func write(file string, now time.Time, days, perDay, size int) {
 	}
 	defer db.Close()
 	organs := []string{"000.00.01.H40", "000.00.02.H40", "000.00.03.H40", "000.00.04.H40", "000.00.05.H40"}
+	route := func(j int) (string, string) { return organs[j%len(organs)], organs[(j+1)%len(organs)] }
 	for i := days; i >= 1; i-- {
-		day := time.Date(now.In(store.Zone).Year(), now.In(store.Zone).Month(), now.In(store.Zone).Day(), 8, 0, 0, 0, store.Zone).AddDate(0, 0, -i)
-		rng := rand.New(rand.NewPCG(uint64(day.Unix()), 18))
-		var docs []storetest.Synthetic
-		for j := range perDay {
-			raw := make([]byte, size)
-			for k := range raw {
-				raw[k] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/"[rng.IntN(64)]
-			}
-			copy(raw, fmt.Sprintf("<edXMLEnvelope day=%q n=\"%d\">", day.Format("2006-01-02"), j))
-			from, to := organs[j%len(organs)], organs[(j+1)%len(organs)]
-			code := fmt.Sprintf("%d/%s/UBND-VP", j+1, day.Format("0102"))
-			docs = append(docs, storetest.Synthetic{Raw: raw, From: from, Routes: []record.Route{{OrganID: to}}, Code: code,
-				Subject: "Báo cáo tình hình kinh tế xã hội " + day.Format("2006-01-02"), DocumentID: from + "," + day.Format("2006/01/02") + "," + code,
-				At: day.Add(time.Duration(j) * 8 * time.Hour / time.Duration(perDay)), Acked: true})
-		}
-		if err := storetest.LoadSynthetic(context.Background(), db, docs); err != nil {
+		if err := storetest.LoadSynthetic(context.Background(), db, storetest.Day(now.AddDate(0, 0, -i), perDay, size, route)); err != nil {
 			log.Fatal(err)
 		}
 	}
