@@ -19,9 +19,11 @@ import (
 // runArchive: axisctl archive seal|list|verify (README "Archives").
 func runArchive(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	if len(args) == 0 {
-		return usageError(stderr, "archive: want seal, list or verify")
+		return usageError(stderr, "archive: want seal, list, verify or anchor")
 	}
 	switch args[0] {
+	case "anchor":
+		return runArchiveAnchor(ctx, args[1:], stdout, stderr)
 	case "seal":
 		return runArchiveSeal(ctx, args[1:], stdout, stderr)
 	case "list":
@@ -29,7 +31,43 @@ func runArchive(ctx context.Context, args []string, stdout, stderr io.Writer) in
 	case "verify":
 		return runArchiveVerify(args[1:], stdout, stderr)
 	}
-	return usageError(stderr, "archive: %q is not seal, list or verify", args[0])
+	return usageError(stderr, "archive: %q is not seal, list, verify or anchor", args[0])
+}
+
+// runArchiveAnchor: axisctl archive anchor: the chain anchored now
+// (POST /admin/v1/anchor).
+func runArchiveAnchor(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+	fs, hf := newHubFlagSet("archive anchor", "ADMIN", "[--json]", stderr)
+	asJSON := fs.Bool("json", false, "print the answer as JSON")
+	c, _, code, done := hf.parse(args, stderr, func(pos []string) string {
+		if len(pos) != 0 {
+			return "archive anchor: takes no arguments"
+		}
+		return ""
+	})
+	if done {
+		return code
+	}
+	var r struct {
+		Anchor *record.AnchorSummary `json:"anchor"`
+		New    bool                  `json:"new"`
+	}
+	if _, err := c.callJSON(ctx, http.MethodPost, "/admin/v1/anchor", &r, "hub: anchor answer is not JSON"); err != nil {
+		return failHub(stderr, err)
+	}
+	if *asJSON {
+		b, _ := json.Marshal(r)
+		return printOrFail(stdout, stderr, b)
+	}
+	switch {
+	case r.Anchor == nil:
+		fmt.Fprintln(stdout, "nothing to anchor: the chain has no event")
+	case r.New:
+		fmt.Fprintf(stdout, "anchored: event %d (%s) stamped %s by %s\n", r.Anchor.Seq, r.Anchor.Hash, r.Anchor.Time.UTC().Format(time.RFC3339), r.Anchor.Signer)
+	default:
+		fmt.Fprintf(stdout, "nothing new since the last anchor: event %d, stamped %s\n", r.Anchor.Seq, r.Anchor.Time.UTC().Format(time.RFC3339))
+	}
+	return exitOK
 }
 
 // runArchiveSeal: axisctl archive seal --date YYYY-MM-DD [--force]

@@ -101,7 +101,7 @@ var summaries = map[string]string{
 	"stats":        "admin: per-agency traffic of one day",
 	"audit-verify": "admin: verify the hash-chained event log (of a hub, or of a store file with --db)",
 	"backup":       "admin: stream a hot backup of the hub's store to FILE and verify it",
-	"archive":      "admin: the daily archives: seal --date D [--force], list; offline: verify FILE... (hashes, signature, time-stamp, chain)",
+	"archive":      "admin: the daily archives: seal --date D [--force], list, anchor (the chain, now); offline: verify FILE... (hashes, signature, time-stamp, chain)",
 	"reconcile":    "admin: the day's proof that nothing was lost: report.json/csv/html; exit 2 when discrepancies remain",
 
 	"migrate-store": "offline: copy a whole store into an empty one, bbolt file or PostgreSQL, and check it (runs axisd migrate-store)",

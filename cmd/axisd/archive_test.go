@@ -113,8 +113,20 @@ func TestAnchors(t *testing.T) {
 	if r := call(t, m, "POST", "/admin/v1/anchor", testgen.DemoAdminToken, nil); r.status != http.StatusConflict || !strings.Contains(string(r.body), "503") {
 		t.Errorf("anchor now, TSA down: %d %s", r.status, r.body)
 	}
+	if code, out, errOut := axisctl(t, append([]string{"archive", "anchor"}, admin...)...); code != 1 || out != "" || !strings.Contains(errOut, "the time-stamping authority gave no token") {
+		t.Errorf("axisctl archive anchor, TSA down: exit %d %q %q", code, out, errOut)
+	}
 	ts.SetDown(false)
 	eventually(t, 10*time.Second, "anchored again after the TSA came back", func() bool { return lastAnchor().Seq >= seq })
+	// Nothing new since: axisctl says so and asks for no token.
+	eventually(t, 10*time.Second, "the head anchored", func() bool {
+		h, _, _ := m.Hub.Store().ChainHead(t.Context())
+		return lastAnchor().EventSeq == h
+	})
+	before := ts.Requests()
+	if code, out, _ := axisctl(t, append([]string{"archive", "anchor"}, admin...)...); code != 0 || !strings.HasPrefix(out, "nothing new since the last anchor: event ") || ts.Requests() != before {
+		t.Errorf("axisctl archive anchor, nothing new: exit %d %q, %d tokens asked for", code, out, ts.Requests()-before)
+	}
 
 	// A copy, edited before the last anchor, the chain after recomputed.
 	backup := filepath.Join(t.TempDir(), "backup.db")
