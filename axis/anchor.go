@@ -29,8 +29,6 @@ type anchoring struct {
 	roots    *x509.CertPool
 	mu       sync.Mutex // one anchor at a time: two would stamp the same head
 	failures prometheus.Counter
-	lastErr  string
-	lastFail time.Time
 }
 
 func (h *Hub) newAnchoring() (*anchoring, error) {
@@ -77,7 +75,6 @@ func (h *Hub) Anchor(ctx context.Context, why string) (*record.AnchorSummary, bo
 	sum, err := h.stamp(ctx, an, seq, head, why)
 	if err != nil {
 		an.failures.Inc()
-		an.lastErr, an.lastFail = err.Error(), h.now()
 		return nil, false, err
 	}
 	return sum, true, nil
@@ -88,15 +85,26 @@ func (h *Hub) stamp(ctx context.Context, an *anchoring, seq uint64, head, why st
 	if err != nil || len(digest) != 32 {
 		return nil, fmt.Errorf("anchor: chain head %q is not a SHA-256", head)
 	}
-	resp, err := an.client.Stamp(ctx, digest)
+	resp, tok, err := an.stamp(ctx, digest)
 	if err != nil {
 		return nil, err
 	}
+	return h.db.AppendAnchor(ctx, record.Anchor{Seq: seq, Hash: head, Time: tok.Time, Why: why, TSR: resp}, tok.Signer, h.now())
+}
+
+// stamp asks the authority for a token over digest and checks it against
+// the roots before anything keeps it (an anchor, an archive's
+// manifest.tsr).
+func (an *anchoring) stamp(ctx context.Context, digest []byte) ([]byte, *tsa.Token, error) {
+	resp, err := an.client.Stamp(ctx, digest)
+	if err != nil {
+		return nil, nil, err
+	}
 	tok, err := tsa.Verify(resp, digest, an.roots)
 	if err != nil {
-		return nil, fmt.Errorf("anchor: the token %s answered: %w", an.client.URL, err)
+		return nil, nil, fmt.Errorf("the token %s answered: %w", an.client.URL, err)
 	}
-	return h.db.AppendAnchor(ctx, record.Anchor{Seq: seq, Hash: head, Time: tok.Time, Why: why, TSR: resp}, tok.Signer, h.now())
+	return resp, tok, nil
 }
 
 // anchorLoop anchors every archive.anchor_every, sooner after a failure

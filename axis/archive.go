@@ -18,7 +18,6 @@ import (
 
 	"github.com/axis-h40/axis/axis/api"
 	"github.com/axis-h40/axis/axis/archive"
-	"github.com/axis-h40/axis/axis/tsa"
 	"github.com/axis-h40/axis/store"
 	"github.com/axis-h40/axis/store/record"
 	"github.com/prometheus/client_golang/prometheus"
@@ -49,9 +48,11 @@ type archiving struct {
 // errTSA marks a seal that failed for want of a token.
 var errTSA = errors.New("the time-stamping authority gave no token")
 
-// ErrNotSettled is a seal asked for a day whose documents are not all
-// settled (without force, before settle_after).
-var ErrNotSettled = errors.New("documents not settled")
+// notSettled is a seal asked for a day whose documents are not all
+// settled (without force, before settle_after): how many are not.
+type notSettled struct{ n int }
+
+func (e *notSettled) Error() string { return fmt.Sprintf("%d documents not settled", e.n) }
 
 func (h *Hub) newArchiving() (*archiving, error) {
 	a := h.cfg.Archive
@@ -120,23 +121,23 @@ func (h *Hub) SealDay(ctx context.Context, day string, force bool, by string) (*
 	if err != nil {
 		return nil, err
 	}
+	byDoc, err := h.db.DeliveriesOfDocs(ctx, docs)
+	if err != nil {
+		return nil, err
+	}
 	var unsettled []string
-	dls := make([][]record.Delivery, len(docs))
 	for i := range docs {
 		if docs[i].Archive != "" {
 			return nil, fmt.Errorf("archive: day %s: document %s is already retired to %s", day, docs[i].ID, docs[i].Archive)
 		}
-		if dls[i], err = h.db.Deliveries(ctx, docs[i].ID); err != nil {
-			return nil, err
-		}
-		if !store.Settled(&docs[i], dls[i]) {
+		if !store.Settled(&docs[i], byDoc[docs[i].ID]) {
 			unsettled = append(unsettled, docs[i].ID)
 		}
 	}
 	expired := len(unsettled) > 0 && !now.Before(end.Add(h.cfg.Archive.SettleAfter.Duration))
 	if len(unsettled) > 0 && !force && !expired {
 		return nil, Problemf(ErrConflict, "day %s: %d of %d documents are not settled (recipients to ack, relays to confirm); it seals by itself at %s, or now with force: %w",
-			day, len(unsettled), len(docs), end.Add(h.cfg.Archive.SettleAfter.Duration).Format(time.RFC3339), ErrNotSettled)
+			day, len(unsettled), len(docs), end.Add(h.cfg.Archive.SettleAfter.Duration).Format(time.RFC3339), &notSettled{len(unsettled)})
 	}
 	first, prev, last, head, err := h.segment(ctx, day, start, end)
 	if err != nil {
@@ -152,10 +153,7 @@ func (h *Hub) SealDay(ctx context.Context, day string, force bool, by string) (*
 		Sign: h.signer.SignXML, OnEntry: ar.onEntry}
 	if an := h.anchor; an != nil {
 		spec.Stamp = func(ctx context.Context, digest []byte) ([]byte, error) {
-			resp, err := an.client.Stamp(ctx, digest)
-			if err == nil {
-				_, err = tsa.Verify(resp, digest, an.roots)
-			}
+			resp, _, err := an.stamp(ctx, digest)
 			if err != nil {
 				return nil, fmt.Errorf("%w: %v", errTSA, err)
 			}
@@ -163,7 +161,7 @@ func (h *Hub) SealDay(ctx context.Context, day string, force bool, by string) (*
 		}
 	}
 	for i := range docs {
-		d, dl := &docs[i], dls[i]
+		d, dl := &docs[i], byDoc[docs[i].ID]
 		spec.Entries = append(spec.Entries,
 			archive.Entry{Name: archive.EnvelopeDir + d.ID + ".edxml", DocID: d.ID, Write: func(w io.Writer) error { return h.db.WriteBlob(ctx, d, w) }},
 			archive.Entry{Name: archive.DocumentDir + d.ID + ".json", DocID: d.ID, Write: func(w io.Writer) error {
@@ -288,31 +286,23 @@ func (h *Hub) archiveDue(ctx context.Context) error {
 	today := store.Day(h.now())
 	var unsettled int64
 	var firstErr error
-	var days []string
-	for d := store.Day(t0); d < today; d = nextDay(d) {
-		days = append(days, d)
+	first := store.Day(t0)
+	if len(seals) > 0 && seals[0].Day < first {
+		first = seals[0].Day // retired days' events left the store: from the oldest seal
 	}
-	if len(seals) > 0 && seals[0].Day < store.Day(t0) {
-		// Retired days' events left the store: start from the oldest seal.
-		days = nil
-		for d := seals[0].Day; d < today; d = nextDay(d) {
-			days = append(days, d)
-		}
+	var days []string
+	for d := first; d < today; d = archive.NextDay(d) {
+		days = append(days, d)
 	}
 	for _, d := range days {
 		if sealed[d] != nil {
 			continue
 		}
 		s, err := h.SealDay(ctx, d, false, "")
+		var ns *notSettled
 		switch {
-		case errors.Is(err, ErrNotSettled):
-			if docs, err := h.db.DayDocs(ctx, d); err == nil {
-				for i := range docs {
-					if dl, err := h.db.Deliveries(ctx, docs[i].ID); err == nil && !store.Settled(&docs[i], dl) {
-						unsettled++
-					}
-				}
-			}
+		case errors.As(err, &ns):
+			unsettled += int64(ns.n)
 		case err != nil:
 			if firstErr == nil {
 				firstErr = fmt.Errorf("day %s: %w", d, err)
@@ -326,11 +316,6 @@ func (h *Hub) archiveDue(ctx context.Context) error {
 		return firstErr
 	}
 	return h.retireDue(ctx, days, sealed)
-}
-
-func nextDay(day string) string {
-	t, _ := time.Parse("2006-01-02", day)
-	return t.AddDate(0, 0, 1).Format("2006-01-02")
 }
 
 // retireDue retires, oldest first, the sealed days that ended hot_days

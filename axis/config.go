@@ -801,36 +801,35 @@ func (c *Config) check() error {
 			p.PollBatch = 100
 		}
 	}
-	if a := &c.Archive; true {
-		if a.AnchorEvery.Duration <= 0 {
-			a.AnchorEvery.Duration = time.Hour
+	a := &c.Archive
+	if a.AnchorEvery.Duration <= 0 {
+		a.AnchorEvery.Duration = time.Hour
+	}
+	if a.Retry.Duration <= 0 {
+		a.Retry.Duration = time.Minute
+	}
+	if a.SettleAfter.Duration <= 0 {
+		a.SettleAfter.Duration = 168 * time.Hour
+	}
+	if a.Check.Duration <= 0 {
+		a.Check.Duration = 10 * time.Minute
+	}
+	if a.HotDays < 0 {
+		errs = append(errs, errAt("archive.hot_days", fmt.Errorf("archive.hot_days %d: want 0 (keep everything) or more", a.HotDays)))
+	}
+	if a.HotDays > 0 && a.Dir == "" {
+		errs = append(errs, errAt("archive.hot_days", errors.New("archive.hot_days needs archive.dir: documents leave the hot store only for an archive")))
+	}
+	if a.TSAURL != "" {
+		if u, err := url.Parse(a.TSAURL); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+			errs = append(errs, errAt("archive.tsa_url", fmt.Errorf("archive.tsa_url %q: want an http(s) URL", a.TSAURL)))
 		}
-		if a.Retry.Duration <= 0 {
-			a.Retry.Duration = time.Minute
-		}
-		if a.SettleAfter.Duration <= 0 {
-			a.SettleAfter.Duration = 168 * time.Hour
-		}
-		if a.Check.Duration <= 0 {
-			a.Check.Duration = 10 * time.Minute
-		}
-		if a.HotDays < 0 {
-			errs = append(errs, errAt("archive.hot_days", fmt.Errorf("archive.hot_days %d: want 0 (keep everything) or more", a.HotDays)))
-		}
-		if a.HotDays > 0 && a.Dir == "" {
-			errs = append(errs, errAt("archive.hot_days", errors.New("archive.hot_days needs archive.dir: documents leave the hot store only for an archive")))
-		}
-		if a.TSAURL != "" {
-			if u, err := url.Parse(a.TSAURL); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
-				errs = append(errs, errAt("archive.tsa_url", fmt.Errorf("archive.tsa_url %q: want an http(s) URL", a.TSAURL)))
-			}
-		}
-		if len(a.TSARoots) > 0 && a.TSAURL == "" {
-			errs = append(errs, errAt("archive.tsa_roots", errors.New("archive.tsa_roots without archive.tsa_url")))
-		}
-		if a.TSAURL != "" && len(a.TSARoots) == 0 {
-			errs = append(errs, errAt("archive.tsa_roots", errors.New("archive.tsa_url needs archive.tsa_roots: the TSA's root certificates (PEM) its tokens are checked against")))
-		}
+	}
+	if len(a.TSARoots) > 0 && a.TSAURL == "" {
+		errs = append(errs, errAt("archive.tsa_roots", errors.New("archive.tsa_roots without archive.tsa_url")))
+	}
+	if a.TSAURL != "" && len(a.TSARoots) == 0 {
+		errs = append(errs, errAt("archive.tsa_roots", errors.New("archive.tsa_url needs archive.tsa_roots: the TSA's root certificates (PEM) its tokens are checked against")))
 	}
 	if c.Reconcile.At != "" {
 		if _, err := time.Parse("15:04", c.Reconcile.At); err != nil {

@@ -2,14 +2,11 @@ package store
 
 import (
 	"context"
-	"crypto/x509"
 	"encoding/binary"
-	"encoding/hex"
 	"encoding/json"
 	"fmt"
 	"time"
 
-	"github.com/axis-h40/axis/axis/tsa"
 	"github.com/axis-h40/axis/store/kv"
 	"github.com/axis-h40/axis/store/record"
 )
@@ -80,32 +77,4 @@ func (db *DB) LastAnchor(ctx context.Context) (*record.AnchorSummary, error) {
 		return json.Unmarshal(v, sum)
 	})
 	return sum, err
-}
-
-// checkAnchor verifies an anchored event met at seq in verifyChain: its
-// token covers the hash the event it names has in this chain, and the
-// token's signature holds (against roots when not nil). hashOf gives an
-// earlier event's hash as stored ("" when the store no longer holds it:
-// archived, below the base).
-func checkAnchor(e *record.Event, roots *x509.CertPool, hashOf func(uint64) (string, bool)) (*record.AnchorSummary, string) {
-	var a record.Anchor
-	if err := json.Unmarshal([]byte(e.Detail), &a); err != nil {
-		return nil, "anchor unreadable: " + err.Error()
-	}
-	if a.Seq >= e.Seq {
-		return nil, fmt.Sprintf("anchor names event %d, not an earlier one", a.Seq)
-	}
-	digest, err := hex.DecodeString(a.Hash)
-	if err != nil || len(digest) != 32 {
-		return nil, fmt.Sprintf("anchor's hash %q is not a SHA-256", a.Hash)
-	}
-	tok, err := tsa.Verify(a.TSR, digest, roots)
-	if err != nil {
-		return nil, fmt.Sprintf("anchor of event %d: %v", a.Seq, err)
-	}
-	if h, ok := hashOf(a.Seq); ok && h != a.Hash {
-		return nil, fmt.Sprintf("anchor no longer matches: the token of %s fixes event %d's hash as %s, the chain now has %s (an event up to %d was changed after it was anchored)",
-			tok.Time.Format(time.RFC3339), a.Seq, a.Hash, h, a.Seq)
-	}
-	return &record.AnchorSummary{EventSeq: e.Seq, Seq: a.Seq, Hash: a.Hash, Time: tok.Time, Signer: tok.Signer}, ""
 }

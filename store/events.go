@@ -10,6 +10,7 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/axis-h40/axis/axis/tsa"
 	"github.com/axis-h40/axis/store/kv"
 	"github.com/axis-h40/axis/store/record"
 	bolt "go.etcd.io/bbolt"
@@ -187,9 +188,9 @@ func verifyChainRoots(ctx context.Context, tx kv.Tx, r *record.ChainReport, root
 			return broken("hash does not match the event's contents")
 		}
 		if e.Type == EventAnchored {
-			sum, why := checkAnchor(&e, roots, hashOf)
-			if why != "" {
-				return broken(why)
+			sum, err := tsa.CheckAnchor(&e, roots, hashOf)
+			if err != nil {
+				return broken(err.Error())
 			}
 			r.Anchors++
 			r.LastAnchor = sum

@@ -66,7 +66,7 @@ func Verify(files []string, trust Trust) []*Report {
 	sort.SliceStable(out, func(i, j int) bool { return out[i].Hub+out[i].Day < out[j].Hub+out[j].Day })
 	for i := 1; i < len(out); i++ {
 		p, r := out[i-1], out[i]
-		if p.Hub != r.Hub || !p.OK() || !r.OK() || nextDay(p.Day) != r.Day {
+		if p.Hub != r.Hub || !p.OK() || !r.OK() || NextDay(p.Day) != r.Day {
 			continue
 		}
 		if r.Chain.Prev != p.Chain.Head || (r.Chain.First != 0 && p.Chain.Last != 0 && r.Chain.First != p.Chain.Last+1) {
@@ -79,7 +79,8 @@ func Verify(files []string, trust Trust) []*Report {
 	return out
 }
 
-func nextDay(day string) string {
+// NextDay is the day after day (YYYY-MM-DD), "" when day is not one.
+func NextDay(day string) string {
 	t, err := time.Parse("2006-01-02", day)
 	if err != nil {
 		return ""
@@ -280,13 +281,9 @@ func verifySegment(f *zip.File, r *Report, roots *x509.CertPool, bad func(string
 		}
 		hashes[e.Seq] = e.Hash
 		if e.Type == "anchored" {
-			var a record.Anchor
-			_ = json.Unmarshal([]byte(e.Detail), &a) // unreadable: no token, which Verify says
-			d, _ := hex.DecodeString(a.Hash)
-			if _, err := tsa.Verify(a.TSR, d, roots); err != nil {
-				bad("%s: anchor at event %d: %v", ChainName, e.Seq, err)
-			} else if h, ok := hashes[a.Seq]; ok && h != a.Hash {
-				bad("%s: anchor at event %d no longer matches event %d", ChainName, e.Seq, a.Seq)
+			hashOf := func(seq uint64) (string, bool) { h, ok := hashes[seq]; return h, ok }
+			if _, err := tsa.CheckAnchor(&e, roots, hashOf); err != nil {
+				bad("%s: event %d: %v", ChainName, e.Seq, err)
 			} else {
 				r.Anchors++
 			}
